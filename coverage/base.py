@@ -1,0 +1,109 @@
+"""Shared pydantic building blocks for plan, law and case data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
+
+# "unknown" is allowed wherever a patient may not know the answer; it drives `info_needed`.
+Answer = Literal["yes", "no", "unknown"]
+
+Market = Literal[
+    "employer_group",
+    "individual",
+    "original_medicare",
+    "medicare_advantage",
+    "medicaid_managed_care",
+]
+Funding = Literal["fully_insured", "self_funded", "public_program", "unknown"]
+PlanType = Literal["HMO", "PPO", "EPO", "POS", "indemnity", "fee_for_service", "unknown"]
+
+StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()
+)
+
+MARKET_LABELS: dict[str, str] = {
+    "employer_group": "Employer group plan",
+    "individual": "Individual / Marketplace plan",
+    "original_medicare": "Original Medicare",
+    "medicare_advantage": "Medicare Advantage",
+    "medicaid_managed_care": "Medicaid managed care",
+}
+
+
+class StrictModel(BaseModel):
+    """Data-file model: unknown keys are errors, values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(StrictModel):
+    """Where a plan term comes from: the document and the section or page."""
+
+    document: NonEmptyStr
+    section: NonEmptyStr
+    url: HttpUrl | None = None
+
+
+class Reference(StrictModel):
+    """A legal reference in the OpenFisca style."""
+
+    title: NonEmptyStr
+    href: HttpUrl | None = None
+
+
+class SourcedTerm(StrictModel):
+    """A block of plan terms; every block names its source and when it was last checked."""
+
+    source: Source
+    last_verified: dt.date
+
+
+class DateRange(StrictModel):
+    start: dt.date
+    end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+class Contact(StrictModel):
+    """A mailing address with optional phone and fax (plan departments, providers)."""
+
+    name: str | None = None
+    department: str | None = None
+    address_lines: list[str] = Field(default_factory=list)
+    phone: str | None = None
+    fax: str | None = None
+    email: str | None = None
+    portal: str | None = None
+
+
+__all__ = [
+    "Answer",
+    "Contact",
+    "DateRange",
+    "Funding",
+    "MARKET_LABELS",
+    "Market",
+    "NonEmptyStr",
+    "PlanType",
+    "Reference",
+    "Source",
+    "SourcedTerm",
+    "StateCode",
+    "StrictModel",
+    "US_STATES",
+]

@@ -1,0 +1,142 @@
+"""The case: one patient's facts about a second opinion, as a navigator or patient enters them.
+
+Case files are YAML or JSON (see docs/case-format.md and data/schema/case.schema.json).
+Member data lives here, so validation errors never echo input values (`hide_input_in_errors`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import ConfigDict, Field, field_validator
+
+from coverage.base import Answer, StateCode, StrictModel
+
+
+class CaseModel(StrictModel):
+    # Frozen is relaxed so the app can build a case step by step; errors never show values.
+    model_config = ConfigDict(extra="forbid", frozen=False, hide_input_in_errors=True)
+
+
+class Patient(CaseModel):
+    name: str | None = None
+    date_of_birth: dt.date | None = None
+    member_id: str | None = None
+    group_number: str | None = None
+    state: StateCode | None = Field(None, description="State of residence (two letters).")
+    address_lines: list[str] = Field(default_factory=list)
+    phone: str | None = None
+    email: str | None = None
+
+
+class Diagnosis(CaseModel):
+    description: str | None = Field(None, description="The diagnosis in words.")
+    icd10: str | None = Field(None, pattern=r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+    stage: str | None = None
+    date_diagnosed: dt.date | None = None
+    newly_diagnosed: Answer = "unknown"
+    rare_or_aggressive: Answer = "unknown"
+    is_cancer: Answer = "yes"
+
+
+class Reasons(CaseModel):
+    """Why a second opinion (the seed article's triggers)."""
+
+    before_treatment_starts: Answer = "unknown"
+    treatment_not_working: Answer = "unknown"
+    surgery_recommended: Answer = "unknown"
+    major_treatment_recommended: Answer = Field(
+        "unknown",
+        description="Chemotherapy, radiation or another major non-surgical procedure recommended.",
+    )
+    diagnosis_unclear: Answer = "unknown"
+    opinions_so_far: int = Field(1, ge=0, le=10)
+    opinions_differ: Answer = "unknown"
+    notes: str | None = None
+
+
+NciDesignation = Literal[
+    "comprehensive", "clinical", "basic_laboratory", "not_designated", "unknown"
+]
+VisitType = Literal["in_person", "telehealth", "records_review", "unknown"]
+
+
+class SecondOpinionProvider(CaseModel):
+    name: str | None = None
+    specialty: str | None = None
+    institution: str | None = None
+    npi: str | None = Field(None, pattern=r"^[0-9]{10}$")
+    address_lines: list[str] = Field(default_factory=list)
+    phone: str | None = None
+    fax: str | None = None
+    nci_designation: NciDesignation = "unknown"
+    in_network: Answer = Field(
+        "unknown", description="In the plan's network (Original Medicare: accepts Medicare)."
+    )
+    visit_type: VisitType = "unknown"
+
+
+class Physician(CaseModel):
+    name: str | None = None
+    specialty: str | None = None
+    practice: str | None = None
+    npi: str | None = Field(None, pattern=r"^[0-9]{10}$")
+    address_lines: list[str] = Field(default_factory=list)
+    phone: str | None = None
+    fax: str | None = None
+
+
+class RecordsHolder(CaseModel):
+    """A provider holding records the second-opinion physician needs."""
+
+    name: str
+    address_lines: list[str] = Field(default_factory=list)
+    phone: str | None = None
+    fax: str | None = None
+
+
+DenialLevel = Literal["initial", "internal_appeal", "final_internal"]
+
+
+class Denial(CaseModel):
+    """A denial being appealed."""
+
+    notice_date: dt.date | None = Field(None, description="Date printed on the notice.")
+    date_received: dt.date | None = Field(None, description="Date the patient received it.")
+    level: DenialLevel = "initial"
+    reason_quoted: str | None = Field(None, description="The denial reason, word for word.")
+    reference_number: str | None = None
+    claim_number: str | None = None
+    service_type: Literal["pre_service", "post_service"] = "pre_service"
+
+
+class Urgency(CaseModel):
+    physician_certifies_urgent: Answer = Field(
+        "unknown",
+        description="A physician says waiting the standard time would seriously jeopardise "
+        "life, health or the ability to regain maximum function.",
+    )
+
+
+class Case(CaseModel):
+    case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    plan: str | None = Field(None, description="Plan id from data/plans (or a path).")
+    as_of: dt.date | None = None
+    patient: Patient = Field(default_factory=Patient)
+    diagnosis: Diagnosis = Field(default_factory=Diagnosis)
+    reasons: Reasons = Field(default_factory=Reasons)
+    provider: SecondOpinionProvider = Field(default_factory=SecondOpinionProvider)
+    qualified_in_network_specialist: Answer = Field(
+        "unknown",
+        description="Does the plan's network have a specialist qualified in this cancer?",
+    )
+    urgency: Urgency = Field(default_factory=Urgency)
+    referring_physician: Physician = Field(default_factory=Physician)
+    records_from: list[RecordsHolder] = Field(default_factory=list)
+    denial: Denial | None = None
+
+    @field_validator("plan")
+    @classmethod
+    def _plan_not_blank(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None

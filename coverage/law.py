@@ -1,0 +1,135 @@
+"""Law as data: effective-dated parameters (figures) and coverage rules (baselines, mandates).
+
+Files live in data/rules/ in the style of OpenFisca/PolicyEngine parameters: values keyed by the
+date they take effect, every value with a reference, nothing defaulted silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from coverage.base import Funding, Market, NonEmptyStr, PlanType, Reference, StateCode, StrictModel
+
+SourceQuality = Literal["official", "secondary", "unverified"]
+Unit = Literal["day", "business_day", "month", "hour", "usd", "percent"]
+
+
+class Cited(StrictModel):
+    """Anything a letter may state as law must say where it comes from and how sure we are."""
+
+    description: NonEmptyStr
+    reference: list[Reference] = Field(min_length=1)
+    source_quality: SourceQuality
+    verified: bool
+    last_verified: dt.date
+
+    @model_validator(mode="after")
+    def _verified_matches_quality(self) -> Cited:
+        if self.verified == (self.source_quality == "unverified"):
+            raise ValueError(
+                "verified must be false exactly when source_quality is unverified "
+                f"(got verified={self.verified}, source_quality={self.source_quality})"
+            )
+        return self
+
+    @property
+    def citation(self) -> str:
+        return "; ".join(ref.title for ref in self.reference)
+
+
+def _value_at(values: dict[dt.date, object], day: dt.date) -> object | None:
+    """The value in force on `day`: the latest entry on or before it (None ends a value)."""
+    current = None
+    for start in sorted(values):
+        if start <= day:
+            current = values[start]
+    return current
+
+
+class Parameter(Cited):
+    unit: Unit
+    values: dict[dt.date, Decimal | None] = Field(min_length=1)
+
+    def at(self, day: dt.date) -> Decimal | None:
+        return _value_at(self.values, day)  # type: ignore[return-value]
+
+
+Trigger = Literal[
+    "always",
+    "newly_diagnosed_cancer",
+    "cancer",
+    "surgery_recommended",
+    "major_treatment_recommended",
+    "treatment_not_working",
+    "diagnosis_unclear",
+    "plan_requires_referrals",
+]
+NetworkGapRemedy = Literal["in_network_cost_sharing", "no_more_than_initial_opinion", "no_cost"]
+
+
+class RuleEffect(StrictModel):
+    """What a rule says; `None` means the rule is silent on that point."""
+
+    covers_second_opinion: bool | None = None
+    third_opinion_when_opinions_differ: bool | None = None
+    network_gap_remedy: NetworkGapRemedy | None = None
+    referral: Literal["plan_rules", "not_required"] | None = None
+    prior_auth: Literal["plan_rules", "not_required"] | None = None
+    cost_sharing: Literal["plan_specialist", "no_cost", "medicare_part_b"] | None = None
+    providers: Literal["plan_network", "any_medicare_provider"] | None = None
+
+
+class AppliesTo(StrictModel):
+    markets: list[Market] = Field(min_length=1)
+    funding: list[Funding] = Field(min_length=1)
+    plan_types: list[PlanType] = Field(default_factory=list, description="Empty means any.")
+    states: list[StateCode] = Field(default_factory=list, description="Situs states; empty = any.")
+
+
+class Triggers(StrictModel):
+    match: Literal["any", "all"]
+    conditions: list[Trigger] = Field(min_length=1)
+
+
+class CoverageRule(Cited):
+    id: NonEmptyStr
+    layer: Literal["federal", "state"]
+    title: NonEmptyStr
+    priority: int = Field(ge=0, le=999)
+    applies_to: AppliesTo
+    triggers: Triggers
+    values: dict[dt.date, RuleEffect | None] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _state_rules_name_states(self) -> CoverageRule:
+        if self.layer == "state" and not self.applies_to.states:
+            raise ValueError("a state rule must list applies_to.states")
+        if self.layer == "state" and "self_funded" in self.applies_to.funding:
+            # ERISA 514: a self-funded plan is never deemed an insurer.
+            raise ValueError("a state mandate cannot apply to self_funded plans (29 U.S.C. 1144)")
+        return self
+
+    def effect_at(self, day: dt.date) -> RuleEffect | None:
+        return _value_at(self.values, day)  # type: ignore[return-value]
+
+
+class LawBook(StrictModel):
+    """All parameters and coverage rules, as loaded from data/rules/."""
+
+    parameters: dict[str, Parameter]
+    rules: list[CoverageRule]
+
+    def param(self, name: str, day: dt.date) -> tuple[Decimal, Parameter]:
+        """The value of parameter `name` in force on `day`, with its citation record."""
+        try:
+            parameter = self.parameters[name]
+        except KeyError:
+            raise KeyError(f"unknown legal parameter {name!r} (data/rules/parameters)") from None
+        value = parameter.at(day)
+        if value is None:
+            raise LookupError(f"parameter {name!r} has no value in force on {day.isoformat()}")
+        return value, parameter

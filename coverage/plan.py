@@ -1,0 +1,145 @@
+"""Plan terms, one YAML file per plan in data/plans/ (schema: data/schema/plan.schema.json)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from coverage.base import (
+    Contact,
+    DateRange,
+    Funding,
+    Market,
+    NonEmptyStr,
+    PlanType,
+    SourcedTerm,
+    StateCode,
+    StrictModel,
+)
+
+PlanId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
+# "not_stated": the plan documents say nothing; the engine falls back to law and says so.
+Stated = Literal["yes", "no", "not_stated"]
+
+
+class SecondOpinionCoverage(SourcedTerm):
+    covered: Literal["yes", "no", "conditional", "not_stated"]
+    conditions: list[NonEmptyStr] = Field(
+        default_factory=list, description="Conditions in the plan's words when `conditional`."
+    )
+
+
+class AccessRules(SourcedTerm):
+    """Referral and prior-authorisation rules for one network tier."""
+
+    covered: Stated
+    referral_required: Stated
+    prior_auth_required: Stated
+
+
+class OptionalBenefit(SourcedTerm):
+    covered: Stated
+    notes: str | None = None
+
+
+class ThirdOpinion(SourcedTerm):
+    covered: Literal["yes", "when_first_two_differ", "no", "not_stated"]
+
+
+class TierCostSharing(SourcedTerm):
+    specialist_copay: Decimal | None = Field(None, ge=0)
+    specialist_coinsurance_percent: Decimal | None = Field(None, ge=0, le=100)
+    deductible_individual: Decimal | None = Field(None, ge=0)
+    deductible_applies: bool | None = None
+    out_of_pocket_max_individual: Decimal | None = Field(None, ge=0)
+    balance_billing_possible: bool = False
+
+
+class CostSharing(StrictModel):
+    in_network: TierCostSharing
+    out_of_network: TierCostSharing | None = None
+
+
+class NetworkException(SourcedTerm):
+    """The plan's process for seeing an out-of-network specialist at in-network cost."""
+
+    available: Stated
+    name: str | None = Field(
+        None, description="What the plan calls it (e.g. network gap exception)."
+    )
+    how_to_request: str | None = None
+    contact: Contact | None = None
+
+
+class Appeals(SourcedTerm):
+    levels: int = Field(ge=1, le=3)
+    filing_window_days: int | None = Field(
+        None, ge=1, description="Only when the plan allows longer than the legal minimum."
+    )
+    um_contact: Contact = Field(description="Utilisation management / prior authorisation.")
+    appeals_contact: Contact
+    expedited_phone: str | None = None
+    expedited_fax: str | None = None
+
+
+ExternalRoute = Literal["federal_iro", "state", "medicare_ire", "state_fair_hearing", "none"]
+
+
+class ExternalReview(SourcedTerm):
+    route: ExternalRoute
+    administered_by: NonEmptyStr
+    contact: Contact | None = None
+
+
+class SecondOpinionTerms(StrictModel):
+    coverage: SecondOpinionCoverage
+    in_network: AccessRules
+    out_of_network: AccessRules
+    telehealth: OptionalBenefit
+    records_review: OptionalBenefit
+    pathology_rereview: OptionalBenefit
+    third_opinion: ThirdOpinion
+
+
+class PlanMetadata(StrictModel):
+    fictional: bool
+    description: NonEmptyStr
+    notes: str | None = None
+
+
+class Plan(StrictModel):
+    id: PlanId
+    name: NonEmptyStr
+    issuer: NonEmptyStr
+    market: Market
+    funding: Funding
+    plan_type: PlanType
+    situs_state: StateCode | None = Field(None, description="State whose law governs the policy.")
+    plan_year: int = Field(ge=2000, le=2100)
+    effective: DateRange
+    grandfathered: bool = False
+    metadata: PlanMetadata
+    second_opinion: SecondOpinionTerms
+    cost_sharing: CostSharing
+    network_exception: NetworkException
+    appeals: Appeals
+    external_review: ExternalReview
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Plan:
+        public = {"original_medicare", "medicare_advantage", "medicaid_managed_care"}
+        if self.market in public and self.funding != "public_program":
+            raise ValueError(f"market {self.market} must have funding public_program")
+        if self.market not in public and self.funding == "public_program":
+            raise ValueError("funding public_program is only for Medicare and Medicaid markets")
+        if self.market == "individual" and self.funding == "self_funded":
+            raise ValueError("an individual-market plan cannot be self-funded")
+        if self.market != "original_medicare" and self.situs_state is None:
+            raise ValueError("situs_state is required for every plan except Original Medicare")
+        return self
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.effective.contains(day)
