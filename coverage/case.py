@@ -134,6 +134,9 @@ class Case(CaseModel):
     urgency: Urgency = Field(default_factory=Urgency)
     referring_physician: Physician = Field(default_factory=Physician)
     records_from: list[RecordsHolder] = Field(default_factory=list)
+    request_sent_date: dt.date | None = Field(
+        None, description="When the prior-authorisation or exception request was sent."
+    )
     denial: Denial | None = None
 
     @field_validator("plan")
