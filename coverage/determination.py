@@ -85,7 +85,7 @@ class TraceEntry(OutputModel):
     rule_id: str
     layer: Layer
     title: str
-    status: Literal["applied", "not_applicable", "overridden", "inactive"]
+    status: Literal["applied", "depends", "not_applicable", "overridden", "inactive"]
     effect: str = Field(description="What the rule did to this answer, or why it did not apply.")
     citation: str
     verified: bool

@@ -61,6 +61,17 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
+def _lenient_timestamp(loader: _StrictLoader, node: yaml.Node) -> Any:
+    # `2026-02-31` must reach validation (which names its line), not crash the parser.
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+
+
 def parse_yaml(text: str, file: str) -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass

@@ -85,7 +85,9 @@ class Appeals(SourcedTerm):
     expedited_fax: str | None = None
 
 
-ExternalRoute = Literal["federal_iro", "state", "medicare_ire", "state_fair_hearing", "none"]
+ExternalRoute = Literal[
+    "federal_iro", "state", "medicare_ire", "state_fair_hearing", "none", "unknown"
+]
 
 
 class ExternalReview(SourcedTerm):

@@ -1,0 +1,1 @@
+"""Second Look application layer: the service functions, CLI and batch runner."""

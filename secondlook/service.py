@@ -1,0 +1,193 @@
+"""The one service layer shared by the app, the CLI and the batch runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+from coverage.base import MARKET_LABELS, Contact, DateRange, Funding, Market, Source
+from coverage.case import Case
+from coverage.catalog import PLANS_DIR, Catalog, load_catalog, load_lawbook, load_plan_file
+from coverage.determination import Determination
+from coverage.engine import evaluate
+from coverage.law import LawBook
+from coverage.loader import LoadError, Problem, load_model, parse_model
+from coverage.plan import (
+    AccessRules,
+    Appeals,
+    CostSharing,
+    ExternalReview,
+    NetworkException,
+    OptionalBenefit,
+    Plan,
+    PlanMetadata,
+    SecondOpinionCoverage,
+    SecondOpinionTerms,
+    ThirdOpinion,
+    TierCostSharing,
+)
+
+__all__ = [
+    "LoadError",
+    "catalog",
+    "check",
+    "generic_plan",
+    "lawbook",
+    "load_case",
+    "parse_case",
+    "resolve_plan",
+    "today",
+]
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def catalog(directory: Path = PLANS_DIR) -> Catalog:
+    """The shipped plan catalog; files are re-read only when they change."""
+    return load_catalog(directory)
+
+
+def lawbook() -> LawBook:
+    return load_lawbook()
+
+
+def resolve_plan(id_or_path: str | Path) -> Plan:
+    """A plan by catalog id, or by path to a plan YAML file."""
+    text = str(id_or_path)
+    path = Path(text)
+    if text.endswith((".yaml", ".yml")) or path.is_file():
+        if not path.is_file():
+            raise LoadError([Problem(text, None, "", "no such plan file")])
+        return load_plan_file(path)
+    plans = catalog().plans
+    if text in plans:
+        return plans[text]
+    if text.startswith("generic-"):
+        return _generic_from_id(text)
+    raise LoadError(
+        [
+            Problem(
+                "data/plans",
+                None,
+                "plan",
+                f"no plan with id {text!r} (see `secondlook plans list`)",
+            )
+        ]
+    )
+
+
+def load_case(path: str | Path) -> Case:
+    return load_model(Case, path)
+
+
+def parse_case(text: str, filename: str = "case.yaml") -> Case:
+    return parse_model(Case, text, filename)
+
+
+def check(
+    case: Case, plan: Plan | str | None = None, as_of: dt.date | None = None
+) -> Determination:
+    """Evaluate a case. The plan defaults to `case.plan`; the date to `case.as_of`, then today."""
+    if plan is None:
+        if not case.plan:
+            raise LoadError(
+                [Problem("case", None, "plan", "no plan given and the case names none")]
+            )
+        plan = case.plan
+    if isinstance(plan, str):
+        plan = resolve_plan(plan)
+    day = as_of or case.as_of or today()
+    return evaluate(plan, case, day, lawbook())
+
+
+_GENERIC_SOURCE = Source(
+    document="No plan documents: general rules for this kind of plan",
+    section="Ask the plan for its Evidence of Coverage or Summary Plan Description",
+)
+_GENERIC_VERIFIED = dt.date(2026, 11, 24)
+
+
+def _generic_from_id(plan_id: str) -> Plan:
+    # generic-<market>-<state>-<funding>
+    parts = plan_id.split("-")
+    if len(parts) != 4:
+        raise LoadError([Problem("plan", None, "plan", f"malformed generic plan id {plan_id!r}")])
+    _, market, state, funding = parts
+    return generic_plan(market, None if state == "us" else state.upper(), funding)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=512)
+def generic_plan(market: Market, state: str | None, funding: Funding = "unknown") -> Plan:
+    """A plan with no known terms: the answer comes from federal and state law alone.
+
+    Used on the "I don't know my plan's details" path; every plan term is `not_stated`, so the
+    engine says what to ask the plan instead of guessing.
+    """
+    if market not in MARKET_LABELS:
+        raise LoadError([Problem("plan", None, "market", f"unknown market {market!r}")])
+    public = market in ("original_medicare", "medicare_advantage", "medicaid_managed_care")
+    if public:
+        funding = "public_program"
+    elif funding == "public_program":
+        funding = "unknown"
+    if market == "individual" and funding == "self_funded":
+        funding = "fully_insured"
+    situs = None if market == "original_medicare" else (state or None)
+    if market != "original_medicare" and not situs:
+        raise LoadError([Problem("plan", None, "state", "a state is needed for this kind of plan")])
+    sourced = {"source": _GENERIC_SOURCE, "last_verified": _GENERIC_VERIFIED}
+    access = AccessRules(
+        covered="not_stated",
+        referral_required="not_stated",
+        prior_auth_required="not_stated",
+        **sourced,
+    )
+    benefit = OptionalBenefit(covered="not_stated", **sourced)
+    unknown_contact = Contact(name="Your plan", department="Member services (number on your card)")
+    route = {
+        "original_medicare": "medicare_ire",
+        "medicare_advantage": "medicare_ire",
+        "medicaid_managed_care": "state_fair_hearing",
+    }.get(market, {"self_funded": "federal_iro", "fully_insured": "state"}.get(funding, "unknown"))
+    label = MARKET_LABELS[market]
+    return Plan(
+        id=f"generic-{market}-{(situs or 'us').lower()}-{funding}",
+        name=f"{label}{' in ' + situs if situs else ''} (plan details not known)",
+        issuer="Your plan",
+        market=market,
+        funding=funding,
+        plan_type="fee_for_service" if market == "original_medicare" else "unknown",
+        situs_state=situs,
+        plan_year=_GENERIC_VERIFIED.year,
+        effective=DateRange(start=dt.date(2000, 1, 1)),
+        metadata=PlanMetadata(
+            fictional=False,
+            description="General rules only: built from the kind of plan and the state, "
+            "without the plan's own documents.",
+        ),
+        second_opinion=SecondOpinionTerms(
+            coverage=SecondOpinionCoverage(covered="not_stated", **sourced),
+            in_network=access,
+            out_of_network=access,
+            telehealth=benefit,
+            records_review=benefit,
+            pathology_rereview=benefit,
+            third_opinion=ThirdOpinion(covered="not_stated", **sourced),
+        ),
+        cost_sharing=CostSharing(in_network=TierCostSharing(**sourced)),
+        network_exception=NetworkException(available="not_stated", **sourced),
+        appeals=Appeals(
+            levels=2 if market == "employer_group" else 1,
+            um_contact=unknown_contact,
+            appeals_contact=unknown_contact,
+            **sourced,
+        ),
+        external_review=ExternalReview(
+            route=route,  # type: ignore[arg-type]
+            administered_by="See your plan's denial notice",
+            **sourced,
+        ),
+    )
