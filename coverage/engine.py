@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from coverage.base import MARKET_LABELS, Answer
+from coverage.base import MARKET_LABELS, Answer, state_name
 from coverage.case import Case
 from coverage.deadlines import compute_deadlines
 from coverage.determination import (
@@ -147,6 +147,7 @@ class _Work:
     info: dict[str, InfoNeed] = field(default_factory=dict)
     docs: list[DocNeed] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
+    overrides: dict[str, list[str]] = field(default_factory=dict)  # winner rule id -> losers
 
     def need(self, field_path: str, question: str, why: str) -> None:
         if field_path in self.info:
@@ -227,17 +228,18 @@ def _assess_rule(rule: CoverageRule, plan: Plan, case: Case, as_of: dt.date) -> 
         )
     values = [trigger_value(t, case, plan) for t in rule.triggers.conditions]
     met = _any(values) if rule.triggers.match == "any" else _all(values)
-    words = f" {rule.triggers.match} of: " if len(values) > 1 else ": "
-    words += "; ".join(TRIGGER_WORDS[t] for t in rule.triggers.conditions)
+    words = "; ".join(TRIGGER_WORDS[t] for t in rule.triggers.conditions)
+    if len(values) > 1:
+        words = f"{rule.triggers.match} of: {words}"
     if met == "no":
-        return _RuleOutcome(rule, effect, "not_applicable", f"condition not met ({words.strip()})")
+        return _RuleOutcome(rule, effect, "not_applicable", f"condition not met ({words})")
     if met == "unknown":
         for trig, value in zip(rule.triggers.conditions, values, strict=True):
             if value == "unknown" and trig in TRIGGER_QUESTIONS:
                 unknowns.append(TRIGGER_QUESTIONS[trig])
     if unknowns:
-        return _RuleOutcome(rule, effect, "depends", f"applies only if{words}", unknowns)
-    return _RuleOutcome(rule, effect, "applied", f"applies ({words.strip()})")
+        return _RuleOutcome(rule, effect, "depends", f"applies only if known: {words}", unknowns)
+    return _RuleOutcome(rule, effect, "applied", f"applies ({words})")
 
 
 def _rule_trace(outcome: _RuleOutcome, effect_text: str, overrides: list[str]) -> TraceEntry:
@@ -317,7 +319,7 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
                 "is not verified law."
             )
 
-    covered, cover_overrides = _coverage(work, live)
+    covered = _coverage(work, live)
     network = _network(work, live)
     if network.outcome == "not_covered" and covered in ("covered", "conditional"):
         covered = "not-covered"
@@ -337,7 +339,7 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
         text = outcome.reason
         if outcome.status in ("applied", "depends"):
             text = f"{outcome.reason}: {_effect_words(outcome.effect)}"
-        work.trace.append(_rule_trace(outcome, text, cover_overrides.get(outcome.rule.id, [])))
+        work.trace.append(_rule_trace(outcome, text, work.overrides.get(outcome.rule.id, [])))
     work.trace.sort(key=lambda t: (t.priority, t.layer, t.rule_id))
 
     if covered == "not-covered":
@@ -386,15 +388,15 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
     )
 
 
-def _coverage(work: _Work, live: list[_RuleOutcome]) -> tuple[str, dict[str, list[str]]]:
+def _coverage(work: _Work, live: list[_RuleOutcome]) -> str:
     """Is the second (or third) opinion covered at all? Most generous source wins."""
     plan, case = work.plan, work.case
-    overrides: dict[str, list[str]] = {}
+    overrides = work.overrides
     third = case.reasons.opinions_so_far >= 2
     mandates = [o for o in live if o.effect and o.effect.covers_second_opinion]
 
     if third:
-        return _third_opinion(work, live), overrides
+        return _third_opinion(work, live)
 
     terms = plan.second_opinion.coverage
     plan_verdict = {
@@ -441,7 +443,7 @@ def _coverage(work: _Work, live: list[_RuleOutcome]) -> tuple[str, dict[str, lis
             "Ask for the answer in writing.",
             "Your plan's documents do not say, and no law we know of requires it for this plan.",
         )
-    return verdict, overrides
+    return verdict
 
 
 def _third_opinion(work: _Work, live: list[_RuleOutcome]) -> str:
@@ -589,6 +591,10 @@ def _network(work: _Work, live: list[_RuleOutcome]) -> Network:
 
     def gap_outcome() -> Network | None:
         if specialist == "no" and gap_route:
+            for o in gap_applied:
+                work.overrides.setdefault(o.rule.id, []).append(
+                    f"plan:{plan.id}:second_opinion.out_of_network"
+                )
             by = (
                 "state law (" + ", ".join(o.rule.citation for o in gap_applied) + ")"
                 if gap_applied
@@ -815,7 +821,12 @@ def _letters(
     urgent = case.urgency.physician_certifies_urgent == "yes"
     commercial = plan.market in ("employer_group", "individual")
     if denial is None:
-        if pa_needed in ("auth-needed", "conditional") and covered != "not-covered":
+        # The exception request is itself the approval request; one letter, not two.
+        if (
+            pa_needed in ("auth-needed", "conditional")
+            and covered != "not-covered"
+            and not network.exception_request_needed
+        ):
             letters.append("preauth_request")
         if network.exception_request_needed or (
             network.outcome == "unknown"
@@ -857,21 +868,24 @@ def governing_law(plan: Plan) -> str:
         case "employer_group", "fully_insured":
             return (
                 "ERISA and the ACA claims and appeals rules (29 CFR 2560.503-1; 45 CFR 147.136), "
-                f"and {state} insurance law (fully insured plan)."
+                f"and {state_name(state)} insurance law (fully insured plan)."
             )
         case "employer_group", _:
             return (
                 "ERISA and the ACA claims and appeals rules (29 CFR 2560.503-1; 45 CFR 147.136); "
-                f"{state} insurance law too if the plan is fully insured."
+                f"{state_name(state)} insurance law too if the plan is fully insured."
             )
         case "individual", _:
-            return f"The ACA appeals rules (45 CFR 147.136) and {state} insurance law."
+            return f"The ACA appeals rules (45 CFR 147.136) and {state_name(state)} insurance law."
         case "original_medicare", _:
             return "Original Medicare (Medicare Benefit Policy Manual ch. 15 §30; appeals: 42 CFR 405 subpart I)."
         case "medicare_advantage", _:
             return "Medicare Advantage rules (42 CFR 422 subpart M) and the plan's Evidence of Coverage."
         case "medicaid_managed_care", _:
-            return f"Medicaid managed care rules (42 CFR 438 subpart F) and {state} Medicaid rules."
+            return (
+                "Medicaid managed care rules (42 CFR 438 subpart F) and "
+                f"{state_name(state)} Medicaid rules."
+            )
     return MARKET_LABELS.get(plan.market, plan.market)  # pragma: no cover
 
 
@@ -893,7 +907,10 @@ def _headline(
             steps.append("approval before the visit")
         tail = f", once you have {' and '.join(steps)}" if steps else ""
         if network.outcome == "out_of_network_at_in_network_cost":
-            return f"Yes: {what} with this doctor should be covered at in-network cost{tail or ', once the plan approves the exception'}."
+            return (
+                f"Yes: {what} with this doctor should be covered at in-network cost, once the "
+                "plan approves a network exception before the visit."
+            )
         return f"Yes: your plan covers {what} with this doctor{tail}."
     if covered == "not-covered":
         if network.outcome == "not_covered":
@@ -934,7 +951,11 @@ def _next_steps(
         steps.append(
             "Ask your oncologist's office to send a referral to the plan for the second opinion."
         )
-    if pa_needed in ("auth-needed", "conditional") and case.denial is None:
+    if (
+        pa_needed in ("auth-needed", "conditional")
+        and case.denial is None
+        and not network.exception_request_needed
+    ):
         contact = plan.appeals.um_contact
         where = f" (fax {contact.fax})" if contact.fax else ""
         steps.append(

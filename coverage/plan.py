@@ -20,7 +20,7 @@ from coverage.base import (
     StrictModel,
 )
 
-PlanId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
+PlanId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
 # "not_stated": the plan documents say nothing; the engine falls back to law and says so.
 Stated = Literal["yes", "no", "not_stated"]
 
