@@ -433,7 +433,8 @@ def _coverage(work: _Work, live: list[_RuleOutcome]) -> str:
         for index, condition in enumerate(terms.conditions):
             work.need(
                 f"plan.second_opinion.coverage.conditions[{index}]",
-                f"Your plan covers a second opinion when: {condition}. Does that fit your case?",
+                f"Your plan covers a second opinion when: {condition.rstrip('.')}. "
+                "Does that fit your case?",
                 "It is a condition in your plan's own terms.",
             )
     if verdict == "indeterminate":
@@ -911,7 +912,8 @@ def _headline(
                 f"Yes: {what} with this doctor should be covered at in-network cost, once the "
                 "plan approves a network exception before the visit."
             )
-        return f"Yes: your plan covers {what} with this doctor{tail}."
+        payer = "Medicare" if work.plan.market == "original_medicare" else "your plan"
+        return f"Yes: {payer} covers {what} with this doctor{tail}."
     if covered == "not-covered":
         if network.outcome == "not_covered":
             return f"Not with this doctor: your plan does not cover {what} from this doctor. See the steps below for a doctor or route that is covered."

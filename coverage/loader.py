@@ -215,6 +215,7 @@ def load_model(model: type[M], path: Path | str) -> M:
 def display_path(path: Path) -> str:
     """Paths relative to the working directory when possible, as editors and CI logs show them."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:  # pragma: no cover - different drive on Windows
         return str(path)
+    return str(path) if relative.startswith("..") else relative
