@@ -1,0 +1,199 @@
+"""Shared fixtures.
+
+Browser tests (reusable by every area): `streamlit_server` starts `streamlit run app.py` once per
+session on a free port; `browser` is one headless Debian Chromium; `page` / `phone_page` are fresh
+contexts at desktop and phone width; `wait_for_app(page)` waits until the script has finished.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # app_pages/ is not an installed package
+    sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class StreamlitServer:
+    url: str
+    log_path: Path
+    process: subprocess.Popen
+
+    def log(self) -> str:
+        """Everything the server printed so far (stdout and stderr)."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> StreamlitServer:
+    """`streamlit run app.py` on a free port, polled on /_stcore/health until it answers ok."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [
+        str(ROOT / ".venv" / "bin" / "streamlit"),
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--logger.level",
+        "info",
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            process.terminate()
+            raise RuntimeError(f"streamlit did not become healthy:\n{log_path.read_text()}")
+        time.sleep(0.3)
+    server = StreamlitServer(url=url, log_path=log_path, process=process)
+    yield server
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the session (Playwright cannot download its own)."""
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh (apt package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield instance
+        instance.close()
+
+
+def _new_page(browser, viewport: dict, **extra):
+    context = browser.new_context(viewport=viewport, accept_downloads=True, **extra)
+    context.set_default_timeout(30_000)
+    return context, context.new_page()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh desktop-width page (1280 px) that accepts downloads."""
+    context, new = _new_page(browser, DESKTOP)
+    yield new
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A fresh phone-width page (375 px, touch)."""
+    context, new = _new_page(browser, PHONE, is_mobile=True, has_touch=True)
+    yield new
+    context.close()
+
+
+def _wait_for_app(page, timeout: float = 30_000) -> None:
+    # A rerun may not have started yet when this is called: give it a moment to flip to
+    # "running" before waiting for "notRunning".
+    page.wait_for_timeout(150)
+    page.wait_for_selector(APP_IDLE, timeout=timeout)
+
+
+@pytest.fixture
+def wait_for_app():
+    """`wait_for_app(page)`: wait until the Streamlit script has finished running."""
+    return _wait_for_app
+
+
+# --------------------------------------------------------------------------------------------
+# Databases for the navigator store tests.
+# NOTE: the navigator engineer's original fixtures in this file were overwritten by mistake by
+# the patient-app engineer (an uncommitted file replaced while adding the browser fixtures);
+# these two fixtures are a reconstruction from tests/pg_cluster.py and the tests that use them.
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server: TEST_DATABASE_URL / DATABASE_URL, else a throwaway local cluster."""
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    from pg_cluster import PostgresCluster
+
+    cluster = PostgresCluster()
+    cluster.start()
+    try:
+        yield cluster.url()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def nav_db_url(request, tmp_path):
+    """An empty database URL, once on SQLite and once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'navigator.db'}"
+    import uuid
+
+    import sqlalchemy as sa
+
+    base = sa.make_url(request.getfixturevalue("postgres_url"))
+    name = f"nav_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
