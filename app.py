@@ -1,0 +1,57 @@
+"""Second Look web app: routing only. Pages live in app_pages/."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:  # page files import their shared UI helpers from app_pages/
+    sys.path.insert(0, str(ROOT))
+
+st.set_page_config(page_title="Second Look", page_icon=":material/health_and_safety:")
+
+PATIENT_PAGES = [
+    st.Page(
+        "app_pages/patient_check.py",
+        title="Check my coverage",
+        icon=":material/fact_check:",
+        url_path="check",
+        default=True,
+    ),
+    st.Page(
+        "app_pages/patient_answer.py",
+        title="My answer",
+        icon=":material/task_alt:",
+        url_path="answer",
+    ),
+    st.Page(
+        "app_pages/patient_letters.py",
+        title="My letters",
+        icon=":material/mail:",
+        url_path="letters",
+    ),
+    st.Page(
+        "app_pages/patient_guide.py",
+        title="Getting a second opinion",
+        icon=":material/menu_book:",
+        url_path="guide",
+    ),
+    st.Page(
+        "app_pages/patient_save.py",
+        title="Save or open my answers",
+        icon=":material/save:",
+        url_path="save",
+    ),
+]
+
+# Navigator and batch pages: add one st.Page(...) entry per page to this list.
+NAVIGATOR_PAGES: list = []
+
+SECTIONS = {"For patients": PATIENT_PAGES}
+if NAVIGATOR_PAGES:
+    SECTIONS["For navigators"] = NAVIGATOR_PAGES
+
+st.navigation(SECTIONS).run()

@@ -1,0 +1,204 @@
+"""Shared Streamlit helpers for the patient pages: session state and widgets only.
+
+Everything that is not drawing (questions, mapping to a Case, plain-language text) lives in
+secondlook.patient_flow. Nothing here writes to disk: the case lives in the session only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import streamlit as st
+
+from coverage.case import Case
+from coverage.catalog import Catalog
+from coverage.determination import Determination
+from coverage.loader import LoadError
+from coverage.plan import Plan
+from secondlook import patient_flow as flow
+from secondlook import service
+
+CASE_KEY = "patient_case"
+VERSION_KEY = "patient_case_version"
+STEP_KEY = "patient_step"
+MARKET_UNKNOWN_KEY = "patient_market_unknown"
+
+CHECK_PAGE = "app_pages/patient_check.py"
+ANSWER_PAGE = "app_pages/patient_answer.py"
+LETTERS_PAGE = "app_pages/patient_letters.py"
+GUIDE_PAGE = "app_pages/patient_guide.py"
+SAVE_PAGE = "app_pages/patient_save.py"
+
+TRI_LABELS = dict(flow.TRI_OPTIONS)
+
+
+@st.cache_resource(show_spinner=False)
+def get_catalog() -> Catalog:
+    """The shipped plan catalog, loaded once per server process (plans are frozen)."""
+    return service.catalog()
+
+
+def get_case() -> Case:
+    if CASE_KEY not in st.session_state:
+        st.session_state[CASE_KEY] = Case()
+    return st.session_state[CASE_KEY]
+
+
+def set_case(case: Case) -> None:
+    st.session_state[CASE_KEY] = case
+
+
+def has_started() -> bool:
+    return CASE_KEY in st.session_state and (
+        get_case().plan is not None or st.session_state.get(MARKET_UNKNOWN_KEY, False)
+    )
+
+
+def replace_case(case: Case) -> None:
+    """Load a whole case (from a file): widgets are rebuilt with the new answers."""
+    st.session_state[CASE_KEY] = case
+    st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
+    st.session_state[MARKET_UNKNOWN_KEY] = False
+    st.session_state[STEP_KEY] = len(flow.STEP_TITLES) - 1
+
+
+def widget_key(*parts: str) -> str:
+    return ":".join([*parts, str(st.session_state.get(VERSION_KEY, 0))])
+
+
+def get_plan(case: Case) -> Plan | None:
+    if not case.plan:
+        return None
+    plans = get_catalog().plans
+    if case.plan in plans:
+        return plans[case.plan]
+    return service.resolve_plan(case.plan)
+
+
+def show_problems(problems: list[Any], intro: str) -> None:
+    lines = "\n".join(f"- {p}" for p in problems)
+    st.error(f"{intro}\n\n{lines}")
+
+
+def get_determination(case: Case) -> tuple[Plan | None, Determination | None]:
+    """Run the check for the session's case; show a plain error instead of a traceback."""
+    try:
+        plan = get_plan(case)
+        if plan is None:
+            return None, None
+        return plan, service.check(case, plan)
+    except LoadError as err:
+        show_problems(err.problems, "We could not read the plan or your answers:")
+    except Exception:  # noqa: BLE001 - never show details: they may hold member data
+        st.error(
+            "Something went wrong while we checked your coverage. Please try again, or save "
+            "your answers and ask a patient navigator for help."
+        )
+    return None, None
+
+
+def need_a_plan_first() -> None:
+    st.info("First, tell us about your plan and your cancer. It takes a few minutes.")
+    st.page_link(CHECK_PAGE, label="Check my coverage", icon=":material/arrow_forward:")
+
+
+def render_question(question: flow.Question, value: Any, key: str) -> Any:
+    """One labelled input; returns what the user entered."""
+    kind = question.kind
+    if kind in ("tri", "choice"):
+        choices = question.choices()
+        values = [v for v, _ in choices]
+        labels = dict(choices)
+        index = (
+            values.index(value)
+            if value in values
+            else (values.index("unknown") if "unknown" in values else 0)
+        )
+        return st.radio(
+            question.label,
+            values,
+            index=index,
+            format_func=labels.__getitem__,
+            horizontal=kind == "tri",
+            help=question.help,
+            key=key,
+        )
+    if kind == "text":
+        return st.text_input(question.label, value=value or "", help=question.help, key=key)
+    if kind == "area":
+        return st.text_area(question.label, value=value or "", help=question.help, key=key)
+    if kind == "lines":
+        return st.text_area(
+            question.label,
+            value=value or "",
+            height=100,
+            help=question.help or "One line for each line of the address.",
+            key=key,
+        )
+    if kind == "date":
+        today = dt.date.today()
+        return st.date_input(
+            question.label,
+            value=value,
+            min_value=dt.date(1900, 1, 1),
+            max_value=dt.date(today.year + 2, 12, 31),
+            format="MM/DD/YYYY",
+            help=question.help,
+            key=key,
+        )
+    if kind == "count":
+        return st.number_input(
+            question.label,
+            min_value=0,
+            max_value=10,
+            value=int(value if value is not None else 1),
+            step=1,
+            help=question.help,
+            key=key,
+        )
+    raise ValueError(f"unknown question kind {kind!r}")
+
+
+def render_questions(step: flow.Step, case: Case) -> dict[str, Any]:
+    return {
+        q.field: render_question(q, flow.get_answer(case, q.field), widget_key(step.key, q.field))
+        for q in step.questions
+    }
+
+
+def save_case_button(case: Case, *, key: str) -> None:
+    st.download_button(
+        "Save my answers (download a file)",
+        data=flow.case_to_yaml(case),
+        file_name=flow.CASE_FILE_NAME,
+        mime="application/x-yaml",
+        icon=":material/download:",
+        key=key,
+        on_click="ignore",
+    )
+
+
+def letter_downloads(letter_type: str, case: Case, plan: Plan, answer: Determination):
+    """Callables that build the DOCX and the PDF when the user clicks (PDF takes seconds)."""
+    from letters.pdf import docx_to_pdf
+
+    from letters import render_letter
+
+    def docx() -> bytes:
+        return _safely(lambda: render_letter(letter_type, case, plan, answer))
+
+    def pdf() -> bytes:
+        return _safely(lambda: docx_to_pdf(render_letter(letter_type, case, plan, answer)))
+
+    return docx, pdf
+
+
+def _safely(build):
+    # Streamlit logs a failed download's exception text; ours may quote member data, so the
+    # original exception is dropped and a plain one raised instead.
+    try:
+        return build()
+    except Exception:  # noqa: BLE001
+        pass
+    raise RuntimeError("the letter could not be built")
