@@ -6,8 +6,13 @@ catalog costs one stat() per file.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -93,17 +98,90 @@ def plan_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if p.is_file())
 
 
-def load_catalog(directory: Path = PLANS_DIR) -> Catalog:
-    """Load every plan; all problems in all files are reported together."""
+def _disk_cache_path(directory: Path) -> Path:
+    """One cache file per plan folder and plan-model version, under var/cache/ (or the env)."""
+    root = Path(os.environ.get("SECONDLOOK_CACHE_DIR", REPO_ROOT / "var" / "cache"))
+    key = hashlib.sha256(f"{directory.resolve()}\n{_plan_model_version()}".encode()).hexdigest()
+    return root / f"plans-{key[:20]}.jsonl"
+
+
+@lru_cache(maxsize=1)
+def _plan_model_version() -> str:
+    schema = json.dumps(Plan.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(schema.encode()).hexdigest()[:16]
+
+
+def _read_disk_cache(path: Path) -> dict[str, tuple[tuple[int, int], str]]:
+    entries: dict[str, tuple[tuple[int, int], str]] = {}
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                name, mtime, size, body = line.rstrip("\n").split("\t", 3)
+                entries[name] = ((int(mtime), int(size)), body)
+    except (OSError, ValueError):
+        return {}  # a missing or damaged cache is only a slower load
+    return entries
+
+
+def _write_disk_cache(path: Path, rows: list[str]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".plans-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.writelines(rows)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # read-only checkout: run without the disk cache
+
+
+def load_catalog(directory: Path = PLANS_DIR, *, disk_cache: bool = True) -> Catalog:
+    """Load every plan; all problems in all files are reported together.
+
+    Three levels, each invalidated by a file's size or modification time: validated plans in
+    memory (a warm reload is one stat() per file), validated plans as JSON on disk (a new
+    process skips YAML parsing), and the YAML files themselves.
+    """
     plans: dict[str, Plan] = {}
     problems: list[Problem] = []
+    cache_path = _disk_cache_path(directory) if disk_cache else None
+    disk: dict[str, tuple[tuple[int, int], str]] | None = None
+    loaded: list[tuple[str, tuple[int, int], Plan]] = []
+    dirty = False
     for path in plan_files(directory):
-        try:
-            plan = _cached("plan", path, load_plan_file)
-        except LoadError as err:
-            problems.extend(err.problems)
-            continue
-        plans[plan.id] = plan
+        stamp = _stat_key(path)
+        key = ("plan", str(path))
+        with _cache_lock:
+            hit = _file_cache.get(key)
+        plan = hit[1] if hit and hit[0] == stamp else None
+        if plan is None and cache_path is not None:
+            if disk is None:
+                disk = _read_disk_cache(cache_path)
+            entry = disk.get(path.name)
+            if entry and entry[0] == stamp:
+                try:
+                    plan = Plan.model_validate_json(entry[1])
+                except ValueError:
+                    plan = None
+        if plan is None:
+            dirty = True
+            try:
+                plan = load_plan_file(path)
+            except LoadError as err:
+                problems.extend(err.problems)
+                continue
+        with _cache_lock:
+            _file_cache[key] = (stamp, plan)
+        plans[plan.id] = plan  # type: ignore[union-attr]
+        loaded.append((path.name, stamp, plan))  # type: ignore[arg-type]
+    if cache_path is not None and dirty:
+        disk = disk or {}
+        rows = [
+            f"{name}\t{stamp[0]}\t{stamp[1]}\t"
+            + (disk[name][1] if name in disk and disk[name][0] == stamp else plan.model_dump_json())
+            + "\n"
+            for name, stamp, plan in loaded
+        ]
+        _write_disk_cache(cache_path, rows)
     if problems:
         raise LoadError(problems)
     return Catalog(plans)
