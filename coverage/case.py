@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from coverage.base import Answer, StateCode, StrictModel
 
@@ -109,6 +109,12 @@ class Denial(CaseModel):
     reference_number: str | None = None
     claim_number: str | None = None
     service_type: Literal["pre_service", "post_service"] = "pre_service"
+
+    @model_validator(mode="after")
+    def _received_after_notice(self) -> Denial:
+        if self.notice_date and self.date_received and self.date_received < self.notice_date:
+            raise ValueError("date_received is before notice_date")
+        return self
 
 
 class Urgency(CaseModel):

@@ -332,7 +332,7 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
     deadlines = compute_deadlines(plan, case, as_of, law)
     for deadline in deadlines:
         if not deadline.verified:
-            work.unverified.append(f"Confirm with your plan: {deadline.title} ({deadline.within}).")
+            work.unverified.append(f"Confirm with your plan: {deadline.title}: {deadline.within}.")
 
     # Trace the law layers in priority order, with what each did.
     for outcome in sorted(outcomes, key=lambda o: (o.rule.priority, o.rule.id)):
