@@ -156,18 +156,19 @@ def wait_for_app():
 
 
 # --------------------------------------------------------------------------------------------
-# Databases for the navigator store tests.
-# NOTE: the navigator engineer's original fixtures in this file were overwritten by mistake by
-# the patient-app engineer (an uncommitted file replaced while adding the browser fixtures);
-# these two fixtures are a reconstruction from tests/pg_cluster.py and the tests that use them.
+# Databases for the navigator store tests. `TEST_DATABASE_URL` or `DATABASE_URL` names a
+# PostgreSQL server to use (each test gets its own database on it, dropped afterwards); otherwise
+# a throwaway cluster is started from Debian's binaries (tests/pg_cluster.py).
 
 
 @pytest.fixture(scope="session")
-def postgres_url():
-    """A PostgreSQL server: TEST_DATABASE_URL / DATABASE_URL, else a throwaway local cluster."""
+def postgres_server_url():
+    """A PostgreSQL server for the session (external, or a throwaway local cluster)."""
+    from navigator.db import normalise_url
+
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if url:
-        yield url
+        yield normalise_url(url)
         return
     from pg_cluster import PostgresCluster
 
@@ -179,21 +180,29 @@ def postgres_url():
         cluster.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def nav_db_url(request, tmp_path):
-    """An empty database URL, once on SQLite and once on a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'navigator.db'}"
+@pytest.fixture
+def postgres_url(postgres_server_url):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     import uuid
 
     import sqlalchemy as sa
 
-    base = sa.make_url(request.getfixturevalue("postgres_url"))
+    base = sa.make_url(postgres_server_url)
     name = f"nav_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield base.set(database=name).render_as_string(hide_password=False)
     finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def nav_db_url(request, tmp_path):
+    """An empty database URL, once on SQLite (a file under var/) and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'var' / 'secondlook.db'}"
+    return request.getfixturevalue("postgres_url")

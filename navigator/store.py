@@ -1,0 +1,91 @@
+"""The case store: an engine, sessions, and the acting user.
+
+Service functions (navigator.auth, navigator.cases, navigator.exchange) take a `Store` and an
+`Actor`. `Store.acting` opens a transaction and re-reads the acting user, so a deactivated account
+or a changed role takes effect on the next action, not at the next login.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from navigator import db
+from navigator.errors import AuthError, PermissionDenied
+from navigator.tables import Organisation, User
+
+ROLES = ("navigator", "admin")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The logged-in user, as the pages keep it in the session."""
+
+    user_id: int
+    username: str
+    display_name: str
+    organisation_id: int
+    organisation_name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @classmethod
+    def of(cls, user: User, organisation: Organisation) -> Actor:
+        return cls(
+            user_id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            organisation_id=organisation.id,
+            organisation_name=organisation.name,
+            role=user.role,
+        )
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """Open (and create or migrate) the database at `url`, default from the environment."""
+        return cls(db.open_engine(url))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def acting(self, actor: Actor, *, admin: bool = False) -> Iterator[tuple[Session, User]]:
+        """A transaction on behalf of `actor`, whose account must still be active."""
+        with self.transaction() as session:
+            user = session.get(User, actor.user_id)
+            if (
+                user is None
+                or not user.active
+                or user.organisation_id != actor.organisation_id
+                or user.role != actor.role
+            ):
+                raise AuthError("Your session has ended or your account changed: log in again.")
+            if admin and user.role != "admin":
+                raise PermissionDenied("Only an admin can do this.")
+            yield session, user
+
+    def user_count(self) -> int:
+        with self.transaction() as session:
+            return session.scalar(select(func.count()).select_from(User)) or 0

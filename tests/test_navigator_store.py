@@ -1,0 +1,107 @@
+"""Navigator store: database location, first run, migrations up and down, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from navigator import db
+from navigator.store import Store
+from navigator.tables import Base
+
+TABLES = {
+    "organisations",
+    "users",
+    "cases",
+    "case_deadlines",
+    "status_events",
+    "letters",
+    "calls",
+    "notes",
+    "documents",
+    "audit_events",
+}
+
+
+def test_database_url_defaults_to_sqlite_under_var():
+    assert db.database_url({}) == "sqlite:///var/secondlook.db"
+
+
+def test_database_url_path_is_configurable():
+    assert db.database_url({"SECONDLOOK_DB_PATH": "/srv/sl/cases.db"}) == (
+        "sqlite:////srv/sl/cases.db"
+    )
+
+
+def test_database_url_prefers_database_url_and_uses_psycopg3():
+    env = {"DATABASE_URL": "postgres://u:p@db.example/sl", "SECONDLOOK_DB_PATH": "x.db"}
+    assert db.database_url(env) == "postgresql+psycopg://u:p@db.example/sl"
+    assert db.database_url({"DATABASE_URL": "postgresql://h/x"}) == "postgresql+psycopg://h/x"
+    assert db.database_url({"DATABASE_URL": "sqlite:///a.db"}) == "sqlite:///a.db"
+
+
+def test_describe_url_hides_the_password():
+    assert "secret" not in db.describe_url("postgresql+psycopg://u:secret@h/db")
+
+
+def test_first_run_creates_the_sqlite_file_and_its_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SECONDLOOK_DB_PATH", raising=False)
+    store = Store.open()
+    try:
+        assert (tmp_path / "var" / "secondlook.db").is_file()
+        assert set(sa.inspect(store.engine).get_table_names()) >= TABLES
+        assert db.current_revision(store.engine) == db.head_revision()
+    finally:
+        store.close()
+
+
+def test_opening_again_keeps_the_data(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    store = Store.open(url)
+    with store.transaction() as s:
+        s.execute(
+            sa.text("INSERT INTO organisations (name, created_at) VALUES ('X', '2026-01-01')")
+        )
+    store.close()
+    store = Store.open(url)
+    with store.transaction() as s:
+        assert s.scalar(sa.text("SELECT count(*) FROM organisations")) == 1
+    store.close()
+
+
+def _schema_diff(engine: sa.Engine) -> list:
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(ctx, Base.metadata)
+
+
+def test_migrations_up_down_up_match_the_models(nav_db_url):
+    engine = db.create_db_engine(nav_db_url)
+    try:
+        assert db.current_revision(engine) is None
+        db.upgrade(engine)
+        assert db.current_revision(engine) == db.head_revision()
+        assert set(sa.inspect(engine).get_table_names()) >= TABLES
+        assert _schema_diff(engine) == []  # the migration builds exactly the models' schema
+
+        db.downgrade(engine, "base")
+        assert db.current_revision(engine) is None
+        assert set(sa.inspect(engine).get_table_names()) - {"alembic_version"} == set()
+
+        db.upgrade(engine)
+        assert db.current_revision(engine) == db.head_revision()
+        assert _schema_diff(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_enforces_foreign_keys(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'fk.db'}")
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        store.close()
