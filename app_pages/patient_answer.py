@@ -37,8 +37,8 @@ box = {
     "not-covered": st.error,
     "indeterminate": st.info,
 }[answer.covered]
-box(f"**{flow.status_label(answer)}.** {answer.headline}")
-st.caption(f"Plan: {plan.name} ({plan.issuer}). Checked on {flow.format_date(answer.as_of)}.")
+box(f"**{answer.headline}**")
+st.caption(f"Plan: {flow.plan_title(plan)}. Checked on {flow.format_date(answer.as_of)}.")
 
 facts = []
 if answer.referral_needed:
@@ -49,16 +49,20 @@ if answer.network.explanation:
     facts.append(answer.network.explanation)
 for fact in facts:
     st.markdown(f"- {fact}")
+st.page_link(ui.LETTERS_PAGE, label="Get my letters", icon=":material/mail:")
 
 if answer.info_needed:
     st.subheader("What we still need to know")
     for need in answer.info_needed:
         st.markdown(f"- **{need.question}** {need.why}")
-    st.page_link(ui.CHECK_PAGE, label="Answer more questions", icon=":material/edit:")
+    step = flow.step_for_fields([need.field for need in answer.info_needed])
+    if st.button("Answer these questions", icon=":material/edit:"):
+        st.session_state[ui.STEP_KEY] = step or 1
+        st.switch_page(ui.CHECK_PAGE)
 
 st.subheader("What to do next")
 st.caption("Tick each step when it is done.")
-for number, text in enumerate(answer.next_steps, 1):
+for number, text in enumerate(flow.action_steps(answer), 1):
     st.checkbox(f"{number}. {text}", key=ui.widget_key("next", str(number)))
 
 st.subheader("Records to gather")
@@ -73,13 +77,9 @@ for line in flow.cost_lines(answer):
 st.subheader("Deadlines")
 if answer.deadlines:
     for deadline in answer.deadlines:
-        when = flow.format_date(deadline.due) if deadline.due else deadline.within
+        when = flow.format_date(deadline.due) if deadline.due else "no date yet"
         st.markdown(f"**{deadline.title}:** {when}")
-        details = [deadline.within] if deadline.due else []
-        details.append(deadline.basis)
-        if not deadline.verified:
-            details.append("This rule is not yet confirmed. Check it with your plan.")
-        st.caption(" ".join(details) + f" ({deadline.citation})")
+        st.caption("  \n".join(flow.deadline_lines(deadline)))
     st.caption(flow.NOTICE_NOTE)
     if ics.has_dated(answer.deadlines):
         st.download_button(

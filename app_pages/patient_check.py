@@ -74,6 +74,12 @@ def find_plan() -> None:
             "\"I don't know my plan's details\" above."
         )
         return
+    if len(found) > flow.MAX_PLANS_LISTED:
+        st.caption(
+            f"Showing {flow.MAX_PLANS_LISTED} of {len(found)} plans. "
+            "Search, or pick your state, to find yours."
+        )
+        found = found[: flow.MAX_PLANS_LISTED]
     ids = [p.id for p in found]
     with st.form("plan_pick"):
         picked = st.radio(

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from coverage.base import US_STATES, Contact
 from coverage.case import Case
-from coverage.determination import Determination, TraceEntry
+from coverage.determination import Deadline, Determination, TraceEntry
 from coverage.plan import Plan
 
 # --------------------------------------------------------------------------------------------
@@ -515,10 +515,31 @@ PLAN_KIND_SHORT: dict[str, str] = {
 }
 
 
+MAX_PLANS_LISTED = 15
+FICTIONAL_BADGE = "Example plan, not a real one"
+
+
 def plan_caption(plan: Plan) -> str:
     """The line under a plan's name in the picker: who offers it, where, what kind."""
     where = STATE_NAMES.get(plan.situs_state or "", "All states")
-    return f"{plan.issuer} · {where} · {PLAN_KIND_SHORT.get(plan.market, plan.market)}"
+    parts = [plan.issuer, where, PLAN_KIND_SHORT.get(plan.market, plan.market)]
+    if plan.metadata.fictional:
+        parts.append(FICTIONAL_BADGE)
+    return " · ".join(parts)
+
+
+def plan_title(plan: Plan) -> str:
+    """The plan's name as the answer page shows it, badged when it is a made-up example."""
+    badge = f" ({FICTIONAL_BADGE.lower()})" if plan.metadata.fictional else ""
+    return f"{plan.name}, {plan.issuer}{badge}"
+
+
+def step_for_fields(fields: list[str]) -> int | None:
+    """The guided step (1-based, after the plan step) that asks the first of these fields."""
+    for number, step in enumerate(GUIDED_STEPS, 1):
+        if any(q.field == f for q in step.questions for f in fields):
+            return number
+    return None
 
 
 # What to ask the plan when we answered from the kind of plan only.
@@ -547,13 +568,6 @@ FUNDING_HELP = (
 
 # --------------------------------------------------------------------------------------------
 # The answer in plain words
-
-STATUS_LABELS: dict[str, str] = {
-    "covered": "Covered",
-    "conditional": "Covered if you meet some conditions",
-    "not-covered": "Not covered",
-    "indeterminate": "We need to know more",
-}
 
 PA_LABELS: dict[str, str] = {
     "no-auth": "You do not need approval before the visit.",
@@ -607,8 +621,27 @@ def records_checklist(determination: Determination) -> list[str]:
     return items or list(RECORDS_TO_GATHER)
 
 
-def status_label(determination: Determination) -> str:
-    return STATUS_LABELS[determination.covered]
+def action_steps(determination: Determination) -> list[str]:
+    """The next steps, less the open questions (the page lists those on their own)."""
+    asked = {need.question.strip() for need in determination.info_needed}
+    return [step for step in determination.next_steps if step.strip() not in asked]
+
+
+def deadline_lines(deadline: Deadline) -> list[str]:
+    """A deadline's details as short lines: the rule, how the date was found, the law."""
+    lines = [_sentence(f"The rule: {deadline.within}")]
+    if deadline.basis:
+        lines.append(_sentence(deadline.basis))
+    checked = f"last checked {format_date(deadline.last_verified)}"
+    lines.append(f"Law: {deadline.citation} ({checked}).")
+    if not deadline.verified:
+        lines.append("This rule is not yet confirmed. Check it with your plan.")
+    return lines
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def format_date(day: dt.date | None) -> str:
@@ -796,7 +829,7 @@ def patient_texts() -> list[str]:
     for choices in (MARKET_CHOICES, FUNDING_CHOICES, NCI_CHOICES, VISIT_CHOICES):
         texts += [label for _, label in choices]
     texts += list(QUESTIONS_FOR_YOUR_PLAN) + [MARKET_UNKNOWN_HEADLINE, FUNDING_HELP]
-    texts += list(HOW_TO_TELL_YOUR_PLAN) + list(STATUS_LABELS.values())
+    texts += list(HOW_TO_TELL_YOUR_PLAN) + [FICTIONAL_BADGE]
     texts += list(PA_LABELS.values()) + list(REFERRAL_LABELS.values())
     texts += [PAYMENT_NOTE, NOTICE_NOTE] + list(RECORDS_TO_GATHER)
     for title, what in LETTER_INFO.values():

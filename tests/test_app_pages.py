@@ -1,0 +1,253 @@
+"""The patient pages under AppTest: check → answer → letters, the generic-plan path, resume.
+
+AppTest cannot read downloaded bytes: the bytes are tested below the UI (test_app_ics.py,
+test_app_patient_flow.py) and the real download in a browser (test_app_browser.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from coverage.case import Case
+from secondlook import patient_flow as flow
+from secondlook import service
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+CHECK = "app_pages/patient_check.py"
+ANSWER = "app_pages/patient_answer.py"
+LETTERS = "app_pages/patient_letters.py"
+GUIDE = "app_pages/patient_guide.py"
+SAVE = "app_pages/patient_save.py"
+EXAMPLES = ROOT / "examples" / "cases"
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def key(step: str, field: str, version: int = 0) -> str:
+    return f"{step}:{field}:{version}"
+
+
+def submit(at: AppTest, form: str, label: str) -> AppTest:
+    at.button(key=f"FormSubmitter:{form}-{label}").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    for kind in (at.success, at.warning, at.info, at.error):
+        parts += [a.value for a in kind]
+    return "\n".join(parts)
+
+
+def pick_catalog_plan(at: AppTest, plan_id: str) -> AppTest:
+    at.radio(key=key("plan", "how")).set_value("find")
+    at.radio(key=key("plan", "pick")).set_value(plan_id)
+    return submit(at, "plan_pick", "Use this plan")
+
+
+def session_case(at: AppTest) -> Case:
+    return at.session_state["patient_case"]
+
+
+def test_every_page_runs_before_any_answer():
+    at = start()
+    assert at.title[0].value == "Does my plan pay for a second opinion?"
+    for page in (ANSWER, LETTERS, GUIDE, SAVE):
+        at.switch_page(page).run()
+        assert not at.exception, page
+    at.switch_page(ANSWER).run()
+    assert "First, tell us about your plan" in texts(at)
+
+
+def test_check_then_answer_then_letters():
+    at = pick_catalog_plan(start(), "mo-ppo-gateway-employer-insured")
+    assert at.subheader[0].value == "About your cancer"
+    at.radio(key=key("cancer", "diagnosis.newly_diagnosed")).set_value("yes")
+    submit(at, "step_cancer", "Next")
+    at.radio(key=key("reasons", "reasons.before_treatment_starts")).set_value("yes")
+    submit(at, "step_reasons", "Next")
+    at.radio(key=key("doctor", "provider.in_network")).set_value("no")
+    at.radio(key=key("doctor", "qualified_in_network_specialist")).set_value("no")
+    submit(at, "step_doctor", "Next")
+    assert at.subheader[0].value == "Has your plan said no?"
+    submit(at, "step_denial", "See my answer")
+
+    assert at.title[0].value == "Your answer"
+    case = session_case(at)
+    assert case.plan == "mo-ppo-gateway-employer-insured"
+    assert case.diagnosis.newly_diagnosed == "yes"
+    assert case.provider.in_network == "no"
+    expected = service.check(case)
+    alerts = [a.value for a in at.success] + [a.value for a in at.warning]
+    assert alerts[0] == f"**{expected.headline}**"
+    steps = [c.label for c in at.checkbox][: len(flow.action_steps(expected))]
+    assert steps == [f"{n}. {s}" for n, s in enumerate(flow.action_steps(expected), 1)]
+    assert flow.PAYMENT_NOTE in texts(at)
+    labels = [b.label for b in at.get("download_button")]
+    if any(d.due for d in expected.deadlines):
+        assert "Add the dates to my calendar (.ics)" in labels
+    assert "Save my answers (download a file)" in labels
+
+    at.switch_page(LETTERS).run()
+    assert not at.exception
+    assert at.title[0].value == "Your letters"
+    at.text_input(key=key("about_you", "patient.name")).set_value("Test Person")
+    at.text_input(key=key("about_you", "patient.member_id")).set_value("M123")
+    at.text_area(key=key("records", "records.address_lines")).set_value("1 Main St\nTown")
+    at.text_input(key=key("records", "records.name")).set_value("Mercy Pathology")
+    submit(at, "letter_details", "Save these details")
+    assert "Saved. Your letters now use these details." in texts(at)
+    case = session_case(at)
+    assert (case.patient.name, case.patient.member_id) == ("Test Person", "M123")
+    assert case.records_from[0].address_lines == ["1 Main St", "Town"]
+    labels = [b.label for b in at.get("download_button")]
+    recommended = service.check(case).letters
+    assert recommended
+    assert labels.count("Download Word file (.docx)") == len(flow.LETTER_INFO)
+    assert labels.count("Download PDF") == len(flow.LETTER_INFO)
+    shown = texts(at)
+    for letter_type in recommended:
+        assert flow.LETTER_INFO[letter_type][0] in shown
+    assert flow.HOW_TO_SEND[0] in shown
+
+
+def test_back_keeps_the_answers():
+    at = pick_catalog_plan(start(), "original-medicare")
+    at.radio(key=key("cancer", "diagnosis.rare_or_aggressive")).set_value("yes")
+    submit(at, "step_cancer", "Next")
+    submit(at, "step_reasons", "Back")
+    assert at.subheader[0].value == "About your cancer"
+    assert at.radio(key=key("cancer", "diagnosis.rare_or_aggressive")).value == "yes"
+
+
+def test_skip_to_the_answer_from_the_first_questions():
+    at = pick_catalog_plan(start(), "original-medicare")
+    submit(at, "step_cancer", "Skip the rest and see my answer")
+    assert at.title[0].value == "Your answer"
+    assert not at.exception
+
+
+def test_generic_plan_answers_from_kind_and_state_and_says_what_to_ask():
+    at = start()
+    at.radio(key=key("plan", "how")).set_value("generic")
+    at.run()
+    at.radio(key=key("plan", "market_generic")).set_value("employer_group")
+    at.selectbox(key=key("plan", "state_generic")).set_value("MO")
+    submit(at, "plan_generic", "Next")
+    case = session_case(at)
+    plan = service.resolve_plan(case.plan)
+    assert (plan.market, plan.situs_state, plan.funding) == ("employer_group", "MO", "unknown")
+    assert case.patient.state == "MO"
+    submit(at, "step_cancer", "Skip the rest and see my answer")
+    shown = texts(at)
+    assert service.check(case).headline in shown
+    for question in flow.QUESTIONS_FOR_YOUR_PLAN:
+        assert question in shown
+
+
+def test_generic_plan_needs_a_state():
+    at = start()
+    at.radio(key=key("plan", "how")).set_value("generic")
+    at.run()
+    at.radio(key=key("plan", "market_generic")).set_value("individual")
+    submit(at, "plan_generic", "Next")
+    assert [e.value for e in at.error] == ["Please pick your state."]
+    assert session_case(at).plan is None
+
+
+def test_not_sure_what_kind_of_plan_says_what_we_need():
+    at = start()
+    at.radio(key=key("plan", "how")).set_value("generic")
+    at.run()
+    at.radio(key=key("plan", "market_generic")).set_value("unknown")
+    submit(at, "plan_generic", "Next")
+    assert at.subheader[0].value == "About your cancer"
+    submit(at, "step_cancer", "Skip the rest and see my answer")
+    shown = texts(at)
+    assert flow.MARKET_UNKNOWN_HEADLINE in shown
+    assert flow.HOW_TO_TELL_YOUR_PLAN[0] in shown
+
+
+def test_answer_these_questions_goes_to_the_step_that_asks_them():
+    at = pick_catalog_plan(start(), "mo-ppo-gateway-employer-insured")
+    submit(at, "step_cancer", "Skip the rest and see my answer")
+    answer = service.check(session_case(at))
+    assert answer.info_needed
+    [button] = [b for b in at.button if b.label == "Answer these questions"]
+    button.click().run()
+    expected = flow.step_for_fields([n.field for n in answer.info_needed])
+    assert at.title[0].value == "Does my plan pay for a second opinion?"
+    assert at.subheader[0].value == flow.GUIDED_STEPS[expected - 1].title
+
+
+def test_bad_letter_details_are_named_and_not_saved():
+    at = pick_catalog_plan(start(), "mo-ppo-gateway-employer-insured")
+    submit(at, "step_cancer", "Skip the rest and see my answer")
+    at.switch_page(LETTERS).run()
+    at.text_input(key=key("second_doctor", "provider.npi")).set_value("12")
+    submit(at, "letter_details", "Save these details")
+    (error,) = at.error
+    assert "NPI number (10 digits, if you know it): an NPI has 10 digits." in error.value
+    assert session_case(at).provider.npi is None
+
+
+@pytest.mark.parametrize(
+    "name", ["mo-self-funded-denied-urgent.yaml", "medicaid-out-of-network.yaml"]
+)
+def test_resume_from_a_saved_file(name):
+    case = service.load_case(EXAMPLES / name)
+    data = flow.case_to_yaml(case)
+    at = start()
+    at.switch_page(SAVE).run()
+    at.file_uploader[0].upload(flow.CASE_FILE_NAME, data, "application/x-yaml")
+    submit(at, "open_case", "Open my answers")
+    assert "Your answers are back." in texts(at)
+    assert session_case(at) == case
+    at.switch_page(ANSWER).run()
+    assert service.check(case).headline in texts(at)
+    # The guided form shows the loaded answers (widgets are rebuilt for the new case).
+    at.switch_page(CHECK).run()
+    assert at.subheader[0].value == flow.DENIAL_STEP.title
+    expected = "yes" if case.denial else "unknown"
+    assert at.radio(key=key("denial", "denial.exists", 1)).value == expected
+
+
+def test_a_bad_file_names_the_file_line_and_field():
+    at = start()
+    at.switch_page(SAVE).run()
+    text = b"plan: original-medicare\ndiagnosis:\n  newly_diagnosed: maybe\n"
+    at.file_uploader[0].upload("mine.yaml", text, "application/x-yaml")
+    submit(at, "open_case", "Open my answers")
+    (error,) = at.error
+    assert "mine.yaml:3: diagnosis.newly_diagnosed:" in error.value
+    assert "patient_case" not in at.session_state or session_case(at).plan is None
+
+
+def test_a_file_for_a_plan_we_do_not_have_is_refused():
+    at = start()
+    at.switch_page(SAVE).run()
+    at.file_uploader[0].upload("old.yaml", b"plan: no-such-plan\n", "application/x-yaml")
+    submit(at, "open_case", "Open my answers")
+    (error,) = at.error
+    assert "no plan with id 'no-such-plan'" in error.value
+
+
+def test_guidance_page_shows_every_section_and_the_script():
+    from secondlook import guidance
+
+    at = start()
+    at.switch_page(GUIDE).run()
+    assert [s.value for s in at.subheader] == [s.title for s in guidance.SECTIONS]
+    shown = texts(at)
+    assert guidance.ASK_SCRIPT in shown
+    assert "Basic Laboratory" in shown  # named only to say they do not see patients
