@@ -731,7 +731,9 @@ def parse_row(cells: Mapping[str, object], row: int) -> ParsedRow:
                 loc[1] = str(holders[int(loc[1])][0] - 1) if int(loc[1]) < len(holders) else loc[1]
             path = ".".join(loc)
             column = column_for_field(path) or _column_by_prefix(path)
-            message = item["msg"]
+            message = item["msg"].removeprefix("Value error, ")
+            if column is None:
+                column, message = _columns_in_message(path, message)
             if item["type"] == "string_pattern_mismatch":
                 message = "not in the expected format" + _format_hint(column)
             problems.append(CellProblem(row, column, message))
@@ -739,6 +741,17 @@ def parse_row(cells: Mapping[str, object], row: int) -> ParsedRow:
     if problems:
         raise RowError(problems)
     return ParsedRow(case=case, letters=values.get("letters"))
+
+
+def _columns_in_message(path: str, message: str) -> tuple[str | None, str]:
+    """A model-level message (`date_received is before notice_date` on `denial`) in columns."""
+    first = None
+    for word in re.findall(r"[a-z_]+", message):
+        column = COLUMN_BY_FIELD.get(f"{path}.{word}" if path else word)
+        if column:
+            message = re.sub(rf"\b{word}\b", column, message)
+            first = first or column
+    return first, message
 
 
 def _column_by_prefix(path: str) -> str | None:
@@ -892,11 +905,21 @@ class InputFile:
         finally:
             workbook.close()
 
+    def read_header(self) -> Header:
+        """Read and check the header row only (raises LoadError)."""
+        for _ in self._rows(header_only=True):
+            pass
+        assert self.header is not None
+        return self.header
+
     def __iter__(self) -> Iterator[RawRow]:
+        return self._rows()
+
+    def _rows(self, header_only: bool = False) -> Iterator[RawRow]:
         if self.kind == "csv":
-            yield from self._iter_csv()
+            yield from self._iter_csv(header_only)
         else:
-            yield from self._iter_xlsx()
+            yield from self._iter_xlsx(header_only)
 
     # CSV -------------------------------------------------------------------------------------
 
@@ -915,7 +938,7 @@ class InputFile:
         best = max(counts, key=lambda d: counts[d])
         return best if counts[best] and counts[","] == 0 else ","
 
-    def _iter_csv(self) -> Iterator[RawRow]:
+    def _iter_csv(self, header_only: bool) -> Iterator[RawRow]:
         with self._open_csv() as handle:
             reader = csv.reader(handle, delimiter=self._delimiter(handle), strict=True)
             try:
@@ -927,6 +950,8 @@ class InputFile:
                     [Problem(self.display, 1, "", f"not a CSV header: {err}")]
                 ) from None
             self.header = check_header(first, self.display, ignore_unknown=self.ignore_unknown)
+            if header_only:
+                return
             number = 1
             while True:
                 number += 1
@@ -940,7 +965,9 @@ class InputFile:
                     if "field larger" in message:
                         message = "a cell is too long (an unclosed quote can swallow rows)"
                     elif "EOF" in message or "unexpected end" in message:
-                        message = "a quote is opened and never closed"
+                        message = (
+                            "a quote is opened and never closed (later rows were read into it)"
+                        )
                     row.problems.append(CellProblem(number, None, f"unreadable CSV: {message}"))
                     yield row
                     continue
@@ -970,7 +997,7 @@ class InputFile:
         sheet = workbook["Cases"] if "Cases" in names else workbook[names[0]]
         return sheet, workbook
 
-    def _iter_xlsx(self) -> Iterator[RawRow]:
+    def _iter_xlsx(self, header_only: bool) -> Iterator[RawRow]:
         sheet, workbook = self._open_sheet()
         try:
             rows = sheet.iter_rows(values_only=True)
@@ -981,6 +1008,8 @@ class InputFile:
             self.header = check_header(
                 list(first), self.display, ignore_unknown=self.ignore_unknown
             )
+            if header_only:
+                return
             for number, values in enumerate(rows, start=2):
                 if not any(cell_text(v) for v in values):
                     self.blank_rows += 1

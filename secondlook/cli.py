@@ -162,3 +162,7 @@ def main() -> None:
 
 
 # Commands from other areas register here, one line each.
+from secondlook.cli_batch import batch_command, batch_template_command  # noqa: E402
+
+cli.add_command(batch_command)
+cli.add_command(batch_template_command)

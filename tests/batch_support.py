@@ -185,3 +185,18 @@ def tree_digest(directory: Path) -> dict[str, str]:
         for p in sorted(directory.rglob("*"))
         if p.is_file()
     }
+
+
+class CrashingRenderer(QuickRenderer):
+    """Kills its whole process on one patient, as a segfault in a native library would."""
+
+    def render(self, letter_type, case, plan, determination, *, today) -> bytes:  # noqa: ANN001
+        if case.patient.name == "CRASH THE WORKER":
+            import os
+
+            os._exit(70)
+        return super().render(letter_type, case, plan, determination, today=today)
+
+
+def crashing_renderer() -> CrashingRenderer:
+    return CrashingRenderer()
