@@ -23,6 +23,7 @@ import datetime as dt
 import math
 from functools import lru_cache
 
+from coverage._memo import IdentityCache
 from coverage.case import Case, Denial
 from coverage.determination import Deadline
 from coverage.law import LawBook, Parameter
@@ -108,6 +109,7 @@ def add_months(start: dt.date, months: int) -> dt.date:
     return dt.date(year, month, last) + dt.timedelta(days=1)
 
 
+@lru_cache(maxsize=4096)  # strftime is slow, and the same few dates recur in every answer
 def format_date(day: dt.date) -> str:
     """A date as people read it: 'Monday, March 1, 2027'."""
     return f"{day:%A}, {day:%B} {day.day}, {day.year}"
@@ -128,6 +130,31 @@ def _figure(law: LawBook, name: str, day: dt.date) -> tuple[int | None, Paramete
     if value != value.to_integral_value():
         raise ValueError(f"parameter {name!r} must be a whole number for deadlines, got {value}")
     return int(value), parameter
+
+
+class _LawMemo:
+    """What depends on the (frozen) law book alone: figures by (name, day), and the
+    records-request deadline by as_of. Bounded: cleared when it grows past MAX."""
+
+    MAX = 4096
+
+    def __init__(self, law: LawBook) -> None:
+        self.law = law
+        self.figures: dict[tuple[str, dt.date], tuple[int | None, Parameter]] = {}
+        self.records: dict[dt.date, Deadline] = {}
+
+    def figure(self, name: str, day: dt.date) -> tuple[int | None, Parameter]:
+        key = (name, day)
+        hit = self.figures.get(key)
+        if hit is None:
+            hit = _figure(self.law, name, day)  # errors are raised, never cached
+            if len(self.figures) >= self.MAX:
+                self.figures.clear()
+            self.figures[key] = hit
+        return hit
+
+
+_LAW_MEMOS: IdentityCache[_LawMemo] = IdentityCache(maxsize=8)
 
 
 def _amount(value: int, unit: str) -> str:
@@ -169,6 +196,7 @@ class _Builder:
 
     def __init__(self, plan: Plan, case: Case, as_of: dt.date, law: LawBook):
         self.plan, self.case, self.as_of, self.law = plan, case, as_of, law
+        self.memo = _LAW_MEMOS.get((law,), None, lambda: _LawMemo(law))
         self.urgent = case.urgency.physician_certifies_urgent == "yes"
         self.out: list[Deadline] = []
 
@@ -233,7 +261,7 @@ class _Builder:
         urgent_alternative: str | None = None,
     ) -> None:
         """A clock the plan or reviewer must decide within, counted from `start` when known."""
-        value, parameter = _figure(self.law, name, day)
+        value, parameter = self.memo.figure(name, day)
         within_stub = f"after {after}"
         if value is None:
             self.not_in_data(
@@ -272,7 +300,7 @@ class _Builder:
                 f"shown. {hours_words}"
             )
         if urgent_alternative:
-            alt_value, _ = _figure(self.law, urgent_alternative, day)
+            alt_value, _ = self.memo.figure(urgent_alternative, day)
             if alt_value is not None:
                 basis += (
                     f" If a physician says that waiting this long could seriously jeopardise the "
@@ -341,8 +369,19 @@ class _Builder:
         )
 
     def records_request_clock(self) -> None:
-        value, parameter = _figure(self.law, "hipaa.access_response_days", self.as_of)
-        extension, _ = _figure(self.law, "hipaa.access_extension_days", self.as_of)
+        # Depends on the law book and as_of alone; the Deadline is frozen, so it is shared.
+        done = self.memo.records.get(self.as_of)
+        if done is None:
+            self._records_request_clock()
+            done = self.out.pop()
+            if len(self.memo.records) >= self.memo.MAX:
+                self.memo.records.clear()
+            self.memo.records[self.as_of] = done
+        self.out.append(done)
+
+    def _records_request_clock(self) -> None:
+        value, parameter = self.memo.figure("hipaa.access_response_days", self.as_of)
+        extension, _ = self.memo.figure("hipaa.access_extension_days", self.as_of)
         if value is None or extension is None:
             self.not_in_data(
                 id="records_request_response",
@@ -384,7 +423,7 @@ class _Builder:
         extra: str = "",
     ) -> tuple[int, Parameter] | None:
         """A window in days that does not move off weekends or holidays."""
-        value, parameter = _figure(self.law, name, day)
+        value, parameter = self.memo.figure(name, day)
         if value is None:
             self.not_in_data(
                 id=id,
@@ -473,7 +512,7 @@ def _commercial(b: _Builder, denial: Denial) -> None:
             _internal_appeal_window(b, start, start_words, day)
         else:
             # A first-level appeal was denied and the plan has another level.
-            _, parameter = _figure(b.law, "erisa_aca.internal_appeal_filing_days", day)
+            _, parameter = b.memo.figure("erisa_aca.internal_appeal_filing_days", day)
             b.add(
                 id="internal_appeal_filing",
                 title="File the next-level internal appeal",
@@ -543,7 +582,7 @@ def _internal_appeal_window(
 ) -> None:
     name = "erisa_aca.internal_appeal_filing_days"
     plan_days = b.plan.appeals.filing_window_days
-    value, parameter = _figure(b.law, name, day)
+    value, parameter = b.memo.figure(name, day)
     if value is None or plan_days is None or plan_days <= value:
         b.filing_window(
             id="internal_appeal_filing",
@@ -596,7 +635,7 @@ def _external_review_window(
         else "external_review.federal_request_months"
     )
     title = "Request external review"
-    value, parameter = _figure(b.law, name, day)
+    value, parameter = b.memo.figure(name, day)
     after = "after you receive the final internal denial"
     if value is None:
         b.not_in_data(
@@ -666,7 +705,7 @@ def _external_review_window(
 def _original_medicare(b: _Builder, denial: Denial) -> None:
     day = denial.notice_date or denial.date_received or b.as_of
     if denial.level == "initial":
-        presumed, presumption = _figure(b.law, "medicare.notice_receipt_presumption_days", day)
+        presumed, presumption = b.memo.figure("medicare.notice_receipt_presumption_days", day)
         if denial.date_received is not None:
             start = denial.date_received
             words = f"You received the notice on {format_date(start)}."
@@ -744,7 +783,7 @@ def _medicaid(b: _Builder, denial: Denial) -> None:
     start, words = _notice_start(denial)
     if denial.level != "initial":
         # One plan level: its decision is final and the next step is a State fair hearing.
-        _, parameter = _figure(b.law, "medicaid.state_fair_hearing_days", day)
+        _, parameter = b.memo.figure("medicaid.state_fair_hearing_days", day)
         b.add(
             id="medicaid_state_fair_hearing_filing",
             title="Ask for a State fair hearing",

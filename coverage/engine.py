@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from coverage._memo import IdentityCache
 from coverage.base import MARKET_LABELS, Answer, state_name
 from coverage.case import Case
 from coverage.deadlines import compute_deadlines
@@ -184,30 +185,60 @@ class _Work:
         )
 
 
-def _assess_rule(rule: CoverageRule, plan: Plan, case: Case, as_of: dt.date) -> _RuleOutcome | None:
-    """Whether a rule reaches this plan and case. None: not relevant at all (other market/state)."""
+@dataclass(slots=True)
+class _RulePrep:
+    """One rule as it stands for one plan on one date: everything but the case's answers."""
+
+    rule: CoverageRule
+    effect: RuleEffect | None
+    fixed: _RuleOutcome | None  # the outcome when the case cannot change it
+    plan_unknowns: list[tuple[str, str]]  # plan facts (funding, type) the rule turns on
+    conditions: list[Trigger]
+    match_any: bool
+    words: str
+    effect_words: str
+
+
+def _prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date) -> _RulePrep | None:
+    """Whether a rule reaches this plan. None: not relevant at all (other market/state)."""
     scope = rule.applies_to
     if plan.market not in scope.markets:
         return None
     if scope.states and plan.situs_state not in scope.states:
         return None
     effect = rule.effect_at(as_of)
+    words = "; ".join(TRIGGER_WORDS[t] for t in rule.triggers.conditions)
+    if len(rule.triggers.conditions) > 1:
+        words = f"{rule.triggers.match} of: {words}"
+    prep = _RulePrep(
+        rule=rule,
+        effect=effect,
+        fixed=None,
+        plan_unknowns=[],
+        conditions=list(rule.triggers.conditions),
+        match_any=rule.triggers.match == "any",
+        words=words,
+        effect_words=_effect_words(effect),
+    )
     if effect is None:
-        return _RuleOutcome(rule, None, "inactive", f"not in effect on {as_of.isoformat()}")
-    unknowns: list[tuple[str, str]] = []
+        prep.fixed = _RuleOutcome(rule, None, "inactive", f"not in effect on {as_of.isoformat()}")
+        return prep
+    unknowns = prep.plan_unknowns
     if plan.funding not in scope.funding:
         if plan.funding == "self_funded" and rule.layer == "state":
-            return _RuleOutcome(
+            prep.fixed = _RuleOutcome(
                 rule,
                 effect,
                 "not_applicable",
                 "does not apply: this is a self-funded employer plan, and state insurance law "
                 "does not reach self-funded ERISA plans (29 U.S.C. 1144(b)(2)(B))",
             )
+            return prep
         if plan.funding != "unknown":
-            return _RuleOutcome(
+            prep.fixed = _RuleOutcome(
                 rule, effect, "not_applicable", f"does not apply to {plan.funding} plans"
             )
+            return prep
         unknowns.append(
             (
                 "plan.funding",
@@ -217,29 +248,56 @@ def _assess_rule(rule: CoverageRule, plan: Plan, case: Case, as_of: dt.date) -> 
         )
     if scope.plan_types and plan.plan_type not in scope.plan_types:
         if plan.plan_type != "unknown":
-            return _RuleOutcome(
+            prep.fixed = _RuleOutcome(
                 rule,
                 effect,
                 "not_applicable",
                 f"applies to {', '.join(scope.plan_types)} plans; this plan is {plan.plan_type}",
             )
+            return prep
         unknowns.append(
             ("plan.plan_type", "What type of plan is it (HMO, PPO, EPO, POS)? It is on your card.")
         )
-    values = [trigger_value(t, case, plan) for t in rule.triggers.conditions]
-    met = _any(values) if rule.triggers.match == "any" else _all(values)
-    words = "; ".join(TRIGGER_WORDS[t] for t in rule.triggers.conditions)
-    if len(values) > 1:
-        words = f"{rule.triggers.match} of: {words}"
+    return prep
+
+
+def _assess_rule(prep: _RulePrep, case: Case, plan: Plan) -> _RuleOutcome:
+    """The rule's outcome for this case: its triggers are the only part the case decides."""
+    if prep.fixed is not None:
+        return prep.fixed
+    rule, effect, words = prep.rule, prep.effect, prep.words
+    values = [trigger_value(t, case, plan) for t in prep.conditions]
+    met = _any(values) if prep.match_any else _all(values)
     if met == "no":
         return _RuleOutcome(rule, effect, "not_applicable", f"condition not met ({words})")
+    unknowns = list(prep.plan_unknowns)
     if met == "unknown":
-        for trig, value in zip(rule.triggers.conditions, values, strict=True):
+        for trig, value in zip(prep.conditions, values, strict=True):
             if value == "unknown" and trig in TRIGGER_QUESTIONS:
                 unknowns.append(TRIGGER_QUESTIONS[trig])
     if unknowns:
         return _RuleOutcome(rule, effect, "depends", f"applies only if known: {words}", unknowns)
     return _RuleOutcome(rule, effect, "applied", f"applies ({words})")
+
+
+@dataclass
+class _PlanView:
+    """What evaluate() needs from one (law book, plan, date), worked out once and cached:
+    plans and the law book are frozen, so none of it can change under us."""
+
+    rules: list[_RulePrep]  # law.rules order (the order rules are assessed in)
+    trace_order: list[int]  # indices into `rules`, by (priority, id): the trace order
+    governing_law: str
+
+
+def _plan_view(law: LawBook, plan: Plan, as_of: dt.date) -> _PlanView:
+    rules = [p for r in law.rules if (p := _prepare_rule(r, plan, as_of)) is not None]
+    order = sorted(range(len(rules)), key=lambda i: (rules[i].rule.priority, rules[i].rule.id))
+    return _PlanView(rules=rules, trace_order=order, governing_law=governing_law(plan))
+
+
+# A catalog of thousands of plans, checked on a few dates, fits; beyond that, oldest out first.
+_PLAN_VIEWS: IdentityCache[_PlanView] = IdentityCache(maxsize=4096)
 
 
 def _rule_trace(outcome: _RuleOutcome, effect_text: str, overrides: list[str]) -> TraceEntry:
@@ -307,7 +365,8 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
             "These plan terms may not be the ones in force on the date checked.",
         )
 
-    outcomes = [o for r in law.rules if (o := _assess_rule(r, plan, case, as_of)) is not None]
+    view = _PLAN_VIEWS.get((law, plan), as_of, lambda: _plan_view(law, plan, as_of))
+    outcomes = [_assess_rule(p, case, plan) for p in view.rules]
     live = [o for o in outcomes if o.status in ("applied", "depends")]
     for outcome in live:
         if outcome.status == "depends":
@@ -335,10 +394,11 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
             work.unverified.append(f"Confirm with your plan: {deadline.title}: {deadline.within}.")
 
     # Trace the law layers in priority order, with what each did.
-    for outcome in sorted(outcomes, key=lambda o: (o.rule.priority, o.rule.id)):
+    for index in view.trace_order:
+        outcome = outcomes[index]
         text = outcome.reason
         if outcome.status in ("applied", "depends"):
-            text = f"{outcome.reason}: {_effect_words(outcome.effect)}"
+            text = f"{outcome.reason}: {view.rules[index].effect_words}"
         work.trace.append(_rule_trace(outcome, text, work.overrides.get(outcome.rule.id, [])))
     work.trace.sort(key=lambda t: (t.priority, t.layer, t.rule_id))
 
@@ -376,7 +436,7 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
         ),
         letters=letters,
         deadlines=deadlines,
-        governing_law=governing_law(plan),
+        governing_law=view.governing_law,
         unverified=list(dict.fromkeys(work.unverified)),
         trace=work.trace,
         disclaimer=(
