@@ -31,6 +31,10 @@ from coverage.plan import Plan
 
 COMMERCIAL_MARKETS = frozenset({"employer_group", "individual"})
 
+# A Deadline is frozen and all its fields are immutable, so equal arguments share one instance
+# (same keywords as the model, so exclude_unset dumps do not change).
+_shared_deadline = lru_cache(maxsize=4096, typed=True)(Deadline)
+
 # Federal holidays (5 U.S.C. 6103) in their present form: Veterans Day back on November 11 from
 # 1978, Martin Luther King Jr. Day from 1986, Juneteenth from 2021.
 FIRST_HOLIDAY_YEAR = 1978
@@ -142,6 +146,11 @@ class _LawMemo:
         self.law = law
         self.figures: dict[tuple[str, dt.date], tuple[int | None, Parameter]] = {}
         self.records: dict[dt.date, Deadline] = {}
+        # Parameter.citation joins its references on every call; the law keeps them alive.
+        self.citations: dict[int, str] = {id(p): p.citation for p in law.parameters.values()}
+
+    def citation(self, parameter: Parameter) -> str:
+        return self.citations.get(id(parameter)) or parameter.citation
 
     def figure(self, name: str, day: dt.date) -> tuple[int | None, Parameter]:
         key = (name, day)
@@ -155,6 +164,12 @@ class _LawMemo:
 
 
 _LAW_MEMOS: IdentityCache[_LawMemo] = IdentityCache(maxsize=8)
+
+
+@lru_cache(maxsize=4096)  # the same few texts recur
+def _one_line(text: str) -> str:
+    """The text with each run of whitespace (line breaks in the source) made one space."""
+    return " ".join(text.split())
 
 
 def _amount(value: int, unit: str) -> str:
@@ -191,6 +206,38 @@ def _late_note(due: dt.date, as_of: dt.date) -> str:
     )
 
 
+# Prior-authorisation decision clocks by market: (urgent, standard) parameter names.
+_PRIOR_AUTH_CLOCKS = {
+    "employer_group": (
+        "erisa_aca.initial_decision_urgent_hours",
+        "erisa_aca.initial_decision_pre_service_days",
+    ),
+    "individual": (
+        "erisa_aca.initial_decision_urgent_hours",
+        "erisa_aca.initial_decision_pre_service_days",
+    ),
+    "medicare_advantage": (
+        "medicare_advantage.expedited_org_determination_hours",
+        "medicare_advantage.standard_org_determination_days",
+    ),
+    "medicaid_managed_care": (
+        "medicaid.service_authorization_expedited_hours",
+        "medicaid.service_authorization_standard_days",
+    ),
+}
+_PRIOR_AUTH_EXTRAS = {
+    "erisa_aca.initial_decision_urgent_hours": "",
+    "erisa_aca.initial_decision_pre_service_days": "the plan may extend once by 15 days "
+    "with notice before the 15th day",
+    "medicare_advantage.expedited_org_determination_hours": "the plan may extend by up to 14 days",
+    "medicare_advantage.standard_org_determination_days": "7 days from January 1, 2026, "
+    "14 before; whether a 14-day extension survives is unverified",
+    "medicaid.service_authorization_expedited_hours": "",
+    "medicaid.service_authorization_standard_days": "7 days for rating periods starting "
+    "on or after January 1, 2026; confirm with your plan",
+}
+
+
 class _Builder:
     """Collects deadlines for one case; all share the plan, case, as_of and law book."""
 
@@ -215,14 +262,14 @@ class _Builder:
         last_verified: dt.date | None = None,
     ) -> None:
         self.out.append(
-            Deadline(
+            _shared_deadline(
                 id=id,
                 title=title,
                 kind=kind,
                 due=due,
                 within=within,
-                basis=" ".join(basis.split()),
-                citation=citation or parameter.citation,
+                basis=_one_line(basis),
+                citation=citation or self.memo.citation(parameter),
                 verified=parameter.verified if verified is None else verified,
                 last_verified=last_verified or parameter.last_verified,
             )
@@ -322,37 +369,7 @@ class _Builder:
         market = self.plan.market
         if market == "original_medicare":
             return  # Original Medicare has no prior authorisation for a second opinion.
-        choices = {
-            "employer_group": (
-                "erisa_aca.initial_decision_urgent_hours",
-                "erisa_aca.initial_decision_pre_service_days",
-            ),
-            "individual": (
-                "erisa_aca.initial_decision_urgent_hours",
-                "erisa_aca.initial_decision_pre_service_days",
-            ),
-            "medicare_advantage": (
-                "medicare_advantage.expedited_org_determination_hours",
-                "medicare_advantage.standard_org_determination_days",
-            ),
-            "medicaid_managed_care": (
-                "medicaid.service_authorization_expedited_hours",
-                "medicaid.service_authorization_standard_days",
-            ),
-        }
-        urgent_name, standard_name = choices[market]
-        extras = {
-            "erisa_aca.initial_decision_urgent_hours": "",
-            "erisa_aca.initial_decision_pre_service_days": "the plan may extend once by 15 days "
-            "with notice before the 15th day",
-            "medicare_advantage.expedited_org_determination_hours": "the plan may extend by up "
-            "to 14 days",
-            "medicare_advantage.standard_org_determination_days": "7 days from January 1, 2026, "
-            "14 before; whether a 14-day extension survives is unverified",
-            "medicaid.service_authorization_expedited_hours": "",
-            "medicaid.service_authorization_standard_days": "7 days for rating periods starting "
-            "on or after January 1, 2026; confirm with your plan",
-        }
+        urgent_name, standard_name = _PRIOR_AUTH_CLOCKS[market]
         name = urgent_name if self.urgent else standard_name
         start = self.case.request_sent_date
         self.decision_clock(
@@ -364,7 +381,7 @@ class _Builder:
             after="the plan receives the request",
             start=start,
             start_words="The request was sent on",
-            extra=extras[name],
+            extra=_PRIOR_AUTH_EXTRAS[name],
             urgent_alternative=None if self.urgent else urgent_name,
         )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from coverage._memo import IdentityCache
 from coverage.base import MARKET_LABELS, Answer, state_name
@@ -36,6 +37,15 @@ from coverage.law import CoverageRule, LawBook, RuleEffect, Trigger
 from coverage.plan import AccessRules, Plan, SourcedTerm, TierCostSharing
 
 PLAN_PRIORITY = 300
+
+# Output parts whose fields are all immutable (str, bool, date) are frozen models, so equal
+# arguments can share one instance: validating them again for every answer is most of the
+# engine's cost. Called with the same keywords as the model, so the fields a dump with
+# exclude_unset shows do not change. (TraceEntry holds a list: never shared.)
+_shared_network = lru_cache(maxsize=1024, typed=True)(Network)
+_shared_info_need = lru_cache(maxsize=4096, typed=True)(InfoNeed)
+_shared_doc_need = lru_cache(maxsize=256, typed=True)(DocNeed)
+_shared_cost_share = lru_cache(maxsize=4096, typed=True)(CostShare)
 
 TRIGGER_WORDS: dict[str, str] = {
     "always": "always",
@@ -144,6 +154,7 @@ class _Work:
     case: Case
     as_of: dt.date
     law: LawBook
+    view: _PlanView
     trace: list[TraceEntry] = field(default_factory=list)
     info: dict[str, InfoNeed] = field(default_factory=dict)
     docs: list[DocNeed] = field(default_factory=list)
@@ -154,11 +165,11 @@ class _Work:
         if field_path in self.info:
             old = self.info[field_path]
             if why not in old.why:
-                self.info[field_path] = InfoNeed(
+                self.info[field_path] = _shared_info_need(
                     field=field_path, question=old.question, why=f"{old.why} {why}"
                 )
             return
-        self.info[field_path] = InfoNeed(field=field_path, question=question, why=why)
+        self.info[field_path] = _shared_info_need(field=field_path, question=question, why=why)
 
     def plan_trace(
         self,
@@ -288,12 +299,23 @@ class _PlanView:
     rules: list[_RulePrep]  # law.rules order (the order rules are assessed in)
     trace_order: list[int]  # indices into `rules`, by (priority, id): the trace order
     governing_law: str
+    same_access: bool  # in- and out-of-network access terms are equal (see _access)
+    in_cost: tuple[str, dict]  # _tier_words of the in-network cost sharing
+    out_cost: tuple[str, dict] | None  # and of the out-of-network one, when the plan has it
 
 
 def _plan_view(law: LawBook, plan: Plan, as_of: dt.date) -> _PlanView:
     rules = [p for r in law.rules if (p := _prepare_rule(r, plan, as_of)) is not None]
     order = sorted(range(len(rules)), key=lambda i: (rules[i].rule.priority, rules[i].rule.id))
-    return _PlanView(rules=rules, trace_order=order, governing_law=governing_law(plan))
+    terms, costs = plan.second_opinion, plan.cost_sharing
+    return _PlanView(
+        rules=rules,
+        trace_order=order,
+        governing_law=governing_law(plan),
+        same_access=terms.in_network == terms.out_of_network,
+        in_cost=_tier_words(costs.in_network),
+        out_cost=None if costs.out_of_network is None else _tier_words(costs.out_of_network),
+    )
 
 
 # A catalog of thousands of plans, checked on a few dates, fits; beyond that, oldest out first.
@@ -354,7 +376,8 @@ RANK = {"not-covered": 0, "indeterminate": 1, "conditional": 2, "covered": 3}
 
 def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determination:
     """Decide coverage of the second opinion in `case` under `plan` on `as_of`."""
-    work = _Work(plan=plan, case=case, as_of=as_of, law=law)
+    view = _PLAN_VIEWS.get((law, plan), as_of, lambda: _plan_view(law, plan, as_of))
+    work = _Work(plan=plan, case=case, as_of=as_of, law=law, view=view)
 
     if not plan.active_on(as_of):
         work.need(
@@ -365,7 +388,6 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
             "These plan terms may not be the ones in force on the date checked.",
         )
 
-    view = _PLAN_VIEWS.get((law, plan), as_of, lambda: _plan_view(law, plan, as_of))
     outcomes = [_assess_rule(p, case, plan) for p in view.rules]
     live = [o for o in outcomes if o.status in ("applied", "depends")]
     for outcome in live:
@@ -603,9 +625,9 @@ def _network(work: _Work, live: list[_RuleOutcome]) -> Network:
         for o in live
     ):
         if in_net == "yes":
-            return Network(outcome="in_network", explanation="The doctor accepts Medicare.")
+            return _shared_network(outcome="in_network", explanation="The doctor accepts Medicare.")
         if in_net == "no":
-            return Network(
+            return _shared_network(
                 outcome="not_covered",
                 explanation="Original Medicare pays only doctors who accept Medicare. Choose a "
                 "doctor who does.",
@@ -615,10 +637,14 @@ def _network(work: _Work, live: list[_RuleOutcome]) -> Network:
             "Does the second-opinion doctor accept Medicare? Ask their office.",
             "Original Medicare pays only doctors who accept Medicare.",
         )
-        return Network(outcome="unknown", explanation="Covered if the doctor accepts Medicare.")
+        return _shared_network(
+            outcome="unknown", explanation="Covered if the doctor accepts Medicare."
+        )
 
     if in_net == "yes":
-        return Network(outcome="in_network", explanation="The doctor is in your plan's network.")
+        return _shared_network(
+            outcome="in_network", explanation="The doctor is in your plan's network."
+        )
 
     gap_rules = [o for o in live if o.effect and o.effect.network_gap_remedy]
     gap_applied = [o for o in gap_rules if o.status == "applied"]
@@ -661,7 +687,7 @@ def _network(work: _Work, live: list[_RuleOutcome]) -> Network:
                 if gap_applied
                 else f"your plan's {exception.name or 'network exception'}"
             )
-            return Network(
+            return _shared_network(
                 outcome="out_of_network_at_in_network_cost",
                 explanation="No qualified specialist is in your plan's network, so you can see "
                 f"this doctor at in-network cost under {by}. Ask the plan to approve it "
@@ -686,19 +712,19 @@ def _network(work: _Work, live: list[_RuleOutcome]) -> Network:
             "If there is none, you may be able to see an out-of-network doctor at in-network cost.",
         )
     if in_net == "unknown":
-        return Network(
+        return _shared_network(
             outcome="unknown",
             explanation="We need to know whether the doctor is in your plan's network.",
         )
     # Out of network, and no gap route (yet) decides it.
     if oon.covered == "yes":
-        return Network(
+        return _shared_network(
             outcome="out_of_network_cost_sharing",
             explanation="Your plan covers out-of-network specialists at its out-of-network cost "
             "sharing, which is higher, and the doctor may bill you the difference.",
         )
     if specialist == "unknown" and (gap_route or gap_maybe):
-        return Network(
+        return _shared_network(
             outcome="unknown",
             explanation="Out of network, this doctor is covered only if no qualified specialist "
             "is in your plan's network.",
@@ -709,12 +735,12 @@ def _network(work: _Work, live: list[_RuleOutcome]) -> Network:
             "Ask your plan: do you cover a second opinion from an out-of-network doctor?",
             "Your plan's documents do not say.",
         )
-        return Network(
+        return _shared_network(
             outcome="unknown",
             explanation="Your plan's documents do not say whether "
             "out-of-network doctors are covered.",
         )
-    return Network(
+    return _shared_network(
         outcome="not_covered",
         explanation="Your plan does not cover out-of-network doctors, and a qualified specialist "
         "is in its network. Choose an in-network oncologist, or ask the plan for an exception "
@@ -754,7 +780,9 @@ def _access(
         ("in_network", plan.second_opinion.in_network),
         ("out_of_network", plan.second_opinion.out_of_network),
     ):
-        if tier in tiers:
+        # `tier in tiers` compares by value, so equal in- and out-of-network terms both count;
+        # the comparison of the two is done once per plan (view.same_access).
+        if any(t is tier for t in tiers) or work.view.same_access:
             if tier.referral_required == "not_stated":
                 work.need(
                     f"plan.second_opinion.{tier_name}.referral_required",
@@ -770,7 +798,8 @@ def _access(
     return referral_needed, pa_needed
 
 
-def _tier_words(tier: TierCostSharing) -> tuple[str, CostShare]:
+def _tier_words(tier: TierCostSharing) -> tuple[str, dict]:
+    """The tier's cost sharing in words, and the CostShare fields for it."""
     parts = []
     copay, coins = _money(tier.specialist_copay), _percent(tier.specialist_coinsurance_percent)
     if copay:
@@ -785,7 +814,7 @@ def _tier_words(tier: TierCostSharing) -> tuple[str, CostShare]:
     if tier.balance_billing_possible:
         parts.append("the doctor may bill you the difference above what the plan pays")
     summary = "; ".join(parts) if parts else "the plan's documents do not give the cost"
-    return summary, CostShare(
+    return summary, dict(
         tier="in_network",
         summary=summary,
         copay=copay,
@@ -796,12 +825,11 @@ def _tier_words(tier: TierCostSharing) -> tuple[str, CostShare]:
 
 
 def _cost(work: _Work, live: list[_RuleOutcome], network: Network) -> CostShare:
-    plan = work.plan
     applied = [o for o in live if o.status == "applied" and o.effect]
     if any(o.effect.cost_sharing == "medicare_part_b" for o in applied):
         pct, pct_param = work.law.param("medicare.part_b_coinsurance_percent", work.as_of)
         ded, ded_param = work.law.param("medicare.part_b_deductible_usd", work.as_of)
-        return CostShare(
+        return _shared_cost_share(
             tier="medicare_part_b",
             summary=f"{_percent(pct)} of the Medicare-approved amount after the Part B "
             f"deductible ({_money(ded)} in {work.as_of.year}) ({pct_param.citation}; "
@@ -811,25 +839,22 @@ def _cost(work: _Work, live: list[_RuleOutcome], network: Network) -> CostShare:
             deductible_applies=True,
         )
     if any(o.effect.cost_sharing == "no_cost" for o in applied):
-        return CostShare(tier="no_cost", summary="No cost to you.")
-    in_net = plan.cost_sharing.in_network
-    out_net = plan.cost_sharing.out_of_network
+        return _shared_cost_share(tier="no_cost", summary="No cost to you.")
+    in_words, in_fields = work.view.in_cost
     if network.outcome in ("in_network", "out_of_network_at_in_network_cost"):
-        summary, cost = _tier_words(in_net)
+        summary = in_words
         if network.outcome == "out_of_network_at_in_network_cost":
             summary = f"In-network cost sharing: {summary}"
-        return cost.model_copy(update={"summary": summary})
-    if network.outcome == "out_of_network_cost_sharing" and out_net is not None:
-        summary, cost = _tier_words(out_net)
-        return cost.model_copy(
-            update={"tier": "out_of_network", "summary": f"Out of network: {summary}"}
+        return _shared_cost_share(**{**in_fields, "summary": summary})
+    out = work.view.out_cost
+    if network.outcome == "out_of_network_cost_sharing" and out is not None:
+        return _shared_cost_share(
+            **{**out[1], "tier": "out_of_network", "summary": f"Out of network: {out[0]}"}
         )
-    in_words, _ = _tier_words(in_net)
     summary = f"In network: {in_words}."
-    if out_net is not None:
-        out_words, _ = _tier_words(out_net)
-        summary += f" Out of network: {out_words}."
-    return CostShare(tier="unknown", summary=summary)
+    if out is not None:
+        summary += f" Out of network: {out[0]}."
+    return _shared_cost_share(tier="unknown", summary=summary)
 
 
 def _documents(work: _Work, pa_needed: str | None, network: Network) -> None:
@@ -840,10 +865,10 @@ def _documents(work: _Work, pa_needed: str | None, network: Network) -> None:
         "Notes from your oncologist and any surgeon, and the treatment plan offered",
         "Lab and genomic (biomarker) test results",
     ):
-        docs.append(DocNeed(kind="clinical", purpose="withorder", description=text))
+        docs.append(_shared_doc_need(kind="clinical", purpose="withorder", description=text))
     if pa_needed in ("auth-needed", "conditional"):
         docs.append(
-            DocNeed(
+            _shared_doc_need(
                 kind="clinical",
                 purpose="withpa",
                 description="A referral or letter of medical necessity from your oncologist",
@@ -851,7 +876,7 @@ def _documents(work: _Work, pa_needed: str | None, network: Network) -> None:
         )
     if network.exception_request_needed:
         docs.append(
-            DocNeed(
+            _shared_doc_need(
                 kind="admin",
                 purpose="withpa",
                 description="Proof that no in-network specialist treats your cancer: directory "
@@ -860,7 +885,7 @@ def _documents(work: _Work, pa_needed: str | None, network: Network) -> None:
         )
     if work.case.denial is not None:
         docs.append(
-            DocNeed(
+            _shared_doc_need(
                 kind="admin",
                 purpose="retain-doc",
                 description="The denial notice, and a log of every call (date, person, "
