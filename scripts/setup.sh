@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 want_apt="${1:-app}"   # "app": what the app needs; "test": everything the tests need too
 
-apt_packages=(libreoffice-writer-nogui fonts-dejavu poppler-utils)
+apt_packages=(libreoffice-writer-nogui fonts-dejavu fonts-crosextra-carlito poppler-utils)
 if [[ "$want_apt" == "test" ]]; then
   apt_packages+=(chromium postgresql)
 fi
