@@ -173,7 +173,9 @@ class Renderer(Protocol):
 
     version: str
 
-    def render(self, letter_type: str, case, plan, determination, *, today: dt.date) -> bytes: ...
+    def render(
+        self, letter_type: str, case, plan, determination, *, today: dt.date, law=None
+    ) -> bytes: ...
 
 
 def load_renderer(spec: str) -> Renderer:
@@ -189,25 +191,20 @@ def load_renderer(spec: str) -> Renderer:
 
 
 class LettersRenderer:
-    """The project's letters package: templates compiled once per process, many letters."""
+    """The letters package's compile-once `letters.Renderer`: each template is compiled once
+    per process, then filled for every row."""
 
     def __init__(self) -> None:
         import letters
 
-        self._letters = letters
-        renderer_class = getattr(letters, "Renderer", None)
-        if renderer_class is None and not hasattr(letters, "render_letter"):
-            raise BatchError("the letters package has no Renderer or render_letter")
-        self._renderer = renderer_class() if renderer_class is not None else None
-        package = Path(letters.__path__[0]).resolve()
+        self._renderer = letters.Renderer()
+        package = Path(letters.__file__).resolve().parent
         self.version = _digest_files(
             [p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".docx")]
         )
 
-    def render(self, letter_type: str, case, plan, determination, *, today: dt.date) -> bytes:
-        if self._renderer is not None:
-            return self._renderer.render(letter_type, case, plan, determination, today=today)
-        return self._letters.render_letter(letter_type, case, plan, determination, today=today)
+    def render(self, letter_type: str, case, plan, determination, *, today: dt.date, law=None):
+        return self._renderer.render(letter_type, case, plan, determination, today=today, law=law)
 
 
 def letters_renderer() -> Renderer:
@@ -228,6 +225,7 @@ class Job:
     today: dt.date
     renderer: str
     letters_dir: str | None  # workers write here; None: they return the bytes (Dask)
+    owner_pid: int = 0  # local workers stop writing once the process that started them is gone
 
 
 @dataclass
@@ -309,6 +307,11 @@ def _check(job: Job, case: Any, plan: Any) -> Any:
     evaluation itself at batch rates; the result is the same.
     """
     from coverage.engine import evaluate
+
+    return evaluate(plan, case, case.as_of or job.today, _law(job))
+
+
+def _law(job: Job) -> Any:
     from secondlook import service
 
     key = f"law:{job.run_id}"
@@ -316,7 +319,7 @@ def _check(job: Job, case: Any, plan: Any) -> Any:
         for old in [k for k in _worker_cache if k.startswith("law:")]:
             del _worker_cache[old]
         _worker_cache[key] = service.lawbook()
-    return evaluate(plan, case, case.as_of or job.today, _worker_cache[key])
+    return _worker_cache[key]
 
 
 def _problem_text(problem: Problem, row: int) -> str:
@@ -391,18 +394,41 @@ def _process_row(job: Job, row: int, cells: dict[str, object]) -> RowOutcome:
         if not_advised:
             warnings.append(f"the check does not recommend {', '.join(not_advised)} for this case")
     if determination.info_needed:
-        columns = sorted({column_for_field(n.field) or n.field for n in determination.info_needed})
-        warnings.append(f"{determination.covered}: the answer depends on {', '.join(columns)}")
+        columns, plan_points = set(), set()
+        for need in determination.info_needed:
+            column = column_for_field(need.field)
+            if column and column != "plan":
+                columns.add(column)
+            else:
+                plan_points.add(need.field)
+        parts = sorted(columns)
+        if plan_points:
+            n = len(plan_points)
+            parts.append(f"{n} point{'s' if n > 1 else ''} to confirm with the plan")
+        warnings.append(f"{determination.covered}: the answer depends on {' and '.join(parts)}")
 
     renderer = _renderer_for(job)
     rendered: list[tuple[str, bytes]] = []
+    errors: list[str] = []
+    made: list[str] = []
     for letter_type in letter_types:
         try:
-            data = renderer.render(letter_type, case, plan, determination, today=job.today)
-        except Exception as err:  # noqa: BLE001
-            text = _letters_error_text(err, row, letter_type)
-            return RowOutcome(row, case_id, "error", covered=determination.covered, errors=[text])
+            data = renderer.render(
+                letter_type, case, plan, determination, today=job.today, law=_law(job)
+            )
+        except Exception as err:  # noqa: BLE001 - one bad row never stops the batch
+            if chosen == (AUTO,) and _not_applicable(err):
+                warnings.append(f"{letter_type} skipped: {err}")
+            else:
+                errors += _letters_error_text(err, row, letter_type)
+            continue
+        made.append(letter_type)
         rendered.append((f"{case_id}__{letter_type}.docx", data))
+    if errors:
+        return RowOutcome(row, case_id, "error", covered=determination.covered, errors=errors)
+    if chosen == (AUTO,) and letter_types and not made:
+        warnings.append("no letter made: none of the recommended letters applies")
+    letter_types = made
     if job.pdf and rendered:
         try:
             pdfs = convert_to_pdf(dict(rendered))
@@ -416,6 +442,8 @@ def _process_row(job: Job, row: int, cells: dict[str, object]) -> RowOutcome:
             )
         rendered += [(name[: -len(".docx")] + ".pdf", data) for name, data in pdfs.items()]
 
+    if job.letters_dir is not None and job.owner_pid and os.getppid() != job.owner_pid:
+        os._exit(1)  # orphaned by a killed run: leave the rest to the resumed run
     files = []
     for name, data in rendered:
         out = FileOut(name, hashlib.sha256(data).hexdigest(), len(data))
@@ -427,26 +455,42 @@ def _process_row(job: Job, row: int, cells: dict[str, object]) -> RowOutcome:
     return RowOutcome(row, case_id, "ok", letter_types, files, determination.covered, warnings)
 
 
-def _letters_error_text(err: Exception, row: int, letter_type: str) -> str:
-    field_path = getattr(err, "field", None)
-    if isinstance(field_path, str):
-        column = column_for_field(field_path)
-        if column:
-            return str(
-                CellProblem(
-                    row,
-                    column,
-                    f"{letter_type}: {getattr(err, 'reason', '')}".rstrip(": ")
-                    or f"{letter_type}: needed for this letter",
-                )
+def _not_applicable(err: Exception) -> bool:
+    try:
+        from letters import NotApplicableError
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(err, NotApplicableError)
+
+
+def _letters_error_text(err: Exception, row: int, letter_type: str) -> list[str]:
+    """A letter that cannot be made: name the columns it needs (the letters package's errors
+    say what is missing or why the letter does not apply, never the member's values)."""
+    try:
+        from letters import LetterError, MissingFieldError
+    except ImportError:  # pragma: no cover - a test renderer without the letters package
+        LetterError = MissingFieldError = ()  # type: ignore[assignment,misc]  # noqa: N806
+    if MissingFieldError and isinstance(err, MissingFieldError):
+        out = []
+        for path, why in err.fields:
+            column = column_for_field(path)
+            if column == "plan":
+                text = f"the plan's data lack {path.removeprefix('plan.')}, needed for the "
+                text += f"{letter_type} letter: {why}"
+            else:
+                where = "" if column else f"{path}: "
+                text = f"{where}needed for the {letter_type} letter: {why}"
+            out.append(str(CellProblem(row, column, text)))
+        return out
+    if LetterError and isinstance(err, LetterError):
+        return [str(CellProblem(row, None, str(err)))]
+    return [
+        str(
+            CellProblem(
+                row, None, f"the {letter_type} letter could not be made ({type(err).__name__})"
             )
-    if isinstance(err, ValueError):
-        text = _value_error_text(err, row, f"{letter_type} letter")
-        if "failed (" not in text:
-            return text
-    return str(
-        CellProblem(row, None, f"the {letter_type} letter could not be made ({type(err).__name__})")
-    )
+        )
+    ]
 
 
 def process_rows(job: Job, rows: list[tuple[int, dict[str, object]]]) -> list[RowOutcome]:
@@ -823,6 +867,7 @@ def _run(
         today=today,
         renderer=options.renderer,
         letters_dir=str(letters_dir.resolve()) if runner.writes_files else None,
+        owner_pid=os.getpid() if isinstance(runner, _Pool) else 0,
     )
     chunk_size = options.chunk_size or _chunk_size(total, runner.workers)
     limit = max(2, runner.workers * 3)

@@ -481,8 +481,11 @@ _ADDRESS_PARTIES = {
 
 def column_for_field(path: str) -> str | None:
     """The column that fills a Case field path such as `provider.in_network` (or None)."""
+    path = path.removeprefix("case.")
     if path in COLUMN_BY_FIELD:
         return COLUMN_BY_FIELD[path]
+    if path.startswith("plan.") or path == "plan":
+        return "plan"  # the plan's own data: the plan column chose it
     for prefix, target in _ADDRESS_PARTIES.items():
         if path.startswith(target):
             return f"{prefix}_address_line1"
@@ -493,7 +496,8 @@ def column_for_field(path: str) -> str | None:
         part = "address_line1" if part == "address_lines" else part
         name = f"records{index + 1}_{part}"
         return name if name in COLUMN_BY_NAME else f"records{index + 1}_name"
-    return None
+    group = next((c.name for c in COLUMNS if c.field.startswith(path + ".")), None)
+    return group  # e.g. `denial` -> denial_notice_date, the first of its columns
 
 
 # --------------------------------------------------------------------------------------------
@@ -730,10 +734,9 @@ def parse_row(cells: Mapping[str, object], row: int) -> ParsedRow:
             if loc and loc[0] == "records_from" and len(loc) > 1 and loc[1].isdigit():
                 loc[1] = str(holders[int(loc[1])][0] - 1) if int(loc[1]) < len(holders) else loc[1]
             path = ".".join(loc)
-            column = column_for_field(path) or _column_by_prefix(path)
             message = item["msg"].removeprefix("Value error, ")
-            if column is None:
-                column, message = _columns_in_message(path, message)
+            column, message = _columns_in_message(path, message)  # a model-level rule
+            column = column or column_for_field(path) or _column_by_prefix(path)
             if item["type"] == "string_pattern_mismatch":
                 message = "not in the expected format" + _format_hint(column)
             problems.append(CellProblem(row, column, message))

@@ -71,11 +71,31 @@ def good_row(n: int, seed: int = 0) -> dict[str, str]:
         "newly_diagnosed": rng.choice(("yes", "no", "unknown")),
         "reason_surgery_recommended": rng.choice(("yes", "no")),
         "provider_name": "Dr. Casey Example",
+        "provider_specialty": "Medical oncology",
         "provider_institution": "Example Comprehensive Cancer Center",
+        "provider_address_line1": "1 Example Plaza",
+        "provider_city": "St. Louis",
+        "provider_state": "MO",
+        "provider_zip": "63110",
+        "provider_phone": "314-555-0100",
+        "provider_fax": "314-555-0101",
         "provider_in_network": rng.choice(("yes", "no", "unknown")),
         "qualified_in_network_specialist": rng.choice(("yes", "no", "unknown")),
         "urgent": rng.choice(("no", "no", "yes")),
         "physician_name": "Dr. Riley Example",
+        "physician_practice": "Example Oncology Associates",
+        "physician_address_line1": "20 Sample Avenue",
+        "physician_city": "Springfield",
+        "physician_state": "MO",
+        "physician_zip": "65802",
+        "physician_phone": "417-555-0150",
+        "physician_fax": "417-555-0151",
+        "records1_name": "Example Pathology Lab",
+        "records1_address_line1": "5 Testing Road",
+        "records1_city": "Springfield",
+        "records1_state": "MO",
+        "records1_zip": "65803",
+        "records1_fax": "417-555-0190",
         "denial_notice_date": "2026-11-01" if denial else "",
         "denial_received_date": "2026-11-04" if denial else "",
         "denial_reason": "Not medically necessary & out of network" if denial else "",
@@ -134,7 +154,7 @@ class QuickRenderer:
 
     version = "quick-1"
 
-    def render(self, letter_type, case, plan, determination, *, today) -> bytes:  # noqa: ANN001
+    def render(self, letter_type, case, plan, determination, *, today, law=None) -> bytes:  # noqa: ANN001
         text = (
             f"{letter_type} {case.case_id} {plan.id} {determination.covered} "
             f"{today.isoformat()} {case.patient.name or ''}"
@@ -190,7 +210,7 @@ def tree_digest(directory: Path) -> dict[str, str]:
 class CrashingRenderer(QuickRenderer):
     """Kills its whole process on one patient, as a segfault in a native library would."""
 
-    def render(self, letter_type, case, plan, determination, *, today) -> bytes:  # noqa: ANN001
+    def render(self, letter_type, case, plan, determination, *, today, law=None) -> bytes:  # noqa: ANN001
         if case.patient.name == "CRASH THE WORKER":
             import os
 
@@ -200,3 +220,23 @@ class CrashingRenderer(QuickRenderer):
 
 def crashing_renderer() -> CrashingRenderer:
     return CrashingRenderer()
+
+
+class SlowLettersRenderer:
+    """The real letters renderer, slowed down so that a test can kill a run part-way."""
+
+    def __init__(self) -> None:
+        from secondlook.batch import LettersRenderer
+
+        self._inner = LettersRenderer()
+        self.version = self._inner.version
+
+    def render(self, *args, **kwargs) -> bytes:  # noqa: ANN002, ANN003
+        import time
+
+        time.sleep(0.003)
+        return self._inner.render(*args, **kwargs)
+
+
+def slow_letters_renderer() -> SlowLettersRenderer:
+    return SlowLettersRenderer()

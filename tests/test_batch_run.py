@@ -9,11 +9,13 @@ import os
 import zipfile
 from pathlib import Path
 
+import docx
 import pytest
 from batch_support import acceptance_rows, good_row, tree_digest, write_rows
 from click.testing import CliRunner
 
 from secondlook.batch import (
+    DEFAULT_RENDERER,
     MANIFEST_COLUMNS,
     BatchError,
     BatchOptions,
@@ -47,10 +49,11 @@ def _check_manifest_against_files(out: Path, manifest: list[dict]) -> None:
 
 
 def test_1000_rows_with_10_broken_give_990_letters_and_1000_manifest_rows(tmp_path):
+    """The acceptance case, end to end with the real letters renderer."""
     rows, broken = acceptance_rows(1000)
     source = write_rows(tmp_path / "cases.csv", rows)
     out = tmp_path / "out"
-    summary = run_batch(source, out, options())
+    summary = run_batch(source, out, options(renderer=DEFAULT_RENDERER))
     manifest = read_manifest(out / "manifest.csv")
 
     assert (summary.rows, summary.ok, summary.errors) == (1000, 990, 10)
@@ -68,6 +71,10 @@ def test_1000_rows_with_10_broken_give_990_letters_and_1000_manifest_rows(tmp_pa
             assert row["files"] == f"letters/{row['case_id']}__{LETTER}.docx"
             assert row["errors"] == ""
     _check_manifest_against_files(out, manifest)
+    # A real Word letter for the right patient.
+    first = rows[0]
+    text = "\n".join(p.text for p in docx.Document(str(out / manifest[0]["files"])).paragraphs)
+    assert first["patient_name"] in text and first["records1_fax"] in text
 
 
 def test_a_rerun_skips_done_rows_and_redoes_failed_and_changed_ones(tmp_path):
