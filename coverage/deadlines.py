@@ -239,12 +239,22 @@ _PRIOR_AUTH_EXTRAS = {
 
 
 class _Builder:
-    """Collects deadlines for one case; all share the plan, case, as_of and law book."""
+    """Collects deadlines for one case; all share the plan, the case facts, as_of and law book.
 
-    def __init__(self, plan: Plan, case: Case, as_of: dt.date, law: LawBook):
-        self.plan, self.case, self.as_of, self.law = plan, case, as_of, law
+    It sees only the case facts passed in (see compute_deadlines), never the whole case."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        as_of: dt.date,
+        law: LawBook,
+        urgent: bool,
+        request_sent_date: dt.date | None,
+    ):
+        self.plan, self.as_of, self.law = plan, as_of, law
         self.memo = _LAW_MEMOS.get((law,), None, lambda: _LawMemo(law))
-        self.urgent = case.urgency.physician_certifies_urgent == "yes"
+        self.urgent = urgent
+        self.request_sent_date = request_sent_date
         self.out: list[Deadline] = []
 
     def add(
@@ -371,7 +381,7 @@ class _Builder:
             return  # Original Medicare has no prior authorisation for a second opinion.
         urgent_name, standard_name = _PRIOR_AUTH_CLOCKS[market]
         name = urgent_name if self.urgent else standard_name
-        start = self.case.request_sent_date
+        start = self.request_sent_date
         self.decision_clock(
             id="prior_auth_decision",
             title=("Urgent" if self.urgent else "Standard")
@@ -862,11 +872,34 @@ _APPEALS = {
 def compute_deadlines(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> list[Deadline]:
     """Every deadline that matters for this case on `as_of`, sorted by due date (dateless last),
     then id. Deterministic: the same inputs give the same list."""
-    b = _Builder(plan, case, as_of, law)
+    # The deadlines depend on these case facts alone (the builder never sees the rest of the
+    # case), and the plan and law book are frozen: so each combination is worked out once.
+    # The denial is hashed by value. Each caller gets its own list.
+    facts = (as_of, case.urgency.physician_certifies_urgent == "yes", case.request_sent_date)
+    denial = case.denial
+    done = _DEADLINES.get(
+        (law, plan), (*facts, denial), lambda: _compute_deadlines(plan, law, *facts, denial)
+    )
+    return list(done)
+
+
+def _compute_deadlines(
+    plan: Plan,
+    law: LawBook,
+    as_of: dt.date,
+    urgent: bool,
+    request_sent_date: dt.date | None,
+    denial: Denial | None,
+) -> tuple[Deadline, ...]:
+    b = _Builder(plan, as_of, law, urgent, request_sent_date)
     b.records_request_clock()
-    if case.denial is None:
+    if denial is None:
         b.prior_auth_clock()
     else:
-        _check_denial_dates(case.denial)
-        _APPEALS[plan.market](b, case.denial)
-    return sorted(b.out, key=lambda d: (d.due is None, d.due or dt.date.min, d.id))
+        _check_denial_dates(denial)
+        _APPEALS[plan.market](b, denial)
+    return tuple(sorted(b.out, key=lambda d: (d.due is None, d.due or dt.date.min, d.id)))
+
+
+# Deadlines by (law book, plan) identity and (as_of, case facts); oldest out first when full.
+_DEADLINES: IdentityCache[tuple[Deadline, ...]] = IdentityCache(maxsize=8192)

@@ -38,6 +38,13 @@ from coverage.plan import AccessRules, Plan, SourcedTerm, TierCostSharing
 
 PLAN_PRIORITY = 300
 
+DISCLAIMER = (
+    '"Covered" does not guarantee payment: deductibles, limits and the plan\'s own review '
+    "still apply. This is information, not legal advice. Each rule shows when it was "
+    "last checked; if a notice you received gives a different date or deadline, the "
+    "notice governs — ask the plan."
+)
+
 # Output parts whose fields are all immutable (str, bool, date) are frozen models, so equal
 # arguments can share one instance: validating them again for every answer is most of the
 # engine's cost. Called with the same keywords as the model, so the fields a dump with
@@ -146,7 +153,7 @@ class _RuleOutcome:
     unknowns: list[tuple[str, str]] = field(default_factory=list)  # (field, question)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Work:
     """Everything gathered while evaluating one case, turned into a Determination at the end."""
 
@@ -181,17 +188,19 @@ class _Work:
         overrides: list[str] | None = None,
     ) -> None:
         self.trace.append(
-            TraceEntry(
-                rule_id=rule_id,
-                layer="plan",
-                title=title,
-                status=status,  # type: ignore[arg-type]
-                effect=effect,
-                citation=_term_citation(term),
-                verified=True,
-                last_verified=term.last_verified,
-                priority=PLAN_PRIORITY,
-                overrides=overrides or [],
+            TraceEntry.model_validate(  # same as TraceEntry(**fields), with less overhead
+                {
+                    "rule_id": rule_id,
+                    "layer": "plan",
+                    "title": title,
+                    "status": status,
+                    "effect": effect,
+                    "citation": _term_citation(term),
+                    "verified": True,
+                    "last_verified": term.last_verified,
+                    "priority": PLAN_PRIORITY,
+                    "overrides": overrides or [],
+                }
             )
         )
 
@@ -208,6 +217,7 @@ class _RulePrep:
     match_any: bool
     words: str
     effect_words: str
+    trace_fields: dict  # the rule's TraceEntry fields that do not depend on the case
 
 
 def _prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date) -> _RulePrep | None:
@@ -230,6 +240,15 @@ def _prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date) -> _RulePrep |
         match_any=rule.triggers.match == "any",
         words=words,
         effect_words=_effect_words(effect),
+        trace_fields={
+            "rule_id": rule.id,
+            "layer": rule.layer,
+            "title": rule.title,
+            "citation": rule.citation,
+            "verified": rule.verified,
+            "last_verified": rule.last_verified,
+            "priority": rule.priority,
+        },
     )
     if effect is None:
         prep.fixed = _RuleOutcome(rule, None, "inactive", f"not in effect on {as_of.isoformat()}")
@@ -322,19 +341,17 @@ def _plan_view(law: LawBook, plan: Plan, as_of: dt.date) -> _PlanView:
 _PLAN_VIEWS: IdentityCache[_PlanView] = IdentityCache(maxsize=4096)
 
 
-def _rule_trace(outcome: _RuleOutcome, effect_text: str, overrides: list[str]) -> TraceEntry:
-    rule = outcome.rule
-    return TraceEntry(
-        rule_id=rule.id,
-        layer=rule.layer,
-        title=rule.title,
-        status=outcome.status,  # type: ignore[arg-type]
-        effect=effect_text,
-        citation=rule.citation,
-        verified=rule.verified,
-        last_verified=rule.last_verified,
-        priority=rule.priority,
-        overrides=overrides,
+def _rule_trace(
+    prep: _RulePrep, outcome: _RuleOutcome, effect_text: str, overrides: list[str]
+) -> TraceEntry:
+    # model_validate(dict) is the same validation as TraceEntry(**fields), with less overhead.
+    return TraceEntry.model_validate(
+        {
+            **prep.trace_fields,
+            "status": outcome.status,
+            "effect": effect_text,
+            "overrides": overrides,
+        }
     )
 
 
@@ -417,11 +434,11 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
 
     # Trace the law layers in priority order, with what each did.
     for index in view.trace_order:
-        outcome = outcomes[index]
+        outcome, prep = outcomes[index], view.rules[index]
         text = outcome.reason
         if outcome.status in ("applied", "depends"):
-            text = f"{outcome.reason}: {view.rules[index].effect_words}"
-        work.trace.append(_rule_trace(outcome, text, work.overrides.get(outcome.rule.id, [])))
+            text = f"{outcome.reason}: {prep.effect_words}"
+        work.trace.append(_rule_trace(prep, outcome, text, work.overrides.get(outcome.rule.id, [])))
     work.trace.sort(key=lambda t: (t.priority, t.layer, t.rule_id))
 
     if covered == "not-covered":
@@ -440,33 +457,31 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
     _documents(work, pa_needed, network)
     letters = _letters(work, pa_needed, referral_needed, network, covered)
     info = list(work.info.values())
-    return Determination(
-        case_id=case.case_id,
-        plan_id=plan.id,
-        plan_name=plan.name,
-        as_of=as_of,
-        covered=covered,  # type: ignore[arg-type]
-        headline=_headline(work, covered, pa_needed, referral_needed, network, info),
-        pa_needed=pa_needed,  # type: ignore[arg-type]
-        referral_needed=referral_needed,  # type: ignore[arg-type]
-        network=network,
-        cost_sharing=cost,
-        doc_needed=work.docs,
-        info_needed=info,
-        next_steps=_next_steps(
-            work, covered, pa_needed, referral_needed, network, letters, deadlines
-        ),
-        letters=letters,
-        deadlines=deadlines,
-        governing_law=view.governing_law,
-        unverified=list(dict.fromkeys(work.unverified)),
-        trace=work.trace,
-        disclaimer=(
-            '"Covered" does not guarantee payment: deductibles, limits and the plan\'s own review '
-            "still apply. This is information, not legal advice. Each rule shows when it was "
-            "last checked; if a notice you received gives a different date or deadline, the "
-            "notice governs — ask the plan."
-        ),
+    # model_validate(dict) is the same validation as Determination(**fields), with less overhead.
+    return Determination.model_validate(
+        {
+            "case_id": case.case_id,
+            "plan_id": plan.id,
+            "plan_name": plan.name,
+            "as_of": as_of,
+            "covered": covered,
+            "headline": _headline(work, covered, pa_needed, referral_needed, network, info),
+            "pa_needed": pa_needed,
+            "referral_needed": referral_needed,
+            "network": network,
+            "cost_sharing": cost,
+            "doc_needed": work.docs,
+            "info_needed": info,
+            "next_steps": _next_steps(
+                work, covered, pa_needed, referral_needed, network, letters, deadlines
+            ),
+            "letters": letters,
+            "deadlines": deadlines,
+            "governing_law": view.governing_law,
+            "unverified": list(dict.fromkeys(work.unverified)),
+            "trace": work.trace,
+            "disclaimer": DISCLAIMER,
+        }
     )
 
 
@@ -857,15 +872,20 @@ def _cost(work: _Work, live: list[_RuleOutcome], network: Network) -> CostShare:
     return _shared_cost_share(tier="unknown", summary=summary)
 
 
-def _documents(work: _Work, pa_needed: str | None, network: Network) -> None:
-    docs = work.docs
+_CLINICAL_RECORDS = [
+    _shared_doc_need(kind="clinical", purpose="withorder", description=text)
     for text in (
         "Pathology report and the slides or tissue blocks themselves",
         "Imaging reports and the images (CT, MRI, PET) on disc or by link (DICOM)",
         "Notes from your oncologist and any surgeon, and the treatment plan offered",
         "Lab and genomic (biomarker) test results",
-    ):
-        docs.append(_shared_doc_need(kind="clinical", purpose="withorder", description=text))
+    )
+]
+
+
+def _documents(work: _Work, pa_needed: str | None, network: Network) -> None:
+    docs = work.docs
+    docs.extend(_CLINICAL_RECORDS)
     if pa_needed in ("auth-needed", "conditional"):
         docs.append(
             _shared_doc_need(
