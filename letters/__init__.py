@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Sequence
 
 from letters.contexts import (
     CONTEXT_MODELS,
@@ -39,6 +40,7 @@ __all__ = [
     "default_renderer",
     "make_environment",
     "render_letter",
+    "template_version",
 ]
 
 _lock = threading.Lock()
@@ -54,6 +56,47 @@ def default_renderer() -> Renderer:
         return _renderer
 
 
-def render_letter(letter_type, case, plan, determination, *, today: dt.date | None = None) -> bytes:  # noqa: ANN001
-    """One letter as .docx bytes. Raises LetterError (naming the fields) before rendering."""
-    return default_renderer().render(letter_type, case, plan, determination, today=today)
+def render_letter(
+    letter_type: str,
+    case,  # noqa: ANN001 - coverage.case.Case
+    plan,  # noqa: ANN001 - coverage.plan.Plan
+    determination,  # noqa: ANN001 - coverage.determination.Determination
+    *,
+    today: dt.date | None = None,
+    evidence: Sequence[str] = (),
+) -> bytes:
+    """One letter as .docx bytes. Raises LetterError (naming the fields) before rendering.
+
+    `evidence`: call-log lines to cite in a letter to the plan."""
+    return default_renderer().render(
+        letter_type, case, plan, determination, today=today, evidence=evidence
+    )
+
+
+_versions: dict[str, str] = {}
+
+
+def template_version(letter_type: str) -> str:
+    """A short, stable digest of what makes a letter: its template's content (every part,
+    canonicalised, so rebuilding an unchanged template keeps the version) and the code that
+    words it (contexts and law text). Stored with generated letters to tell versions apart."""
+    import hashlib
+    from pathlib import Path
+
+    from letters.build_templates import docx_parts
+    from letters.renderer import TEMPLATES_DIR
+
+    if letter_type not in LETTER_TYPES:
+        raise KeyError(f"unknown letter type {letter_type!r}")
+    with _lock:
+        if letter_type not in _versions:
+            digest = hashlib.sha256()
+            path = TEMPLATES_DIR / LETTER_TYPES[letter_type].template
+            for name, data in docx_parts(path.read_bytes()).items():
+                if name != "docProps/core.xml":
+                    digest.update(name.encode() + b"\0" + data)
+            here = Path(__file__).resolve().parent
+            for module in ("contexts.py", "law_text.py"):
+                digest.update((here / module).read_bytes())
+            _versions[letter_type] = f"{letter_type}@{digest.hexdigest()[:12]}"
+        return _versions[letter_type]

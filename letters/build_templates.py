@@ -354,6 +354,10 @@ def denial_quote(b: Builder) -> None:
     b.tag("endif")
 
 
+def calls(b: Builder) -> None:
+    section(b, "evidence", "My calls and contacts with the plan", lambda: b.bullets("evidence"))
+
+
 def urgent_line(b: Builder) -> None:
     b.tag("if urgent_statement")
     b.p("**{{ urgent_statement }}**")
@@ -375,6 +379,7 @@ def preauth_request(b: Builder) -> None:
         lambda: (b.bullets("plan_terms"), b.bullets("points")),
     )
     law_section(b)
+    calls(b)
     section(b, "requests", "What I ask", lambda: b.bullets("requests"))
     b.p("{{ closing }}")
     sign_off(b)
@@ -392,6 +397,7 @@ def network_exception_request(b: Builder) -> None:
     section(b, "reasons", "Why I am asking for this opinion now", lambda: b.bullets("reasons"))
     section(b, "plan_terms", "What my plan says", lambda: b.bullets("plan_terms"))
     law_section(b)
+    calls(b)
     section(b, "requests", "What I ask", lambda: b.bullets("requests"))
     b.p("{{ closing }}")
     sign_off(b)
@@ -405,6 +411,7 @@ def appeal(b: Builder) -> None:
     about_diagnosis(b)
     section(b, "points", "Why the decision should be reversed", lambda: b.bullets("points"))
     law_section(b)
+    calls(b)
     section(b, "requests", "What I ask", lambda: b.bullets("requests"))
     b.p("{{ closing }}")
     sign_off(b)
@@ -419,6 +426,7 @@ def external_review_request(b: Builder) -> None:
     about_diagnosis(b)
     section(b, "points", "Why the decision should be reversed", lambda: b.bullets("points"))
     law_section(b)
+    calls(b)
     section(b, "requests", "What I ask", lambda: b.bullets("requests"))
     b.p("{{ closing }}")
     sign_off(b)
@@ -434,6 +442,7 @@ def claim_file_request(b: Builder) -> None:
     )
     b.bullets("items")
     law_section(b, mandates=False)
+    calls(b)
     b.p("**This is a request for documents. It is not my appeal; please do not treat it as one.**")
     b.p("{{ timing }}")
     b.p("{{ closing }}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -108,6 +109,7 @@ class PlanLetter(LetterContext):
     points: list[str] = []
     law: list[str] = []
     mandates: list[str] = []
+    evidence: list[str] = []
     requests: list[str] = []
     closing: str
 
@@ -146,6 +148,7 @@ class ClaimFileContext(LetterContext):
     denial_words: str
     items: list[str]
     law: list[str] = []
+    evidence: list[str] = []
     timing: str
     closing: str
 
@@ -1452,8 +1455,13 @@ def build_context(
     *,
     today: dt.date | None = None,
     law: LawBook | None = None,
+    evidence: Sequence[str] = (),
 ) -> LetterContext:
-    """The context model for one letter, or a LetterError naming what is missing."""
+    """The context model for one letter, or a LetterError naming what is missing.
+
+    `evidence`: call-log lines to cite (date, who, reference, what was said), for the letters
+    to the plan; the records request and the physician's letter do not take them.
+    """
     try:
         builder = BUILDERS[letter_type]
     except KeyError:
@@ -1468,4 +1476,10 @@ def build_context(
         from coverage.catalog import load_lawbook
 
         law = load_lawbook()
-    return builder(case, plan, determination, today or dt.date.today(), law)
+    context = builder(case, plan, determination, today or dt.date.today(), law)
+    lines = [" ".join(line.split()) for line in evidence if line and line.strip()]
+    if lines:
+        if "evidence" not in type(context).model_fields:
+            raise LetterError(f"the {letter_type} letter does not cite call-log entries")
+        context = context.model_copy(update={"evidence": lines})
+    return context

@@ -350,9 +350,21 @@ class Renderer:
     def render_context(self, letter_type: str, context: Mapping[str, Any] | BaseModel) -> bytes:
         return self.template(letter_type).render(context)
 
-    def render(self, letter_type, case, plan, determination, *, today=None, law=None) -> bytes:  # noqa: ANN001
+    def render(
+        self,
+        letter_type: str,
+        case,  # noqa: ANN001
+        plan,  # noqa: ANN001
+        determination,  # noqa: ANN001
+        *,
+        today=None,  # noqa: ANN001
+        law=None,  # noqa: ANN001
+        evidence=(),  # noqa: ANN001
+    ) -> bytes:
         """Build the context (checking required fields first), then render: .docx bytes."""
         from letters.contexts import build_context
 
-        context = build_context(letter_type, case, plan, determination, today=today, law=law)
+        context = build_context(
+            letter_type, case, plan, determination, today=today, law=law, evidence=evidence
+        )
         return self.render_context(letter_type, context)

@@ -166,3 +166,7 @@ from secondlook.cli_batch import batch_command, batch_template_command  # noqa: 
 
 cli.add_command(batch_command)
 cli.add_command(batch_template_command)
+from secondlook.cli_letters import letter_command, letters_group  # noqa: E402
+
+cli.add_command(letters_group)
+cli.add_command(letter_command)
