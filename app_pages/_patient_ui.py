@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+import letters
 from coverage.case import Case
 from coverage.catalog import Catalog
 from coverage.determination import Determination
@@ -179,17 +180,29 @@ def save_case_button(case: Case, *, key: str) -> None:
     )
 
 
+def letter_status(
+    letter_type: str, case: Case, plan: Plan, answer: Determination
+) -> tuple[str, list[str]]:
+    """("ready", []), ("missing", what to add) or ("not_needed", why) for one letter."""
+    try:
+        letters.build_context(letter_type, case, plan, answer)
+    except letters.MissingFieldError as err:
+        return "missing", flow.missing_field_labels(err.fields)
+    except letters.NotApplicableError as err:
+        return "not_needed", [str(err)]
+    return "ready", []
+
+
 def letter_downloads(letter_type: str, case: Case, plan: Plan, answer: Determination):
     """Callables that build the DOCX and the PDF when the user clicks (PDF takes seconds)."""
-    from letters.pdf import docx_to_pdf
-
-    from letters import render_letter
 
     def docx() -> bytes:
-        return _safely(lambda: render_letter(letter_type, case, plan, answer))
+        return _safely(lambda: letters.render_letter(letter_type, case, plan, answer))
 
     def pdf() -> bytes:
-        return _safely(lambda: docx_to_pdf(render_letter(letter_type, case, plan, answer)))
+        from letters.pdf import docx_to_pdf  # LibreOffice: loaded only when a PDF is asked for
+
+        return _safely(lambda: docx_to_pdf(letters.render_letter(letter_type, case, plan, answer)))
 
     return docx, pdf
 

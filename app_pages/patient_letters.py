@@ -46,13 +46,19 @@ if st.session_state.pop("patient_letters_saved", False):
     st.success("Saved. Your letters now use these details.")
 
 
-def letter_card(letter_type: str) -> None:
+def letter_card(letter_type: str, status: str, notes: list[str]) -> None:
     title, what = flow.LETTER_INFO[letter_type]
     who, lines = flow.send_to(letter_type, case, plan)
     with st.container(border=True):
         st.markdown(f"**{title}**  \n{what}")
+        if status == "not_needed":
+            st.caption("You do not need this letter now.")
+            return
         address = "  \n".join(lines) if lines else "Ask for the address, fax or website."
         st.markdown(f"*Send to:* {who}  \n{address}")
+        if status == "missing":
+            st.warning("To finish this letter, add:\n\n" + "\n".join(f"- {item}" for item in notes))
+            return
         docx, pdf = ui.letter_downloads(letter_type, case, plan, answer)
         st.download_button(
             "Download Word file (.docx)",
@@ -74,17 +80,19 @@ def letter_card(letter_type: str) -> None:
         )
 
 
+statuses = {t: ui.letter_status(t, case, plan, answer) for t in flow.LETTER_INFO}
+
 st.subheader("Letters we suggest")
 if answer.letters:
     for letter_type in answer.letters:
-        letter_card(letter_type)
+        letter_card(letter_type, *statuses[letter_type])
 else:
     st.write("You may not need a letter right now. Other letters are below if you need them.")
 
 others = [t for t in flow.LETTER_INFO if t not in answer.letters]
 with st.expander("Other letters"):
     for letter_type in others:
-        letter_card(letter_type)
+        letter_card(letter_type, *statuses[letter_type])
 
 st.subheader("How to send your letters")
 st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(flow.HOW_TO_SEND, 1)))

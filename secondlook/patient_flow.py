@@ -271,8 +271,8 @@ LETTER_FIELD_GROUPS: tuple[Step, ...] = (
             Question("patient.member_id", "Member ID (on your plan card)", "text"),
             Question("patient.group_number", "Group number (on your plan card)", "text"),
             Question("patient.address_lines", "Your mailing address", "lines"),
-            Question("patient.phone", "Phone", "text"),
-            Question("patient.email", "Email", "text"),
+            Question("patient.phone", "Your phone", "text"),
+            Question("patient.email", "Your email", "text"),
         ),
     ),
     Step(
@@ -280,13 +280,18 @@ LETTER_FIELD_GROUPS: tuple[Step, ...] = (
         "The second-opinion doctor",
         "Who you want to see.",
         (
-            Question("provider.name", "Doctor's name", "text"),
-            Question("provider.specialty", "Type of doctor", "text", help="For example: oncology"),
-            Question("provider.institution", "Hospital or cancer center", "text"),
+            Question("provider.name", "Second-opinion doctor's name", "text"),
+            Question(
+                "provider.specialty",
+                "What kind of doctor",
+                "text",
+                help="For example: breast cancer surgeon.",
+            ),
+            Question("provider.institution", "Their hospital or cancer center", "text"),
             Question("provider.npi", "NPI number (10 digits, if you know it)", "text"),
-            Question("provider.address_lines", "Address", "lines"),
-            Question("provider.phone", "Phone", "text"),
-            Question("provider.fax", "Fax", "text"),
+            Question("provider.address_lines", "Second-opinion doctor's address", "lines"),
+            Question("provider.phone", "Second-opinion doctor's phone", "text"),
+            Question("provider.fax", "Second-opinion doctor's fax", "text"),
         ),
     ),
     Step(
@@ -294,11 +299,11 @@ LETTER_FIELD_GROUPS: tuple[Step, ...] = (
         "Your current cancer doctor",
         "The doctor who referred you, or who treats you now.",
         (
-            Question("referring_physician.name", "Doctor's name", "text"),
-            Question("referring_physician.practice", "Practice or hospital", "text"),
-            Question("referring_physician.address_lines", "Address", "lines"),
-            Question("referring_physician.phone", "Phone", "text"),
-            Question("referring_physician.fax", "Fax", "text"),
+            Question("referring_physician.name", "Your cancer doctor's name", "text"),
+            Question("referring_physician.practice", "Their office or hospital", "text"),
+            Question("referring_physician.address_lines", "Your doctor's address", "lines"),
+            Question("referring_physician.phone", "Your doctor's phone", "text"),
+            Question("referring_physician.fax", "Your doctor's fax", "text"),
         ),
     ),
     Step(
@@ -306,10 +311,10 @@ LETTER_FIELD_GROUPS: tuple[Step, ...] = (
         "Where your records are",
         "The office or hospital that has your slides, scans and notes.",
         (
-            Question("records.name", "Office or hospital name", "text"),
-            Question("records.address_lines", "Address", "lines"),
-            Question("records.phone", "Phone", "text"),
-            Question("records.fax", "Fax", "text"),
+            Question("records.name", "Name of the office that has your records", "text"),
+            Question("records.address_lines", "That office's address", "lines"),
+            Question("records.phone", "That office's phone", "text"),
+            Question("records.fax", "That office's fax", "text"),
         ),
     ),
     Step(
@@ -460,7 +465,9 @@ def apply_answers(case: Case, questions: tuple[Question, ...], values: dict[str,
         if not filled:
             continue
         if not filled.get("name"):
-            problems.append(("Office or hospital name", "please give the name of the office."))
+            problems.append(
+                ("Name of the office that has your records", "please give the name of the office.")
+            )
             continue
         holders.append(filled)
     data["records_from"] = holders
@@ -699,6 +706,44 @@ LETTER_INFO: dict[str, tuple[str, str]] = {
         "A letter your doctor can sign and send to back up your request.",
     ),
 }
+
+
+def missing_field_labels(fields: list[tuple[str, str]]) -> list[str]:
+    """What a letter still needs, as the questions that ask for it and where they are.
+
+    `fields` are (path, what is needed) pairs as the letters package reports them, with paths
+    like `case.patient.name`, `case.records_from[0].name` or `plan.appeals.appeals_contact`.
+    """
+    out: list[str] = []
+    for path, why in fields:
+        if path.startswith("plan."):
+            text = (
+                "Your plan's address or fax for this letter. Call the number on your plan card "
+                "and ask where to send it."
+            )
+        else:
+            field_path = path.removeprefix("case.")
+            if field_path.startswith("records_from"):
+                rest = field_path.partition("].")[2] or "name"
+                field_path = f"records.{rest}"
+            if field_path == "denial":
+                field_path = "denial.exists"
+            text = _where_asked(field_path) or why[:1].upper() + why[1:]
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def _where_asked(field_path: str) -> str | None:
+    for group in LETTER_FIELD_GROUPS:
+        for question in group.questions:
+            if question.field == field_path:
+                return f"{question.label} (under {group.title}, above)"
+    for step in GUIDED_STEPS:
+        for question in step.questions:
+            if question.field == field_path:
+                return f"{question.label} (in Check my coverage, {step.title})"
+    return None
 
 
 def letter_title(letter_type: str) -> str:

@@ -6,11 +6,13 @@ test_app_patient_flow.py) and the real download in a browser (test_app_browser.p
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import letters
 from coverage.case import Case
 from secondlook import patient_flow as flow
 from secondlook import service
@@ -105,20 +107,50 @@ def test_check_then_answer_then_letters():
     at.text_input(key=key("about_you", "patient.member_id")).set_value("M123")
     at.text_area(key=key("records", "records.address_lines")).set_value("1 Main St\nTown")
     at.text_input(key=key("records", "records.name")).set_value("Mercy Pathology")
+    at.text_input(key=key("second_doctor", "provider.name")).set_value("Dr. Ada Example")
+    at.text_area(key=key("second_doctor", "provider.address_lines")).set_value("2 Oak Rd\nCity")
+    at.text_input(key=key("your_doctor", "referring_physician.name")).set_value("Dr. Bo Example")
+    at.date_input(key=key("about_you", "patient.date_of_birth")).set_value(dt.date(1970, 2, 3))
     submit(at, "letter_details", "Save these details")
     assert "Saved. Your letters now use these details." in texts(at)
     case = session_case(at)
     assert (case.patient.name, case.patient.member_id) == ("Test Person", "M123")
     assert case.records_from[0].address_lines == ["1 Main St", "Town"]
+    assert case.patient.date_of_birth == dt.date(1970, 2, 3)
     labels = [b.label for b in at.get("download_button")]
-    recommended = service.check(case).letters
-    assert recommended
-    assert labels.count("Download Word file (.docx)") == len(flow.LETTER_INFO)
-    assert labels.count("Download PDF") == len(flow.LETTER_INFO)
+    answer = service.check(case)
+    plan = service.resolve_plan(case.plan)
+    assert answer.letters
+    ready = [t for t in flow.LETTER_INFO if letter_ready(t, case, plan, answer)]
+    assert set(answer.letters) <= set(ready)  # every recommended letter can now be written
+    assert len(ready) < len(flow.LETTER_INFO)  # an appeal needs a denial: not ready
+    assert labels.count("Download Word file (.docx)") == len(ready)
+    assert labels.count("Download PDF") == len(ready)
     shown = texts(at)
-    for letter_type in recommended:
+    for letter_type in answer.letters:
         assert flow.LETTER_INFO[letter_type][0] in shown
+    assert "To finish this letter, add:" in shown
     assert flow.HOW_TO_SEND[0] in shown
+
+
+def letter_ready(letter_type, case, plan, answer) -> bool:
+    try:
+        letters.build_context(letter_type, case, plan, answer)
+    except letters.LetterError:
+        return False
+    return True
+
+
+def test_letters_say_what_is_missing():
+    at = pick_catalog_plan(start(), "mo-ppo-gateway-employer-insured")
+    submit(at, "step_cancer", "Skip the rest and see my answer")
+    at.switch_page(LETTERS).run()
+    warnings = [w.value for w in at.warning]
+    assert warnings and all(w.startswith("To finish this letter, add:") for w in warnings)
+    assert any("Your full name (under About you, above)" in w for w in warnings)
+    assert not at.get("download_button") or all(
+        b.label.startswith("Save") for b in at.get("download_button")
+    )
 
 
 def test_back_keeps_the_answers():

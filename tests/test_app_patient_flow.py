@@ -134,7 +134,7 @@ def test_records_holder_without_a_name_is_an_error():
     with pytest.raises(flow.FormError) as err:
         flow.apply_answers(Case(), group.questions, {"records.name": "", "records.fax": "555"})
     assert err.value.problems == [
-        ("Office or hospital name", "please give the name of the office.")
+        ("Name of the office that has your records", "please give the name of the office.")
     ]
 
 

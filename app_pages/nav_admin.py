@@ -1,0 +1,123 @@
+"""Admin: the organisation's users (add, change role, deactivate), its audit log, and a new
+organisation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import _nav_ui as ui
+from navigator import auth
+from navigator.errors import NavigatorError
+
+actor = ui.gate()
+store = ui.get_store()
+ui.sidebar_account(actor)
+
+st.title("Admin")
+if not actor.is_admin:
+    st.info("Only admins manage users and read the audit log. Ask an admin of your organisation.")
+    st.stop()
+
+st.caption(f"Organisation: **{actor.organisation_name}**")
+users_tab, audit_tab, org_tab = st.tabs(["Users", "Audit log", "New organisation"])
+
+with users_tab:
+    users = auth.list_users(store, actor)
+    st.dataframe(
+        [
+            {
+                "Name": u.display_name,
+                "Username": u.username,
+                "Role": u.role,
+                "Active": u.active,
+                "Password": u.has_password,
+                "SSO e-mail": u.email or "",
+            }
+            for u in users
+        ],
+        hide_index=True,
+    )
+    with st.form("nav_add_user", clear_on_submit=True):
+        st.markdown("**Add a user**")
+        c1, c2 = st.columns(2)
+        name = c1.text_input("Name")
+        username = c2.text_input("Username")
+        role = c1.selectbox("Role", ["navigator", "admin"])
+        email = c2.text_input("E-mail (for organisation sign-in)", help="Optional.")
+        password = st.text_input(
+            "Initial password",
+            type="password",
+            help=f"At least {auth.MIN_PASSWORD_LENGTH} characters; leave empty for an "
+            "SSO-only account (then give an e-mail).",
+        )
+        if st.form_submit_button("Add user", type="primary"):
+            try:
+                auth.create_user(store, actor, username=username, display_name=name, role=role,
+                                 password=password or None, email=email or None)  # fmt: skip
+                st.success(f"Added {username}.")
+            except NavigatorError as exc:
+                ui.show_error(exc)
+    with st.form("nav_change_user"):
+        st.markdown("**Change a user**")
+        others = [u for u in users if u.id != actor.user_id]
+        if not others:
+            st.caption("No other users yet.")
+        target = st.selectbox(
+            "User",
+            [u.id for u in others],
+            format_func=lambda uid: next(
+                f"{u.display_name} ({u.username})" for u in others if u.id == uid
+            ),  # fmt: skip
+        )
+        c1, c2 = st.columns(2)
+        new_role = c1.selectbox("Role", [None, "navigator", "admin"],
+                                format_func=lambda r: "Keep" if r is None else r)  # fmt: skip
+        new_active = c2.selectbox("Active", [None, True, False],
+                                  format_func=lambda a: "Keep" if a is None
+                                  else ("Active" if a else "Deactivated"))  # fmt: skip
+        new_password = st.text_input("New password (optional)", type="password")
+        if st.form_submit_button("Save user") and target is not None:
+            try:
+                auth.update_user(store, actor, target, role=new_role, active=new_active,
+                                 password=new_password or None)  # fmt: skip
+                st.success("Saved.")
+            except NavigatorError as exc:
+                ui.show_error(exc)
+
+with audit_tab:
+    st.caption("Who did what, when. The log holds ids and field names only, never member data.")
+    if st.button("Show the latest 500 events", key="nav_audit_show"):
+        rows = auth.audit_log(store, actor)
+        st.dataframe(
+            [
+                {
+                    "When": ui.when(r.at),
+                    "User": r.username or "",
+                    "Action": r.action,
+                    "Object": f"{r.object_type} #{r.object_id}" if r.object_type else "",
+                    "Detail": r.detail,
+                }
+                for r in rows
+            ],
+            hide_index=True,
+        )
+
+with org_tab:
+    st.write(
+        "Add another organisation on this server with its first admin. Its cases are separate "
+        "from yours: you will not see them."
+    )
+    with st.form("nav_new_org", clear_on_submit=True):
+        org = st.text_input("Organisation name")
+        c1, c2 = st.columns(2)
+        admin_name = c1.text_input("Admin's name")
+        admin_username = c2.text_input("Admin's username")
+        admin_password = st.text_input("Admin's initial password", type="password")
+        if st.form_submit_button("Create organisation"):
+            try:
+                auth.create_organisation(store, actor, name=org, admin_username=admin_username,
+                                         admin_display_name=admin_name,
+                                         admin_password=admin_password)  # fmt: skip
+                st.success(f"Created {org}.")
+            except NavigatorError as exc:
+                ui.show_error(exc)

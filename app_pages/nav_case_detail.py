@@ -1,0 +1,439 @@
+"""One case: facts, the coverage answer and deadlines, status, letters, call log, notes,
+documents. The page keeps the version the navigator opened; saving over a newer save is refused
+(optimistic locking) and said so plainly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import streamlit as st
+
+from app_pages import _nav_ui as ui
+from navigator import auth, case_form, cases, facts, letter_store, pipeline
+from navigator.coverage_link import plan_choices
+from navigator.errors import CaseConflict, NavigatorError, NotFound
+
+actor = ui.gate()
+store = ui.get_store()
+ui.sidebar_account(actor)
+
+
+@st.cache_resource(show_spinner=False)
+def catalog_plans() -> list[tuple[str, str]]:
+    return plan_choices()
+
+
+def _case_id() -> int | None:
+    raw = st.query_params.get("case") or st.session_state.get(ui.CASE_KEY)
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+case_id = _case_id()
+if case_id is None:
+    st.title("Case")
+    recent = cases.list_cases(store, actor, limit=50)
+    if not recent:
+        st.info("No cases yet.")
+        st.page_link(ui.CASES_PAGE, label="Add a case", icon=":material/add:")
+        st.stop()
+    with st.form("nav_pick_case"):
+        pick = st.selectbox(
+            "Open a case",
+            [c.id for c in recent],
+            format_func=lambda cid: next(
+                f"{c.patient_name or 'Unnamed patient'} · #{c.id}" for c in recent if c.id == cid
+            ),
+        )
+        if st.form_submit_button("Open"):
+            ui.open_case_page(pick)
+    st.stop()
+
+SNAPSHOT = f"nav_detail:{case_id}"
+
+
+def load(record_view: bool) -> cases.CaseDetail:
+    detail = cases.open_case(store, actor, case_id, record_view=record_view)
+    st.session_state[SNAPSHOT] = detail
+    st.session_state[ui.CASE_KEY] = case_id
+    return detail
+
+
+def reload(message: str | None = None) -> None:
+    load(record_view=False)
+    if message:
+        st.session_state["nav_flash"] = message
+    st.rerun()
+
+
+try:
+    detail: cases.CaseDetail = st.session_state.get(SNAPSHOT) or load(record_view=True)
+    latest = cases.current_version(store, actor, case_id)
+except NotFound as exc:
+    st.session_state.pop(ui.CASE_KEY, None)
+    st.error(str(exc))
+    st.page_link(ui.CASES_PAGE, label="Back to cases", icon=":material/arrow_back:")
+    st.stop()
+
+if st.query_params.get("case") != str(case_id):
+    st.query_params["case"] = str(case_id)
+
+case = detail.case
+flash = st.session_state.pop("nav_flash", None)
+if flash:
+    st.success(flash)
+
+st.page_link(ui.CASES_PAGE, label="All cases", icon=":material/arrow_back:")
+st.title(case.patient.name or "Unnamed patient")
+who = detail.assigned_to.display_name if detail.assigned_to else "unassigned"
+st.caption(
+    f"Case #{detail.id}{' · ref ' + case.case_id if case.case_id else ''} · "
+    f"**{ui.status_label(detail.status)}** · {who} · version {detail.version}, saved "
+    f"{ui.when(detail.updated_at)} by {detail.updated_by}"
+)
+
+if latest.version != detail.version:
+    st.warning(
+        f"{latest.updated_by} saved this case at {ui.when(latest.updated_at)} (version "
+        f"{latest.version}); you are looking at version {detail.version}. Reload before you "
+        "change anything.",
+        icon=":material/sync_problem:",
+    )
+    if st.button("Reload the case", type="primary", key="nav_reload_top"):
+        reload("Reloaded: you now see the latest version.")
+
+
+def attempt(action, success: str) -> Any:  # noqa: ANN001
+    """Run a saving action; on success reload and say so; on conflict explain and offer reload."""
+    try:
+        result = action()
+    except CaseConflict:
+        st.session_state["nav_conflict"] = True
+        st.rerun()
+    except NavigatorError as exc:
+        ui.show_error(exc)
+        return None
+    reload(success)
+    return result
+
+
+if st.session_state.pop("nav_conflict", False):
+    ui.show_error(CaseConflict(case_id, detail.version, latest.version))
+    if st.button("Reload the case", key="nav_reload_conflict"):
+        reload("Reloaded: you now see the latest version.")
+
+# --- status pipeline --------------------------------------------------------------------------
+
+
+def _step(names: tuple[str, ...]) -> str:
+    return " / ".join(
+        f"**:blue-background[{pipeline.label(s)}]**" if s == detail.status else pipeline.label(s)
+        for s in names
+    )
+
+
+st.markdown(" → ".join(_step(names) for names in pipeline.STEPS))
+with st.form("nav_status"):
+    c1, c2 = st.columns(2)
+    moves = pipeline.next_statuses(detail.status)
+    new_status = c1.selectbox("Move to", moves, format_func=pipeline.label)
+    users = auth.list_users(store, actor, include_inactive=False)
+    names = {u.id: u.display_name for u in users}
+    current_assignee = detail.assigned_to.id if detail.assigned_to else None
+    options = [None, *names]
+    if current_assignee not in options:
+        options.append(current_assignee)
+        names[current_assignee] = detail.assigned_to.display_name
+    assignee = c2.selectbox(
+        "Navigator",
+        options,
+        index=options.index(current_assignee),
+        format_func=lambda u: "Unassigned" if u is None else names.get(u, "?"),
+    )
+    if st.form_submit_button("Save status and navigator"):
+        attempt(
+            lambda: cases.save_case(
+                store, actor, case_id, detail.version, status=new_status, assigned_to_id=assignee
+            ),
+            "Saved.",
+        )
+
+tabs = st.tabs(["Coverage", "Case facts", "Letters", "Call log", "Notes", "Documents", "History"])
+
+# --- coverage ---------------------------------------------------------------------------------
+with tabs[0]:
+    d = detail.determination
+    if d is None:
+        st.info(detail.coverage_error or "No coverage answer yet.")
+    else:
+        st.markdown(f"#### {d.headline}")
+        st.caption(
+            f"{d.plan_name} · governing law: {d.governing_law} · checked "
+            f"{ui.when(detail.coverage_checked_at)} as of {d.as_of.isoformat()}"
+        )
+        st.markdown(
+            f"Covered: **{d.covered}** · Prior authorisation: **{d.pa_needed or 'n/a'}** · "
+            f"Referral: **{d.referral_needed or 'n/a'}**"
+        )
+        st.markdown(f"**Network:** {d.network.explanation}")
+        st.markdown(f"**Cost sharing:** {d.cost_sharing.summary}")
+        if d.next_steps:
+            st.markdown("**Next steps**\n\n" + "\n".join(f"1. {s}" for s in d.next_steps))
+        if d.info_needed:
+            st.markdown(
+                "**Still to find out**\n\n"
+                + "\n".join(f"- {i.question} ({i.why})" for i in d.info_needed)
+            )
+        if d.unverified:
+            st.markdown("**Confirm with the plan**\n\n" + "\n".join(f"- {u}" for u in d.unverified))
+        st.caption(d.disclaimer)
+    if detail.deadlines:
+        st.markdown("**Deadlines**")
+        st.dataframe(
+            [
+                {
+                    "Deadline": x.title,
+                    "Due": x.due,
+                    "Rule": x.within,
+                    "Counts now": "yes" if x.relevant else "",
+                    "Citation": x.citation + ("" if x.verified else " (unverified)"),
+                }
+                for x in detail.deadlines
+            ],
+            hide_index=True,
+            column_config={"Due": st.column_config.DateColumn(format="YYYY-MM-DD")},
+        )
+    if st.button("Check coverage again", key="nav_recheck"):
+        attempt(
+            lambda: cases.save_case(store, actor, case_id, detail.version),
+            "Coverage checked again.",
+        )
+
+# --- facts ------------------------------------------------------------------------------------
+with tabs[1]:
+    plans = dict(catalog_plans())
+    plan_options = [None, *plans]
+    if case.plan and case.plan not in plans:
+        plan_options.append(case.plan)
+    values: dict[str, Any] = {}
+    with st.form(f"nav_facts_{detail.version}"):
+        for section in case_form.SECTIONS:
+            with st.expander(section.title, expanded=section.key in ("patient", "plan")):
+                cols = st.columns(2)
+                for n, field in enumerate(section.fields):
+                    key = f"nav_f:{case_id}:{detail.version}:{field.path}"
+                    value = case_form.widget_value(field, case)
+                    where = cols[n % 2] if field.kind not in ("area", "lines") else st
+                    if field.kind in ("tri", "choice"):
+                        opts = [v for v, _ in field.choices()]
+                        labels = dict(field.choices())
+                        values[field.path] = where.selectbox(
+                            field.label, opts, index=ui.choice_index(opts, value),
+                            format_func=labels.get, help=field.help, key=key,
+                        )  # fmt: skip
+                    elif field.kind == "state":
+                        opts = [None, *case_form.STATES]
+                        values[field.path] = where.selectbox(
+                            field.label, opts, index=ui.choice_index(opts, value),
+                            format_func=lambda s: "—" if s is None else s, key=key,
+                        )  # fmt: skip
+                    elif field.kind == "plan":
+                        values[field.path] = where.selectbox(
+                            field.label, plan_options, index=ui.choice_index(plan_options, value),
+                            format_func=lambda p: "Not chosen yet" if p is None
+                            else plans.get(p, p), help=field.help, key=key,
+                        )  # fmt: skip
+                    elif field.kind == "date":
+                        values[field.path] = where.date_input(
+                            field.label, value=value, min_value=dt.date(1900, 1, 1),
+                            max_value=dt.date(2100, 12, 31), format="YYYY-MM-DD", key=key,
+                        )  # fmt: skip
+                    elif field.kind == "count":
+                        values[field.path] = where.number_input(
+                            field.label, min_value=0, max_value=10, value=int(value or 0),
+                            step=1, key=key,
+                        )  # fmt: skip
+                    elif field.kind in ("area", "lines"):
+                        values[field.path] = st.text_area(
+                            field.label, value=value, help=field.help, key=key, height=100
+                        )
+                    else:
+                        values[field.path] = where.text_input(
+                            field.label, value=value, help=field.help, key=key
+                        )
+        saved = st.form_submit_button("Save case facts", type="primary")
+    if saved:
+        try:
+            new_case = facts.apply_changes(case, case_form.values_to_changes(values))
+        except NavigatorError as exc:
+            ui.show_error(exc)
+        else:
+            if facts.diff_paths(case, new_case):
+                attempt(
+                    lambda: cases.save_case(store, actor, case_id, detail.version, new_case),
+                    "Case saved; coverage checked again.",
+                )
+            else:
+                st.info("Nothing changed.")
+
+# --- letters ----------------------------------------------------------------------------------
+with tabs[2]:
+    recommended = list(detail.determination.letters) if detail.determination else []
+    all_types = list(case_form.LETTER_LABELS)
+    ordered = recommended + [t for t in all_types if t not in recommended]
+    with st.form("nav_letter"):
+        letter_type = st.selectbox(
+            "Letter",
+            ordered,
+            format_func=lambda t: (
+                case_form.LETTER_LABELS.get(t, t) + (" (recommended)" if t in recommended else "")
+            ),
+        )
+        cited = st.multiselect(
+            "Cite these calls (evidence)",
+            [c.id for c in detail.calls],
+            format_func=lambda cid: next(
+                f"{c.call_date.isoformat()} · {c.person}"
+                + (f" · ref {c.reference_number}" if c.reference_number else "")
+                for c in detail.calls
+                if c.id == cid
+            ),
+            help="Calls logged under Call log; the letter quotes date, person, reference number "
+            "and what was said.",
+        )
+        if st.form_submit_button("Generate letter", type="primary"):
+            attempt(
+                lambda: letter_store.generate_letter(
+                    store,
+                    actor,
+                    case_id,
+                    letter_type,
+                    expected_version=detail.version,
+                    cited_call_ids=cited,
+                ),  # fmt: skip
+                "Letter generated and stored with the case.",
+            )
+    if not detail.letters:
+        st.caption("No letters yet.")
+    for letter in reversed(detail.letters):
+        with st.container(border=True):
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            cites = (
+                f" · cites {len(letter.cited_call_ids)} call(s)" if letter.cited_call_ids else ""
+            )
+            left.markdown(
+                f"**{case_form.LETTER_LABELS.get(letter.letter_type, letter.letter_type)}**  \n"
+                f"{ui.when(letter.created_at)} by {letter.created_by} · from case version "
+                f"{letter.case_version}{cites}  \n"
+                f"template {letter.template_version} · sha256 `{letter.sha256[:12]}…`"
+            )
+            right.download_button(
+                "Download",
+                data=lambda lid=letter.id: letter_store.letter_content(store, actor, case_id, lid)[
+                    1
+                ],
+                file_name=letter.filename,
+                mime=letter_store.DOCX_MIME,
+                key=f"nav_letter_dl_{letter.id}",
+                on_click="ignore",
+            )
+
+# --- call log ---------------------------------------------------------------------------------
+with tabs[3]:
+    with st.form("nav_call", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        call_date = c1.date_input("Date", value=dt.date.today(), format="YYYY-MM-DD")
+        channel = c2.selectbox("How", cases.CHANNELS, format_func=str.capitalize)
+        person = c1.text_input("Who you spoke with", placeholder="e.g. Dana, UM nurse")
+        organisation = c2.text_input("For", placeholder="e.g. the plan's prior-auth line")
+        reference = st.text_input("Reference number")
+        summary = st.text_area("What was said")
+        if st.form_submit_button("Add to call log"):
+            attempt(
+                lambda: cases.add_call(
+                    store,
+                    actor,
+                    case_id,
+                    call_date=call_date,
+                    person=person,
+                    summary=summary,
+                    channel=channel,
+                    organisation=organisation,
+                    reference_number=reference,
+                ),  # fmt: skip
+                "Call logged.",
+            )
+    for call in reversed(detail.calls):
+        with st.container(border=True):
+            st.markdown(
+                f"**{call.call_date.isoformat()}** · {call.channel} · {call.person}"
+                + (f" ({call.organisation})" if call.organisation else "")
+                + (f" · ref **{call.reference_number}**" if call.reference_number else "")
+            )
+            st.text(call.summary)
+            st.caption(f"Logged by {call.logged_by}, {ui.when(call.logged_at)}")
+
+# --- notes ------------------------------------------------------------------------------------
+with tabs[4]:
+    with st.form("nav_note", clear_on_submit=True):
+        body = st.text_area("New note")
+        if st.form_submit_button("Add note"):
+            attempt(lambda: cases.add_note(store, actor, case_id, body), "Note added.")
+    for note in reversed(detail.notes):
+        with st.container(border=True):
+            st.text(note.body)
+            st.caption(f"{note.created_by}, {ui.when(note.created_at)}")
+
+# --- documents --------------------------------------------------------------------------------
+with tabs[5]:
+    with st.form("nav_doc", clear_on_submit=True):
+        kind = st.selectbox(
+            "Kind", list(cases.DOCUMENT_KINDS), format_func=cases.DOCUMENT_KINDS.get
+        )
+        upload = st.file_uploader("File", key="nav_doc_file")
+        if st.form_submit_button("Upload"):
+            if upload is None:
+                st.error("Choose a file first.")
+            else:
+                attempt(
+                    lambda: cases.add_document(
+                        store,
+                        actor,
+                        case_id,
+                        kind=kind,
+                        filename=upload.name,
+                        content_type=upload.type,
+                        data=upload.getvalue(),
+                    ),  # fmt: skip
+                    "Document stored with the case.",
+                )
+    for doc in reversed(detail.documents):
+        with st.container(border=True):
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            left.markdown(
+                f"**{doc.filename}** · {cases.DOCUMENT_KINDS.get(doc.kind, doc.kind)}  \n"
+                f"{doc.size:,} bytes · {doc.uploaded_by}, {ui.when(doc.uploaded_at)}"
+            )
+            right.download_button(
+                "Download",
+                data=lambda did=doc.id: cases.document_content(store, actor, case_id, did)[1],
+                file_name=doc.filename,
+                mime=doc.content_type,
+                key=f"nav_doc_dl_{doc.id}",
+                on_click="ignore",
+            )
+
+# --- history ----------------------------------------------------------------------------------
+with tabs[6]:
+    for change in reversed(detail.history):
+        origin = f"{pipeline.label(change.from_status)} → " if change.from_status else ""
+        st.markdown(
+            f"- {ui.when(change.at)} · {origin}**{pipeline.label(change.to_status)}** · {change.by}"
+        )
+    st.caption(
+        f"Created {ui.when(detail.created_at)} by {detail.created_by}. Every view, edit, letter "
+        "and export is in the organisation's audit log."
+    )
