@@ -49,7 +49,8 @@ if answer.network.explanation:
     facts.append(answer.network.explanation)
 for fact in facts:
     st.markdown(f"- {fact}")
-st.page_link(ui.LETTERS_PAGE, label="Get my letters", icon=":material/mail:")
+if st.button("Get my letters", type="primary", icon=":material/mail:"):
+    st.switch_page(ui.LETTERS_PAGE)
 
 if answer.info_needed:
     st.subheader("What we still need to know")

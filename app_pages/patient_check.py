@@ -10,14 +10,18 @@ from secondlook import patient_flow as flow
 from secondlook import service
 
 st.title("Does my plan pay for a second opinion?")
-st.write(
-    "Answer a few short questions. In a few minutes you will know if your plan pays for a "
-    "second opinion from another cancer doctor, what to do next, and you can get your letters."
-)
-st.caption("It is fine to pick Not sure. Nothing you type is stored on our server.")
-
 case = ui.get_case()
 step = st.session_state.setdefault(ui.STEP_KEY, 0)
+if step == 0:
+    st.write(
+        "Answer a few short questions. In a few minutes you will know if your plan pays for a "
+        "second opinion from another cancer doctor, what to do next, and you can get your "
+        "letters."
+    )
+    st.caption("It is fine to pick Not sure. Nothing you type is stored on our server.")
+    st.page_link(
+        ui.GUIDE_PAGE, label="New to second opinions? Start here", icon=":material/menu_book:"
+    )
 total = len(flow.STEP_TITLES)
 st.progress((step + 1) / total, text=f"Step {step + 1} of {total}: {flow.STEP_TITLES[step]}")
 
@@ -167,9 +171,9 @@ def question_step(index: int) -> None:
     with st.form(f"step_{guided.key}"):
         values = ui.render_questions(guided, case)
         last = index == total - 1
-        back = st.form_submit_button("Back", icon=":material/arrow_back:")
         forward = st.form_submit_button("See my answer" if last else "Next", type="primary")
         now = False if last else st.form_submit_button("Skip the rest and see my answer")
+        back = st.form_submit_button("Back", icon=":material/arrow_back:")
     if back or forward or now:
         try:
             updated = flow.apply_answers(case, guided.questions, values)

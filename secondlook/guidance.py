@@ -71,7 +71,7 @@ WHERE = Section(
 
 TELEHEALTH = Section(
     "telehealth",
-    "Second opinions by video or by mail",
+    "Second opinions without a trip",
     "Many cancer centers can give a second opinion without a trip.",
     (
         "A video visit: you talk with the doctor from home.",

@@ -656,13 +656,15 @@ def format_date(day: dt.date | None) -> str:
 
 
 def cost_lines(determination: Determination) -> list[str]:
+    """The cost in plain words; the copay, share and deductible only when not already said."""
     cost = determination.cost_sharing
     lines = [cost.summary]
-    if cost.copay:
+    said = cost.summary
+    if cost.copay and cost.copay not in said:
         lines.append(f"Copay: {cost.copay}")
-    if cost.coinsurance_percent:
+    if cost.coinsurance_percent and f"{cost.coinsurance_percent}%" not in said:
         lines.append(f"Your share after the deductible: {cost.coinsurance_percent}%")
-    if cost.deductible:
+    if cost.deductible and cost.deductible not in said:
         applies = {True: " (it applies to this visit)", False: " (it does not apply)", None: ""}
         lines.append(f"Deductible: {cost.deductible}{applies[cost.deductible_applies]}")
     return lines
