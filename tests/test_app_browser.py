@@ -8,6 +8,7 @@ patient's name. Screenshots go to screenshots/ (git-ignored) for a person to loo
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import docx
@@ -73,6 +74,8 @@ def answer_the_questions(page, wait_for_app, shots: str | None = None) -> None:
     click(page, wait_for_app, "Next")
     click(page, wait_for_app, "See my answer")
     page.get_by_role("heading", name="Your answer").wait_for()
+    page.get_by_role("heading", name="What to do next").wait_for()
+    wait_for_app(page)
 
 
 def expected_case() -> Case:
@@ -119,6 +122,16 @@ def test_check_answer_letters_and_docx_download(streamlit_server, page, wait_for
     text = "\n".join(p.text for p in document.paragraphs)
     text += "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
     assert PATIENT in text and MEMBER_ID in text and "Dr. Ada Example" in text
+
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Download PDF").first.click()
+    assert download.value.suggested_filename == "second-look-network-exception-request.pdf"
+    pdf = Path(download.value.path())
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert PATIENT in text and MEMBER_ID in text
 
     # Member data never reaches the server's log.
     log = streamlit_server.log()
