@@ -687,13 +687,13 @@ class _Pool:
 class _Dask:
     writes_files = False  # workers may not share our file system: they send the bytes back
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, timeout: float):
         try:
             from distributed import Client
         except ImportError:
             raise BatchError("--scheduler needs dask[distributed] installed") from None
         try:
-            self.client = Client(address, timeout="15s", set_as_default=False)
+            self.client = Client(address, timeout=f"{timeout}s", set_as_default=False)
         except (OSError, TimeoutError) as err:
             raise BatchError(
                 f"cannot reach the Dask scheduler at {address} ({type(err).__name__})"
@@ -706,7 +706,8 @@ class _Dask:
     def wait_any(self, futures: list) -> list:
         from distributed import wait
 
-        done, _ = wait(futures, return_when="FIRST_COMPLETED")
+        with self.client.as_current():
+            done, _ = wait(futures, return_when="FIRST_COMPLETED")
         return list(done)
 
     def recover(self) -> None:
@@ -731,6 +732,7 @@ class BatchOptions:
     ignore_unknown_columns: bool = False
     today: dt.date | None = None
     chunk_size: int | None = None
+    scheduler_timeout: float = 15.0  # seconds to wait for the Dask scheduler to answer
 
     def __post_init__(self) -> None:
         if self.letter != AUTO and self.letter not in LETTER_TYPES:
@@ -840,7 +842,7 @@ def _settings_digest(options: BatchOptions, renderer_version: str) -> str:
 
 def _make_runner(options: BatchOptions, total: int | None):
     if options.scheduler:
-        return _Dask(options.scheduler)
+        return _Dask(options.scheduler, options.scheduler_timeout)
     if options.workers > 1 and (total is None or total >= 200):  # else start-up costs more
         return _Pool(options.workers)
     return _InProcess()

@@ -117,8 +117,9 @@ def write_rows(path: Path, rows: list[dict[str, str]], columns=None) -> Path:
     if path.suffix == ".xlsx":
         from openpyxl import Workbook
 
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("Cases")
+        workbook = Workbook()  # shared strings, as Excel writes them
+        sheet = workbook.active
+        sheet.title = "Cases"
         sheet.append(columns)
         for row in rows:
             sheet.append([row.get(c) or None for c in columns])

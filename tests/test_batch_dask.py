@@ -1,0 +1,62 @@
+"""Batch on a Dask distributed cluster (a LocalCluster with two worker processes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from batch_support import acceptance_rows, tree_digest, write_rows
+
+from secondlook.batch import DEFAULT_RENDERER, BatchError, BatchOptions, read_manifest, run_batch
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
+        yield local
+
+
+def test_a_dask_cluster_gives_the_same_letters_and_manifest_as_a_local_run(tmp_path, cluster):
+    rows, broken = acceptance_rows(300, broken_every=30)
+    source = write_rows(tmp_path / "cases.csv", rows)
+    common = {
+        "letter": "records_request",
+        "renderer": DEFAULT_RENDERER,
+        "today": dt.date(2026, 11, 24),
+    }
+    local = run_batch(source, tmp_path / "local", BatchOptions(**common))
+    remote = run_batch(
+        source,
+        tmp_path / "dask",
+        BatchOptions(scheduler=cluster.scheduler_address, chunk_size=16, **common),
+    )
+    assert (
+        (remote.rows, remote.ok, remote.errors)
+        == (300, 290, 10)
+        == (local.rows, local.ok, local.errors)
+    )
+    assert read_manifest(tmp_path / "dask/manifest.csv") == read_manifest(
+        tmp_path / "local/manifest.csv"
+    )
+    assert tree_digest(tmp_path / "dask/letters") == tree_digest(tmp_path / "local/letters")
+
+    again = run_batch(
+        source, tmp_path / "dask", BatchOptions(scheduler=cluster.scheduler_address, **common)
+    )
+    assert (again.reused, again.files_written) == (290, 0)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
+    source = write_rows(tmp_path / "cases.csv", acceptance_rows(3)[0])
+    with pytest.raises(BatchError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        run_batch(
+            source,
+            tmp_path / "out",
+            BatchOptions(
+                letter="records_request", scheduler="tcp://127.0.0.1:9", scheduler_timeout=1
+            ),
+        )
