@@ -151,7 +151,16 @@ def sign_out() -> None:
     st.rerun()
 
 
+# A table's own "Download as CSV" would be an export that bypasses the audit log: exports go
+# through the audited Import / export tab instead.
+_HIDE_TABLE_DOWNLOAD = (
+    "<style>[data-testid='stElementToolbar'] button[aria-label='Download as CSV']"
+    "{display: none !important;}</style>"
+)
+
+
 def sidebar_account(actor: Actor) -> None:
+    st.html(_HIDE_TABLE_DOWNLOAD)
     with st.sidebar:
         st.caption(f"Signed in as **{actor.display_name}** · {actor.organisation_name}")
         if st.button("Sign out", key="nav_sign_out", icon=":material/logout:"):

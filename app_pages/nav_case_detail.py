@@ -264,10 +264,30 @@ with tabs[1]:
                         values[field.path] = where.text_input(
                             field.label, value=value, help=field.help, key=key
                         )
+        slots: list[dict[str, str]] = []
+        with st.expander("Records to send to the second-opinion physician"):
+            st.caption("Offices holding records, slides or scans (used by the records request).")
+            for slot in range(case_form.records_slots(case)):
+                shown = case_form.records_widget_values(case, slot)
+                key = f"nav_r:{case_id}:{detail.version}:{slot}:"
+                st.markdown(f"**Holder {slot + 1}**")
+                c1, c2 = st.columns(2)
+                slots.append(
+                    {
+                        "name": c1.text_input("Name", shown["name"], key=key + "name"),
+                        "phone": c2.text_input("Phone", shown["phone"], key=key + "phone"),
+                        "fax": c2.text_input("Fax", shown["fax"], key=key + "fax"),
+                        "address_lines": c1.text_area(
+                            "Address", shown["address_lines"], key=key + "address", height=90
+                        ),
+                    }
+                )
         saved = st.form_submit_button("Save case facts", type="primary")
     if saved:
         try:
-            new_case = facts.apply_changes(case, case_form.values_to_changes(values))
+            changes = case_form.values_to_changes(values)
+            changes.update(case_form.records_changes(slots))
+            new_case = facts.apply_changes(case, changes)
         except NavigatorError as exc:
             ui.show_error(exc)
         else:
@@ -282,15 +302,20 @@ with tabs[1]:
 # --- letters ----------------------------------------------------------------------------------
 with tabs[2]:
     recommended = list(detail.determination.letters) if detail.determination else []
-    all_types = list(case_form.LETTER_LABELS)
+    types = letter_store.letter_types()
+    all_types = [name for name, _, _ in types]
     ordered = recommended + [t for t in all_types if t not in recommended]
     with st.form("nav_letter"):
         letter_type = st.selectbox(
             "Letter",
             ordered,
             format_func=lambda t: (
-                case_form.LETTER_LABELS.get(t, t) + (" (recommended)" if t in recommended else "")
+                letter_store.letter_title(t) + (" (recommended)" if t in recommended else "")
             ),
+        )
+        st.caption(
+            "Written from the case as you see it (version "
+            f"{detail.version}) and stored with it; download it again at any time."
         )
         cited = st.multiselect(
             "Cite these calls (evidence)",
@@ -316,6 +341,8 @@ with tabs[2]:
                 ),  # fmt: skip
                 "Letter generated and stored with the case.",
             )
+    with st.expander("About the letters"):
+        st.markdown("\n".join(f"- **{title}**: {about}" for _, title, about in types))
     if not detail.letters:
         st.caption("No letters yet.")
     for letter in reversed(detail.letters):
@@ -325,7 +352,7 @@ with tabs[2]:
                 f" · cites {len(letter.cited_call_ids)} call(s)" if letter.cited_call_ids else ""
             )
             left.markdown(
-                f"**{case_form.LETTER_LABELS.get(letter.letter_type, letter.letter_type)}**  \n"
+                f"**{letter_store.letter_title(letter.letter_type)}**  \n"
                 f"{ui.when(letter.created_at)} by {letter.created_by} · from case version "
                 f"{letter.case_version}{cites}  \n"
                 f"template {letter.template_version} · sha256 `{letter.sha256[:12]}…`"

@@ -57,8 +57,8 @@ if answer.info_needed:
     for need in answer.info_needed:
         st.markdown(f"- **{need.question}** {need.why}")
     step = flow.step_for_fields([need.field for need in answer.info_needed])
-    if st.button("Answer these questions", icon=":material/edit:"):
-        st.session_state[ui.STEP_KEY] = step or 1
+    if step is not None and st.button("Answer these questions", icon=":material/edit:"):
+        st.session_state[ui.STEP_KEY] = step
         st.switch_page(ui.CHECK_PAGE)
 
 st.subheader("What to do next")

@@ -152,7 +152,7 @@ def generic_plan() -> None:
                 st.error("Please pick your state.")
                 return
             try:
-                plan = service.generic_plan(market, state, funding)
+                plan = service.generic_plan(market, state, flow.generic_funding(market, funding))
             except LoadError as err:
                 ui.show_problems(err.problems, "We could not use those answers:")
                 return

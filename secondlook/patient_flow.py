@@ -537,12 +537,25 @@ def plan_caption(plan: Plan) -> str:
 
 def plan_title(plan: Plan) -> str:
     """The plan's name as the answer page shows it, badged when it is a made-up example."""
+    if plan.id.startswith("generic-"):
+        return plan.name
     badge = f" ({FICTIONAL_BADGE.lower()})" if plan.metadata.fictional else ""
     return f"{plan.name}, {plan.issuer}{badge}"
 
 
+def generic_funding(market: str, funding: str) -> str:
+    """Who carries the risk, for the "I don't know my plan's details" path.
+
+    The funding question is about job-based plans; a plan bought on the individual market is
+    always sold by an insurer (fully insured), whatever was answered.
+    """
+    return "fully_insured" if market == "individual" else funding
+
+
 def step_for_fields(fields: list[str]) -> int | None:
-    """The guided step (1-based, after the plan step) that asks the first of these fields."""
+    """The step that asks the first of these fields: 0 is the plan step, then the guided steps."""
+    if any(f in ("plan.funding", "plan.market") for f in fields):
+        return 0
     for number, step in enumerate(GUIDED_STEPS, 1):
         if any(q.field == f for q in step.questions for f in fields):
             return number

@@ -185,6 +185,13 @@ def test_generic_plan_answers_from_kind_and_state_and_says_what_to_ask():
     assert service.check(case).headline in shown
     for question in flow.QUESTIONS_FOR_YOUR_PLAN:
         assert question in shown
+    # "Is your plan fully insured?" is asked on the plan step: the button goes back there.
+    assert "plan.funding" in [n.field for n in service.check(case).info_needed]
+    [button] = [b for b in at.button if b.label == "Answer these questions"]
+    button.click().run()
+    assert at.subheader[0].value == "Your plan"
+    assert at.radio(key=key("plan", "how")).value == "generic"
+    assert at.radio(key=key("plan", "market_generic")).value == "employer_group"
 
 
 def test_generic_plan_needs_a_state():

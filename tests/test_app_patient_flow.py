@@ -211,6 +211,20 @@ def test_step_for_fields_points_at_the_step_that_asks():
     assert flow.step_for_fields(["provider.in_network"]) == 3
     assert flow.step_for_fields(["diagnosis.newly_diagnosed", "provider.in_network"]) == 1
     assert flow.step_for_fields(["nothing.here"]) is None
+    assert flow.step_for_fields(["plan.plan_type"]) is None  # ask the plan: not in our form
+    assert flow.step_for_fields(["diagnosis.newly_diagnosed", "plan.funding"]) == 0
+
+
+def test_individual_market_plans_are_always_fully_insured():
+    assert flow.generic_funding("individual", "unknown") == "fully_insured"
+    assert flow.generic_funding("individual", "self_funded") == "fully_insured"
+    assert flow.generic_funding("employer_group", "unknown") == "unknown"
+    assert flow.generic_funding("employer_group", "self_funded") == "self_funded"
+
+
+def test_generic_plans_are_named_without_the_placeholder_issuer():
+    plan = service.generic_plan("employer_group", "MO", "unknown")
+    assert flow.plan_title(plan) == plan.name
 
 
 def test_letters_go_to_the_plan_contacts_and_the_records_holder():
