@@ -48,7 +48,26 @@ PATIENT_PAGES = [
 ]
 
 # Navigator and batch pages: add one st.Page(...) entry per page to this list.
-NAVIGATOR_PAGES: list = []
+NAVIGATOR_PAGES: list = [
+    st.Page(
+        "app_pages/nav_login.py",
+        title="Navigator sign-in",
+        icon=":material/badge:",
+        url_path="navigator",
+    ),
+    st.Page(
+        "app_pages/nav_cases.py", title="Cases", icon=":material/folder_shared:", url_path="cases"
+    ),
+    st.Page(
+        "app_pages/nav_case_detail.py", title="Case", icon=":material/assignment:", url_path="case"
+    ),
+    st.Page(
+        "app_pages/nav_admin.py",
+        title="Admin",
+        icon=":material/admin_panel_settings:",
+        url_path="admin",
+    ),
+]
 
 SECTIONS = {"For patients": PATIENT_PAGES}
 if NAVIGATOR_PAGES:

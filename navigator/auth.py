@@ -175,6 +175,23 @@ def login_oidc(store: Store, email: str | None) -> Actor:
     return actor
 
 
+def change_password(store: Store, actor: Actor, old_password: str, new_password: str) -> None:
+    """A user changes their own password (the old one is checked)."""
+    _check_password(new_password)
+    with store.acting(actor) as (session, user):
+        try:
+            ok = user.password_hash is not None and _hasher.verify(user.password_hash, old_password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            raise FieldProblem({"current_password": "is not right"})
+        user.password_hash = hash_password(new_password)
+        audit.record(
+            session, "user_update", organisation_id=actor.organisation_id, user_id=user.id,
+            object_type="user", object_id=user.id, detail="own password",
+        )  # fmt: skip
+
+
 def logout(store: Store, actor: Actor) -> None:
     with store.transaction() as session:
         audit.record(

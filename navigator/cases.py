@@ -417,6 +417,26 @@ def save_case(
         return _detail(session, record)
 
 
+@dataclass(frozen=True)
+class VersionInfo:
+    version: int
+    updated_by: str
+    updated_at: dt.datetime
+
+
+def current_version(store: Store, actor: Actor, case_id: int) -> VersionInfo:
+    """The case's version now (cheap; not logged as a view), to warn a user whose copy is old."""
+    with store.acting(actor) as (session, _):
+        row = session.execute(
+            select(CaseRecord.version, User.display_name, CaseRecord.updated_at)
+            .join(User, User.id == CaseRecord.updated_by_id)
+            .where(CaseRecord.id == case_id, CaseRecord.organisation_id == actor.organisation_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"No case #{case_id} in your organisation.")
+        return VersionInfo(*row)
+
+
 def open_case(store: Store, actor: Actor, case_id: int, *, record_view: bool = True) -> CaseDetail:
     """Everything about one case; logs a view unless `record_view` is False."""
     with store.acting(actor) as (session, user):

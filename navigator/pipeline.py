@@ -62,6 +62,18 @@ _BACK: dict[str, tuple[str, ...]] = {
     "external_review": ("denied",),
 }
 
+# The pipeline as a line of steps (approved / denied are two outcomes of one step).
+STEPS: tuple[tuple[str, ...], ...] = (
+    ("intake",),
+    ("coverage_checked",),
+    ("request_sent",),
+    ("awaiting_decision",),
+    ("approved", "denied"),
+    ("appeal",),
+    ("external_review",),
+    ("closed",),
+)
+
 OPEN_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != "closed")
 
 

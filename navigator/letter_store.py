@@ -1,0 +1,179 @@
+"""Letters generated for a case: rendered by the letters package, kept as blobs with the
+template version, SHA-256, who and when, and downloadable again byte for byte.
+
+The letter is rendered from the case as the navigator opened it (`expected_version`): if someone
+saved the case since, the navigator gets CaseConflict instead of a letter with facts they have not
+seen. Call-log entries chosen by the navigator are passed to the letter as evidence lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from coverage.case import Case
+from coverage.determination import Determination
+from coverage.plan import Plan
+from navigator import audit, facts
+from navigator.cases import LetterInfo, _call_info, _case, _names
+from navigator.errors import CaseConflict, FieldProblem, NavigatorError, NotFound
+from navigator.store import Actor, Store
+from navigator.tables import Call, Letter, utcnow
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    content: bytes
+    template_version: str
+    extension: str = "docx"
+
+
+# (letter_type, case, plan, determination, evidence lines) -> Rendered
+Renderer = Callable[[str, Case, Plan, Determination, Sequence[str]], Rendered]
+
+
+class LetterUnavailable(NavigatorError):
+    """The letter cannot be written for this case (the message says why, without member data)."""
+
+
+def letters_renderer(
+    letter_type: str,
+    case: Case,
+    plan: Plan,
+    determination: Determination,
+    evidence: Sequence[str],
+) -> Rendered:
+    """The letters package's `render_letter`, with its template version."""
+    import letters
+
+    content = letters.render_letter(letter_type, case, plan, determination, evidence=evidence)
+    return Rendered(content=content, template_version=letters.template_version(letter_type))
+
+
+def letter_types() -> list[tuple[str, str, str]]:
+    """(letter type, title, description) in the order a case usually needs them."""
+    import letters
+
+    return [(t.name, t.title, t.description) for t in letters.LETTER_TYPES.values()]
+
+
+def letter_title(letter_type: str) -> str:
+    import letters
+
+    found = letters.LETTER_TYPES.get(letter_type)
+    return found.title if found else letter_type
+
+
+def generate_letter(
+    store: Store,
+    actor: Actor,
+    case_id: int,
+    letter_type: str,
+    *,
+    expected_version: int,
+    cited_call_ids: Sequence[int] = (),
+    renderer: Renderer = letters_renderer,
+    today: dt.date | None = None,
+) -> LetterInfo:
+    from secondlook import service
+
+    with store.acting(actor) as (session, user):
+        record = _case(session, actor, case_id)
+        if record.version != expected_version:
+            raise CaseConflict(case_id, expected_version, record.version)
+        case = facts.from_json(record.facts)
+        calls = []
+        if cited_call_ids:
+            rows = session.scalars(
+                select(Call).where(Call.case_id == record.id, Call.id.in_(list(cited_call_ids)))
+            ).all()
+            found = {c.id for c in rows}
+            missing = [i for i in cited_call_ids if i not in found]
+            if missing:
+                raise NotFound(f"No call #{missing[0]} in case #{case_id}.")
+            by_id = {c.id: c for c in rows}
+            calls = [_call_info(by_id[i], {}) for i in cited_call_ids]
+        if not case.plan:
+            raise FieldProblem({"plan": "choose the patient's plan before writing letters"})
+        try:
+            plan = service.resolve_plan(case.plan)
+            determination = service.check(case, plan=plan, as_of=today)
+        except service.LoadError as exc:
+            reasons = "; ".join(p.message for p in exc.problems)
+            raise LetterUnavailable(f"The plan could not be used: {reasons}") from None
+        try:
+            rendered = renderer(
+                letter_type, case, plan, determination, [c.citation() for c in calls]
+            )
+        except NavigatorError:
+            raise
+        except ValueError as exc:
+            # The letters package's errors name fields, never their values.
+            raise LetterUnavailable(str(exc)) from None
+        if not rendered.content:
+            raise LetterUnavailable("The letter came out empty; nothing was stored.")
+        count = len(
+            session.scalars(
+                select(Letter.id).where(
+                    Letter.case_id == record.id, Letter.letter_type == letter_type
+                )
+            ).all()
+        )
+        letter = Letter(
+            case_id=record.id,
+            letter_type=letter_type,
+            template_version=rendered.template_version,
+            sha256=hashlib.sha256(rendered.content).hexdigest(),
+            size=len(rendered.content),
+            # No member data in file names: they end up in download folders and e-mails.
+            filename=f"case-{record.id}-{letter_type.replace('_', '-')}-{count + 1}."
+            f"{rendered.extension}",
+            content=rendered.content,
+            case_version=record.version,
+            cited_call_ids=[c.id for c in calls],
+            created_by_id=user.id,
+            created_at=utcnow(),
+        )
+        session.add(letter)
+        session.flush()
+        audit.record(
+            session, "letter_generate", organisation_id=actor.organisation_id, user_id=user.id,
+            object_type="case", object_id=record.id,
+            detail=f"letter #{letter.id} type={letter_type} template={rendered.template_version}"
+            f" calls={len(calls)}",
+        )  # fmt: skip
+        return _letter_info(letter, {user.id: user.display_name})
+
+
+def _letter_info(x: Letter, names: dict[int, str]) -> LetterInfo:
+    return LetterInfo(x.id, x.letter_type, x.template_version, x.sha256, x.size, x.filename,
+                      x.case_version, list(x.cited_call_ids or []),
+                      names.get(x.created_by_id, "?"), x.created_at)  # fmt: skip
+
+
+def letter_content(
+    store: Store, actor: Actor, case_id: int, letter_id: int
+) -> tuple[LetterInfo, bytes]:
+    """A stored letter's bytes, exactly as generated (the download is logged)."""
+    with store.acting(actor) as (session, user):
+        record = _case(session, actor, case_id)
+        letter = session.scalar(
+            select(Letter).where(Letter.id == letter_id, Letter.case_id == record.id)
+        )
+        if letter is None:
+            raise NotFound(f"No letter #{letter_id} in case #{case_id}.")
+        content = letter.content
+        if hashlib.sha256(content).hexdigest() != letter.sha256:
+            raise NavigatorError(f"Letter #{letter_id} does not match its stored checksum.")
+        audit.record(
+            session, "letter_download", organisation_id=actor.organisation_id,
+            user_id=user.id, object_type="case", object_id=record.id,
+            detail=f"letter #{letter.id}",
+        )  # fmt: skip
+        return _letter_info(letter, _names(session, [letter.created_by_id])), content

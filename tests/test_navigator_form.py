@@ -1,0 +1,70 @@
+"""The navigator's case form as data: every field is a real Case field, and showing a case in the
+form then saving it unchanged gives back the same case."""
+
+from __future__ import annotations
+
+import pytest
+from navigator_helpers import zelda_case
+
+from coverage.case import Case, RecordsHolder
+from navigator import case_form, facts
+from navigator.errors import FieldProblem
+
+
+def test_every_form_field_is_a_case_field():
+    for field in case_form.ALL_FIELDS:
+        case_form.current_value(Case(), field.path)  # raises AttributeError when misspelt
+
+
+def test_paths_are_unique():
+    paths = [f.path for f in case_form.ALL_FIELDS]
+    assert len(paths) == len(set(paths))
+
+
+def test_choice_options_match_the_model():
+    case = zelda_case()
+    for field in case_form.ALL_FIELDS:
+        if field.kind in ("tri", "choice"):
+            for value, _ in field.choices():
+                facts.apply_changes(case, {field.path: value})  # every option validates
+
+
+def _form_values(case: Case) -> dict:
+    return {f.path: case_form.widget_value(f, case) for f in case_form.ALL_FIELDS}
+
+
+def test_an_unchanged_form_gives_back_the_same_case():
+    case = zelda_case(
+        records_from=[RecordsHolder(name="Example Pathology", address_lines=["1 Lab Way"])]
+    )
+    changes = case_form.values_to_changes(_form_values(case))
+    slots = [case_form.records_widget_values(case, i) for i in range(case_form.records_slots(case))]
+    changes.update(case_form.records_changes(slots))
+    assert facts.apply_changes(case, changes) == case
+
+
+def test_blank_denial_fields_remove_the_denial():
+    case = zelda_case()
+    values = _form_values(case)
+    for path in values:
+        if path.startswith("denial.") and path not in ("denial.level", "denial.service_type"):
+            values[path] = "" if isinstance(values[path], str) else None
+    after = facts.apply_changes(case, case_form.values_to_changes(values))
+    assert after.denial is None
+
+
+def test_address_lines_are_split_and_trimmed():
+    case = zelda_case()
+    values = _form_values(case)
+    values["patient.address_lines"] = " 1 Main St \n\n Springfield, MO 65801 "
+    after = facts.apply_changes(case, case_form.values_to_changes(values))
+    assert after.patient.address_lines == ["1 Main St", "Springfield, MO 65801"]
+
+
+def test_records_holder_without_a_name_is_named_in_the_error():
+    with pytest.raises(FieldProblem) as err:
+        case_form.records_changes([{"name": "", "phone": "555"}, {"name": ""}])
+    assert err.value.problems == {"records_from[0].name": "a records holder needs a name"}
+    assert case_form.records_changes([{"name": " Lab ", "address_lines": "a\n\nb"}]) == {
+        "records_from": [{"name": "Lab", "address_lines": ["a", "b"], "phone": None, "fax": None}]
+    }

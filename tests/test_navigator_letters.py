@@ -1,0 +1,152 @@
+"""Letters generated for a stored case: real letters package, stored with template version,
+SHA-256, who and when; re-downloaded byte for byte; call-log entries cited as evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+
+import docx
+import pytest
+import sqlalchemy as sa
+from navigator_helpers import MEMBER_ID, PATIENT, first_org, navigator, second_org, zelda_case
+
+import letters
+from navigator import cases, facts, letter_store
+from navigator.errors import CaseConflict, NotFound
+from navigator.store import Store
+from navigator.tables import AuditEvent, Letter
+
+
+@pytest.fixture
+def store(nav_db_url):
+    s = Store.open(nav_db_url)
+    yield s
+    s.close()
+
+
+def docx_text(data: bytes) -> str:
+    document = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts += [cell.text for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_generate_store_and_download_again(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina", "Nina Navigator")
+    created = cases.create_case(store, nina, zelda_case())
+    call = cases.add_call(
+        store, nina, created.id, call_date=dt.date(2026, 4, 3), person="Dana, UM nurse",
+        organisation="Riverfront Health", reference_number="CALL-778",
+        summary="Said the network gap exception form was never received.",
+    )  # fmt: skip
+    info = letter_store.generate_letter(
+        store, nina, created.id, "appeal", expected_version=created.version,
+        cited_call_ids=[call.id],
+    )  # fmt: skip
+    assert info.template_version == letters.template_version("appeal")
+    assert info.created_by == "Nina Navigator" and info.case_version == created.version
+    assert info.cited_call_ids == [call.id]
+    assert PATIENT.split()[0] not in info.filename and MEMBER_ID not in info.filename
+    assert info.filename == f"case-{created.id}-appeal-1.docx"
+
+    again, data = letter_store.letter_content(store, nina, created.id, info.id)
+    assert hashlib.sha256(data).hexdigest() == info.sha256 == again.sha256
+    assert len(data) == info.size
+    text = docx_text(data)
+    assert PATIENT in text
+    assert "CALL-778" in text and "Said the network gap exception form was never received." in text
+    # Listed with the case; a second appeal gets the next number.
+    second = letter_store.generate_letter(store, nina, created.id, "appeal",
+                                          expected_version=created.version)  # fmt: skip
+    assert second.filename.endswith("-appeal-2.docx")
+    detail = cases.open_case(store, nina, created.id)
+    assert [x.id for x in detail.letters] == [info.id, second.id]
+
+
+def test_letter_needs_the_version_the_navigator_sees(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    newer = facts.apply_changes(created.case, {"diagnosis.stage": "IV"})
+    cases.save_case(store, admin, created.id, created.version, newer)
+    with pytest.raises(CaseConflict):
+        letter_store.generate_letter(store, admin, created.id, "appeal",
+                                     expected_version=created.version)  # fmt: skip
+    with store.transaction() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Letter)) == 0
+
+
+def test_a_letter_that_cannot_be_written_names_the_fields_and_stores_nothing(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    with pytest.raises(letter_store.LetterUnavailable) as err:
+        letter_store.generate_letter(store, admin, created.id, "physician_letter",
+                                     expected_version=created.version)  # fmt: skip
+    assert "referring_physician.name" in str(err.value)
+    assert PATIENT not in str(err.value)
+    no_plan = cases.create_case(store, admin, zelda_case(plan=None))
+    from navigator.errors import FieldProblem
+
+    with pytest.raises(FieldProblem):
+        letter_store.generate_letter(store, admin, no_plan.id, "appeal",
+                                     expected_version=no_plan.version)  # fmt: skip
+    with store.transaction() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Letter)) == 0
+
+
+def test_other_organisation_cannot_generate_or_download(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    info = letter_store.generate_letter(store, admin, created.id, "claim_file_request",
+                                        expected_version=created.version)  # fmt: skip
+    outsider = second_org(store, admin)
+    with pytest.raises(NotFound):
+        letter_store.generate_letter(store, outsider, created.id, "appeal", expected_version=1)
+    with pytest.raises(NotFound):
+        letter_store.letter_content(store, outsider, created.id, info.id)
+    # A letter id from another case of the same org is not reachable through the wrong case.
+    other = cases.create_case(store, admin, zelda_case(case_id="RS-9"))
+    with pytest.raises(NotFound):
+        letter_store.letter_content(store, admin, other.id, info.id)
+
+
+def test_citing_a_call_of_another_case_is_refused(store):
+    admin = first_org(store)
+    a = cases.create_case(store, admin, zelda_case())
+    b = cases.create_case(store, admin, zelda_case(case_id="RS-2"))
+    call_b = cases.add_call(store, admin, b.id, call_date=dt.date(2026, 4, 3), person="X",
+                            summary="Y")  # fmt: skip
+    with pytest.raises(NotFound, match="No call"):
+        letter_store.generate_letter(store, admin, a.id, "appeal", expected_version=a.version,
+                                     cited_call_ids=[call_b.id])  # fmt: skip
+
+
+def test_letter_audit_rows_hold_no_member_data(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    info = letter_store.generate_letter(store, admin, created.id, "appeal",
+                                        expected_version=created.version)  # fmt: skip
+    letter_store.letter_content(store, admin, created.id, info.id)
+    with store.transaction() as s:
+        rows = s.execute(sa.select(AuditEvent.action, AuditEvent.detail)).all()
+    actions = [a for a, _ in rows]
+    assert "letter_generate" in actions and "letter_download" in actions
+    detail = next(d for a, d in rows if a == "letter_generate")
+    assert detail == (f"letter #{info.id} type=appeal template={info.template_version} calls=0")
+    assert not any("Zelda" in d or MEMBER_ID in d for _, d in rows)
+
+
+def test_a_tampered_blob_is_detected(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    info = letter_store.generate_letter(store, admin, created.id, "appeal",
+                                        expected_version=created.version)  # fmt: skip
+    with store.transaction() as s:
+        s.execute(sa.update(Letter).values(content=b"not the letter"))
+    from navigator.errors import NavigatorError
+
+    with pytest.raises(NavigatorError, match="checksum"):
+        letter_store.letter_content(store, admin, created.id, info.id)

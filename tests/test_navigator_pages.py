@@ -1,0 +1,349 @@
+"""Navigator pages under AppTest, behind the auth gate: set-up, sign-in, cases, the case page,
+conflicts, other organisations. (The real browser flow is in test_navigator_browser.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from navigator_helpers import PASSWORD, PATIENT, first_org, navigator, second_org, zelda_case
+from streamlit.testing.v1 import AppTest
+
+from navigator import cases, facts
+from navigator.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+LOGIN = "app_pages/nav_login.py"
+CASES = "app_pages/nav_cases.py"
+DETAIL = "app_pages/nav_case_detail.py"
+ADMIN = "app_pages/nav_admin.py"
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    db_path = tmp_path / "var" / "secondlook.db"
+    monkeypatch.setenv("SECONDLOOK_DB_PATH", str(db_path))
+    s = Store.open(f"sqlite:///{db_path}")
+    yield s
+    s.close()
+
+
+def app(page: str, actor=None, **query) -> AppTest:  # noqa: ANN001
+    at = AppTest.from_file(APP, default_timeout=60)
+    if actor is not None:
+        at.session_state["nav_actor"] = actor  # the gate's bypass for tests
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [t.value for t in at.title] + [m.value for m in at.markdown]
+    parts += [c.value for c in at.caption] + [s.value for s in at.subheader]
+    for kind in (at.success, at.warning, at.info, at.error):
+        parts += [a.value for a in kind]
+    return "\n".join(parts)
+
+
+def submit(at: AppTest, form: str, label: str) -> AppTest:
+    at.button(key=f"FormSubmitter:{form}-{label}").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def inputs(at: AppTest) -> dict:
+    return {w.label: w for w in at.text_input}
+
+
+def test_first_run_setup_creates_the_admin_and_signs_in(store):
+    at = app(LOGIN)
+    assert at.title[0].value == "Set up the navigator workspace"
+    fields = inputs(at)
+    fields["Organisation"].input("Riverside Cancer Center")
+    fields["Your name"].input("Ada Admin")
+    fields["Username"].input("admin")
+    fields["Password"].input(PASSWORD)
+    fields["Password again"].input(PASSWORD)
+    submit(at, "nav_setup", "Create workspace")
+    assert "Signed in as **Ada Admin** (Admin) at **Riverside Cancer Center**" in texts(at)
+    assert at.session_state["nav_actor"].is_admin
+
+
+def test_setup_reports_field_problems_and_mismatched_passwords(store):
+    at = app(LOGIN)
+    fields = inputs(at)
+    fields["Organisation"].input("Org")
+    fields["Your name"].input("Ada")
+    fields["Username"].input("admin")
+    fields["Password"].input("short")
+    fields["Password again"].input("short")
+    submit(at, "nav_setup", "Create workspace")
+    assert "**password**: must be at least 10 characters" in texts(at)
+    fields = inputs(at)
+    fields["Password"].input(PASSWORD)
+    fields["Password again"].input(PASSWORD + "!")
+    submit(at, "nav_setup", "Create workspace")
+    assert "The two passwords differ." in texts(at)
+
+
+def test_sign_in_with_the_form_and_wrong_password(store):
+    first_org(store)
+    at = app(LOGIN)
+    assert at.title[0].value == "Navigator sign-in"
+    inputs(at)["Username"].input("admin")
+    inputs(at)["Password"].input("wrong password")
+    submit(at, "nav_login", "Sign in")
+    assert "Wrong username or password." in texts(at)
+    assert "nav_actor" not in at.session_state
+    inputs(at)["Password"].input(PASSWORD)
+    submit(at, "nav_login", "Sign in")
+    assert "Signed in as **Ada Admin**" in texts(at)
+
+
+@pytest.mark.parametrize("page", [CASES, DETAIL, ADMIN, LOGIN])
+def test_every_navigator_page_is_behind_the_gate(store, page):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    at = app(page, case=str(created.id))
+    assert at.title[0].value == "Navigator sign-in"
+    assert PATIENT not in texts(at)
+    assert len(at.tabs) == 0 and len(at.dataframe) == 0
+
+
+def test_sign_out_clears_the_session(store):
+    admin = first_org(store)
+    at = app(LOGIN, admin)
+    at.button(key="nav_sign_out").click().run()
+    assert "nav_actor" not in at.session_state
+    assert at.title[0].value == "Navigator sign-in"
+
+
+def test_create_a_case_from_the_cases_page_and_land_on_it(store):
+    admin = first_org(store)
+    at = app(CASES, admin)
+    inputs(at)["Patient's full name"].input(PATIENT)
+    inputs(at)["Member ID"].input("ZT998877")
+    new_case_plan = [s for s in at.selectbox if s.label == "Plan"][-1]
+    new_case_plan.set_value("mo-ppo-riverfront-employer-self-funded")
+    submit(at, "nav_new_case", "Create case")
+    assert at.title[0].value == PATIENT
+    assert at.query_params["case"] == "1"
+    stored = cases.open_case(store, admin, 1, record_view=False)
+    assert stored.case.patient.member_id == "ZT998877"
+    assert stored.determination is not None
+
+
+def test_new_case_with_a_bad_reference_names_the_field(store):
+    admin = first_org(store)
+    at = app(CASES, admin)
+    inputs(at)["Your reference (optional)"].input("not allowed!")
+    submit(at, "nav_new_case", "Create case")
+    assert "**case_id**: is not in the expected format" in texts(at)
+    assert cases.list_cases(store, admin) == []
+
+
+def test_case_list_search_and_board(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina", "Nina Navigator")
+    z = cases.create_case(store, nina, zelda_case(), status="denied")
+    cases.create_case(store, nina, zelda_case(case_id="X-2", patient={"name": "Otto Other"}))
+    at = app(CASES, nina)
+    # The list shows both; search narrows it.
+    table = at.dataframe[0].value
+    assert set(table["Patient"]) == {PATIENT, "Otto Other"}
+    at.text_input(key="nav_search").input("zelda").run()
+    assert list(at.dataframe[0].value["Patient"]) == [PATIENT]
+    assert list(at.dataframe[0].value["Case"]) == [f"#{z.id}"]
+
+
+def test_case_page_edits_facts_and_rechecks_coverage(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case(plan=None))
+    at = app(DETAIL, admin, case=str(created.id))
+    assert at.title[0].value == PATIENT
+    assert "No plan chosen yet" in texts(at)
+    key = f"nav_f:{created.id}:1:"
+    at.selectbox(key=key + "plan").set_value("original-medicare")
+    at.text_input(key=key + "diagnosis.stage").input("IV")
+    submit(at, "nav_facts_1", "Save case facts")
+    assert "Case saved; coverage checked again." in texts(at)
+    after = cases.open_case(store, admin, created.id, record_view=False)
+    assert after.version == 2 and after.case.diagnosis.stage == "IV"
+    assert after.determination.plan_id == "original-medicare"
+    assert after.case.patient.name == PATIENT  # fields not edited are kept
+
+
+def test_case_page_shows_a_bad_field_by_name(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    at = app(DETAIL, admin, case=str(created.id))
+    at.text_input(key=f"nav_f:{created.id}:1:provider.npi").input("12345")
+    submit(at, "nav_facts_1", "Save case facts")
+    assert "**provider.npi**: is not in the expected format" in texts(at)
+    assert cases.open_case(store, admin, created.id, record_view=False).version == 1
+
+
+def test_two_navigators_on_the_case_page_the_second_gets_a_conflict(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina", "Nina Navigator")
+    omar = navigator(store, admin, "omar", "Omar Navigator")
+    created = cases.create_case(store, nina, zelda_case())
+    at_omar = app(DETAIL, omar, case=str(created.id))  # Omar opens version 1
+
+    # Nina saves from her own page first.
+    at_nina = app(DETAIL, nina, case=str(created.id))
+    at_nina.text_input(key=f"nav_f:{created.id}:1:diagnosis.stage").input("IV")
+    submit(at_nina, "nav_facts_1", "Save case facts")
+    assert "Case saved" in texts(at_nina)
+
+    # Omar's page now warns, and his save is refused with the plain message.
+    at_omar.text_input(key=f"nav_f:{created.id}:1:diagnosis.stage").input("II")
+    submit(at_omar, "nav_facts_1", "Save case facts")
+    shown = texts(at_omar)
+    assert "Someone else saved this case since you opened it." in shown
+    assert "Nina Navigator saved this case" in shown
+    stored = cases.open_case(store, nina, created.id, record_view=False)
+    assert (stored.version, stored.case.diagnosis.stage) == (2, "IV")  # nothing overwritten
+
+    # His typed value is still in the form until he reloads; reloading shows Nina's.
+    assert at_omar.text_input(key=f"nav_f:{created.id}:1:diagnosis.stage").value == "II"
+    at_omar.button(key="nav_reload_top").click().run()
+    assert at_omar.text_input(key=f"nav_f:{created.id}:2:diagnosis.stage").value == "IV"
+    assert "Reloaded" in texts(at_omar)
+
+
+def test_status_move_and_call_log_note_from_the_case_page(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    at = app(DETAIL, admin, case=str(created.id))
+    move = next(s for s in at.selectbox if s.label == "Move to")
+    move.set_value("coverage_checked")
+    submit(at, "nav_status", "Save status and navigator")
+    assert cases.open_case(store, admin, created.id, record_view=False).status == (
+        "coverage_checked"
+    )
+    fields = inputs(at)
+    fields["Who you spoke with"].input("Dana, UM nurse")
+    fields["Reference number"].input("CALL-778")
+    next(t for t in at.text_area if t.label == "What was said").input("Form never received.")
+    submit(at, "nav_call", "Add to call log")
+    next(t for t in at.text_area if t.label == "New note").input("Call back Friday.")
+    submit(at, "nav_note", "Add note")
+    detail = cases.open_case(store, admin, created.id, record_view=False)
+    assert [(c.person, c.reference_number) for c in detail.calls] == [
+        ("Dana, UM nurse", "CALL-778")
+    ]
+    assert [n.body for n in detail.notes] == ["Call back Friday."]
+    assert "ref **CALL-778**" in texts(at)
+
+
+def test_an_invalid_status_move_is_not_offered(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    at = app(DETAIL, admin, case=str(created.id))
+    move = next(s for s in at.selectbox if s.label == "Move to")
+    assert move.options == ["Coverage checked", "Closed"]
+
+
+def test_other_organisation_cannot_open_a_case_by_id(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    outsider = second_org(store, admin)
+    at = app(DETAIL, outsider, case=str(created.id))
+    assert f"No case #{created.id} in your organisation." in texts(at)
+    assert PATIENT not in texts(at)
+    assert len(at.tabs) == 0
+
+
+def test_admin_page_is_for_admins(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina")
+    at = app(ADMIN, nina)
+    assert "Only admins manage users" in texts(at)
+    at = app(ADMIN, admin)
+    usernames = list(at.dataframe[0].value["Username"])
+    assert set(usernames) == {"admin", "nina"}
+    fields = inputs(at)
+    fields["Name"].input("Tom Navigator")
+    fields["Username"].input("tom")
+    fields["Initial password"].input(PASSWORD)
+    submit(at, "nav_add_user", "Add user")
+    assert "Added tom." in texts(at)
+
+
+def test_deadline_board_lists_overdue_cases(store):
+    admin = first_org(store)
+    # Denial received long ago: the appeal filing deadline has passed.
+    old = zelda_case(
+        denial={"notice_date": "2020-01-02", "date_received": "2020-01-03"},
+        request_sent_date=dt.date(2019, 12, 20),
+    )
+    cases.create_case(store, admin, old, status="denied")
+    at = app(CASES, admin)
+    shown = texts(at)
+    assert "Overdue (1)" in shown
+    assert "File an internal appeal" in shown and PATIENT in shown
+
+
+def test_edits_and_views_from_pages_are_audited_without_member_data(store):
+    from navigator import auth
+
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    at = app(DETAIL, admin, case=str(created.id))
+    at.text_input(key=f"nav_f:{created.id}:1:patient.name").input("Zelda Q. Testpatient")
+    submit(at, "nav_facts_1", "Save case facts")
+    rows = auth.audit_log(store, admin)
+    assert {"case_view", "case_edit"} <= {r.action for r in rows}
+    assert not any("Zelda" in r.detail for r in rows)
+    assert facts.from_json(facts.to_json(zelda_case())) == zelda_case()
+
+
+def test_generate_a_letter_from_the_case_page(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    cases.add_call(store, admin, created.id, call_date=dt.date(2026, 4, 3), person="Dana",
+                   reference_number="CALL-778", summary="Form never received.")  # fmt: skip
+    at = app(DETAIL, admin, case=str(created.id))
+    letter = next(s for s in at.selectbox if s.label == "Letter")
+    assert letter.value == "appeal"  # the first recommended letter
+    assert letter.options[0] == "Appeal (recommended)"
+    next(m for m in at.multiselect if m.label.startswith("Cite these calls")).select(1)
+    submit(at, "nav_letter", "Generate letter")
+    assert "Letter generated and stored with the case." in texts(at)
+    stored = cases.open_case(store, admin, created.id, record_view=False).letters
+    assert [(x.letter_type, x.cited_call_ids) for x in stored] == [("appeal", [1])]
+    assert "from case version 1 · cites 1 call(s)" in texts(at)
+
+
+def test_a_letter_that_cannot_be_written_says_what_is_missing(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    at = app(DETAIL, admin, case=str(created.id))
+    next(s for s in at.selectbox if s.label == "Letter").set_value("physician_letter")
+    submit(at, "nav_letter", "Generate letter")
+    assert "referring_physician.name" in texts(at)
+    assert cases.open_case(store, admin, created.id, record_view=False).letters == []
+
+
+def test_records_holders_are_edited_in_slots(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    at = app(DETAIL, admin, case=str(created.id))
+    at.text_input(key=f"nav_r:{created.id}:1:0:name").input("Example Pathology")
+    at.text_area(key=f"nav_r:{created.id}:1:0:address").input("1 Lab Way\nSpringfield, MO")
+    at.text_input(key=f"nav_r:{created.id}:1:1:phone").input("555-0100")  # no name: refused
+    submit(at, "nav_facts_1", "Save case facts")
+    assert "**records_from[1].name**: a records holder needs a name" in texts(at)
+    at.text_input(key=f"nav_r:{created.id}:1:1:phone").input("")
+    submit(at, "nav_facts_1", "Save case facts")
+    holders = cases.open_case(store, admin, created.id, record_view=False).case.records_from
+    assert [(h.name, h.address_lines) for h in holders] == [
+        ("Example Pathology", ["1 Lab Way", "Springfield, MO"])
+    ]
