@@ -23,12 +23,13 @@ import re
 import sys
 import zipfile
 from collections.abc import Callable
+from copy import deepcopy
 from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_BREAK, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt, RGBColor
@@ -45,7 +46,10 @@ LABEL_WIDTH = Inches(1.45)
 class Builder:
     """A python-docx document with the letter styles and a few writing helpers."""
 
-    def __init__(self, title: str):
+    def __init__(self, title: str, *, page_total: bool = True):
+        """`page_total=False`: "Page N" only, for documents holding several letters (each
+        section restarts at 1; LibreOffice does not support SECTIONPAGES)."""
+        self.page_total = page_total
         self.doc = Document()
         self._lean_package()
         self._page()
@@ -80,9 +84,12 @@ class Builder:
         section.orientation = WD_ORIENT.PORTRAIT
         section.page_width, section.page_height = Inches(8.5), Inches(11)
         section.left_margin = section.right_margin = Inches(1)
-        section.top_margin = Inches(0.8)
-        section.bottom_margin = Inches(0.8)
+        section.top_margin = Inches(0.7)
+        section.bottom_margin = Inches(0.75)
         section.footer_distance = Inches(0.4)
+        restart = OxmlElement("w:pgNumType")
+        restart.set(qn("w:start"), "1")  # each letter (section) counts its own pages
+        section._sectPr.append(restart)  # noqa: SLF001
 
     def _styles(self) -> None:
         styles = self.doc.styles
@@ -130,7 +137,7 @@ class Builder:
         indent = add("Indented", after=0)
         indent.paragraph_format.left_indent = Inches(0.4)
         add("Closing", before=6, after=0).paragraph_format.keep_with_next = True
-        sig = add("Signature Line", before=22, after=0)
+        sig = add("Signature Line", before=20, after=0)
         sig.paragraph_format.keep_with_next = True
         add("Small", after=0).font.size = Pt(10)
         footer = styles["Footer"]
@@ -199,8 +206,9 @@ class Builder:
         p.add_run().add_tab()
         p.add_run("Page ")
         self._field(p, "PAGE", "1")
-        p.add_run(" of ")
-        self._field(p, "NUMPAGES", "1")
+        if self.page_total:
+            p.add_run(" of ")
+            self._field(p, "NUMPAGES", "1")
 
     @staticmethod
     def _field(paragraph, instr: str, shown: str) -> None:  # noqa: ANN001
@@ -252,8 +260,22 @@ class Builder:
     def bullets(self, expr: str, item: str = "{{ item }}") -> None:
         self.each(f"item in {expr}", item, "Point")
 
-    def page_break(self) -> None:
-        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    def section_break(self) -> None:
+        """A new section on a new page, numbered from 1 (for one letter per recipient)."""
+        para = self.doc.add_paragraph(style="Gap")
+        para._p.get_or_add_pPr().append(deepcopy(self.doc.sections[-1]._sectPr))  # noqa: SLF001
+
+    def labelled_list(self, label: str, expr: str) -> None:
+        """`Label:  first item` then one item a line under it; the label is a `{%r %}` run
+        shown on the first line only."""
+        self.tag(f"for item in {expr}")
+        para = self.doc.add_paragraph(style="RE Row")
+        para.add_run("{%r if loop.first %}")
+        para.add_run(f"{label}:").bold = True
+        para.add_run("{%r endif %}")
+        para.add_run().add_tab()
+        para.add_run("{{ item }}")
+        self.tag("endfor")
 
     def conditional_run_line(self) -> None:
         """The delivery line shows `{%r %}` tags: the run vanishes, the paragraph stays."""
@@ -309,16 +331,9 @@ def sign_off(b: Builder, closing: str = "Sincerely,") -> None:
     b.p("_" * 34, "Signature Line", keep_next=True, raw=True)
     b.p("{{ signer.name }}", "Address", keep_next=True)
     b.each("line in signer.lines", "{{ line }}", "Address")
-    b.tag("if enclosures")
     b.p("", "Gap")
-    b.p("**Enclosures:**", "Address", keep_next=True)
-    b.bullets("enclosures")
-    b.tag("endif")
-    b.tag("if copies_to")
-    b.p("", "Gap")
-    b.p("**Copies to:**", "Address", keep_next=True)
-    b.each("person in copies_to", "{{ person }}", "Indented")
-    b.tag("endif")
+    b.labelled_list("Enclosures", "enclosures")
+    b.labelled_list("Copies to", "copies_to")
 
 
 def section(b: Builder, condition: str, heading: str, fill: Callable[[], None]) -> None:
@@ -443,8 +458,10 @@ def claim_file_request(b: Builder) -> None:
     b.bullets("items")
     law_section(b, mandates=False)
     calls(b)
-    b.p("**This is a request for documents. It is not my appeal; please do not treat it as one.**")
-    b.p("{{ timing }}")
+    b.p(
+        "**This is a request for documents, not my appeal; please do not treat it as one.** "
+        "{{ timing }}"
+    )
     b.p("{{ closing }}")
     sign_off(b)
 
@@ -468,7 +485,7 @@ def records_request(b: Builder) -> None:
     b.p("{{ closing }}")
     sign_off(b)
     b.tag("if not loop.last")
-    b.page_break()
+    b.section_break()
     b.tag("endif")
     b.tag("endfor")
 
@@ -510,7 +527,7 @@ WRITERS: dict[str, Callable[[Builder], None]] = {
 
 def build(letter_type: str) -> bytes:
     info = LETTER_TYPES[letter_type]
-    b = Builder(f"Second Look: {info.title}")
+    b = Builder(f"Second Look: {info.title}", page_total=letter_type != "records_request")
     WRITERS[letter_type](b)
     return b.bytes()
 

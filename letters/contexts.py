@@ -397,29 +397,38 @@ def reason_lines(case: Case) -> list[str]:
     return out
 
 
+def plan_noun(plan: Plan) -> str:
+    return "Medicare" if plan.market == "original_medicare" else "My plan"
+
+
 def plan_term_lines(case: Case, plan: Plan) -> list[str]:
     so = plan.second_opinion
+    who = plan_noun(plan)
     out = []
     src = so.coverage.source
     where = f"{src.document}, {src.section}"
     if so.coverage.covered == "yes":
-        out.append(f"My plan covers second medical opinions ({where}).")
+        out.append(f"{who} covers second medical opinions ({where}).")
     elif so.coverage.covered == "conditional" and so.coverage.conditions:
         out.append(
-            f"My plan covers second medical opinions on these conditions: "
+            f"{who} covers second medical opinions on these conditions: "
             f"{'; '.join(so.coverage.conditions)} ({where})."
         )
     tier = so.in_network if case.provider.in_network == "yes" else so.out_of_network
     if case.provider.in_network in ("yes", "no") and tier.covered == "yes":
         t = tier.source
         network = "in-network" if case.provider.in_network == "yes" else "out-of-network"
+        if plan.market == "original_medicare":
+            network = "" if case.provider.in_network == "yes" else "out-of-network"
         needs = []
         if tier.prior_auth_required == "yes":
             needs.append("prior authorization")
         if tier.referral_required == "yes":
             needs.append("a referral")
         cond = f" with {' and '.join(needs)}" if needs else ""
-        out.append(f"My plan covers {network} second opinions{cond} ({t.document}, {t.section}).")
+        if network or cond:
+            network = f"{network} " if network else ""
+            out.append(f"{who} covers {network}second opinions{cond} ({t.document}, {t.section}).")
     if (
         case.reasons.opinions_so_far >= 2
         and case.reasons.opinions_differ == "yes"
@@ -427,15 +436,15 @@ def plan_term_lines(case: Case, plan: Plan) -> list[str]:
     ):
         t = so.third_opinion.source
         out.append(
-            f"My plan covers a third opinion when the first two differ, as they do here "
+            f"{who} covers a third opinion when the first two differ, as they do here "
             f"({t.document}, {t.section})."
         )
     if case.provider.visit_type == "telehealth" and so.telehealth.covered == "yes":
         t = so.telehealth.source
-        out.append(f"My plan covers telehealth visits ({t.document}, {t.section}).")
+        out.append(f"{who} covers telehealth visits ({t.document}, {t.section}).")
     if case.provider.visit_type == "records_review" and so.records_review.covered == "yes":
         t = so.records_review.source
-        out.append(f"My plan covers a specialist's review of records ({t.document}, {t.section}).")
+        out.append(f"{who} covers a specialist's review of records ({t.document}, {t.section}).")
     return out
 
 
@@ -488,8 +497,19 @@ def patient_party(case: Case) -> Party:
     )
 
 
-def patient_signer(case: Case, role: str = "Member") -> Signer:
-    return Signer(name=case.patient.name.strip(), lines=[role])
+def member_word(plan: Plan) -> str:
+    return "Beneficiary" if plan.market == "original_medicare" else "Member"
+
+
+def patient_signer(case: Case) -> Signer:
+    """The patient signs with their name only (the RE block already says who they are)."""
+    return Signer(name=case.patient.name.strip())
+
+
+def doctor_noun(case: Case) -> str:
+    """'oncologist' when the referring doctor is one (or the specialty is not given)."""
+    specialty = (case.referring_physician.specialty or "").lower()
+    return "oncologist" if not specialty or "oncolog" in specialty else "doctor"
 
 
 def physician_words(case: Case) -> tuple[str, str] | None:
@@ -505,10 +525,10 @@ def peer_to_peer_line(case: Case) -> str:
     if not _clean(doc.name):
         return ""
     specialty = law_text.specialty_words(doc.specialty or case.provider.specialty)
-    reach = f", who can be reached at {doc.phone.strip()}," if doc.phone else ""
+    reach = f", who can be reached at {doc.phone.strip()}," if _clean(doc.phone) else ","
     return (
         f"Before any decision against me, please arrange a peer-to-peer discussion between my "
-        f"oncologist, {doc.name.strip()}{reach} and a reviewer who practices in the same "
+        f"{doctor_noun(case)}, {doc.name.strip()}{reach} and a reviewer who practices in the same "
         f"specialty ({specialty})."
     )
 
@@ -518,7 +538,7 @@ def copies(case: Case, *, provider: bool = False, physician: bool = True) -> lis
     doc = case.referring_physician
     if physician and _clean(doc.name):
         practice = f", {doc.practice.strip()}" if _clean(doc.practice) else ""
-        out.append(f"{doc.name.strip()}{practice} (treating oncologist)")
+        out.append(f"{doc.name.strip()}{practice} (treating {doctor_noun(case)})")
     if provider:
         line = provider_line(case, npi=False)
         if line:
@@ -528,7 +548,7 @@ def copies(case: Case, *, provider: bool = False, physician: bool = True) -> lis
 
 def member_rows(case: Case, plan: Plan, *, dob: bool = True) -> list[Row]:
     p = case.patient
-    rows = [Row(label="Member", value=p.name.strip())]
+    rows = [Row(label=member_word(plan), value=p.name.strip())]
     if dob and p.date_of_birth:
         rows.append(Row(label="Date of birth", value=fmt_date(p.date_of_birth)))
     rows.append(Row(label=MEMBER_ID_LABEL.get(plan.market, "Member ID"), value=p.member_id))
@@ -595,6 +615,8 @@ def _denial_notice_words(plan: Plan, case: Case) -> str:
     }.get(plan.market, "adverse benefit determination")
     if d.level == "internal_appeal" and plan.market == "original_medicare":
         noun = "redetermination"
+    elif d.level != "initial" and plan.market == "medicaid_managed_care":
+        noun = "notice of appeal resolution"
     elif d.level in ("internal_appeal", "final_internal") and plan.market in COMMERCIAL:
         noun = (
             "internal appeal decision"
@@ -638,14 +660,12 @@ SEARCH_ENCLOSURE = (
 # --- builders ----------------------------------------------------------------------------------
 
 
-def _common(
-    letter_type: str, case: Case, plan: Plan, today: dt.date, role: str = "Member"
-) -> dict[str, Any]:
+def _common(letter_type: str, case: Case, plan: Plan, today: dt.date) -> dict[str, Any]:
     return {
         "letter_type": letter_type,
         "date": fmt_date(today),
         "sender": patient_party(case),
-        "signer": patient_signer(case, role),
+        "signer": patient_signer(case),
     }
 
 
@@ -674,7 +694,7 @@ def _urgent(case: Case) -> bool:
 
 def _urgent_statement(case: Case, *, first_person: bool = True) -> str:
     doc = physician_words(case)
-    who = f"My oncologist, {doc[0]}," if doc else "My physician"
+    who = f"My {doctor_noun(case)}, {doc[0]}," if doc else "My physician"
     mine = "my" if first_person else "the patient's"
     return (
         f"{who} certifies that waiting the standard time for a decision could seriously "
@@ -744,18 +764,25 @@ def build_preauth(case, plan, determination, today, law) -> PreauthContext:  # n
         closing=_closing(case),
         enclosures=enclosures,
         copies_to=copies(case, provider=True),
-        footer_id=footer_for(case, plan, title.split(":")[0].lower()),
+        footer_id=footer_for(case, plan, title.split(":")[0]),
     )
 
 
-def _closing(case: Case) -> str:
+def _closing(case: Case, *, expedited: bool = False, questions: bool = False) -> str:
+    phone = _clean(case.patient.phone)
+    if expedited and phone:
+        return (
+            f"Please call me with the decision at {phone} as soon as it is made, and confirm it "
+            "in writing. Thank you."
+        )
     reach = []
     if case.patient.phone:
         reach.append(f"by phone at {case.patient.phone}")
     if case.patient.email:
         reach.append(f"by email at {case.patient.email}")
     how = f" {' or '.join(reach)}" if reach else " at the address above"
-    return f"If you need anything else to decide, please contact me{how}. Thank you."
+    lead = "If you have any questions" if questions else "If you need anything else to decide"
+    return f"{lead}, please contact me{how}. Thank you."
 
 
 def build_network_exception(case, plan, determination, today, law) -> NetworkExceptionContext:  # noqa: ANN001
@@ -856,7 +883,7 @@ def build_network_exception(case, plan, determination, today, law) -> NetworkExc
         closing=_closing(case),
         enclosures=enclosures,
         copies_to=copies(case, provider=True),
-        footer_id=footer_for(case, plan, "network exception request"),
+        footer_id=footer_for(case, plan, "Network exception request"),
     )
 
 
@@ -888,8 +915,10 @@ def _appeal_titles(plan: Plan, case: Case, expedited: bool) -> tuple[str, str, s
             )
     level = "Second-level" if d.level == "internal_appeal" else "First-level"
     kind = "expedited internal appeal" if expedited else "internal appeal"
+    second = "second-level " if d.level == "internal_appeal" else ""
+    article = "an expedited" if expedited else ("a" if second else "an")
     return (
-        f"Request for {'an expedited' if expedited else 'an'} internal appeal",
+        f"Request for {article} {second}internal appeal",
         "Dear Appeals Reviewer:",
         f"{level} {kind}",
     )
@@ -939,7 +968,8 @@ def _appeal_points(case: Case, plan: Plan) -> list[str]:
     doc = physician_words(case)
     if doc:
         points.append(
-            f"My oncologist, {doc[0]}, explains in the enclosed letter why this second opinion "
+            f"My {doctor_noun(case)}, {doc[0]}, explains in the enclosed letter why this second "
+            f"opinion "
             f"is medically necessary."
         )
     return points
@@ -947,7 +977,7 @@ def _appeal_points(case: Case, plan: Plan) -> list[str]:
 
 def _appeal_requests(case: Case, plan: Plan, expedited: bool) -> list[str]:
     requests = []
-    p2p = peer_to_peer_line(case)
+    p2p = peer_to_peer_line(case) if plan.market != "original_medicare" else ""
     if p2p:
         requests.append(p2p)
     requests.append(
@@ -966,12 +996,6 @@ def _appeal_requests(case: Case, plan: Plan, expedited: bool) -> list[str]:
         "Send your decision in writing. If you uphold the denial, give the specific reason, the "
         "plan provision or clinical criteria relied on, and how to take the next step."
     )
-    if expedited:
-        phone = case.patient.phone
-        requests.append(
-            f"Call me with the decision{f' at {phone}' if phone else ''} as soon as it is made, "
-            "and confirm it in writing."
-        )
     return requests
 
 
@@ -1016,7 +1040,7 @@ def build_appeal(
     d = case.denial
     assert d is not None
     figures = Figures(law, determination.as_of)
-    title, salutation, level = _appeal_titles(plan, case, expedited)
+    title, salutation, _level = _appeal_titles(plan, case, expedited)
     service = service_words(case)
     denial_words = _denial_notice_words(plan, case)
     specialty = law_text.specialty_words(
@@ -1032,17 +1056,20 @@ def build_appeal(
         "medicare_advantage": "reconsideration",
     }.get(plan.market, "appeal")
     verb = "ask for a" if noun != "appeal" else "appeal"
+    paid = d.service_type == "post_service"
+    denied = "denied payment for" if paid else "denied"
+    approve = "pay for" if paid else "approve"
+    who = "Medicare" if plan.market == "original_medicare" else "the plan"
     opening = (
-        f"I {verb} {noun + ' of ' if noun != 'appeal' else ''}{denial_words}, which denied "
-        f"{service}. I ask the plan to reverse the decision and approve this {opinion_word(case)}"
-        f" consultation{in_net}."
+        f"I {verb} {noun + ' of ' if noun != 'appeal' else ''}{denial_words}, which {denied} "
+        f"{service}. I ask {who} to reverse the decision and {approve} this "
+        f"{opinion_word(case)} consultation{in_net}."
     )
     fax = plan.appeals.expedited_fax if expedited and plan.appeals.expedited_fax else contact.fax
     enclosures = (
         _enclosures_for_denial(plan, case) + _physician_enclosure(case) + [CLINICAL_ENCLOSURE]
     )
     rows = member_rows(case, plan) + denial_rows(case) + service_rows(case)
-    rows.append(Row(label="Appeal", value=level))
     return AppealContext(
         **_common(letter_type, case, plan, today),
         title=title,
@@ -1075,10 +1102,10 @@ def build_appeal(
         ),
         mandates=law_text.mandate_sentences(plan, determination),
         requests=_appeal_requests(case, plan, expedited),
-        closing=_closing(case),
+        closing=_closing(case, expedited=expedited),
         enclosures=enclosures,
         copies_to=copies(case),
-        footer_id=footer_for(case, plan, title.split(" (")[0].lower()),
+        footer_id=footer_for(case, plan, title.split(" (")[0]),
     )
 
 
@@ -1128,7 +1155,8 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
             salutation = "Dear Reconsideration Reviewer:"
             ask = (
                 f"I ask for a reconsideration of {denial_words}, which upheld the denial of "
-                f"{service}. I ask the Qualified Independent Contractor to reverse it."
+                f"{'payment for ' if d.service_type == 'post_service' else ''}{service}. I ask "
+                f"the Qualified Independent Contractor to reverse it."
             )
             level = "Reconsideration (level 2)"
         case "medicaid_managed_care":
@@ -1155,18 +1183,15 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
             "Because my situation is urgent, I am asking for this expedited external review at "
             "the same time as my expedited internal appeal to the plan, which I have sent today."
         )
-    if plan.market in COMMERCIAL:
-        funding = {
-            "self_funded": "a self-funded employer plan",
-            "fully_insured": "fully insured",
-        }.get(plan.funding)
-        if funding:
-            history.append(f"The plan is {funding}.")
     rows = member_rows(case, plan) + denial_rows(case) + service_rows(case)
     rows.append(Row(label="Request", value=level))
     enclosures = (
         _enclosures_for_denial(plan, case)
-        + ["Copy of my " + ("expedited " if simultaneous else "") + "appeal to the plan"]
+        + [
+            "Copy of my redetermination request"
+            if market == "original_medicare"
+            else "Copy of my " + ("expedited " if simultaneous else "") + "appeal to the plan"
+        ]
         + _physician_enclosure(case)
         + [CLINICAL_ENCLOSURE]
     )
@@ -1207,12 +1232,13 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
         closing=_closing(case),
         enclosures=enclosures,
         copies_to=(
-            []
-            if contact is plan.appeals.appeals_contact
-            else [f"{plan.issuer}, appeals department"]
+            [f"{plan.issuer}, appeals department"]
+            if market in COMMERCIAL | {"medicaid_managed_care"}
+            and contact is not plan.appeals.appeals_contact
+            else []
         )
         + copies(case),
-        footer_id=footer_for(case, plan, title.split(" (")[0].lower()),
+        footer_id=footer_for(case, plan, title.split(" (")[0]),
     )
 
 
@@ -1250,17 +1276,17 @@ def build_claim_file(case, plan, determination, today, law) -> ClaimFileContext:
         title="Request for my complete claim file",
         recipient=recipient_party(contact),
         delivery=delivery_line(contact.fax),
-        re_rows=member_rows(case, plan) + denial_rows(case) + service_rows(case),
+        re_rows=member_rows(case, plan) + denial_rows(case) + service_rows(case)[:1],
         salutation="Dear Appeals Department:",
         service=service_words(case),
         denial_words=_denial_notice_words(plan, case),
         items=CLAIM_FILE_ITEMS,
         law=law_text.claim_file_law(plan),
         timing=timing,
-        closing=_closing(case),
+        closing=_closing(case, questions=True),
         enclosures=_enclosures_for_denial(plan, case),
         copies_to=[],
-        footer_id=footer_for(case, plan, "claim file request"),
+        footer_id=footer_for(case, plan, "Claim file request"),
     )
 
 
@@ -1318,12 +1344,8 @@ def build_records(case, plan, determination, today, law) -> RecordsRequestContex
     )
     rows = [Row(label="Patient", value=p.name.strip())]
     rows.append(Row(label="Date of birth", value=fmt_date(p.date_of_birth)))
-    diagnosis = diagnosis_words(case)
-    if diagnosis:
-        rows.append(Row(label="Diagnosis", value=diagnosis))
-    rows.append(Row(label="Send to", value=line))
     return RecordsRequestContext(
-        **_common(letter_type, case, plan, today, role="Patient"),
+        **_common(letter_type, case, plan, today),
         title="Request for copies of my medical records for a second opinion",
         re_rows=rows,
         salutation="Dear Medical Records Department:",
@@ -1335,12 +1357,10 @@ def build_records(case, plan, determination, today, law) -> RecordsRequestContex
         law=law_text.records_law(figures) + [law_text.fixed("hipaa.fee")],
         timing="My second-opinion visit depends on these records, so please send them as soon "
         "as you can.",
-        closing=_closing(case).replace(
-            "If you need anything else to decide", "If you have any questions"
-        ),
+        closing=_closing(case, questions=True),
         copies_to=[],
         footer_id=f"{p.name.strip()} · Date of birth {fmt_date(p.date_of_birth)} · "
-        "medical records request",
+        "Medical records request",
     )
 
 
@@ -1389,10 +1409,6 @@ def build_physician(case, plan, determination, today, law) -> PhysicianLetterCon
         f"against this request."
     )
     specialist = specialist_lines(case, first_person=False)
-    if case.provider.in_network == "no" and case.qualified_in_network_specialist == "no":
-        specialist.append(
-            "I ask the plan to cover this consultation at the in-network level of cost sharing."
-        )
     return PhysicianLetterContext(
         letter_type=letter_type,
         date=fmt_date(today),
@@ -1431,7 +1447,7 @@ def build_physician(case, plan, determination, today, law) -> PhysicianLetterCon
         peer_to_peer=p2p,
         enclosures=[CLINICAL_ENCLOSURE.replace("my oncologist's", "my")],
         copies_to=[f"{patient} (patient)"],
-        footer_id=footer_for(case, plan, "letter of medical necessity"),
+        footer_id=footer_for(case, plan, "Letter of medical necessity"),
     )
 
 

@@ -362,8 +362,10 @@ def appeal_law(
                 (
                     "The plan must decide an urgent appeal within {amount} of receiving it"
                     if urgent
+                    else "The plan must decide each of its two appeal levels within {amount} "
+                    "of receiving the appeal"
+                    if plan.appeals.levels > 1
                     else "The plan must decide this appeal within {amount} of receiving it"
-                    + (" (at each of its two levels)" if plan.appeals.levels > 1 else "")
                 )
                 + via,
             ),
@@ -477,7 +479,7 @@ def claim_file_law(plan: Plan) -> list[str]:
     """Only employer plans get the claim-file citation (29 CFR 2560.503-1(h)(2)(iii))."""
     if plan.market != "employer_group":
         return []
-    return [fixed("erisa.claim_file"), fixed("erisa.experts_identified")]
+    return [fixed("erisa.claim_file")]
 
 
 def records_law(figures: Figures) -> list[str]:
