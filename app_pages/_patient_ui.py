@@ -182,15 +182,15 @@ def save_case_button(case: Case, *, key: str) -> None:
 
 def letter_status(
     letter_type: str, case: Case, plan: Plan, answer: Determination
-) -> tuple[str, list[str]]:
-    """("ready", []), ("missing", what to add) or ("not_needed", why) for one letter."""
+) -> tuple[str, list[str], list[str]]:
+    """(status, notes, missing field paths): "ready", "missing" (what to add) or "not_needed"."""
     try:
         letters.build_context(letter_type, case, plan, answer)
     except letters.MissingFieldError as err:
-        return "missing", flow.missing_field_labels(err.fields)
+        return "missing", flow.missing_field_labels(err.fields), [p for p, _ in err.fields]
     except letters.NotApplicableError as err:
-        return "not_needed", [str(err)]
-    return "ready", []
+        return "not_needed", [str(err)], []
+    return "ready", [], []
 
 
 def letter_downloads(letter_type: str, case: Case, plan: Plan, answer: Determination):

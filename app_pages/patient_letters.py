@@ -23,10 +23,14 @@ st.write(
     "is wrong, then download the letters."
 )
 
+statuses = {t: ui.letter_status(t, case, plan, answer) for t in flow.LETTER_INFO}
+missing = [path for t in answer.letters for path in statuses[t][2]]
+open_groups = flow.groups_needing(missing)  # the groups the suggested letters still need
+
 with st.form("letter_details"):
     values: dict = {}
-    for number, group in enumerate(flow.LETTER_FIELD_GROUPS):
-        with st.expander(group.title, expanded=number == 0):
+    for group in flow.LETTER_FIELD_GROUPS:
+        with st.expander(group.title, expanded=group.key in open_groups):
             st.caption(group.intro)
             values.update(ui.render_questions(group, case))
     saved = st.form_submit_button("Save these details", type="primary")
@@ -46,7 +50,7 @@ if st.session_state.pop("patient_letters_saved", False):
     st.success("Saved. Your letters now use these details.")
 
 
-def letter_card(letter_type: str, status: str, notes: list[str]) -> None:
+def letter_card(letter_type: str, status: str, notes: list[str], _: list[str]) -> None:
     title, what = flow.LETTER_INFO[letter_type]
     who, lines = flow.send_to(letter_type, case, plan)
     with st.container(border=True):
@@ -79,8 +83,6 @@ def letter_card(letter_type: str, status: str, notes: list[str]) -> None:
             on_click="ignore",
         )
 
-
-statuses = {t: ui.letter_status(t, case, plan, answer) for t in flow.LETTER_INFO}
 
 st.subheader("Letters we suggest")
 if answer.letters:

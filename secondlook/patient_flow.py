@@ -264,7 +264,7 @@ LETTER_FIELD_GROUPS: tuple[Step, ...] = (
     Step(
         "about_you",
         "About you",
-        "These go in the letter's heading. They stay on your device.",
+        "These go at the top of each letter. We do not keep them after you close the page.",
         (
             Question("patient.name", "Your full name", "text"),
             Question("patient.date_of_birth", "Date of birth", "date"),
@@ -737,16 +737,30 @@ def missing_field_labels(fields: list[tuple[str, str]]) -> list[str]:
                 "and ask where to send it."
             )
         else:
-            field_path = path.removeprefix("case.")
-            if field_path.startswith("records_from"):
-                rest = field_path.partition("].")[2] or "name"
-                field_path = f"records.{rest}"
-            if field_path == "denial":
-                field_path = "denial.exists"
-            text = _where_asked(field_path) or why[:1].upper() + why[1:]
+            text = _where_asked(question_field(path)) or why[:1].upper() + why[1:]
         if text not in out:
             out.append(text)
     return out
+
+
+def question_field(path: str) -> str:
+    """The question's field for a path the letters package reports (`case.records_from[0]...`)."""
+    field_path = path.removeprefix("case.")
+    if field_path.startswith("records_from"):
+        field_path = f"records.{field_path.partition('].')[2] or 'name'}"
+    if field_path == "denial":
+        field_path = "denial.exists"
+    return field_path
+
+
+def groups_needing(paths: list[str]) -> set[str]:
+    """The letter-detail groups that ask for any of these missing fields."""
+    wanted = {question_field(path) for path in paths}
+    return {
+        group.key
+        for group in LETTER_FIELD_GROUPS
+        if any(question.field in wanted for question in group.questions)
+    }
 
 
 def _where_asked(field_path: str) -> str | None:

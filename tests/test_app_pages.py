@@ -131,6 +131,13 @@ def test_check_then_answer_then_letters():
         assert flow.LETTER_INFO[letter_type][0] in shown
     assert "To finish this letter, add:" in shown
     assert flow.HOW_TO_SEND[0] in shown
+    # Nothing the suggested letters need is missing: the detail groups are folded away.
+    assert opened_groups(at) == set()
+
+
+def opened_groups(at: AppTest) -> set[str]:
+    titles = {group.title for group in flow.LETTER_FIELD_GROUPS}
+    return {e.label for e in at.expander if e.label in titles and e.proto.expanded}
 
 
 def letter_ready(letter_type, case, plan, answer) -> bool:
@@ -145,6 +152,19 @@ def test_letters_say_what_is_missing():
     at = pick_catalog_plan(start(), "mo-ppo-gateway-employer-insured")
     submit(at, "step_cancer", "Skip the rest and see my answer")
     at.switch_page(LETTERS).run()
+    case = session_case(at)
+    answer = service.check(case)
+    plan = service.resolve_plan(case.plan)
+    missing = []
+    for letter_type in answer.letters:
+        try:
+            letters.build_context(letter_type, case, plan, answer)
+        except letters.MissingFieldError as err:
+            missing += [path for path, _ in err.fields]
+    wanted = flow.groups_needing(missing)
+    assert "about_you" in wanted
+    titles = {g.title for g in flow.LETTER_FIELD_GROUPS if g.key in wanted}
+    assert opened_groups(at) == titles
     warnings = [w.value for w in at.warning]
     assert warnings and all(w.startswith("To finish this letter, add:") for w in warnings)
     assert any("Your full name (under About you, above)" in w for w in warnings)
