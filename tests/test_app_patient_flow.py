@@ -274,3 +274,9 @@ def test_fictional_plans_are_badged():
     medicare = service.resolve_plan("original-medicare")
     assert not medicare.metadata.fictional
     assert flow.FICTIONAL_BADGE not in flow.plan_caption(medicare)
+
+
+def test_a_json_case_file_opens_too():
+    case = service.load_case(EXAMPLES[0])
+    text = case.model_dump_json(indent=2)
+    assert service.parse_case(text, "case.json") == case
