@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages import _nav_ui as ui
 from coverage.case import Case
-from navigator import auth, case_form, cases, facts, pipeline
+from navigator import auth, case_form, cases, exchange, facts, pipeline
 from navigator.coverage_link import plan_choices
 from navigator.errors import NavigatorError
 
@@ -33,7 +33,9 @@ def case_title(patient_name: str | None, case_id: int) -> str:
     return f"{patient_name or 'Unnamed patient'} · #{case_id}"
 
 
-board_tab, list_tab, new_tab = st.tabs(["Deadlines", "All cases", "New case"])
+board_tab, list_tab, new_tab, exchange_tab = st.tabs(
+    ["Deadlines", "All cases", "New case", "Import / export"]
+)
 
 with board_tab:
     board = cases.deadline_board(store, actor, today=today)
@@ -207,3 +209,63 @@ with new_tab:
             ui.show_error(exc)
         else:
             ui.open_case_page(created.id)
+
+with exchange_tab:
+    st.markdown("**Export** (the batch spreadsheet format: `secondlook batch` reads it)")
+    c1, c2 = st.columns(2)
+    scope = c1.radio(
+        "Cases",
+        ["filtered", "all"],
+        format_func={"filtered": f"The {len(found)} in the list", "all": "All cases"}.get,
+        key="nav_export_scope",
+    )
+    fmt = c2.radio(
+        "Format",
+        ["xlsx", "csv"],
+        format_func={"xlsx": "Excel (.xlsx)", "csv": "CSV, exact values for re-import"}.get,
+        key="nav_export_format",
+    )
+    if st.button("Prepare export", key="nav_export"):
+        try:
+            st.session_state["nav_export_result"] = exchange.export_cases(
+                store, actor, [c.id for c in found] if scope == "filtered" else None, fmt=fmt
+            )
+        except NavigatorError as exc:
+            ui.show_error(exc)
+    result = st.session_state.get("nav_export_result")
+    if result is not None:
+        st.download_button(
+            f"Download {result.count} case{'s' if result.count != 1 else ''} "
+            f"({result.format.upper()})",
+            data=result.data,
+            file_name=result.filename,
+            mime=result.mime,
+            key="nav_export_download",
+            on_click="ignore",
+            type="primary",
+        )
+        for warning in result.warnings:
+            st.warning(warning)
+    st.divider()
+    st.markdown("**Import** a batch spreadsheet: one new case per row, all rows or none.")
+    with st.form("nav_import", clear_on_submit=True):
+        upload = st.file_uploader("CSV or XLSX file", type=["csv", "xlsx"], key="nav_import_file")
+        if st.form_submit_button("Import"):
+            if upload is None:
+                st.error("Choose a file first.")
+            else:
+                outcome = exchange.import_cases(store, actor, upload.getvalue(), upload.name)
+                if outcome.ok:
+                    st.success(
+                        f"Imported {len(outcome.created)} case"
+                        f"{'s' if len(outcome.created) != 1 else ''}; they are in the list "
+                        "under Intake."
+                    )
+                else:
+                    lines = "\n".join(f"- {p}" for p in outcome.problems[:200])
+                    more = len(outcome.problems) - 200
+                    st.error(
+                        "Nothing was imported. Fix these and import the file again:\n\n"
+                        + lines
+                        + (f"\n\n…and {more} more." if more > 0 else "")
+                    )

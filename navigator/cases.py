@@ -326,28 +326,41 @@ def create_case(
     result = coverage_check(case, as_of)
     with store.acting(actor) as (session, user):
         assignee = user.id if assigned_to_id is _UNSET else assigned_to_id
-        _org_user(session, actor, assignee)
-        now = utcnow()
-        record = CaseRecord(
-            organisation_id=actor.organisation_id,
-            status=status,
-            assigned_to_id=assignee,
-            created_by_id=user.id,
-            created_at=now,
-            updated_by_id=user.id,
-            updated_at=now,
-        )
-        _apply_facts(record, case)
-        _apply_coverage(record, result)
-        session.add(record)
-        session.flush()
-        session.add(StatusEvent(case_id=record.id, from_status=None, to_status=status,
-                                user_id=user.id, at=now))  # fmt: skip
-        audit.record(
-            session, "case_create", organisation_id=actor.organisation_id, user_id=user.id,
-            object_type="case", object_id=record.id, detail=f"status={status}",
-        )  # fmt: skip
+        record = _create_record(session, actor, user, case, result, status, assignee)
         return _detail(session, record)
+
+
+def _create_record(
+    session: Session,
+    actor: Actor,
+    user: User,
+    case: Case,
+    result: CoverageResult,
+    status: str,
+    assignee: int | None,
+) -> CaseRecord:
+    _org_user(session, actor, assignee)
+    now = utcnow()
+    record = CaseRecord(
+        organisation_id=actor.organisation_id,
+        status=status,
+        assigned_to_id=assignee,
+        created_by_id=user.id,
+        created_at=now,
+        updated_by_id=user.id,
+        updated_at=now,
+    )
+    _apply_facts(record, case)
+    _apply_coverage(record, result)
+    session.add(record)
+    session.flush()
+    session.add(StatusEvent(case_id=record.id, from_status=None, to_status=status,
+                            user_id=user.id, at=now))  # fmt: skip
+    audit.record(
+        session, "case_create", organisation_id=actor.organisation_id, user_id=user.id,
+        object_type="case", object_id=record.id, detail=f"status={status}",
+    )  # fmt: skip
+    return record
 
 
 def save_case(

@@ -347,3 +347,39 @@ def test_records_holders_are_edited_in_slots(store):
     assert [(h.name, h.address_lines) for h in holders] == [
         ("Example Pathology", ["1 Lab Way", "Springfield, MO"])
     ]
+
+
+def test_import_and_export_from_the_cases_page(store):
+    admin = first_org(store)
+    at = app(CASES, admin)
+    bad = b"case_id,patient_dob\nA-1,05/04/1971\n"
+    at.file_uploader(key="nav_import_file").upload("intake.csv", bad, "text/csv")
+    submit(at, "nav_import", "Import")
+    shown = texts(at)
+    assert "Nothing was imported." in shown
+    assert "row 2, column patient_dob: not a date" in shown
+    good = f"case_id,patient_name,plan\nA-1,{PATIENT},original-medicare\n".encode()
+    at.file_uploader(key="nav_import_file").upload("intake.csv", good, "text/csv")
+    submit(at, "nav_import", "Import")
+    assert "Imported 1 case;" in texts(at)
+    assert [c.patient_name for c in cases.list_cases(store, admin)] == [PATIENT]
+
+    at = app(CASES, admin)
+    at.radio(key="nav_export_format").set_value("csv")
+    at.button(key="nav_export").click().run()
+    assert not at.exception
+    assert at.get("download_button")[0].proto.label == "Download 1 case (CSV)"
+    from navigator import auth
+
+    assert any(r.action == "export" for r in auth.audit_log(store, admin))
+
+
+def test_upload_a_denial_letter_on_the_case_page(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    at = app(DETAIL, admin, case=str(created.id))
+    at.file_uploader(key="nav_doc_file").upload("denial.pdf", b"%PDF-1.4 denial", "application/pdf")
+    submit(at, "nav_doc", "Upload")
+    assert "Document stored with the case." in texts(at)
+    docs = cases.open_case(store, admin, created.id, record_view=False).documents
+    assert [(d.filename, d.kind, d.size) for d in docs] == [("denial.pdf", "denial_letter", 15)]
