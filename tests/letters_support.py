@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from coverage.case import Case
@@ -65,7 +65,7 @@ def case_path(scenario: str) -> Path:
     return FIXTURES / "cases" / f"{scenario}.yaml"
 
 
-@lru_cache(maxsize=None)
+@cache
 def scenario(name: str) -> tuple[Case, Plan, Determination]:
     from secondlook import service
 

@@ -1,0 +1,130 @@
+"""`secondlook letters list` and `secondlook letter`: files, errors, exit codes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+from letters_support import case_path, plan_path, scenario
+
+import letters
+from secondlook.cli import cli
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_letters_list_shows_every_type_in_order():
+    result = run("letters", "list")
+    assert result.exit_code == 0
+    positions = [result.output.index(name) for name in letters.LETTER_TYPES]
+    assert positions == sorted(positions)
+    assert "Letter of medical necessity" in result.output
+
+
+def test_letter_writes_a_docx(tmp_path):
+    out = tmp_path / "appeal.docx"
+    result = run(
+        "letter", "appeal",
+        "--case", str(case_path("commercial-denied")),
+        "--plan", str(plan_path("letters-mo-insured-ppo")),
+        "--as-of", "2026-03-20",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    text = "\n".join(p.text for p in Document(io.BytesIO(out.read_bytes())).paragraphs)
+    assert "RE: Request for an internal appeal" in text and "March 20, 2026" in text
+    assert [p.name for p in tmp_path.iterdir()] == ["appeal.docx"]  # no temporary files left
+
+
+def test_auto_writes_the_recommended_letters_into_a_folder(tmp_path):
+    result = run(
+        "letter", "auto",
+        "--case", str(case_path("commercial-network-gap")),
+        "--plan", str(plan_path("letters-mo-insured-ppo")),
+        "--out", str(tmp_path / "letters"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    _, _, determination = scenario("commercial-network-gap")
+    assert "network_exception_request" in determination.letters
+    written = sorted(p.name for p in (tmp_path / "letters").iterdir())
+    assert written == sorted(f"LT-001-{kind}.docx" for kind in determination.letters)
+
+
+def test_a_bad_case_file_gives_file_line_field_messages_and_exit_2(tmp_path):
+    bad = tmp_path / "case.yaml"
+    bad.write_text("patient:\n  name: X\n  nmae: typo\ndiagnosis:\n  icd10: banana\n")
+    out = tmp_path / "x.docx"
+    result = run("letter", "appeal", "--case", str(bad), "--out", str(out))
+    assert result.exit_code == 2
+    assert f"{bad}:3: patient.nmae: unknown key" in result.output
+    assert f"{bad}:5: diagnosis.icd10:" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_missing_fields_are_named_and_nothing_is_written(tmp_path):
+    out = tmp_path / "x.docx"
+    out.write_bytes(b"the previous letter")
+    result = run(
+        "letter", "appeal",
+        "--case", str(case_path("commercial-network-gap")),
+        "--plan", str(plan_path("letters-mo-insured-ppo")),
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "denial: the denial being appealed" in result.output
+    assert "(needed for the appeal letter)" in result.output
+    assert out.read_bytes() == b"the previous letter"  # untouched
+
+
+def test_plan_fields_are_named_with_the_plan(tmp_path):
+    result = run(
+        "letter", "external_review_request",
+        "--case", str(case_path("commercial-final")),
+        "--plan", "generic-employer_group-mo-fully_insured",
+        "--out", str(tmp_path / "x.docx"),
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "plan generic-employer_group-mo-fully_insured: external_review.contact:" in (
+        result.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["letter", "nonsense"], "unknown letter type 'nonsense'"),
+        (["letter", "appeal", "--as-of", "yesterday"], "not a date"),
+        (["letter", "appeal", "--out", "x.pdf"], "use a .docx name"),
+        (["letter", "auto", "--out", "x.docx"], "give a folder"),
+    ],
+)
+def test_bad_arguments_exit_2(tmp_path, args, message):
+    full = args[:2] + ["--case", str(case_path("commercial-denied"))]
+    full += ["--plan", str(plan_path("letters-mo-insured-ppo"))]
+    rest = args[2:]
+    if "--out" not in rest:
+        rest += ["--out", str(tmp_path / "x.docx")]
+    else:
+        rest = [str(tmp_path / r) if r.startswith("x.") else r for r in rest]
+    result = run(*full, *rest)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+@pytest.mark.slow
+def test_letter_with_pdf(tmp_path):
+    out = tmp_path / "claim.docx"
+    result = run(
+        "letter", "claim_file_request",
+        "--case", str(case_path("commercial-denied")),
+        "--plan", str(plan_path("letters-mo-insured-ppo")),
+        "--out", str(out), "--pdfa",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    pdf = out.with_suffix(".pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and b"pdfaid:part" in pdf

@@ -1,0 +1,282 @@
+"""Letter contexts: required fields, routes by market, and only verified law."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from letters_support import TODAY, docx_text, scenario
+
+import letters
+from coverage.determination import TraceEntry
+from letters import law_text
+from letters.contexts import MissingFieldError, NotApplicableError, build_context
+from secondlook import service
+
+FACTS = Path("/work/shared/reference/regulatory-facts.md")
+
+
+def text_of(name: str, letter_type: str, **kwargs) -> str:
+    case, plan, determination = scenario(name)
+    return docx_text(
+        letters.render_letter(letter_type, case, plan, determination, today=TODAY, **kwargs)
+    )
+
+
+def changed(name: str, **changes):
+    case, plan, determination = scenario(name)
+    case = case.model_copy(deep=True)
+    for path, value in changes.items():
+        target = case
+        *parents, last = path.split(".")
+        for part in parents:
+            target = getattr(target, part)
+        setattr(target, last, value)
+    return case, plan, determination
+
+
+# --- required fields ---------------------------------------------------------------------------
+
+
+def test_missing_member_id_names_the_field_and_never_the_member():
+    case, plan, determination = changed("commercial-denied", **{"patient.member_id": None})
+    with pytest.raises(MissingFieldError) as err:
+        build_context("appeal", case, plan, determination, today=TODAY)
+    assert ("case.patient.member_id", "the member ID from the insurance card") in err.value.fields
+    assert "Maria" not in str(err.value) and "GXH" not in str(err.value)
+
+
+def test_all_missing_fields_are_named_at_once():
+    case, plan, determination = changed(
+        "commercial-network-gap", **{"patient.member_id": " ", "patient.name": None}
+    )
+    with pytest.raises(MissingFieldError) as err:
+        build_context("appeal", case, plan, determination, today=TODAY)
+    paths = [path for path, _ in err.value.fields]
+    assert paths == ["case.patient.name", "case.patient.member_id", "case.denial"]
+
+
+def test_no_appeals_address_is_a_missing_plan_field():
+    case, _, _ = scenario("commercial-denied")
+    plan = service.generic_plan("employer_group", "MO", "fully_insured")
+    determination = service.check(case, plan)
+    with pytest.raises(MissingFieldError) as err:
+        build_context("appeal", case, plan, determination, today=TODAY)
+    assert [p for p, _ in err.value.fields] == ["plan.appeals.appeals_contact.address_lines"]
+
+
+def test_expedited_appeal_needs_a_physician_certification():
+    case, plan, determination = scenario("commercial-denied")
+    with pytest.raises(MissingFieldError) as err:
+        build_context("expedited_appeal", case, plan, determination, today=TODAY)
+    assert [p for p, _ in err.value.fields] == ["case.urgency.physician_certifies_urgent"]
+
+
+def test_records_request_needs_a_date_of_birth_and_somewhere_to_send():
+    case, plan, determination = changed(
+        "commercial-network-gap",
+        **{"patient.date_of_birth": None, "provider.address_lines": [], "provider.fax": None},
+    )
+    with pytest.raises(MissingFieldError) as err:
+        build_context("records_request", case, plan, determination, today=TODAY)
+    assert [p for p, _ in err.value.fields] == [
+        "case.patient.date_of_birth",
+        "case.provider.address_lines",
+    ]
+
+
+def test_a_determination_for_another_plan_is_refused():
+    case, plan, _ = scenario("commercial-denied")
+    _, _, other = scenario("medicare-denied")
+    with pytest.raises(letters.LetterError, match="determination is for plan"):
+        build_context("appeal", case, plan, other, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("name", "letter_type", "why"),
+    [
+        ("medicare-denied", "preauth_request", "no prior authorization"),
+        ("medicare-denied", "network_exception_request", "no network"),
+        ("medicare-denied", "expedited_appeal", "standard redetermination"),
+        ("ma-denied-urgent", "external_review_request", "Independent Review Entity"),
+        ("commercial-final", "appeal", "external review"),
+        ("medicaid-appeal-denied", "appeal", "State fair hearing"),
+        ("medicare-redetermined", "appeal", "Qualified"),
+    ],
+)
+def test_letters_that_do_not_exist_for_the_route(name: str, letter_type: str, why: str):
+    case, plan, determination = scenario(name)
+    with pytest.raises(NotApplicableError, match=why):
+        build_context(letter_type, case, plan, determination, today=TODAY)
+
+
+# --- words and routes by market ----------------------------------------------------------------
+
+
+def test_original_medicare_redetermination_and_qic():
+    appeal = text_of("medicare-denied", "appeal")
+    assert "RE: Request for redetermination (Medicare appeal, level 1)" in appeal
+    assert "within 120 days of receiving the notice (42 CFR 405.942(a))" in appeal
+    assert "Medicare Number:\t1EG4-TE5-MK72" in appeal
+    assert "denied payment for" in appeal and "peer-to-peer" not in appeal
+    qic = text_of("medicare-redetermined", "external_review_request")
+    assert "Qualified Independent Contractor" in qic
+    assert "within 180 days of receiving the redetermination notice (42 CFR 405.962(a))" in qic
+
+
+def test_medicare_advantage_reconsideration_is_65_days_never_60():
+    text = text_of("ma-denied-urgent", "expedited_appeal")
+    assert "EXPEDITED REVIEW REQUESTED" in text
+    assert "within 65 days of the date of the notice (42 CFR 422.582(b), (c))" in text
+    assert "expedited reconsideration within 72 hours (42 CFR 422.590(e))" in text
+    assert "Independent Review Entity (42 CFR 422.590, 422.592)" in text
+    assert "60 days" not in text
+    standard = text_of("ma-denied-urgent", "appeal")
+    assert "EXPEDITED" not in standard
+    assert "reconsideration of a pre-service request within 30 days (42 CFR 422.590(a))" in standard
+
+
+def test_medicare_advantage_before_2025_used_60_days():
+    case, plan, determination = scenario("ma-denied-urgent")
+    old = determination.model_copy(update={"as_of": dt.date(2024, 6, 1)})
+    text = docx_text(letters.render_letter("appeal", case, plan, old, today=TODAY))
+    assert "within 60 days of the date of the notice" in text
+
+
+def test_medicaid_plan_appeal_and_fair_hearing_cite_nothing_unverified():
+    appeal = text_of("medicaid-denied", "appeal")
+    assert "RE: Request for a plan appeal (Medicaid)" in appeal
+    assert "within 60 days of the date of the notice (42 CFR 438.402(c)(2)(ii))" in appeal
+    assert "within 30 days (42 CFR 438.408(b)(2))" in appeal
+    hearing = text_of("medicaid-appeal-denied", "external_review_request")
+    assert "RE: Request for a State fair hearing (Medicaid)" in hearing
+    assert "within the time stated on the plan's notice" in hearing
+    for text in (appeal, hearing, text_of("medicaid-new", "preauth_request")):
+        assert "438.206" not in text  # the second-opinion rule's citation is unverified
+        assert "438.408(f)(2)" not in text and "120 days" not in text  # fair hearing: unverified
+        assert "45 days" not in text
+
+
+def test_external_review_is_4_months_never_60_days():
+    federal = text_of("self-funded-urgent", "external_review_request")
+    assert "expedited external review must be decided within 72 hours (45 CFR 147.136(d)(3))" in (
+        federal
+    )
+    assert "(42 U.S.C. 300gg-19(b)(2)(B))" in federal
+    state = text_of("commercial-final", "external_review_request")
+    assert "at least 4 months" in state and "(45 CFR 147.136(c)(2)(vi))" in state
+    case, plan, determination = changed("self-funded-urgent", **{"denial.level": "final_internal"})
+    final = docx_text(
+        letters.render_letter("external_review_request", case, plan, determination, today=TODAY)
+    )
+    assert "within 4 months of receiving the final internal" in final
+    assert "(45 CFR 147.136(d)(2)(i))" in final
+    for text in (federal, state, final):
+        assert "60 days" not in text and "147.137" not in text
+
+
+def test_records_request_is_30_days_with_one_extension_never_60():
+    text = text_of("commercial-network-gap", "records_request")
+    assert "within 30 days of receiving it" in text and "by up to 30 days" in text
+    assert "(45 CFR 164.524(b)(2))" in text and "(45 CFR 164.524(c)(3)(ii))" in text
+    assert "60 days" not in text
+    assert text.count("Dear Medical Records Department:") == 2  # one letter per records holder
+
+
+def test_claim_file_cites_h2iii_for_employer_plans_only():
+    text = text_of("commercial-denied", "claim_file_request")
+    assert "(29 CFR 2560.503-1(h)(2)(iii))" in text
+    assert "not my appeal" in text
+    free = [line for line in text.splitlines() if "free of charge" in line]
+    assert free and all("(h)(2)(iii)" in line for line in free)
+    medicaid = text_of("medicaid-denied", "claim_file_request")
+    assert "2560.503-1" not in medicaid
+
+
+def test_state_mandate_only_for_fully_insured_plans_and_only_when_verified():
+    assert "RSMo 376.1253" in text_of("commercial-denied", "appeal")
+    assert "RSMo" not in text_of("self-funded-urgent", "expedited_appeal")
+    case, plan, determination = scenario("commercial-denied")
+    fake = TraceEntry(
+        rule_id="xx-unverified",
+        layer="state",
+        title="An unverified state rule",
+        status="applied",
+        effect="applies",
+        citation="Fake Stat. 1.23",
+        verified=False,
+        last_verified=None,
+        priority=200,
+    )
+    with_fake = determination.model_copy(update={"trace": [*determination.trace, fake]})
+    text = docx_text(letters.render_letter("appeal", case, plan, with_fake, today=TODAY))
+    assert "Fake Stat" not in text and "RSMo 376.1253" in text
+    verified = fake.model_copy(update={"verified": True})
+    with_verified = determination.model_copy(update={"trace": [*determination.trace, verified]})
+    text = docx_text(letters.render_letter("appeal", case, plan, with_verified, today=TODAY))
+    assert "Fake Stat. 1.23: An unverified state rule." in text
+
+
+def test_an_unverified_figure_is_never_stated():
+    case, plan, determination = scenario("commercial-denied")
+    law = service.lawbook()
+    name = "erisa_aca.appeal_decision_pre_service_days_per_level_two_levels"
+    parameter = law.parameters[name].model_copy(
+        update={"verified": False, "source_quality": "unverified"}
+    )
+    doubtful = law.model_copy(update={"parameters": {**law.parameters, name: parameter}})
+    context = build_context("appeal", case, plan, determination, today=TODAY, law=doubtful)
+    assert not any("2560.503-1(i)(2)(ii)" in line for line in context.law)
+    context = build_context("appeal", case, plan, determination, today=TODAY, law=law)
+    assert any("within 15 days" in line and "(i)(2)(ii)" in line for line in context.law)
+
+
+def test_evidence_lines_are_cited_in_letters_to_the_plan():
+    line = "2026-03-20 phone call, Member Services (J. Doe), ref. 4471: said no network oncologist"
+    text = text_of("commercial-denied", "appeal", evidence=[line, "  "])
+    assert "My calls and contacts with the plan" in text and line in text
+    case, plan, determination = scenario("commercial-network-gap")
+    with pytest.raises(letters.LetterError, match="does not cite call-log"):
+        build_context("records_request", case, plan, determination, evidence=[line])
+
+
+# --- the law text rests on the facts file ------------------------------------------------------
+
+
+def _facts() -> tuple[str, list[str]]:
+    if not FACTS.exists():
+        pytest.skip(f"{FACTS} is not on this machine")
+    text = FACTS.read_text(encoding="utf-8").replace("**", "")
+    return " ".join(text.split()), text.splitlines()
+
+
+@pytest.mark.parametrize("key", sorted(law_text.FIXED))
+def test_fixed_law_rests_on_a_verified_row_of_the_facts_file(key: str):
+    flat, lines = _facts()
+    rule = law_text.FIXED[key]
+    assert rule.facts_key in flat, f"{key}: {rule.facts_key!r} is not in the facts file"
+    rows = [line for line in lines if rule.facts_key in line and line.startswith("|")]
+    for row in rows:
+        source = row.rstrip(" |").rsplit("|", 1)[-1].strip()
+        assert not source.startswith("unverified"), f"{key} rests on an unverified row: {row}"
+
+
+def test_every_citation_in_the_letters_is_known():
+    """Citations printed in a letter come from the law book, the FIXED table or the plan's own
+    documents, never from anywhere else."""
+    from letters_support import GOLDEN_CASES
+
+    law = service.lawbook()
+    known = {p.citation for p in law.parameters.values() if p.verified}
+    known |= {r.citation for r in law_text.FIXED.values() if r.citation}
+    known |= {r.citation for r in law.rules if r.verified}
+    cfr = re.compile(r"\((\d+ (?:CFR|U\.S\.C\.) [^()]*(?:\([^()]*\)[^()]*)*)\)")
+    for name, letter_type in GOLDEN_CASES:
+        text = text_of(name, letter_type)
+        for cite in cfr.findall(text):
+            parts = [part.strip() for part in cite.split(";")]
+            assert all(any(part in k or k in part for k in known) for part in parts), (
+                f"{name}/{letter_type}: unknown citation {cite!r}"
+            )
