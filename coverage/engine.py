@@ -54,6 +54,11 @@ _shared_info_need = lru_cache(maxsize=4096, typed=True)(InfoNeed)
 _shared_doc_need = lru_cache(maxsize=256, typed=True)(DocNeed)
 _shared_cost_share = lru_cache(maxsize=4096, typed=True)(CostShare)
 
+# Model(**fields) and Model.model_validate(fields) both run this validator; calling it with the
+# dict directly skips their Python wrappers (a third of the cost of a small model).
+_new_trace_entry = TraceEntry.__pydantic_validator__.validate_python
+_new_determination = Determination.__pydantic_validator__.validate_python
+
 TRIGGER_WORDS: dict[str, str] = {
     "always": "always",
     "cancer": "the condition is cancer",
@@ -95,13 +100,13 @@ TRIGGER_QUESTIONS: dict[str, tuple[str, str]] = {
 def _all(values: list[Answer]) -> Answer:
     if "no" in values:
         return "no"
-    return "yes" if all(v == "yes" for v in values) else "unknown"
+    return "unknown" if "unknown" in values else "yes"  # values are yes | no | unknown
 
 
 def _any(values: list[Answer]) -> Answer:
     if "yes" in values:
         return "yes"
-    return "no" if all(v == "no" for v in values) else "unknown"
+    return "unknown" if "unknown" in values else "no"
 
 
 def _stated(value: str) -> Answer:
@@ -167,6 +172,7 @@ class _Work:
     docs: list[DocNeed] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
     overrides: dict[str, list[str]] = field(default_factory=dict)  # winner rule id -> losers
+    applied: list[RuleEffect] = field(default_factory=list)  # effects of the applied rules
 
     def need(self, field_path: str, question: str, why: str) -> None:
         if field_path in self.info:
@@ -188,7 +194,7 @@ class _Work:
         overrides: list[str] | None = None,
     ) -> None:
         self.trace.append(
-            TraceEntry.model_validate(  # same as TraceEntry(**fields), with less overhead
+            _new_trace_entry(
                 {
                     "rule_id": rule_id,
                     "layer": "plan",
@@ -344,8 +350,7 @@ _PLAN_VIEWS: IdentityCache[_PlanView] = IdentityCache(maxsize=4096)
 def _rule_trace(
     prep: _RulePrep, outcome: _RuleOutcome, effect_text: str, overrides: list[str]
 ) -> TraceEntry:
-    # model_validate(dict) is the same validation as TraceEntry(**fields), with less overhead.
-    return TraceEntry.model_validate(
+    return _new_trace_entry(
         {
             **prep.trace_fields,
             "status": outcome.status,
@@ -407,6 +412,7 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
 
     outcomes = [_assess_rule(p, case, plan) for p in view.rules]
     live = [o for o in outcomes if o.status in ("applied", "depends")]
+    work.applied = [o.effect for o in live if o.status == "applied" and o.effect]
     for outcome in live:
         if outcome.status == "depends":
             for field_path, question in outcome.unknowns:
@@ -457,8 +463,7 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
     _documents(work, pa_needed, network)
     letters = _letters(work, pa_needed, referral_needed, network, covered)
     info = list(work.info.values())
-    # model_validate(dict) is the same validation as Determination(**fields), with less overhead.
-    return Determination.model_validate(
+    return _new_determination(
         {
             "case_id": case.case_id,
             "plan_id": plan.id,
@@ -485,6 +490,20 @@ def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determinat
     )
 
 
+_PLAN_VERDICT = {
+    "yes": "covered",
+    "no": "not-covered",
+    "conditional": "conditional",
+    "not_stated": "indeterminate",
+}
+_PLAN_WORDS = {
+    "covered": "the plan covers second opinions",
+    "not-covered": "the plan's documents exclude second opinions",
+    "conditional": "the plan covers second opinions on conditions: ",  # + the conditions
+    "indeterminate": "the plan's documents do not say whether second opinions are covered",
+}
+
+
 def _coverage(work: _Work, live: list[_RuleOutcome]) -> str:
     """Is the second (or third) opinion covered at all? Most generous source wins."""
     plan, case = work.plan, work.case
@@ -496,19 +515,11 @@ def _coverage(work: _Work, live: list[_RuleOutcome]) -> str:
         return _third_opinion(work, live)
 
     terms = plan.second_opinion.coverage
-    plan_verdict = {
-        "yes": "covered",
-        "no": "not-covered",
-        "conditional": "conditional",
-        "not_stated": "indeterminate",
-    }[terms.covered]
-    plan_words = {
-        "covered": "the plan covers second opinions",
-        "not-covered": "the plan's documents exclude second opinions",
-        "conditional": "the plan covers second opinions on conditions: "
-        + "; ".join(terms.conditions),
-        "indeterminate": "the plan's documents do not say whether second opinions are covered",
-    }[plan_verdict]
+    plan_verdict = _PLAN_VERDICT[terms.covered]
+    if plan_verdict == "conditional":
+        plan_words = _PLAN_WORDS[plan_verdict] + "; ".join(terms.conditions)
+    else:
+        plan_words = _PLAN_WORDS[plan_verdict]
 
     applied = [o for o in mandates if o.status == "applied"]
     depends = [o for o in mandates if o.status == "depends"]
@@ -632,13 +643,17 @@ def _visit_type(work: _Work, covered: str) -> str:
     return "conditional" if covered == "covered" else covered
 
 
+_OUT_OF_NETWORK_WORDS = {
+    "yes": "covered out of network at out-of-network cost sharing",
+    "no": "not covered out of network",
+    "not_stated": "the plan's documents do not say",
+}
+
+
 def _network(work: _Work, live: list[_RuleOutcome]) -> Network:
     plan, case = work.plan, work.case
     in_net = case.provider.in_network
-    if any(
-        o.status == "applied" and o.effect and o.effect.providers == "any_medicare_provider"
-        for o in live
-    ):
+    if any(e.providers == "any_medicare_provider" for e in work.applied):
         if in_net == "yes":
             return _shared_network(outcome="in_network", explanation="The doctor accepts Medicare.")
         if in_net == "no":
@@ -673,11 +688,7 @@ def _network(work: _Work, live: list[_RuleOutcome]) -> Network:
         f"plan:{plan.id}:second_opinion.out_of_network",
         "Plan terms: out-of-network second opinions",
         oon,
-        {
-            "yes": "covered out of network at out-of-network cost sharing",
-            "no": "not covered out of network",
-            "not_stated": "the plan's documents do not say",
-        }[oon.covered],
+        _OUT_OF_NETWORK_WORDS[oon.covered],
     )
     if exception.available != "not_stated":
         work.plan_trace(
@@ -768,9 +779,8 @@ def _access(
 ) -> tuple[str | None, str | None]:
     """Referral and prior authorisation for the network tier the visit falls in."""
     plan = work.plan
-    not_required = [o for o in live if o.status == "applied" and o.effect]
-    if any(o.effect.referral == "not_required" for o in not_required) and any(
-        o.effect.prior_auth == "not_required" for o in not_required
+    if any(e.referral == "not_required" for e in work.applied) and any(
+        e.prior_auth == "not_required" for e in work.applied
     ):
         return "no", "no-auth"
     tiers: list[AccessRules] = []
@@ -840,8 +850,7 @@ def _tier_words(tier: TierCostSharing) -> tuple[str, dict]:
 
 
 def _cost(work: _Work, live: list[_RuleOutcome], network: Network) -> CostShare:
-    applied = [o for o in live if o.status == "applied" and o.effect]
-    if any(o.effect.cost_sharing == "medicare_part_b" for o in applied):
+    if any(e.cost_sharing == "medicare_part_b" for e in work.applied):
         pct, pct_param = work.law.param("medicare.part_b_coinsurance_percent", work.as_of)
         ded, ded_param = work.law.param("medicare.part_b_deductible_usd", work.as_of)
         return _shared_cost_share(
@@ -853,7 +862,7 @@ def _cost(work: _Work, live: list[_RuleOutcome], network: Network) -> CostShare:
             deductible=_money(ded),
             deductible_applies=True,
         )
-    if any(o.effect.cost_sharing == "no_cost" for o in applied):
+    if any(e.cost_sharing == "no_cost" for e in work.applied):
         return _shared_cost_share(tier="no_cost", summary="No cost to you.")
     in_words, in_fields = work.view.in_cost
     if network.outcome in ("in_network", "out_of_network_at_in_network_cost"):
@@ -914,6 +923,18 @@ def _documents(work: _Work, pa_needed: str | None, network: Network) -> None:
         )
 
 
+# A request to the plan or a reviewer goes with a letter from the physician.
+_NEEDS_PHYSICIAN_LETTER = frozenset(
+    {
+        "preauth_request",
+        "network_exception_request",
+        "appeal",
+        "expedited_appeal",
+        "external_review_request",
+    }
+)
+
+
 def _letters(
     work: _Work,
     pa_needed: str | None,
@@ -949,16 +970,7 @@ def _letters(
         if commercial:
             letters.append("claim_file_request")
     letters.append("records_request")
-    if any(
-        t in letters
-        for t in (
-            "preauth_request",
-            "network_exception_request",
-            "appeal",
-            "expedited_appeal",
-            "external_review_request",
-        )
-    ):
+    if not _NEEDS_PHYSICIAN_LETTER.isdisjoint(letters):
         letters.append("physician_letter")
     return letters
 
