@@ -27,6 +27,7 @@ with st.form("open_case", clear_on_submit=True):
     upload = st.file_uploader(
         "Open a saved file (.yaml or .json)",
         type=["yaml", "yml", "json"],
+        max_upload_size=1,  # MB: a case file is a few kilobytes
         key=ui.widget_key("open", "file"),
     )
     opened = st.form_submit_button("Open my answers", type="primary")

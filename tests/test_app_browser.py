@@ -171,3 +171,32 @@ def test_every_input_has_a_label(streamlit_server, page, wait_for_app):
     )
     assert page.locator("input").count() > 20  # the letters form was there to check
     assert unlabeled == []
+
+
+def test_save_then_resume_in_a_new_session(streamlit_server, browser, page, wait_for_app, tmp_path):
+    page.goto(streamlit_server.url)
+    wait_for_app(page)
+    answer_the_questions(page, wait_for_app)
+    headline = page.locator("[data-testid='stAlert']").first.inner_text().strip()
+    with page.expect_download() as saved:
+        page.get_by_role("button", name="Save my answers (download a file)").click()
+    assert saved.value.suggested_filename == flow.CASE_FILE_NAME
+    case_file = tmp_path / saved.value.suggested_filename  # keeps the .yaml the uploader wants
+    saved.value.save_as(case_file)
+    assert service.parse_case(case_file.read_text(), "saved.yaml") == expected_case()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        fresh = context.new_page()
+        fresh.goto(f"{streamlit_server.url}/save")
+        wait_for_app(fresh)
+        fresh.locator("input[type=file]").set_input_files(str(case_file))
+        wait_for_app(fresh)
+        click(fresh, wait_for_app, "Open my answers")
+        fresh.get_by_text("Your answers are back.").wait_for()
+        fresh.get_by_role("link", name="See my answer").click()
+        wait_for_app(fresh)
+        fresh.get_by_role("heading", name="What to do next").wait_for()
+        assert fresh.locator("[data-testid='stAlert']").first.inner_text().strip() == headline
+    finally:
+        context.close()
