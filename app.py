@@ -62,6 +62,9 @@ NAVIGATOR_PAGES: list = [
         "app_pages/nav_case_detail.py", title="Case", icon=":material/assignment:", url_path="case"
     ),
     st.Page(
+        "app_pages/nav_batch.py", title="Batch letters", icon=":material/stacks:", url_path="batch"
+    ),
+    st.Page(
         "app_pages/nav_admin.py",
         title="Admin",
         icon=":material/admin_panel_settings:",

@@ -108,7 +108,7 @@ def _progress_callback(bar):  # noqa: ANN001, ANN202
 
 def _letter_label(name: str) -> str:
     if name == AUTO:
-        return "The letters the coverage check recommends for each row (auto)"
+        return "Recommended by the coverage check, row by row (auto)"
     return f"{LETTER_TYPES[name].title} ({name})"
 
 
@@ -126,6 +126,12 @@ def _problem_rows(outcomes) -> list[dict[str, str]]:  # noqa: ANN001
             )
     return table
 
+
+_PROBLEM_COLUMNS = {
+    "Row": st.column_config.TextColumn(width="small"),
+    "Case id": st.column_config.TextColumn(width="small"),
+    "Problem": st.column_config.TextColumn(width="large"),
+}
 
 _purge_old_work()
 
@@ -195,7 +201,7 @@ if not source.exists() or source.read_bytes() != data:
 out = work / "out"
 options = BatchOptions(letter=letter, zip=True, workers=min(2, os.cpu_count() or 1))
 
-check_col, run_col = st.columns(2)
+check_col, run_col, _ = st.columns([1, 1, 1])
 check_clicked = check_col.button("Check every row", icon=":material/rule:")
 run_clicked = run_col.button("Make the letters", type="primary", icon=":material/mail:")
 
@@ -235,7 +241,9 @@ if report and not run_clicked:
             "fix these afterwards: uploading the corrected file redoes only the changed rows.",
             icon=":material/warning:",
         )
-        st.dataframe(report["problems"], hide_index=True, width="stretch")
+        st.dataframe(
+            report["problems"], hide_index=True, width="stretch", column_config=_PROBLEM_COLUMNS
+        )
         if report["errors"] > SHOWN_ERRORS:
             st.caption(f"The first {SHOWN_ERRORS} rows with errors are shown.")
     else:
@@ -295,6 +303,7 @@ if ran and (out / MANIFEST).is_file():
             ),
             hide_index=True,
             width="stretch",
+            column_config=_PROBLEM_COLUMNS,
         )
     zip_path, manifest_path = out / ZIP_NAME, out / MANIFEST
     left, right, third = st.columns(3)

@@ -206,6 +206,12 @@ class LettersRenderer:
     def render(self, letter_type: str, case, plan, determination, *, today: dt.date, law=None):
         return self._renderer.render(letter_type, case, plan, determination, today=today, law=law)
 
+    def check(self, letter_type: str, case, plan, determination, *, today: dt.date, law=None):
+        """Everything `render` checks (required fields, applicability), without drawing it up."""
+        from letters import build_context
+
+        build_context(letter_type, case, plan, determination, today=today, law=law)
+
 
 def letters_renderer() -> Renderer:
     return LettersRenderer()
@@ -226,6 +232,7 @@ class Job:
     renderer: str
     letters_dir: str | None  # workers write here; None: they return the bytes (Dask)
     owner_pid: int = 0  # local workers stop writing once the process that started them is gone
+    dry_run: bool = False  # validate only: check each letter can be made, write nothing
 
 
 @dataclass
@@ -413,9 +420,15 @@ def _process_row(job: Job, row: int, cells: dict[str, object]) -> RowOutcome:
     made: list[str] = []
     for letter_type in letter_types:
         try:
-            data = renderer.render(
-                letter_type, case, plan, determination, today=job.today, law=_law(job)
-            )
+            if job.dry_run and hasattr(renderer, "check"):
+                renderer.check(
+                    letter_type, case, plan, determination, today=job.today, law=_law(job)
+                )
+                data = b""
+            else:
+                data = renderer.render(
+                    letter_type, case, plan, determination, today=job.today, law=_law(job)
+                )
         except Exception as err:  # noqa: BLE001 - one bad row never stops the batch
             if chosen == (AUTO,) and _not_applicable(err):
                 warnings.append(f"{letter_type} skipped: {err}")
@@ -429,6 +442,8 @@ def _process_row(job: Job, row: int, cells: dict[str, object]) -> RowOutcome:
     if chosen == (AUTO,) and letter_types and not made:
         warnings.append("no letter made: none of the recommended letters applies")
     letter_types = made
+    if job.dry_run:
+        return RowOutcome(row, case_id, "ok", letter_types, [], determination.covered, warnings)
     if job.pdf and rendered:
         try:
             pdfs = convert_to_pdf(dict(rendered))
@@ -475,8 +490,10 @@ def _letters_error_text(err: Exception, row: int, letter_type: str) -> list[str]
         for path, why in err.fields:
             column = column_for_field(path)
             if column == "plan":
-                text = f"the plan's data lack {path.removeprefix('plan.')}, needed for the "
-                text += f"{letter_type} letter: {why}"
+                text = (
+                    f"the plan's data lack {why} ({path.removeprefix('plan.')}), needed for "
+                    f"the {letter_type} letter"
+                )
             else:
                 where = "" if column else f"{path}: "
                 text = f"{where}needed for the {letter_type} letter: {why}"
@@ -991,6 +1008,66 @@ def _run(
     runner.close()
 
 
+@dataclass
+class ValidationReport:
+    """What a batch would give, without making anything: counts and the rows in error."""
+
+    rows: int = 0
+    ok: int = 0
+    errors: int = 0
+    letters: int = 0
+    blank_rows: int = 0
+    error_rows: list[RowOutcome] = field(default_factory=list)  # the first `limit` of them
+    warning_rows: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def validate_batch(
+    input_path: str | Path,
+    options: BatchOptions = BatchOptions(),  # noqa: B008
+    progress: ProgressCallback | None = None,
+    limit: int = 1000,
+) -> ValidationReport:
+    """Check every row as the batch would (cells, plan, coverage check, each letter's required
+    data) without drawing up or writing anything. Raises LoadError for a bad file."""
+    source = InputFile(input_path, ignore_unknown=options.ignore_unknown_columns)
+    source.read_header()
+    total = source.count_rows()
+    renderer = load_renderer(options.renderer)
+    _worker_cache[f"renderer:{options.renderer}"] = renderer
+    job = Job(
+        run_id=f"validate-{time.time_ns()}",
+        letter=options.letter,
+        pdf=False,
+        today=options.today or dt.date.today(),
+        renderer=options.renderer,
+        letters_dir=None,
+        dry_run=True,
+    )
+    report = ValidationReport()
+    seen_ids: dict[str, int] = {}
+    for raw in source:
+        _, outcome = _triage(raw, "validate", seen_ids)
+        if outcome is None:
+            outcome = _process_row(job, raw.number, raw.cells)
+        report.rows += 1
+        if outcome.status == "ok":
+            report.ok += 1
+            report.letters += len(outcome.letters)
+            report.warning_rows += bool(outcome.warnings)
+        else:
+            report.errors += 1
+            if len(report.error_rows) < limit:
+                report.error_rows.append(outcome)
+        if progress and report.rows % 50 == 0:
+            progress(report.rows, total)
+    if progress:
+        progress(report.rows, total)
+    report.blank_rows = source.blank_rows
+    report.ignored_columns = source.header.ignored if source.header else []
+    return report
+
+
 def _chunk_size(total: int | None, workers: int) -> int:
     if workers <= 1:
         return 64
@@ -1099,6 +1176,7 @@ __all__ = [
     "process_rows",
     "read_manifest",
     "run_batch",
+    "validate_batch",
     "write_atomic",
     "write_manifest",
 ]
