@@ -488,31 +488,6 @@ def apply_answers(case: Case, questions: tuple[Question, ...], values: dict[str,
 # The plan: picked from the catalog, or answered from the kind of plan and the state
 
 
-@dataclass(frozen=True)
-class PlanChoice:
-    """Either a plan from the catalog (`plan_id`) or the kind of plan and the state."""
-
-    plan_id: str | None = None
-    market: str | None = None
-    state: str | None = None
-    funding: str = "unknown"
-
-    @property
-    def generic(self) -> bool:
-        return self.plan_id is None
-
-    @property
-    def market_known(self) -> bool:
-        return self.plan_id is not None or self.market not in (None, "unknown")
-
-    def describe(self, plan: Plan | None = None) -> str:
-        if plan is not None and not self.generic:
-            return f"{plan.name} ({plan.issuer})"
-        market = dict(MARKET_CHOICES).get(self.market or "unknown", "Not sure")
-        state = STATE_NAMES.get(self.state or "", "")
-        return f"{market}{', ' + state if state else ''}"
-
-
 PLAN_KIND_SHORT: dict[str, str] = {
     "employer_group": "Job-based plan",
     "individual": "Individual plan",
@@ -775,10 +750,6 @@ def _where_asked(field_path: str) -> str | None:
     return None
 
 
-def letter_title(letter_type: str) -> str:
-    return LETTER_INFO.get(letter_type, (letter_type.replace("_", " ").capitalize(), ""))[0]
-
-
 def letter_filename(letter_type: str, extension: str) -> str:
     """File names carry no member data."""
     return f"second-look-{letter_type.replace('_', '-')}.{extension}"
@@ -877,13 +848,6 @@ def case_to_yaml(case: Case) -> bytes:
     data = _prune(case.model_dump(mode="json"))
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
     return (_CASE_FILE_HEADER + body).encode("utf-8")
-
-
-def plan_choice_for_case(case: Case) -> PlanChoice | None:
-    """The plan choice stored in a case file (a catalog id in `plan`)."""
-    if case.plan:
-        return PlanChoice(plan_id=case.plan)
-    return None
 
 
 # --------------------------------------------------------------------------------------------
