@@ -252,7 +252,8 @@ class _Builder:
         request_sent_date: dt.date | None,
     ):
         self.plan, self.as_of, self.law = plan, as_of, law
-        self.memo = _LAW_MEMOS.get((law,), None, lambda: _LawMemo(law))
+        memo = _LAW_MEMOS.get(id(law))
+        self.memo = memo or _LAW_MEMOS.put(id(law), (law,), _LawMemo(law))
         self.urgent = urgent
         self.request_sent_date = request_sent_date
         self.out: list[Deadline] = []
@@ -877,9 +878,10 @@ def compute_deadlines(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> l
     # The denial is hashed by value. Each caller gets its own list.
     facts = (as_of, case.urgency.physician_certifies_urgent == "yes", case.request_sent_date)
     denial = case.denial
-    done = _DEADLINES.get(
-        (law, plan), (*facts, denial), lambda: _compute_deadlines(plan, law, *facts, denial)
-    )
+    key = (id(law), id(plan), *facts, denial)
+    done = _DEADLINES.get(key)
+    if done is None:
+        done = _DEADLINES.put(key, (law, plan), _compute_deadlines(plan, law, *facts, denial))
     return list(done)
 
 

@@ -398,7 +398,10 @@ RANK = {"not-covered": 0, "indeterminate": 1, "conditional": 2, "covered": 3}
 
 def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determination:
     """Decide coverage of the second opinion in `case` under `plan` on `as_of`."""
-    view = _PLAN_VIEWS.get((law, plan), as_of, lambda: _plan_view(law, plan, as_of))
+    view_key = (id(law), id(plan), as_of)
+    view = _PLAN_VIEWS.get(view_key)
+    if view is None:
+        view = _PLAN_VIEWS.put(view_key, (law, plan), _plan_view(law, plan, as_of))
     work = _Work(plan=plan, case=case, as_of=as_of, law=law, view=view)
 
     if not plan.active_on(as_of):
