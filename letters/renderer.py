@@ -86,7 +86,6 @@ def make_environment() -> Environment:
 
 _DOCXTPL = DocxTemplate.__new__(DocxTemplate)  # only for its stateless helper methods
 _TAG = re.compile(r"\{[{%#]")
-_LISTING_CHARS = ("\t", "\n", "\a", "\f")
 
 
 def _prepare(xml: str) -> str:
@@ -95,15 +94,45 @@ def _prepare(xml: str) -> str:
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
 
 
+_LISTING = re.compile("[\t\n\a\f]")
+
+
+def _resolve_listing(xml: str) -> str:
+    """docxtpl's `resolve_listing`, applied only to the paragraphs that need it.
+
+    docxtpl rewrites every paragraph and run with nested regular expressions, but it changes
+    only the text of paragraphs holding a tab, newline, BEL or form feed, one paragraph at a
+    time (paragraphs do not nest in these templates, and `<` in text is always escaped). So
+    each such paragraph is cut out and passed to docxtpl's own function: the same output.
+    """
+    pieces, done = [], 0
+    for match in _LISTING.finditer(xml):
+        at = match.start()
+        if at < done:
+            continue  # inside a paragraph already resolved
+        start = max(xml.rfind("<w:p ", done, at), xml.rfind("<w:p>", done, at))
+        if start < 0:
+            continue
+        end = xml.find("</w:p>", start)
+        if end < at:
+            continue  # between paragraphs: docxtpl leaves it alone too
+        end += len("</w:p>")
+        pieces.append(xml[done:start])
+        pieces.append(_DOCXTPL.resolve_listing(xml[start:end]))
+        done = end
+    if not pieces:
+        return xml
+    pieces.append(xml[done:])
+    return "".join(pieces)
+
+
 def _finish(xml: str) -> str:
     """What docxtpl does to Jinja's output (render_xml_part after the render)."""
-    xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+    xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
     if "_" in xml:
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%")
         xml = xml.replace("%_}", "%}")
-    if any(ch in xml for ch in _LISTING_CHARS):  # resolve_listing only touches these
-        xml = _DOCXTPL.resolve_listing(xml)
-    return xml
+    return _resolve_listing(xml)
 
 
 def _serialize(element: etree._Element) -> str:

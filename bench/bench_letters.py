@@ -1,0 +1,194 @@
+"""Letters benchmark: .docx letters per second, plain docxtpl vs the compiled renderer, and PDFs
+per second, warm LibreOffice vs one soffice start per letter.
+
+Run: .venv/bin/python bench/bench_letters.py [--letters 200] [--repeats 5] [--pdf-letters 8]
+     [--no-pdf]
+
+Both renderers get the same templates (letters/templates/*.docx), the same contexts (every
+letter type and the Medicare/Medicaid variants, from tests/fixtures/letters/) and the same Jinja
+environment, in one process on one core. Before timing, every letter's text is compared: they
+must be identical. Reported: medians over repeats, the ratio, and peak memory (tracemalloc, in a
+separate untimed pass). Target (issue: letters): >= 50x plain docxtpl on one core.
+
+Plain docxtpl is what a simple batch would do per letter: `DocxTemplate(path)`, `render`,
+`save`. Ours compiles each template once (`letters.Renderer`), then renders each letter from the
+compiled Jinja template and pre-compressed static zip members.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from letters_support import GOLDEN_CASES, TODAY, docx_text, scenario  # noqa: E402
+
+import letters  # noqa: E402
+from letters.renderer import TEMPLATES_DIR, Renderer, make_environment, render_with_docxtpl  # noqa: E402
+
+
+def workload(count: int) -> list[tuple[str, dict]]:
+    """`count` (letter type, context) pairs, cycling through every golden case."""
+    base = []
+    for name, letter_type in GOLDEN_CASES:
+        case, plan, determination = scenario(name)
+        context = letters.build_context(letter_type, case, plan, determination, today=TODAY)
+        base.append((letter_type, context.model_dump()))
+    return [base[i % len(base)] for i in range(count)]
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_kib(fn: Callable[[], object]) -> float:
+    gc.collect()
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1024
+
+
+def bench_docx(count: int, repeats: int) -> None:
+    jobs = workload(count)
+    env = make_environment()
+    sources = {t: (TEMPLATES_DIR / f"{t}.docx").read_bytes() for t in letters.LETTER_TYPES}
+
+    def plain() -> list[bytes]:
+        return [render_with_docxtpl(sources[t], ctx, env) for t, ctx in jobs]
+
+    start = time.perf_counter()
+    renderer = Renderer()
+    for t in letters.LETTER_TYPES:
+        renderer.template(t)
+    compile_ms = (time.perf_counter() - start) * 1000
+
+    def ours() -> list[bytes]:
+        return [renderer.render_context(t, ctx) for t, ctx in jobs]
+
+    # Same text for every letter (checked once, outside the timings).
+    distinct = {id(ctx): (t, ctx) for t, ctx in jobs}.values()
+    for t, ctx in distinct:
+        a = docx_text(render_with_docxtpl(sources[t], ctx, env))
+        b = docx_text(renderer.render_context(t, ctx))
+        if a != b:
+            raise SystemExit(f"text differs for {t}: the benchmark is void")
+    print(
+        f"checked: identical text for {len(distinct)} distinct letters "
+        f"({len(letters.LETTER_TYPES)} types)"
+    )
+
+    plain_s = median_seconds(plain, repeats)
+    ours_s = median_seconds(ours, repeats)
+    plain_peak = peak_kib(plain)
+    ours_peak = peak_kib(ours)
+
+    # End to end (context built from case, plan and determination each time), for reference.
+    cases = [(t, scenario(n)) for n, t in GOLDEN_CASES]
+    full_jobs = [cases[i % len(cases)] for i in range(count)]
+
+    def end_to_end() -> None:
+        for t, (case, plan, determination) in full_jobs:
+            renderer.render(t, case, plan, determination, today=TODAY)
+
+    full_s = median_seconds(end_to_end, repeats)
+
+    size = statistics.median(len(b) for b in ours()[: len(GOLDEN_CASES)])
+    print()
+    print(f".docx letters, {count} per run, median of {repeats} runs, one process, one core")
+    print(f"{'renderer':<44}{'letters/s':>12}{'ms/letter':>11}{'peak KiB':>11}")
+    print(
+        f"{'plain docxtpl (new DocxTemplate+render+save)':<44}"
+        f"{count / plain_s:>12,.0f}{plain_s / count * 1000:>11.2f}{plain_peak:>11,.0f}"
+    )
+    print(
+        f"{'compiled (letters.Renderer.render_context)':<44}"
+        f"{count / ours_s:>12,.0f}{ours_s / count * 1000:>11.3f}{ours_peak:>11,.0f}"
+    )
+    print(
+        f"{'compiled + build_context (Renderer.render)':<44}"
+        f"{count / full_s:>12,.0f}{full_s / count * 1000:>11.3f}{'':>11}"
+    )
+    print(f"speed-up, compiled vs plain docxtpl: {plain_s / ours_s:.0f}x (target >= 50x)")
+    print(
+        f"one-time compile of {len(letters.LETTER_TYPES)} templates: {compile_ms:.0f} ms; "
+        f"median letter size {size / 1024:.1f} KiB"
+    )
+
+
+def bench_pdf(count: int) -> None:
+    from letters.pdf import PdfConverter, convert_batch, docx_to_pdf
+
+    jobs = workload(count)
+    renderer = Renderer()
+    docs = [renderer.render_context(t, ctx) for t, ctx in jobs]
+
+    start = time.perf_counter()
+    warm = PdfConverter().start()
+    start_s = time.perf_counter() - start
+    try:
+        warm.convert(docs[0])  # first conversion loads filters and fonts
+        start = time.perf_counter()
+        for doc in docs:
+            warm.convert(doc)
+        warm_s = time.perf_counter() - start
+    finally:
+        warm.close()
+
+    start = time.perf_counter()
+    for doc in docs:
+        docx_to_pdf(doc)
+    cold_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    convert_batch({str(i): doc for i, doc in enumerate(docs)})
+    batch_s = time.perf_counter() - start
+
+    print()
+    print(f"PDF, {count} letters (LibreOffice {'headless'}), one run each")
+    print(f"{'converter':<48}{'PDFs/s':>9}{'s/PDF':>9}")
+    print(
+        f"{'one soffice start per letter (docx_to_pdf)':<48}"
+        f"{count / cold_s:>9.2f}{cold_s / count:>9.2f}"
+    )
+    print(
+        f"{'warm LibreOffice via unoserver (PdfConverter)':<48}"
+        f"{count / warm_s:>9.2f}{warm_s / count:>9.2f}   (+{start_s:.1f} s start, once)"
+    )
+    print(
+        f"{'one soffice run for all letters (convert_batch)':<48}"
+        f"{count / batch_s:>9.2f}{batch_s / count:>9.2f}   (start included)"
+    )
+    print(f"speed-up, warm vs one start per letter: {cold_s / warm_s:.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--letters", type=int, default=200, help="letters per timed run")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--pdf-letters", type=int, default=8)
+    parser.add_argument("--no-pdf", action="store_true")
+    args = parser.parse_args()
+    bench_docx(args.letters, args.repeats)
+    if not args.no_pdf:
+        bench_pdf(args.pdf_letters)
+
+
+if __name__ == "__main__":
+    main()
