@@ -585,6 +585,31 @@ def denial_rows(case: Case) -> list[Row]:
     return rows
 
 
+SHORT_NAMES = {  # for the footer: which letter this page belongs to
+    "preauth_request": {
+        "employer_group": "Prior authorization request",
+        "individual": "Prior authorization request",
+        "medicare_advantage": "Organization determination request",
+        "medicaid_managed_care": "Service authorization request",
+        "original_medicare": "Prior authorization request",
+    },
+    "appeal": {
+        "employer_group": "Internal appeal",
+        "individual": "Internal appeal",
+        "original_medicare": "Redetermination request",
+        "medicare_advantage": "Reconsideration request",
+        "medicaid_managed_care": "Plan appeal",
+    },
+    "external_review_request": {
+        "employer_group": "External review request",
+        "individual": "External review request",
+        "original_medicare": "QIC reconsideration request",
+        "medicare_advantage": "External review request",
+        "medicaid_managed_care": "State fair hearing request",
+    },
+}
+
+
 def footer_for(case: Case, plan: Plan, what: str) -> str:
     label = MEMBER_ID_LABEL.get(plan.market, "Member ID")
     return f"{case.patient.name.strip()} · {label} {case.patient.member_id.strip()} · {what}"
@@ -764,7 +789,7 @@ def build_preauth(case, plan, determination, today, law) -> PreauthContext:  # n
         closing=_closing(case),
         enclosures=enclosures,
         copies_to=copies(case, provider=True),
-        footer_id=footer_for(case, plan, title.split(":")[0]),
+        footer_id=footer_for(case, plan, SHORT_NAMES["preauth_request"][plan.market]),
     )
 
 
@@ -1105,7 +1130,13 @@ def build_appeal(
         closing=_closing(case, expedited=expedited),
         enclosures=enclosures,
         copies_to=copies(case),
-        footer_id=footer_for(case, plan, title.split(" (")[0]),
+        footer_id=footer_for(
+            case,
+            plan,
+            ("Expedited " + SHORT_NAMES["appeal"][plan.market].lower())
+            if expedited
+            else SHORT_NAMES["appeal"][plan.market],
+        ),
     )
 
 
@@ -1196,7 +1227,8 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
         + [CLINICAL_ENCLOSURE]
     )
     requests = [
-        "Please ask the plan for its complete file on this claim, including the criteria it "
+        f"Please ask {'the Medicare contractor' if market == 'original_medicare' else 'the plan'}"
+        " for its complete file on this claim, including the criteria it "
         "used, and send me a copy of anything new it submits.",
         f"Please have the case reviewed by a physician in the same specialty "
         f"({law_text.specialty_words(case.referring_physician.specialty)}).",
@@ -1238,7 +1270,13 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
             else []
         )
         + copies(case),
-        footer_id=footer_for(case, plan, title.split(" (")[0]),
+        footer_id=footer_for(
+            case,
+            plan,
+            ("Expedited " + SHORT_NAMES["external_review_request"][market].lower())
+            if urgent
+            else SHORT_NAMES["external_review_request"][market],
+        ),
     )
 
 
