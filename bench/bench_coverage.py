@@ -1,10 +1,14 @@
 """Coverage-core benchmark: determinations per second and plan-catalog load times.
 
-Run: .venv/bin/python bench/bench_coverage.py [--plans 10000] [--repeats 5]
+Run: .venv/bin/python bench/bench_coverage.py [--plans 10000] [--repeats 5] [--baseline REV]
 
 Reports medians over repeats (the machines here are noisy), peak memory, and how cost grows
 from the shipped catalog to a generated one. Targets (issue #2): >= 20,000 determinations/s on
 one core; a 10,000-plan catalog loads in < 3 s cold and < 0.3 s warm.
+
+The engine is also timed side by side with a baseline: coverage/engine.py and deadlines.py as
+they were at git revision REV (default: before the engine speed work), loaded into this same
+process, with their answers compared to ours for every pair (they must be identical).
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import argparse
 import datetime as dt
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
+import types
 from pathlib import Path
 
 from coverage.case import Case
@@ -25,6 +32,8 @@ from coverage.loader import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 3, 2)
+BASELINE_REV = "5c43d22"  # the engine before the speed work (per-plan caches, shared parts)
+MIN_PER_TIMING = 5_000  # determinations per timed run, so one run is not a few milliseconds
 
 
 def median_time(fn, repeats: int) -> float:
@@ -46,20 +55,85 @@ def generate_catalog(target: Path, count: int) -> None:
         (target / f"{new_id}.yaml").write_text(text)
 
 
-def determinations_per_second(plans, cases, law, repeats: int) -> float:
+def determinations_per_second(plans, cases, law, repeats: int, **engines) -> dict[str, float]:
+    """Median rate of each engine (default: ours, as "ours") over `repeats` runs, each over every
+    (plan, case) pair, repeated to at least MIN_PER_TIMING determinations. One untimed pass
+    first, so per-plan caches are warm. Engines take turns within each repeat, so load from
+    other processes falls on all of them alike."""
+    engines = engines or {"ours": evaluate}
     pairs = [(p, c) for p in plans for c in cases]
-
-    def run():
+    for engine in engines.values():
         for plan, case in pairs:
-            evaluate(plan, case, AS_OF, law)
+            engine(plan, case, AS_OF, law)
+    pairs *= max(1, -(-MIN_PER_TIMING // len(pairs)))
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    for _ in range(repeats):
+        for name, engine in engines.items():
+            start = time.perf_counter()
+            for plan, case in pairs:
+                engine(plan, case, AS_OF, law)
+            times[name].append(time.perf_counter() - start)
+    return {name: len(pairs) / statistics.median(t) for name, t in times.items()}
 
-    return len(pairs) / median_time(run, repeats)
+
+def first_pass_rate(plans, cases, law) -> float:
+    """One pass over plans never evaluated before: every per-plan cache misses."""
+    pairs = [(p, c) for p in plans for c in cases]
+    return len(pairs) / median_time(lambda: [evaluate(p, c, AS_OF, law) for p, c in pairs], 1)
+
+
+def load_baseline(rev: str):
+    """`evaluate` from coverage/engine.py and deadlines.py at git revision `rev`, as modules of
+    their own (the models and everything else are today's). None when git cannot give them."""
+    sources = {}
+    for name in ("deadlines", "engine"):  # engine imports deadlines: load that first
+        try:
+            sources[name] = subprocess.run(
+                ["git", "show", f"{rev}:coverage/{name}.py"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+    # Executed under their real names, so the baseline engine imports the baseline deadlines;
+    # today's modules are put back afterwards.
+    saved = {name: sys.modules.get(f"coverage.{name}") for name in sources}
+    try:
+        for name, source in sources.items():
+            module = types.ModuleType(f"coverage.{name}")
+            sys.modules[module.__name__] = module
+            exec(compile(source, f"{rev}:coverage/{name}.py", "exec"), module.__dict__)
+        return sys.modules["coverage.engine"].evaluate
+    finally:
+        for name, module in saved.items():
+            sys.modules[f"coverage.{name}"] = module
+
+
+def compare_outputs(plans, cases, law, baseline) -> int:
+    """Every (plan, case) answer, as JSON, from the baseline and from ours: they must match."""
+    for plan in plans:
+        for case in cases:
+            ours = evaluate(plan, case, AS_OF, law)
+            theirs = baseline(plan, case, AS_OF, law)
+            for kwargs in ({}, {"exclude_unset": True}):
+                if ours.model_dump_json(**kwargs) != theirs.model_dump_json(**kwargs):
+                    raise SystemExit(
+                        f"output differs from the baseline: {plan.id} x {case.case_id}"
+                    )
+    return len(plans) * len(cases)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--plans", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_REV,
+        help="git revision of the engine to time side by side ('none' to skip)",
+    )
     args = parser.parse_args()
 
     law = load_lawbook()
@@ -70,11 +144,25 @@ def main() -> None:
         f"Coverage benchmark: {len(shipped)} shipped plans, {len(cases)} example cases, "
         f"median of {args.repeats}"
     )
-    rate = determinations_per_second(shipped, cases, law, args.repeats)
+    baseline = None if args.baseline == "none" else load_baseline(args.baseline)
+    if baseline is not None:
+        count = compare_outputs(shipped, cases, law, baseline)
+        print(f"  output identical to the baseline ({args.baseline}): {count} determinations")
+        rates = determinations_per_second(
+            shipped, cases, law, args.repeats, ours=evaluate, baseline=baseline
+        )
+        rate, base_rate = rates["ours"], rates["baseline"]
+    else:
+        rate = determinations_per_second(shipped, cases, law, args.repeats)["ours"]
     print(
         f"  determinations/s, shipped plans x example cases: {rate:,.0f} "
         f"({1e6 / rate:.1f} µs each; target >= 20,000/s)"
     )
+    if baseline is not None:
+        print(
+            f"    baseline engine ({args.baseline}): {base_rate:,.0f} ({1e6 / base_rate:.1f} µs "
+            f"each); ours is {rate / base_rate:.2f}x"
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -107,7 +195,8 @@ def main() -> None:
 
         big = list(catalog.plans.values())
         sample = big[:: max(1, len(big) // 500)]
-        big_rate = determinations_per_second(sample, cases, law, args.repeats)
+        cold_rate = first_pass_rate(sample, cases, law)
+        big_rate = determinations_per_second(sample, cases, law, args.repeats)["ours"]
 
         print(f"  catalog of {len(catalog.plans):,} plans:")
         print(f"    first load, no cache (parse every YAML file): {first_s:.2f} s")
@@ -122,6 +211,10 @@ def main() -> None:
             f"  determinations/s over {len(sample)} plans from the big catalog: {big_rate:,.0f} "
             f"(ratio to shipped: {big_rate / rate:.2f}; cost per determination does not grow "
             "with catalog size)"
+        )
+        print(
+            f"    first pass over those plans (per-plan caches empty): {cold_rate:,.0f}/s "
+            f"({1e6 / cold_rate:.1f} µs each)"
         )
         shutil.rmtree(folder, ignore_errors=True)
 

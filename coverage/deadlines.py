@@ -905,3 +905,12 @@ def _compute_deadlines(
 
 # Deadlines by (law book, plan) identity and (as_of, case facts); oldest out first when full.
 _DEADLINES: IdentityCache[tuple[Deadline, ...]] = IdentityCache(maxsize=8192)
+
+
+def clear_caches() -> None:
+    """Forget every memoised figure, text and deadline (for tests and benchmarks: answers never
+    depend on it, since each cache is keyed by everything its value is made from)."""
+    _LAW_MEMOS.clear()
+    _DEADLINES.clear()
+    for cached in (_shared_deadline, format_date, _one_line):
+        cached.cache_clear()

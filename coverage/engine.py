@@ -21,6 +21,7 @@ from functools import lru_cache
 from coverage._memo import IdentityCache
 from coverage.base import MARKET_LABELS, Answer, state_name
 from coverage.case import Case
+from coverage.deadlines import clear_caches as clear_deadline_caches
 from coverage.deadlines import compute_deadlines
 from coverage.determination import (
     CostShare,
@@ -394,6 +395,15 @@ def _effect_words(effect: RuleEffect | None) -> str:
 
 
 RANK = {"not-covered": 0, "indeterminate": 1, "conditional": 2, "covered": 3}
+
+
+def clear_caches() -> None:
+    """Forget everything worked out from plans and law books, and the shared output parts
+    (for tests and benchmarks: answers never depend on it)."""
+    _PLAN_VIEWS.clear()
+    for shared in (_shared_network, _shared_info_need, _shared_doc_need, _shared_cost_share):
+        shared.cache_clear()
+    clear_deadline_caches()
 
 
 def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determination:

@@ -1,0 +1,126 @@
+"""The engine's caches and shortcuts never change an answer.
+
+evaluate() caches what it works out from a plan and the law book, shares frozen output parts
+between answers, and validates trace entries and the determination from dicts. These tests
+check that every answer is still a plain, valid Determination, that a warm cache gives the same
+answer as a cold one, and that a changed plan or law book is never answered from the cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from test_engine_cases import LAW, TABLE, build_plan
+
+from coverage.case import Case
+from coverage.catalog import load_catalog
+from coverage.deadlines import compute_deadlines
+from coverage.determination import Determination
+from coverage.engine import clear_caches, evaluate
+from coverage.loader import load_model
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "cases").glob("*.yaml"))
+AS_OF = dt.date(2026, 3, 2)
+
+
+def table_inputs() -> list[tuple[str, object, Case, dt.date]]:
+    return [
+        (row["name"], build_plan(row["plan"]), Case.model_validate(row["case"]), row["as_of"])
+        for row in TABLE
+    ]
+
+
+def example_inputs() -> list[tuple[str, object, Case, dt.date]]:
+    cases = [(path.stem, load_model(Case, path)) for path in EXAMPLES]
+    plans = list(load_catalog().plans.values())
+    return [(f"{plan.id} x {name}", plan, case, AS_OF) for plan in plans for name, case in cases]
+
+
+def all_inputs():
+    return table_inputs() + example_inputs()
+
+
+def dumps(d: Determination) -> tuple[str, str]:
+    # exclude_unset too: the fields passed explicitly are part of what callers can see.
+    return d.model_dump_json(), d.model_dump_json(exclude_unset=True)
+
+
+def test_every_answer_revalidates_to_an_equal_determination():
+    inputs = all_inputs()
+    assert len(inputs) >= len(TABLE) + 6
+    for name, plan, case, as_of in inputs:
+        d = evaluate(plan, case, as_of, LAW)
+        assert type(d) is Determination, name
+        again = Determination.model_validate(d.model_dump())
+        assert again == d, name
+        assert again.model_dump_json() == d.model_dump_json(), name
+        assert Determination.model_validate_json(d.model_dump_json()) == d, name
+
+
+def test_a_warm_cache_gives_the_same_answers_as_a_cold_one():
+    inputs = all_inputs()
+    cold = []
+    for _, plan, case, as_of in inputs:
+        clear_caches()  # nothing cached from any earlier answer
+        cold.append(dumps(evaluate(plan, case, as_of, LAW)))
+    clear_caches()
+    # Warm: every answer twice, in reverse order, after all the others filled the caches.
+    for _ in range(2):
+        warm = [dumps(evaluate(plan, case, as_of, LAW)) for _, plan, case, as_of in inputs]
+    for (name, *_), want, got in zip(inputs, cold, warm, strict=True):
+        assert got == want, name
+    backwards = [dumps(evaluate(p, c, a, LAW)) for _, p, c, a in reversed(inputs)]
+    assert backwards[::-1] == cold
+
+
+def test_a_changed_plan_with_the_same_id_is_not_answered_from_the_cache():
+    row = TABLE[0]
+    plan, case = build_plan(row["plan"]), Case.model_validate(row["case"])
+    first = evaluate(plan, case, row["as_of"], LAW)
+    data = plan.model_dump(mode="json")
+    data["second_opinion"]["coverage"]["covered"] = "no"
+    data["funding"] = "self_funded"  # no state mandate to override the exclusion
+    changed = type(plan).model_validate(data)
+    assert changed.id == plan.id
+    second = evaluate(changed, case, row["as_of"], LAW)
+    assert first.covered == "covered"
+    assert second.covered == "not-covered"
+    assert evaluate(plan, case, row["as_of"], LAW) == first
+
+
+def test_a_changed_law_book_is_not_answered_from_the_cache():
+    plan = next(iter(load_catalog().plans.values()))
+    case = load_model(Case, EXAMPLES[0])
+    first = compute_deadlines(plan, case, AS_OF, LAW)
+    records = next(d for d in first if d.id == "records_request_response")
+    parameters = dict(LAW.parameters)
+    name = "hipaa.access_response_days"
+    values = {day: value + 5 for day, value in parameters[name].values.items() if value}
+    parameters[name] = parameters[name].model_copy(update={"values": values})
+    other = LAW.model_copy(update={"parameters": parameters})
+    changed = next(d for d in compute_deadlines(plan, case, AS_OF, other) if d.id == records.id)
+    assert changed.due == records.due + dt.timedelta(days=5)
+    assert compute_deadlines(plan, case, AS_OF, LAW) == first
+
+
+def test_each_answer_has_its_own_lists():
+    _, plan, case, as_of = example_inputs()[0]
+    first = evaluate(plan, case, as_of, LAW)
+    want = first.model_dump_json()
+    # The model is frozen but its lists are plain lists: emptying them must not reach the cache.
+    for field in ("deadlines", "trace", "info_needed", "doc_needed", "next_steps", "letters"):
+        getattr(first, field).clear()
+    assert evaluate(plan, case, as_of, LAW).model_dump_json() == want
+    listed = compute_deadlines(plan, case, as_of, LAW)
+    listed.clear()
+    assert compute_deadlines(plan, case, as_of, LAW)
+
+
+def test_shared_output_parts_are_frozen():
+    _, plan, case, as_of = example_inputs()[0]
+    d = evaluate(plan, case, as_of, LAW)
+    for part in (d.network, d.cost_sharing, d.doc_needed[0], d.deadlines[0]):
+        with pytest.raises(ValueError):
+            part.__setattr__(next(iter(type(part).model_fields)), None)
