@@ -256,9 +256,19 @@ class RowOutcome:
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
-        data = dataclasses.asdict(self)
-        for item in data["files"]:
-            item.pop("data", None)
+        data = {
+            "row": self.row,
+            "case_id": self.case_id,
+            "status": self.status,
+            "letters": self.letters,
+            "files": [
+                {"name": f.name, "sha256": f.sha256, "size": f.size, "mtime_ns": f.mtime_ns}
+                for f in self.files
+            ],
+            "covered": self.covered,
+            "warnings": self.warnings,
+            "errors": self.errors,
+        }
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
@@ -457,7 +467,7 @@ def _process_row(job: Job, row: int, cells: dict[str, object]) -> RowOutcome:
             )
         rendered += [(name[: -len(".docx")] + ".pdf", data) for name, data in pdfs.items()]
 
-    if job.letters_dir is not None and job.owner_pid and os.getppid() != job.owner_pid:
+    if job.letters_dir is not None and job.owner_pid and not _alive(job.owner_pid):
         os._exit(1)  # orphaned by a killed run: leave the rest to the resumed run
     files = []
     for name, data in rendered:
@@ -508,6 +518,16 @@ def _letters_error_text(err: Exception, row: int, letter_type: str) -> list[str]
             )
         )
     ]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - exists, owned by someone else
+        return True
+    return True
 
 
 def process_rows(job: Job, rows: list[tuple[int, dict[str, object]]]) -> list[RowOutcome]:
@@ -672,6 +692,9 @@ class _InProcess:
         pass
 
 
+_WORKER_MODULES = ["secondlook.batch", "secondlook.service", "coverage.engine", "letters"]
+
+
 class _Pool:
     writes_files = True
 
@@ -679,7 +702,10 @@ class _Pool:
         import multiprocessing
 
         self.workers = workers
-        self._context = multiprocessing.get_context("spawn")
+        # forkserver: workers fork from a clean server process that has already imported the
+        # engine and the letters package (fast to start, and safe in a threaded app server).
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(_WORKER_MODULES)
         self._start()
 
     def _start(self) -> None:
@@ -877,32 +903,83 @@ def _run(
     total = source.count_rows()
     renderer = load_renderer(options.renderer)  # fails early, and gives the version
     settings = _settings_digest(options, renderer.version)
-    today = options.today or dt.date.today()
     runner = _make_runner(options, total)
     job = Job(
         run_id=hashlib.sha256(f"{settings}{time.time_ns()}".encode()).hexdigest()[:16],
         letter=options.letter,
         pdf=options.pdf,
-        today=today,
+        today=options.today or dt.date.today(),
         renderer=options.renderer,
         letters_dir=str(letters_dir.resolve()) if runner.writes_files else None,
         owner_pid=os.getpid() if isinstance(runner, _Pool) else 0,
     )
+    dispatcher = _Dispatcher(runner, job, journal, letters_dir, summary, progress, total)
     chunk_size = options.chunk_size or _chunk_size(total, runner.workers)
-    limit = max(2, runner.workers * 3)
-    inflight: dict[Any, tuple[list, int]] = {}  # future -> (rows with keys, runner generation)
-    generation = 0
     seen_ids: dict[str, int] = {}
-    done = 0
+    pending: list = []
+    try:
+        for raw in source:
+            key, early = _triage(raw, settings, seen_ids)
+            if early is not None:
+                dispatcher.record(None, early)
+                continue
+            cached = journal.cached(key)
+            if cached is not None and _files_intact(letters_dir, cached):
+                cached.row = raw.number
+                dispatcher.record(key, cached, reused=True)
+                if summary.rows % 500 == 0:
+                    dispatcher.checkpoint()
+                continue
+            pending.append((raw.number, key, raw.cells))
+            if len(pending) >= chunk_size:
+                dispatcher.submit(pending)
+                pending = []
+                dispatcher.collect(dispatcher.limit)
+        if pending:
+            dispatcher.submit(pending)
+        dispatcher.collect(0)
+        dispatcher.checkpoint()
+    except BaseException:
+        dispatcher.runner.close(cancel=True)
+        journal.commit()
+        raise
+    dispatcher.runner.close()
 
-    def record(key: str | None, outcome: RowOutcome, reused: bool = False) -> None:
-        nonlocal done
-        if outcome.status == "ok" and not runner.writes_files and not reused:
-            for item in outcome.files:
+
+class _Dispatcher:
+    """Sends chunks of rows to the runner, records their outcomes in the journal, and copes
+    with workers that die: the rows in flight are redone, one at a time when a pool has broken
+    (so that only a row that kills a worker by itself becomes an error)."""
+
+    def __init__(
+        self,
+        runner: Any,
+        job: Job,
+        journal: Journal,
+        letters_dir: Path,
+        summary: BatchSummary,
+        progress: ProgressCallback | None,
+        total: int | None,
+    ):
+        self.runner, self.job, self.journal = runner, job, journal
+        self.letters_dir, self.summary, self.progress, self.total = (
+            letters_dir,
+            summary,
+            progress,
+            total,
+        )
+        self.limit = max(2, runner.workers * 3)  # chunks in flight: bounded memory
+        self.inflight: dict[Any, tuple[list, int]] = {}  # future -> (rows, pool generation)
+        self.generation = 0
+        self.pool_worked = False  # a chunk has come back from the pool at least once
+
+    def record(self, key: str | None, outcome: RowOutcome, reused: bool = False) -> None:
+        if outcome.status == "ok" and not self.runner.writes_files and not reused:
+            for item in outcome.files:  # Dask: the client writes what the workers drew up
                 data, item.data = item.data, None
-                item.mtime_ns = write_atomic(letters_dir / item.name, data or b"").st_mtime_ns
-        journal.record(key, outcome, reused=reused)
-        done += 1
+                item.mtime_ns = write_atomic(self.letters_dir / item.name, data or b"").st_mtime_ns
+        self.journal.record(key, outcome, reused=reused)
+        summary = self.summary
         summary.rows += 1
         if outcome.status == "ok":
             summary.ok += 1
@@ -916,96 +993,73 @@ def _run(
             if len(summary.first_errors) < 20:
                 summary.first_errors.extend(outcome.errors[: 20 - len(summary.first_errors)])
 
-    def quarantine(rows: list) -> None:
-        """Rows whose chunk failed as a whole (a worker died): one at a time, to find the one."""
-        nonlocal generation
-        for number, key, cells in rows:
-            future = runner.submit(job, [(number, cells)])
-            try:
-                outcome = future.result()[0]
-            except Exception as err:  # noqa: BLE001
-                runner.recover()
-                generation += 1
-                outcome = RowOutcome(
-                    number,
-                    str(cells.get("case_id", "")),
-                    "error",
-                    errors=[
-                        str(
-                            CellProblem(
-                                number,
-                                None,
-                                "the worker stopped while processing this row "
-                                f"({type(err).__name__})",
-                            )
-                        )
-                    ],
-                )
-            record(key, outcome)
-        journal.commit()
+    def checkpoint(self) -> None:
+        self.journal.commit()
+        if self.progress:
+            self.progress(self.summary.rows, self.total)
 
-    def collect(wait_for: int) -> None:
-        nonlocal generation
-        while len(inflight) > wait_for:
-            finished = runner.wait_any(list(inflight))
-            failed: list = []
-            for future in finished:
-                rows, gen = inflight.pop(future)
+    def submit(self, rows: list) -> None:
+        try:
+            future = self.runner.submit(self.job, [(n, c) for n, _, c in rows])
+        except Exception:  # noqa: BLE001 - e.g. BrokenProcessPool: the pool died meanwhile
+            self._failed(rows, self.generation)
+            return
+        self.inflight[future] = (rows, self.generation)
+
+    def collect(self, wait_for: int) -> None:
+        while len(self.inflight) > wait_for:
+            for future in self.runner.wait_any(list(self.inflight)):
+                if future not in self.inflight:  # already redone after a pool failure
+                    continue
+                rows, generation = self.inflight.pop(future)
                 try:
                     outcomes = future.result()
                 except Exception:  # noqa: BLE001 - infrastructure, not a row
-                    if gen == generation:
-                        runner.recover()
-                        generation += 1
-                    failed.extend(rows)
+                    self._failed(rows, generation)
                     continue
+                self.pool_worked = True
                 for (_, key, _), outcome in zip(rows, outcomes, strict=True):
-                    record(key, outcome)
-            if failed:
-                # Everything else in flight died with the pool too: redo it all, one by one.
-                for future in list(inflight):
-                    rows, _ = inflight.pop(future)
-                    failed.extend(rows)
-                quarantine(sorted(failed, key=lambda r: r[0]))
-            journal.commit()
-            if progress:
-                progress(done, total)
+                    self.record(key, outcome)
+            self.checkpoint()
 
-    pending: list = []
-    try:
-        for raw in source:
-            key, early = _triage(raw, settings, seen_ids)
-            if early is not None:
-                record(None, early)
-                continue
-            cached = journal.cached(key)
-            if cached is not None and _files_intact(letters_dir, cached):
-                cached.row = raw.number
-                record(key, cached, reused=True)
-                if done % 500 == 0:
-                    journal.commit()
-                    if progress:
-                        progress(done, total)
-                continue
-            pending.append((raw.number, key, raw.cells))
-            if len(pending) >= chunk_size:
-                inflight[runner.submit(job, [(n, c) for n, _, c in pending])] = (
-                    pending,
-                    generation,
+    def _failed(self, rows: list, generation: int) -> None:
+        """A chunk failed as a whole: its worker died (and a local pool with it)."""
+        failed = list(rows)
+        if generation == self.generation:
+            self.generation += 1
+            self.runner.recover()
+            # Everything else in flight died with the pool too.
+            for future in list(self.inflight):
+                failed.extend(self.inflight.pop(future)[0])
+        failed.sort(key=lambda r: r[0])
+        if isinstance(self.runner, _Pool) and not self.pool_worked:
+            # Worker processes cannot start here at all: run in this process instead.
+            self.runner.close(cancel=True)
+            self.runner = _InProcess()
+            self.job = dataclasses.replace(self.job, owner_pid=0)
+            for start in range(0, len(failed), 64):
+                self.submit(failed[start : start + 64])
+            return
+        self._one_by_one(failed)
+
+    def _one_by_one(self, rows: list) -> None:
+        for number, key, cells in rows:
+            try:
+                outcome = self.runner.submit(self.job, [(number, cells)]).result()[0]
+                self.pool_worked = True
+            except Exception as err:  # noqa: BLE001
+                self.generation += 1
+                self.runner.recover()
+                problem = CellProblem(
+                    number,
+                    None,
+                    f"the worker stopped while processing this row ({type(err).__name__})",
                 )
-                pending = []
-                collect(limit)
-        if pending:
-            inflight[runner.submit(job, [(n, c) for n, _, c in pending])] = (pending, generation)
-        collect(0)
-        journal.commit()
-        if progress:
-            progress(done, total)
-    except BaseException:
-        runner.close(cancel=True)
-        journal.commit()
-        raise
-    runner.close()
+                outcome = RowOutcome(
+                    number, str(cells.get("case_id", "")), "error", errors=[str(problem)]
+                )
+            self.record(key, outcome)
+        self.journal.commit()
 
 
 @dataclass

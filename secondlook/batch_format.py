@@ -559,7 +559,10 @@ def cell_text(value: object) -> str:
 
 
 def _text(value: object, limit: int) -> str:
-    if isinstance(value, dt.date | dt.time):
+    if isinstance(value, str):  # the common case (every CSV cell): no conversions needed
+        if len(value) <= limit and value.isprintable() and value not in _SPREADSHEET_ERRORS:
+            return value
+    elif isinstance(value, dt.date | dt.time):
         raise _CellError("the spreadsheet turned this cell into a date; format the column as Text")
     text = cell_text(value)
     if text in _SPREADSHEET_ERRORS:
@@ -591,6 +594,8 @@ def _date(value: object) -> dt.date:
 
 
 def _answer(value: object) -> str:
+    if isinstance(value, str) and (answer := ANSWER_SPELLINGS.get(value.lower())):
+        return answer
     if isinstance(value, bool):
         return "yes" if value else "no"
     text = cell_text(value).lower()
@@ -652,12 +657,15 @@ def _convert(column: Column, value: object) -> Any:
     return _text(value, MAX_LONG_TEXT if kind == "long_text" else MAX_TEXT)
 
 
+_PATHS: dict[str, tuple[str, ...]] = {}
+
+
 def _set(tree: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
+    parts = _PATHS.get(path) or _PATHS.setdefault(path, tuple(path.split(".")))
     node = tree
-    for part in parents:
+    for part in parts[:-1]:
         node = node.setdefault(part, {})
-    node[last] = value
+    node[parts[-1]] = value
 
 
 def _address_lines(values: Mapping[str, Any], prefix: str, state: str | None) -> list[str]:
@@ -681,7 +689,11 @@ def parse_row(cells: Mapping[str, object], row: int) -> ParsedRow:
         column = COLUMN_BY_NAME.get(name)
         if column is None:
             continue  # unknown columns were reported (or allowed) when the header was read
-        if cell_text(raw) == "":
+        if isinstance(raw, str):
+            raw = raw.strip()
+            if not raw:
+                continue
+        elif raw is None or cell_text(raw) == "":
             continue
         try:
             values[name] = _convert(column, raw)

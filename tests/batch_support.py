@@ -241,3 +241,19 @@ class SlowLettersRenderer:
 
 def slow_letters_renderer() -> SlowLettersRenderer:
     return SlowLettersRenderer()
+
+
+class NoWorkersRenderer(QuickRenderer):
+    """Dies in any worker process, as when worker processes cannot run on a machine at all."""
+
+    def render(self, *args, **kwargs) -> bytes:  # noqa: ANN002, ANN003
+        import multiprocessing
+        import os
+
+        if multiprocessing.parent_process() is not None:
+            os._exit(71)
+        return super().render(*args, **kwargs)
+
+
+def no_workers_renderer() -> NoWorkersRenderer:
+    return NoWorkersRenderer()

@@ -242,6 +242,17 @@ def test_a_row_that_kills_its_worker_becomes_an_error_and_the_rest_finish(tmp_pa
     _check_manifest_against_files(out, manifest)
 
 
+def test_when_worker_processes_cannot_run_the_batch_runs_in_this_process(tmp_path):
+    rows = [good_row(i) for i in range(240)]
+    source = write_rows(tmp_path / "cases.csv", rows)
+    out = tmp_path / "out"
+    summary = run_batch(
+        source, out, options(workers=2, renderer="batch_support:no_workers_renderer")
+    )
+    assert (summary.ok, summary.errors) == (240, 0)
+    _check_manifest_against_files(out, read_manifest(out / "manifest.csv"))
+
+
 def test_an_output_directory_not_made_by_batch_is_refused(tmp_path):
     source = write_rows(tmp_path / "cases.csv", [good_row(0)])
     out = tmp_path / "out"

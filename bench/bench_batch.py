@@ -1,0 +1,259 @@
+"""Batch benchmark: end-to-end letters per second, 1 vs 2 workers, and peak memory.
+
+Run: .venv/bin/python bench/bench_batch.py [--rows 10000] [--repeats 3] [--baseline-rows 500]
+     [--memory-rows 10000,100000] [--tmp DIR] [--skip-memory]
+
+Every figure is end to end: read the CSV row, build the case, check coverage, draw up the letter
+and write it to disk (one `records_request` letter per row, so letters/s = rows/s). Rows are
+fictional (tests/batch_support.py), every one valid.
+
+1. Ours vs a plain docxtpl loop, side by side in this process on one core: `run_batch` with one
+   worker (in-process), against what a simple script would do for each row: build the case
+   (the same column mapping), `service.check`, `letters.build_context`, then plain docxtpl
+   (`DocxTemplate(path)`, `render`, `save`) and a plain file write. Plain docxtpl is slow, so it
+   runs on the first --baseline-rows of the same rows (a rate per letter either way). The text of
+   the first letters is compared: it must be identical.
+2. Scaling: `--workers 1` (in-process) vs `--workers 2` (a pool of two processes) on the same
+   10,000 rows; the machine has 2 cores, shared with whatever else is running (load shown).
+3. Peak memory: a whole run in a fresh subprocess at each --memory-rows, peak RSS of the main
+   process and of the main process plus its workers (sampled), with `--workers 1` and 2.
+
+Medians over --repeats. Targets (issue: batch): >= 1,000 letters/s per core end to end; peak RSS
+< 300 MB at 100,000 rows; close to linear from 1 to 2 workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from batch_support import good_row, write_rows  # noqa: E402
+
+from secondlook.batch import BatchOptions, run_batch  # noqa: E402
+
+LETTER = "records_request"
+TODAY = dt.date(2026, 11, 24)
+
+
+def make_input(directory: Path, rows: int) -> Path:
+    path = directory / f"cases-{rows}.csv"
+    if not path.exists():
+        write_rows(path, [good_row(i) for i in range(rows)], columns=list(good_row(0)))
+    return path
+
+
+def ours(source: Path, out: Path, workers: int) -> tuple[float, int]:
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    summary = run_batch(source, out, BatchOptions(letter=LETTER, workers=workers, today=TODAY))
+    seconds = time.perf_counter() - start
+    assert summary.errors == 0 and summary.files_written == summary.rows, summary
+    return seconds, summary.letters
+
+
+def plain_docxtpl_loop(source: Path, out: Path, limit: int) -> tuple[float, int]:
+    """What a simple script does for each row: the same checks, plain docxtpl, plain writes."""
+    import csv
+
+    import letters
+    from letters.renderer import TEMPLATES_DIR, make_environment, render_with_docxtpl
+    from secondlook import service
+    from secondlook.batch_format import parse_row
+
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    env = make_environment()
+    template = TEMPLATES_DIR / f"{LETTER}.docx"
+    start = time.perf_counter()
+    made = 0
+    with open(source, encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            if made >= limit:
+                break
+            case = parse_row({k: v for k, v in row.items() if v}, number).case
+            plan = service.resolve_plan(case.plan)
+            determination = service.check(case, plan, as_of=case.as_of)
+            context = letters.build_context(LETTER, case, plan, determination, today=TODAY)
+            data = render_with_docxtpl(template.read_bytes(), context.model_dump(), env)
+            (out / f"{case.case_id}__{LETTER}.docx").write_bytes(data)
+            made += 1
+    return time.perf_counter() - start, made
+
+
+def docx_text(path: Path) -> str:
+    import docx
+
+    return "\n".join(p.text for p in docx.Document(io.BytesIO(path.read_bytes())).paragraphs)
+
+
+def median_run(fn, repeats: int) -> tuple[float, int]:  # noqa: ANN001
+    results = [fn() for _ in range(repeats)]
+    return statistics.median(r[0] for r in results), results[0][1]
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+# --- memory: a whole run in a child process ------------------------------------------------
+
+
+def child_memory(rows: int, workers: int, tmp: Path) -> None:
+    """Runs in a subprocess: prints the peak RSS of this process and of it plus its workers."""
+    import psutil
+
+    source = make_input(tmp, rows)
+    me = psutil.Process()
+    peaks = {"main": 0, "tree": 0}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            try:
+                main = me.memory_info().rss
+                tree = main + sum(
+                    c.memory_info().rss for c in me.children(recursive=True) if c.is_running()
+                )
+            except psutil.Error:
+                continue
+            peaks["main"] = max(peaks["main"], main)
+            peaks["tree"] = max(peaks["tree"], tree)
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out = tmp / f"mem-out-{rows}-{workers}"
+    seconds, letters = ours(source, out, workers)
+    stop.set()
+    sampler.join()
+    import resource
+
+    maxrss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    shutil.rmtree(out, ignore_errors=True)
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "workers": workers,
+                "seconds": seconds,
+                "letters": letters,
+                "main_peak": max(peaks["main"], maxrss_main),
+                "tree_peak": peaks["tree"],
+            }
+        )
+    )
+
+
+def memory(rows: int, workers: int, tmp: Path) -> dict:
+    make_input(tmp, rows)  # generated outside the measured process
+    result = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child-memory",
+            str(rows),
+            "--workers",
+            str(workers),
+            "--tmp",
+            str(tmp),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline-rows", type=int, default=500)
+    parser.add_argument("--memory-rows", default="10000,100000")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--tmp", type=Path, default=None, help="where inputs and letters go")
+    parser.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child_memory:
+        child_memory(args.child_memory, args.workers, args.tmp)
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-batch-", dir=args.tmp))
+    try:
+        fs = subprocess.run(["df", "-T", str(tmp)], capture_output=True, text=True).stdout
+        fs_type = fs.splitlines()[-1].split()[1] if fs else "?"
+        print(
+            f"Batch benchmark: {args.rows:,} rows, one {LETTER} letter each; medians of "
+            f"{args.repeats}; files on {fs_type} ({tmp})"
+        )
+        print(f"  {load()}")
+        source = make_input(tmp, args.rows)
+
+        # Warm-up: imports, catalog and template compilation happen once per process.
+        ours(make_input(tmp, 50), tmp / "warm", 1)
+
+        print("\n1. End to end on one core (check + render + write)")
+        base_s, base_n = median_run(
+            lambda: plain_docxtpl_loop(source, tmp / "plain", args.baseline_rows), args.repeats
+        )
+        our_s, our_n = median_run(lambda: ours(source, tmp / "ours1", 1), args.repeats)
+        same = all(
+            docx_text(tmp / "plain" / p.name) == docx_text(tmp / "ours1" / "letters" / p.name)
+            for p in sorted((tmp / "plain").iterdir())[:20]
+        )
+        base_rate, our_rate = base_n / base_s, our_n / our_s
+        print(f"  plain docxtpl loop ({base_n:,} rows)    {base_rate:8,.0f} letters/s")
+        print(
+            f"  secondlook batch --workers 1 ({our_n:,} rows) {our_rate:8,.0f} letters/s"
+            f"   ({our_rate / base_rate:.0f}x)"
+        )
+        print(f"  letter text identical for the first 20 letters: {same}")
+        print(f"  target >= 1,000 letters/s per core: {'met' if our_rate >= 1000 else 'NOT met'}")
+
+        print("\n2. Scaling")
+        two_s, two_n = median_run(lambda: ours(source, tmp / "ours2", 2), args.repeats)
+        two_rate = two_n / two_s
+        print(f"  --workers 1 (in-process)   {our_rate:8,.0f} letters/s")
+        print(
+            f"  --workers 2 (two processes) {two_rate:7,.0f} letters/s   "
+            f"({two_rate / our_rate:.2f}x; linear would be 2.00x)"
+        )
+        print(f"  {load()}")
+
+        if not args.skip_memory:
+            print("\n3. Peak memory (a whole run in a fresh process)")
+            for rows in [int(r) for r in args.memory_rows.split(",") if r]:
+                for workers in (1, 2):
+                    m = memory(rows, workers, tmp)
+                    mib = 1024 * 1024
+                    print(
+                        f"  {rows:>7,} rows, --workers {workers}: main process "
+                        f"{m['main_peak'] / mib:6.0f} MiB, with workers "
+                        f"{m['tree_peak'] / mib:6.0f} MiB  ({m['letters'] / m['seconds']:,.0f} "
+                        f"letters/s)"
+                    )
+            print("  target: peak RSS < 300 MB at 100,000 rows")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
