@@ -14,6 +14,7 @@ unknown that would change it becomes an `info_needed` entry.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -98,20 +99,23 @@ TRIGGER_QUESTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def _all(values: list[Answer]) -> Answer:
+def _all(values: Sequence[Answer]) -> Answer:
     if "no" in values:
         return "no"
     return "unknown" if "unknown" in values else "yes"  # values are yes | no | unknown
 
 
-def _any(values: list[Answer]) -> Answer:
+def _any(values: Sequence[Answer]) -> Answer:
     if "yes" in values:
         return "yes"
     return "unknown" if "unknown" in values else "no"
 
 
+_STATED: dict[str, Answer] = {"yes": "yes", "no": "no"}  # anything else: unknown
+
+
 def _stated(value: str) -> Answer:
-    return {"yes": "yes", "no": "no"}.get(value, "unknown")  # type: ignore[return-value]
+    return _STATED.get(value, "unknown")
 
 
 def trigger_value(trigger: Trigger, case: Case, plan: Plan) -> Answer:
@@ -225,6 +229,8 @@ class _RulePrep:
     words: str
     effect_words: str
     trace_fields: dict  # the rule's TraceEntry fields that do not depend on the case
+    # Outcomes by trigger values: at most 3 ** len(conditions); outcomes are never changed.
+    by_values: dict[tuple[Answer, ...], _RuleOutcome] = field(default_factory=dict)
 
 
 def _prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date) -> _RulePrep | None:
@@ -302,8 +308,15 @@ def _assess_rule(prep: _RulePrep, case: Case, plan: Plan) -> _RuleOutcome:
     """The rule's outcome for this case: its triggers are the only part the case decides."""
     if prep.fixed is not None:
         return prep.fixed
+    values = tuple([trigger_value(t, case, plan) for t in prep.conditions])
+    outcome = prep.by_values.get(values)
+    if outcome is None:
+        outcome = prep.by_values[values] = _triggered_outcome(prep, values)
+    return outcome
+
+
+def _triggered_outcome(prep: _RulePrep, values: tuple[Answer, ...]) -> _RuleOutcome:
     rule, effect, words = prep.rule, prep.effect, prep.words
-    values = [trigger_value(t, case, plan) for t in prep.conditions]
     met = _any(values) if prep.match_any else _all(values)
     if met == "no":
         return _RuleOutcome(rule, effect, "not_applicable", f"condition not met ({words})")
@@ -787,6 +800,9 @@ def _network(work: _Work, live: list[_RuleOutcome]) -> Network:
     )
 
 
+_PA_NEEDED = {"yes": "auth-needed", "no": "no-auth"}  # anything else: conditional
+
+
 def _access(
     work: _Work, live: list[_RuleOutcome], network: Network
 ) -> tuple[str | None, str | None]:
@@ -811,9 +827,9 @@ def _access(
     if network.exception_request_needed:
         prior_auth = {"yes"}  # the exception itself is an approval before the visit
     referral_needed = referral.pop() if len(referral) == 1 else "conditional"
-    referral_needed = {"unknown": "conditional"}.get(referral_needed, referral_needed)
+    referral_needed = "conditional" if referral_needed == "unknown" else referral_needed
     pa = prior_auth.pop() if len(prior_auth) == 1 else "conditional"
-    pa_needed = {"yes": "auth-needed", "no": "no-auth"}.get(pa, "conditional")
+    pa_needed = _PA_NEEDED.get(pa, "conditional")
     for tier_name, tier in (
         ("in_network", plan.second_opinion.in_network),
         ("out_of_network", plan.second_opinion.out_of_network),
