@@ -183,6 +183,12 @@ def letter_command(
     for kind in targets:
         try:
             rendered[kind] = letters.render_letter(kind, case, plan, determination, today=today)
+        except letters.NotApplicableError as err:
+            if letter_type != "auto":
+                failed.append(kind)
+            click.echo(
+                f"{case_path}: {'skipped: ' if letter_type == 'auto' else ''}{err}", err=True
+            )
         except letters.LetterError as err:
             failed.append(kind)
             for line in _letter_error_lines(err, case_path, plan.id):

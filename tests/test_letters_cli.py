@@ -128,3 +128,21 @@ def test_letter_with_pdf(tmp_path):
     assert result.exit_code == 0, result.output
     pdf = out.with_suffix(".pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"pdfaid:part" in pdf
+
+
+def test_auto_skips_letters_that_do_not_apply_without_failing(tmp_path):
+    text = (
+        case_path("ma-denied-urgent").read_text().replace("level: initial", "level: final_internal")
+    )
+    case = tmp_path / "case.yaml"
+    case.write_text(text)
+    result = run(
+        "letter", "auto",
+        "--case", str(case),
+        "--plan", str(plan_path("letters-ma-hmo")),
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert "skipped: no external_review_request letter" in result.output
+    assert "Independent Review Entity" in result.output
+    assert "external_review_request" not in " ".join(p.name for p in (tmp_path / "out").iterdir())
+    assert result.exit_code == 0, result.output
