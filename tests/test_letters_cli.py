@@ -134,6 +134,11 @@ def test_auto_skips_letters_that_do_not_apply_without_failing(tmp_path):
     text = (
         case_path("ma-denied-urgent").read_text().replace("level: initial", "level: final_internal")
     )
+    # complete enough for the other recommended letters, so only the skip is tested
+    text = text.replace(
+        "  visit_type: telehealth\n", "  visit_type: telehealth\n  fax: (816) 555-0101\n"
+    )
+    text += "records_from:\n  - name: Example Hospital\n    fax: (816) 555-0102\n"
     case = tmp_path / "case.yaml"
     case.write_text(text)
     result = run(
