@@ -39,10 +39,9 @@ import fcntl
 import hashlib
 import importlib
 import json
+import multiprocessing.util
 import os
-import shutil
 import sqlite3
-import subprocess
 import tempfile
 import time
 import zipfile
@@ -456,16 +455,17 @@ def _process_row(job: Job, row: int, cells: dict[str, object]) -> RowOutcome:
         return RowOutcome(row, case_id, "ok", letter_types, [], determination.covered, warnings)
     if job.pdf and rendered:
         try:
-            pdfs = convert_to_pdf(dict(rendered))
-        except (OSError, subprocess.SubprocessError, PdfError) as err:
+            pdfs = _to_pdf(rendered)
+        except Exception as err:  # noqa: BLE001 - LibreOffice failing is a row error, not a stop
+            reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
             return RowOutcome(
                 row,
                 case_id,
                 "error",
                 covered=determination.covered,
-                errors=[str(CellProblem(row, None, f"PDF conversion failed ({err})"))],
+                errors=[str(CellProblem(row, None, f"PDF conversion failed: {reason}"))],
             )
-        rendered += [(name[: -len(".docx")] + ".pdf", data) for name, data in pdfs.items()]
+        rendered += pdfs
 
     if job.letters_dir is not None and job.owner_pid and not _alive(job.owner_pid):
         os._exit(1)  # orphaned by a killed run: leave the rest to the resumed run
@@ -539,45 +539,33 @@ def process_rows(job: Job, rows: list[tuple[int, dict[str, object]]]) -> list[Ro
 # PDF through LibreOffice (one soffice call per chunk of letters, a profile per process)
 
 
-class PdfError(Exception):
-    pass
+def _to_pdf(rendered: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """PDFs of a row's letters: a warm LibreOffice per worker process (letters.pdf), or one
+    soffice run for the row when the warm converter cannot start on this machine."""
+    from letters import pdf
+
+    converter = _worker_cache.get("pdf")
+    if converter is None and not _worker_cache.get("pdf:unavailable"):
+        try:
+            converter = pdf.PdfConverter().start()
+        except pdf.PdfError:
+            _worker_cache["pdf:unavailable"] = True
+        else:
+            _worker_cache["pdf"] = converter
+            # Runs at exit in pool workers too (they leave through os._exit, skipping atexit).
+            multiprocessing.util.Finalize(None, converter.close, exitpriority=10)
+    if converter is not None:
+        converted = {name: converter.convert(data) for name, data in rendered}
+    else:
+        converted = pdf.convert_batch(dict(rendered))
+    return [(name[: -len(".docx")] + ".pdf", converted[name]) for name, _ in rendered]
 
 
-def _soffice() -> str:
-    for name in ("soffice", "libreoffice"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise PdfError("LibreOffice (soffice) is not installed")
-
-
-def convert_to_pdf(docs: dict[str, bytes], timeout: float = 300) -> dict[str, bytes]:
-    """Convert .docx files (name -> bytes) to PDF (same names with .pdf) with LibreOffice."""
-    profile = Path(tempfile.gettempdir()) / f"secondlook-lo-{os.getuid()}-{os.getpid()}"
-    with tempfile.TemporaryDirectory(prefix="secondlook-pdf-") as tmp:
-        source, target = Path(tmp, "in"), Path(tmp, "out")
-        source.mkdir()
-        for name, data in docs.items():
-            (source / name).write_bytes(data)
-        command = [
-            _soffice(),
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(target),
-            *[str(source / name) for name in docs],
-        ]
-        subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-        pdfs = {}
-        for name in docs:
-            pdf = target / (name[: -len(".docx")] + ".pdf")
-            if not pdf.is_file() or pdf.stat().st_size == 0:
-                raise PdfError(f"LibreOffice made no PDF for {name.split('__')[-1]}")
-            pdfs[name] = pdf.read_bytes()
-        return pdfs
+def close_worker_resources() -> None:
+    """Stop the warm LibreOffice of this process, if a run with PDFs started one."""
+    converter = _worker_cache.pop("pdf", None)
+    if converter is not None:
+        converter.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -689,7 +677,7 @@ class _InProcess:
         pass
 
     def close(self, cancel: bool = False) -> None:
-        pass
+        close_worker_resources()  # e.g. the warm LibreOffice of a run with PDFs
 
 
 _WORKER_MODULES = ["secondlook.batch", "secondlook.service", "coverage.engine", "letters"]
@@ -699,8 +687,6 @@ class _Pool:
     writes_files = True
 
     def __init__(self, workers: int):
-        import multiprocessing
-
         self.workers = workers
         # forkserver: workers fork from a clean server process that has already imported the
         # engine and the letters package (fast to start, and safe in a threaded app server).
@@ -1224,7 +1210,7 @@ __all__ = [
     "Job",
     "LettersRenderer",
     "RowOutcome",
-    "convert_to_pdf",
+    "close_worker_resources",
     "engine_fingerprint",
     "neutralise",
     "process_rows",

@@ -21,7 +21,6 @@ import csv
 import datetime as dt
 import difflib
 import hashlib
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -479,6 +478,11 @@ _ADDRESS_PARTIES = {
 }
 
 
+_RECORDS_COLUMNS = {
+    n: tuple(c.name for c in COLUMNS if c.name.startswith(f"records{n}_")) for n in (1, 2)
+}
+
+
 def column_for_field(path: str) -> str | None:
     """The column that fills a Case field path such as `provider.in_network` (or None)."""
     path = path.removeprefix("case.")
@@ -689,9 +693,17 @@ def parse_row(cells: Mapping[str, object], row: int) -> ParsedRow:
         column = COLUMN_BY_NAME.get(name)
         if column is None:
             continue  # unknown columns were reported (or allowed) when the header was read
-        if isinstance(raw, str):
-            raw = raw.strip()
+        if raw.__class__ is str:
+            raw = raw.strip()  # type: ignore[union-attr]
             if not raw:
+                continue
+            if (  # the common case, with nothing to convert
+                column.kind == "text"
+                and len(raw) <= MAX_TEXT  # type: ignore[arg-type]
+                and raw.isprintable()  # type: ignore[union-attr]
+                and raw not in _SPREADSHEET_ERRORS
+            ):
+                values[name] = raw
                 continue
         elif raw is None or cell_text(raw) == "":
             continue
@@ -715,8 +727,7 @@ def parse_row(cells: Mapping[str, object], row: int) -> ParsedRow:
     holders = []
     for n in (1, 2):
         p = f"records{n}"
-        part_names = [c for c in values if c.startswith(p + "_")]
-        if not part_names:
+        if not any(name in values for name in _RECORDS_COLUMNS[n]):
             continue
         if not values.get(f"{p}_name"):
             problems.append(
@@ -802,9 +813,12 @@ class RawRow:
 
     def content_hash(self) -> str:
         """A digest of the row's content that ignores column order and the row's position."""
-        items = sorted((k, cell_text(v)) for k, v in self.cells.items())
-        blob = json.dumps([items, [str(p) for p in self.problems]], ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+        parts = sorted(
+            f"{k}\x1e{v if v.__class__ is str else cell_text(v)}" for k, v in self.cells.items()
+        )
+        parts += [f"\x1d{p}" for p in self.problems]
+        blob = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+        return hashlib.sha256(blob).hexdigest()
 
 
 def normalise_header(name: object) -> str:
@@ -862,11 +876,17 @@ def _letter(index: int) -> str:
 
 def _to_raw(number: int, header: Header, values: list[object] | tuple[object, ...]) -> RawRow:
     row = RawRow(number)
-    width = len(header.columns)
+    columns = header.columns
+    width = len(columns)
+    cells = row.cells
     for index, value in enumerate(values):
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None:
             continue
-        name = header.columns[index] if index < width else ""
+        if value.__class__ is str:
+            value = value.strip()  # type: ignore[union-attr]
+            if not value:
+                continue
+        name = columns[index] if index < width else ""
         if name is None:  # an unknown column the user chose to ignore
             continue
         if not name:  # a value under no header would otherwise be lost without a word
@@ -878,7 +898,7 @@ def _to_raw(number: int, header: Header, values: list[object] | tuple[object, ..
                 )
             )
             continue
-        row.cells[name] = value
+        cells[name] = value
     return row
 
 
