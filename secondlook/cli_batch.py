@@ -22,7 +22,9 @@ from secondlook.batch import (
     BatchError,
     BatchOptions,
     BatchSummary,
+    ValidationReport,
     run_batch,
+    validate_batch,
 )
 from secondlook.batch_format import write_template
 
@@ -78,9 +80,15 @@ class _Progress:
 @click.option(
     "--out",
     "out_dir",
-    required=True,
     type=click.Path(path_type=Path),
     help="Output directory (created; re-use it to resume or update the batch).",
+)
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Only check every row (cells, plan, coverage check, each letter's data) and list the "
+    "problems; write nothing.",
 )
 @click.option("--pdf", is_flag=True, help="Also convert every letter to PDF (LibreOffice).")
 @click.option(
@@ -113,7 +121,8 @@ class _Progress:
 def batch_command(
     input_path: Path,
     letter: str,
-    out_dir: Path,
+    out_dir: Path | None,
+    check_only: bool,
     pdf: bool,
     make_zip: bool,
     workers: int | None,
@@ -133,6 +142,8 @@ def batch_command(
         day = dt.date.fromisoformat(today) if today else None
     except ValueError:
         raise click.BadParameter("use YYYY-MM-DD", param_hint="--today") from None
+    if out_dir is None and not check_only:
+        raise click.UsageError("--out DIR is required (or --check to only check the rows)")
     progress = _Progress(enabled=not quiet)
     try:
         options = BatchOptions(
@@ -145,6 +156,12 @@ def batch_command(
             ignore_unknown_columns=ignore_unknown_columns,
             today=day,
         )
+        if check_only:
+            report = validate_batch(input_path, options, progress=progress)
+            progress.close()
+            click.echo(check_text(report))
+            sys.exit(EXIT_ROW_ERRORS if report.errors else 0)
+        assert out_dir is not None
         summary = run_batch(input_path, out_dir, options, progress=progress)
     except LoadError as err:
         progress.close()
@@ -186,6 +203,20 @@ def summary_text(summary: BatchSummary) -> str:
         lines += [f"  {e}" for e in summary.first_errors[:10]]
         if summary.errors > 10:
             lines.append(f"  ... and {summary.errors - 10:,} more")
+    return "\n".join(lines)
+
+
+def check_text(report: ValidationReport) -> str:
+    lines = [
+        f"{report.rows:,} rows checked: {report.ok:,} ready ({report.letters:,} letters), "
+        f"{report.errors:,} with errors"
+    ]
+    if report.blank_rows:
+        lines.append(f"blank rows skipped: {report.blank_rows:,}")
+    for outcome in report.error_rows:
+        lines += [f"  {e}" for e in outcome.errors]
+    if report.errors > len(report.error_rows):
+        lines.append(f"  ... and {report.errors - len(report.error_rows):,} more rows")
     return "\n".join(lines)
 
 

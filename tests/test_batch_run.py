@@ -310,3 +310,19 @@ def test_cli_batch_exit_codes_and_summary(tmp_path, monkeypatch):
 
     result = runner.invoke(cli, ["batch", str(source), "--letter", "fax", "--out", str(out)])
     assert result.exit_code == 2
+
+
+def test_cli_check_lists_problems_and_writes_nothing(tmp_path):
+    rows, broken = acceptance_rows(30, broken_every=15)
+    source = write_rows(tmp_path / "cases.csv", rows)
+    result = CliRunner().invoke(
+        cli,
+        ["batch", str(source), "--letter", LETTER, "--check", "--quiet", "--today", "2026-11-24"],
+    )
+    assert result.exit_code == 1, result.output
+    assert "30 rows checked: 28 ready (28 letters), 2 with errors" in result.output
+    for number, (column, _) in broken.items():
+        assert f"row {number}, column {column}: " in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv"]
+    result = CliRunner().invoke(cli, ["batch", str(source), "--letter", LETTER])
+    assert result.exit_code == 2 and "--out DIR is required" in result.output
