@@ -146,11 +146,14 @@ class _LawMemo:
         self.law = law
         self.figures: dict[tuple[str, dt.date], tuple[int | None, Parameter]] = {}
         self.records: dict[dt.date, Deadline] = {}
-        # Parameter.citation joins its references on every call; the law keeps them alive.
-        self.citations: dict[int, str] = {id(p): p.citation for p in law.parameters.values()}
+        # Parameter.citation joins its references on every call: once per parameter here.
+        self.citations: dict[int, tuple[Parameter, str]] = {}  # keeps the parameter alive
 
     def citation(self, parameter: Parameter) -> str:
-        return self.citations.get(id(parameter)) or parameter.citation
+        hit = self.citations.get(id(parameter))
+        if hit is None:
+            hit = self.citations[id(parameter)] = (parameter, parameter.citation)
+        return hit[1]
 
     def figure(self, name: str, day: dt.date) -> tuple[int | None, Parameter]:
         key = (name, day)
