@@ -94,8 +94,13 @@ def bench_docx(count: int, repeats: int) -> None:
         f"({len(letters.LETTER_TYPES)} types)"
     )
 
-    plain_s = median_seconds(plain, repeats)
-    ours_s = median_seconds(ours, repeats)
+    # Interleaved (plain, ours, plain, ours, ...) so that load from other processes on this
+    # shared machine hits both alike; the ratio is taken per pair, then the median.
+    pairs = [(median_seconds(plain, 1), median_seconds(ours, 1)) for _ in range(repeats)]
+    plain_s = statistics.median(p for p, _ in pairs)
+    ours_s = statistics.median(o for _, o in pairs)
+    ratio = statistics.median(p / o for p, o in pairs)
+    best = min(p for p, _ in pairs) / min(o for _, o in pairs)
     plain_peak = peak_kib(plain)
     ours_peak = peak_kib(ours)
 
@@ -125,7 +130,10 @@ def bench_docx(count: int, repeats: int) -> None:
         f"{'compiled + build_context (Renderer.render)':<44}"
         f"{count / full_s:>12,.0f}{full_s / count * 1000:>11.3f}{'':>11}"
     )
-    print(f"speed-up, compiled vs plain docxtpl: {plain_s / ours_s:.0f}x (target >= 50x)")
+    print(
+        f"speed-up, compiled vs plain docxtpl: {ratio:.0f}x median of per-run ratios, "
+        f"{best:.0f}x best run vs best run (target >= 50x)"
+    )
     print(
         f"one-time compile of {len(letters.LETTER_TYPES)} templates: {compile_ms:.0f} ms; "
         f"median letter size {size / 1024:.1f} KiB"

@@ -176,3 +176,26 @@ def test_hostile_text_renders_the_same_as_docxtpl(name: str, notes: str):
     )
     ours = compiled.render(context)
     assert docx_text(ours) == docx_text(render_with_docxtpl(source, context, env))
+
+
+def test_whitespace_control_templates_render_like_docxtpl():
+    """With `{%-` / `-%}` the compiled path keeps docxtpl's newlines before paragraphs."""
+    document = Document()
+    document.add_paragraph("Dear {{ name }},")
+    document.add_paragraph("{%- if urgent %} URGENT {%- endif %} now")
+    document.add_paragraph("{%p for line in lines -%}")
+    document.add_paragraph("{{ line }}")
+    document.add_paragraph("{%p endfor %}")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    source = buffer.getvalue()
+    env = make_environment()
+    compiled = CompiledTemplate(source, env=env)
+    assert any(part.newlines for part in compiled._parts.values())
+    for context in (
+        {"name": "A & B", "urgent": True, "lines": ["x\ty", "z"]},
+        {"name": "C", "urgent": False, "lines": []},
+    ):
+        ours = compiled.render(context)
+        assert docx_text(ours) == docx_text(render_with_docxtpl(source, context, env))
+        assert body_c14n(ours) == body_c14n(render_with_docxtpl(source, context, env))
