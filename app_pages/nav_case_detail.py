@@ -85,6 +85,7 @@ case = detail.case
 flash = st.session_state.pop("nav_flash", None)
 if flash:
     st.success(flash)
+    st.toast(flash, icon=":material/check_circle:")
 
 st.page_link(ui.CASES_PAGE, label="All cases", icon=":material/arrow_back:")
 st.title(case.patient.name or "Unnamed patient")
@@ -161,7 +162,12 @@ with st.form("nav_status"):
             "Saved.",
         )
 
-tabs = st.tabs(["Coverage", "Case facts", "Letters", "Call log", "Notes", "Documents", "History"])
+# A keyed tab bar keeps the navigator on the tab they were using across reruns (after a save).
+tabs = st.tabs(
+    ["Coverage", "Case facts", "Letters", "Call log", "Notes", "Documents", "History"],
+    key="nav_case_tab",
+    on_change="rerun",
+)
 
 # --- coverage ---------------------------------------------------------------------------------
 with tabs[0]:

@@ -34,7 +34,9 @@ def case_title(patient_name: str | None, case_id: int) -> str:
 
 
 board_tab, list_tab, new_tab, exchange_tab = st.tabs(
-    ["Deadlines", "All cases", "New case", "Import / export"]
+    ["Deadlines", "All cases", "New case", "Import / export"],
+    key="nav_cases_tab",
+    on_change="rerun",
 )
 
 with board_tab:

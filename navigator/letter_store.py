@@ -115,6 +115,12 @@ def generate_letter(
             raise
         except ValueError as exc:
             # The letters package's errors name fields, never their values.
+            fields = getattr(exc, "fields", None)
+            if fields:
+                needs = "; ".join(f"{path.removeprefix('case.')}: {why}" for path, why in fields)
+                raise LetterUnavailable(
+                    f"The {letter_title(letter_type)} needs more facts first: {needs}."
+                ) from None
             raise LetterUnavailable(str(exc)) from None
         if not rendered.content:
             raise LetterUnavailable("The letter came out empty; nothing was stored.")

@@ -1,0 +1,241 @@
+"""The navigator workspace in a real browser (Debian's Chromium through Playwright):
+first-run set-up → sign in → new case → call log → letter generated and downloaded; the
+downloaded bytes are the stored letter. A phone-width pass checks the case page lays out.
+Its own `streamlit run` on a free port with an empty SQLite store in a temp dir.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import docx
+import pytest
+from conftest import free_port
+from navigator_helpers import PASSWORD, zelda_case
+
+from navigator import auth, cases
+from navigator.store import Store
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "screenshots"
+PATIENT = "Zelda Browsertest"
+PLAN = "Riverfront"  # mo-ppo-riverfront-employer-self-funded, found by typing its name
+
+
+@pytest.fixture(scope="module")
+def nav_server(tmp_path_factory):
+    """`streamlit run app.py` with an empty navigator store (SQLite in a temp dir)."""
+    tmp = tmp_path_factory.mktemp("navigator")
+    db_path = tmp / "var" / "secondlook.db"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(SECONDLOOK_DB_PATH=str(db_path), PYTHONUNBUFFERED="1")
+    log_path = tmp / "server.log"
+    command = [
+        str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py",
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"streamlit exited early:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not become healthy:\n{log_path.read_text()}")
+            time.sleep(0.3)
+        yield url, f"sqlite:///{db_path}", log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page (Streamlit scrolls inside its main block): grow the viewport to fit."""
+    SHOTS.mkdir(exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate(
+        "Math.max(document.body.scrollHeight, ...Array.from("
+        "document.querySelectorAll('[data-testid=stMain], section'), e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 8000)})
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def textbox(page, name: str):  # noqa: ANN201
+    return page.get_by_role("textbox", name=name, exact=True)
+
+
+def go(page, wait_for_app, link: str) -> None:
+    """Follow a sidebar link (opening the sidebar first on a phone)."""
+    sidebar = page.locator("[data-testid='stSidebarNav']")
+    if not sidebar.is_visible():
+        page.locator("[data-testid='stExpandSidebarButton']").click()
+        sidebar.wait_for(state="visible")
+    sidebar.get_by_role("link", name=link, exact=True).click()
+    wait_for_app(page)
+    close = page.locator("[data-testid='stSidebarCollapseButton'] button")
+    if page.viewport_size["width"] < 700 and close.is_visible():
+        close.click()
+        page.wait_for_timeout(300)
+
+
+def test_first_run_sign_in_case_and_letter(nav_server, page, wait_for_app):
+    url, db_url, log_path = nav_server
+    page.goto(f"{url}/navigator")
+    wait_for_app(page)
+    # First run: set up the workspace.
+    assert page.get_by_role("heading", name="Set up the navigator workspace").is_visible()
+    textbox(page, "Organisation").fill("Riverside Cancer Center")
+    textbox(page, "Your name").fill("Ada Admin")
+    textbox(page, "Username").fill("admin")
+    textbox(page, "Password").fill(PASSWORD)
+    textbox(page, "Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create workspace").click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="Navigator workspace", exact=True).wait_for()
+    assert "Ada Admin" in page.locator("[data-testid='stMain']").inner_text()
+
+    # Sign out and back in with the password.
+    page.get_by_role("button", name="Sign out").first.click()
+    wait_for_app(page)
+    textbox(page, "Username").fill("admin")
+    textbox(page, "Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app(page)
+    assert page.get_by_text("Wrong username or password.").is_visible()
+    textbox(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app(page)
+
+    # A new case with a plan from the catalog.
+    go(page, wait_for_app, "Cases")
+    page.get_by_role("tab", name="New case").click()
+    form = page.locator("[data-testid='stForm']").filter(
+        has=page.get_by_role("button", name="Create case")
+    )
+    textbox(form, "Patient's full name").fill(PATIENT)
+    textbox(form, "Member ID").fill("ZB-1234")
+    form.get_by_role("combobox", name="Plan").click()
+    page.keyboard.type(PLAN)
+    page.get_by_role("option").filter(has_text=PLAN).first.click()
+    screenshot(page, "navigator-new-case")
+    form.get_by_role("button", name="Create case").click()
+    wait_for_app(page)
+    page.get_by_role("heading", name=PATIENT).wait_for()
+    assert "case=" in page.url
+
+    # Add the second-opinion doctor in the case facts (the letter needs them).
+    page.get_by_role("tab", name="Case facts").click()
+    page.get_by_text("Second-opinion provider", exact=True).click()
+    facts = page.locator("[data-testid='stForm']").filter(
+        has=page.get_by_role("button", name="Save case facts")
+    )
+    textbox(facts, "Physician").first.fill("Dr. Example Neuro-Oncologist")
+    facts.get_by_role("button", name="Save case facts").click()
+    wait_for_app(page)
+    page.get_by_text("Case saved; coverage checked again.").first.wait_for()
+
+    # Log a call, then write the prior-authorization request citing it.
+    page.get_by_role("tab", name="Call log").click()
+    textbox(page, "Who you spoke with").fill("Dana, UM nurse")
+    textbox(page, "Reference number").fill("CALL-778")
+    textbox(page, "What was said").fill("The gap exception form was never received.")
+    page.get_by_role("button", name="Add to call log").click()
+    wait_for_app(page)
+    page.get_by_text("Call logged.").first.wait_for()
+
+    page.get_by_role("tab", name="Letters").click()
+    letter = page.get_by_role("combobox", name="Letter")
+    letter.click()
+    page.keyboard.type("Prior authorization")
+    page.get_by_role("option").filter(has_text="Prior authorization request").first.click()
+    page.get_by_role("combobox", name="Cite these calls (evidence)").click()
+    page.get_by_role("option").filter(has_text="CALL-778").first.click()
+    page.keyboard.press("Escape")  # close the drop-down so it does not cover the button
+    page.keyboard.press("Tab")
+    page.get_by_role("listbox").wait_for(state="hidden")
+    page.get_by_role("button", name="Generate letter").click()
+    wait_for_app(page)
+    page.get_by_text("Letter generated and stored with the case.").first.wait_for()
+    # Still on the Letters tab after the save.
+    assert page.get_by_role("tab", name="Letters").get_attribute("aria-selected") == "true"
+    screenshot(page, "navigator-case-letters")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download").first.click()
+    download = info.value
+    data = Path(download.path()).read_bytes()
+
+    # The downloaded bytes are the stored letter, and it cites the call.
+    store = Store.open(db_url)
+    try:
+        admin = auth.login(store, "admin", PASSWORD)
+        [summary] = cases.list_cases(store, admin)
+        detail = cases.open_case(store, admin, summary.id, record_view=False)
+        [stored] = detail.letters
+        assert download.suggested_filename == stored.filename
+        assert hashlib.sha256(data).hexdigest() == stored.sha256
+        text = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+        assert "CALL-778" in text
+        actions = [r.action for r in auth.audit_log(store, admin)]
+        assert "letter_generate" in actions and "letter_download" in actions
+    finally:
+        store.close()
+    # No member data in what the server printed.
+    assert PATIENT not in log_path.read_text(errors="replace")
+
+
+def test_case_page_on_a_phone(nav_server, phone_page, wait_for_app):
+    url, db_url, _ = nav_server
+    store = Store.open(db_url)
+    try:
+        if auth.needs_setup(store):
+            auth.first_run_setup(store, organisation="Org", username="admin",
+                                 display_name="Ada Admin", password=PASSWORD)  # fmt: skip
+        admin = auth.login(store, "admin", PASSWORD)
+        if not cases.list_cases(store, admin):
+            cases.create_case(store, admin, zelda_case())
+    finally:
+        store.close()
+    page = phone_page
+    page.goto(f"{url}/navigator")
+    wait_for_app(page)
+    textbox(page, "Username").fill("admin")
+    textbox(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app(page)
+    go(page, wait_for_app, "Cases")
+    page.get_by_role("tab", name="All cases").click()
+    page.get_by_role("combobox", name="Open a case").wait_for()
+    page.get_by_test_id("stBaseButton-secondaryFormSubmit").filter(has_text="Open").click()
+    wait_for_app(page)
+    page.get_by_role("tab", name="Coverage").wait_for()
+    screenshot(page, "navigator-phone")
+    overflow = page.evaluate(
+        "document.querySelector('[data-testid=stMain]').scrollWidth - window.innerWidth"
+    )
+    assert overflow <= 1  # nothing wider than the phone
