@@ -137,15 +137,14 @@ def _figure(law: LawBook, name: str, day: dt.date) -> tuple[int | None, Paramete
 
 
 class _LawMemo:
-    """What depends on the (frozen) law book alone: figures by (name, day), and the
-    records-request deadline by as_of. Bounded: cleared when it grows past MAX."""
+    """What depends on the (frozen) law book alone: figures by (name, day) and parameter
+    citations. Bounded: the figures are cleared when they grow past MAX."""
 
     MAX = 4096
 
     def __init__(self, law: LawBook) -> None:
         self.law = law
         self.figures: dict[tuple[str, dt.date], tuple[int | None, Parameter]] = {}
-        self.records: dict[dt.date, Deadline] = {}
         # Parameter.citation joins its references on every call: once per parameter here.
         self.citations: dict[int, tuple[Parameter, str]] = {}  # keeps the parameter alive
 
@@ -400,17 +399,6 @@ class _Builder:
         )
 
     def records_request_clock(self) -> None:
-        # Depends on the law book and as_of alone; the Deadline is frozen, so it is shared.
-        done = self.memo.records.get(self.as_of)
-        if done is None:
-            self._records_request_clock()
-            done = self.out.pop()
-            if len(self.memo.records) >= self.memo.MAX:
-                self.memo.records.clear()
-            self.memo.records[self.as_of] = done
-        self.out.append(done)
-
-    def _records_request_clock(self) -> None:
         value, parameter = self.memo.figure("hipaa.access_response_days", self.as_of)
         extension, _ = self.memo.figure("hipaa.access_extension_days", self.as_of)
         if value is None or extension is None:
