@@ -71,7 +71,7 @@ def find_plan() -> None:
             key=ui.widget_key("plan", "market"),
         )
         st.form_submit_button("Search", icon=":material/search:")
-    found = catalog.search(text or "", situs_state=state, market=market)
+    found = flow.search_plans(catalog.plans.values(), text or "", state=state, market=market)
     if not found:
         st.warning(
             "We could not find that plan. Try fewer words, or pick "

@@ -8,6 +8,7 @@ streamlit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -495,6 +496,34 @@ PLAN_KIND_SHORT: dict[str, str] = {
     "medicare_advantage": "Medicare Advantage",
     "medicaid_managed_care": "Medicaid plan",
 }
+
+
+def search_plans(
+    plans: Iterable[Plan], text: str = "", *, state: str = "", market: str = ""
+) -> list[Plan]:
+    """Plans whose issuer, name, state (code or name) or kind hold every word of `text`."""
+    words = text.lower().split()
+    found = []
+    for plan in plans:
+        if state and plan.situs_state not in (state, None):
+            continue
+        if market and plan.market != market:
+            continue
+        haystack = " ".join(
+            [
+                plan.id,
+                plan.name,
+                plan.issuer,
+                plan.situs_state or "all states",
+                STATE_NAMES.get(plan.situs_state or "", ""),
+                plan.market.replace("_", " "),
+                PLAN_KIND_SHORT.get(plan.market, ""),
+                plan.plan_type,
+            ]
+        ).lower()
+        if all(word in haystack for word in words):
+            found.append(plan)
+    return sorted(found, key=lambda p: (p.name.lower(), p.issuer.lower()))
 
 
 MAX_PLANS_LISTED = 15

@@ -280,3 +280,26 @@ def test_a_json_case_file_opens_too():
     case = service.load_case(EXAMPLES[0])
     text = case.model_dump_json(indent=2)
     assert service.parse_case(text, "case.json") == case
+
+
+@pytest.mark.parametrize(
+    ("text", "state", "market", "expected"),
+    [
+        ("missouri gateway", "", "", {"mo-ppo-gateway-employer-insured"}),
+        ("Gateway Example Health Insurance", "", "", {"mo-ppo-gateway-employer-insured"}),
+        ("medicare advantage", "MO", "", {"ma-hmo-riverbend-example"}),
+        ("", "", "original_medicare", {"original-medicare"}),
+        ("hmo", "CA", "employer_group", {"ca-hmo-pacific-employer-dmhc"}),
+        ("no such plan anywhere", "", "", set()),
+    ],
+)
+def test_plan_search_by_issuer_name_state_and_kind(text, state, market, expected):
+    plans = service.catalog().plans.values()
+    assert {p.id for p in flow.search_plans(plans, text, state=state, market=market)} == expected
+
+
+def test_a_state_filter_keeps_plans_for_every_state():
+    plans = service.catalog().plans.values()
+    found = {p.id for p in flow.search_plans(plans, "", state="MO")}
+    assert "original-medicare" in found  # Original Medicare is the same in every state
+    assert all(service.resolve_plan(pid).situs_state in ("MO", None) for pid in found)
