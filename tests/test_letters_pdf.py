@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 from letters_support import GOLDEN_CASES, TODAY, scenario
@@ -67,9 +68,24 @@ def test_one_soffice_run_converts_many(tmp_path):
         assert data.startswith(b"%PDF") and b"pdfaid:part" in data, name
 
 
+def _live_members(group: int) -> list[int]:
+    """Processes (not zombies) in a process group, from /proc."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            live.append(int(stat.parent.name))
+    return live
+
+
 def test_closing_the_converter_stops_libreoffice():
     warm = pdf.PdfConverter().start()
     proc = warm._proc
     assert proc is not None and proc.poll() is None
+    assert len(_live_members(proc.pid)) >= 2  # unoserver and LibreOffice
     warm.close()
     assert proc.poll() is not None
+    assert _live_members(proc.pid) == []  # nothing left behind (oosplash ignores SIGTERM)
