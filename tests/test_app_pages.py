@@ -310,3 +310,13 @@ def test_guidance_page_shows_every_section_and_the_script():
     shown = texts(at)
     assert guidance.ASK_SCRIPT in shown
     assert "Basic Laboratory" in shown  # named only to say they do not see patients
+
+
+def test_plan_search_narrows_the_list():
+    at = start()
+    at.text_input(key=key("plan", "search")).set_value("missouri gateway")
+    submit(at, "plan_search", "Search")
+    assert at.radio(key=key("plan", "pick")).options == ["Gateway Example Health PPO 1500"]
+    at.text_input(key=key("plan", "search")).set_value("no such plan anywhere")
+    submit(at, "plan_search", "Search")
+    assert "We could not find that plan." in texts(at)
