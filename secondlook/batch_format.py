@@ -11,8 +11,8 @@ Rules the readers and the row parser follow:
   few common spellings (`y`, `n`, `true`, `false`, `1`, `0`, `not sure`).
 - A problem names the row and the column. Values of member-data columns (name, date of birth,
   member id, diagnosis, ...) are never echoed in a message.
-- Readers stream: CSV through `csv.reader`, XLSX through openpyxl's read-only mode, one row at a
-  time, so memory does not grow with the number of rows.
+- Readers stream: CSV through `csv.reader`, XLSX through `secondlook.batch_xlsx` (lxml
+  iterparse over the sheet), one row at a time, so memory does not grow with the number of rows.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from coverage.base import US_STATES
 from coverage.case import Case
 from coverage.determination import LetterType
 from coverage.loader import LoadError, Problem
+from secondlook.batch_xlsx import XlsxError, XlsxSheet
 
 LETTER_TYPES: tuple[str, ...] = get_args(LetterType)
 AUTO = "auto"
@@ -934,11 +935,12 @@ class InputFile:
                 except csv.Error:
                     return None
                 return max(count - 1, 0)
-        sheet, workbook = self._open_sheet()
+        sheet = self._open_sheet()
         try:
-            return max((sheet.max_row or 1) - 1, 0) if sheet.max_row else None
+            last = sheet.last_row()
         finally:
-            workbook.close()
+            sheet.close()
+        return max(last - 1, 0) if last else None
 
     def read_header(self) -> Header:
         """Read and check the header row only (raises LoadError)."""
@@ -1013,45 +1015,46 @@ class InputFile:
 
     # XLSX ------------------------------------------------------------------------------------
 
-    def _open_sheet(self):  # noqa: ANN202
-        import zipfile
-
-        from openpyxl import load_workbook
-
+    def _open_sheet(self) -> XlsxSheet:
         try:
-            workbook = load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-            raise LoadError(
-                [
-                    Problem(
-                        self.display, None, "", f"not a readable XLSX file ({type(err).__name__})"
-                    )
-                ]
-            ) from None
-        names = workbook.sheetnames
-        sheet = workbook["Cases"] if "Cases" in names else workbook[names[0]]
-        return sheet, workbook
+            return XlsxSheet(self.path)
+        except XlsxError as err:
+            raise LoadError([Problem(self.display, None, "", str(err))]) from None
 
     def _iter_xlsx(self, header_only: bool) -> Iterator[RawRow]:
-        sheet, workbook = self._open_sheet()
+        sheet = self._open_sheet()
         try:
-            rows = sheet.iter_rows(values_only=True)
+            rows = sheet.rows()
             try:
-                first = next(rows)
+                header_number, first = next(rows)
             except StopIteration:
                 raise LoadError([Problem(self.display, None, "", "the sheet is empty")]) from None
+            except XlsxError as err:
+                raise LoadError([Problem(self.display, None, "", str(err))]) from None
             self.header = check_header(
-                list(first), self.display, ignore_unknown=self.ignore_unknown
+                list(first), f"{self.display}", ignore_unknown=self.ignore_unknown
             )
             if header_only:
                 return
-            for number, values in enumerate(rows, start=2):
+            previous = header_number
+            while True:
+                try:
+                    number, values = next(rows)
+                except StopIteration:
+                    return
+                except XlsxError as err:  # a damaged sheet: the rest cannot be read
+                    row = RawRow(previous + 1)
+                    row.problems.append(CellProblem(previous + 1, None, str(err)))
+                    yield row
+                    return
+                self.blank_rows += number - previous - 1  # rows absent from the file
+                previous = number
                 if not any(cell_text(v) for v in values):
                     self.blank_rows += 1
                     continue
                 yield _to_raw(number, self.header, values)
         finally:
-            workbook.close()
+            sheet.close()
 
 
 # --------------------------------------------------------------------------------------------
