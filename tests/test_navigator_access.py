@@ -18,7 +18,7 @@ from navigator_helpers import (
     zelda_case,
 )
 
-from navigator import auth, cases, facts
+from navigator import auth, cases, exchange, facts, letter_store
 from navigator.errors import AuthError, NotFound
 from navigator.store import Store
 from navigator.tables import AuditEvent, CaseRecord
@@ -136,6 +136,15 @@ def test_no_member_data_in_the_audit_log_or_in_captured_logs(store, caplog):
                              content_type="application/pdf", data=b"%PDF-1.4")  # fmt: skip
     cases.document_content(store, nina, c.id, doc.id)
     cases.list_cases(store, nina, search=PATIENT)
+    letter = letter_store.generate_letter(
+        store, nina, c.id, "appeal", expected_version=view.version,
+        cited_call_ids=[x.id for x in cases.open_case(store, nina, c.id).calls],
+    )  # fmt: skip
+    letter_store.letter_content(store, nina, c.id, letter.id)
+    exported = exchange.export_cases(store, nina, [c.id], fmt="csv")
+    assert PATIENT.split()[0] in exported.data.decode("utf-8-sig")  # the export itself has it
+    rows = f"case_id,patient_name,member_id\nZT-2,{PATIENT},{MEMBER_ID}\n".encode()
+    assert exchange.import_cases(store, nina, rows, f"{PATIENT}.csv").ok
     with pytest.raises(AuthError):
         auth.login(store, PATIENT, "wrong password!")  # a patient's name typed as a username
     with pytest.raises(NotFound):
@@ -146,7 +155,8 @@ def test_no_member_data_in_the_audit_log_or_in_captured_logs(store, caplog):
         text = "\n".join(f"{e.action} {e.object_type} {e.object_id} {e.detail}" for e in events)
         actions = {e.action for e in events}
     assert {"case_create", "case_view", "case_edit", "status_change", "call_add", "note_add",
-            "document_upload", "document_download", "login_failed"} <= actions  # fmt: skip
+            "document_upload", "document_download", "login_failed", "letter_generate",
+            "letter_download", "export", "import"} <= actions  # fmt: skip
     for secret in SECRETS:
         assert secret not in text, secret
         assert secret not in caplog.text, secret

@@ -383,3 +383,31 @@ def test_upload_a_denial_letter_on_the_case_page(store):
     assert "Document stored with the case." in texts(at)
     docs = cases.open_case(store, admin, created.id, record_view=False).documents
     assert [(d.filename, d.kind, d.size) for d in docs] == [("denial.pdf", "denial_letter", 15)]
+
+
+@pytest.mark.slow
+def test_the_pages_on_postgresql(postgres_url, monkeypatch):
+    """DATABASE_URL set: the pages use PostgreSQL (create a case, then a refused stale save)."""
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    monkeypatch.delenv("SECONDLOOK_DB_PATH", raising=False)
+    store = Store.open(postgres_url)
+    try:
+        admin = first_org(store)
+        omar = navigator(store, admin, "omar", "Omar Navigator")
+        at = app(CASES, admin)
+        inputs(at)["Patient's full name"].input(PATIENT)
+        submit(at, "nav_new_case", "Create case")
+        assert at.title[0].value == PATIENT
+        [summary] = cases.list_cases(store, admin)
+        at = app(DETAIL, admin, case=str(summary.id))
+        at_omar = app(DETAIL, omar, case=str(summary.id))
+        stage = f"nav_f:{summary.id}:1:diagnosis.stage"
+        at.text_input(key=stage).input("IV")
+        submit(at, "nav_facts_1", "Save case facts")
+        at_omar.text_input(key=stage).input("II")
+        submit(at_omar, "nav_facts_1", "Save case facts")
+        assert "Someone else saved this case since you opened it." in texts(at_omar)
+        stored = cases.open_case(store, admin, summary.id, record_view=False)
+        assert (stored.version, stored.case.diagnosis.stage) == (2, "IV")
+    finally:
+        store.close()
