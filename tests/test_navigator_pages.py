@@ -411,3 +411,27 @@ def test_the_pages_on_postgresql(postgres_url, monkeypatch):
         assert (stored.version, stored.case.diagnosis.stage) == (2, "IV")
     finally:
         store.close()
+
+
+def test_oidc_sign_in_maps_the_identity_to_an_account(store, monkeypatch):
+    """With `[auth]` configured, the gate offers st.login and maps st.user's e-mail to an
+    account. (st.user does not work under AppTest: the gate's two OIDC hooks are patched.)"""
+    from app_pages import _nav_ui
+    from navigator import auth
+
+    admin = first_org(store)
+    auth.create_user(store, admin, username="sso-nina", display_name="Nina SSO",
+                     email="nina@example.org")  # fmt: skip
+    monkeypatch.setattr(_nav_ui, "oidc_configured", lambda: True)
+    monkeypatch.setattr(_nav_ui, "_oidc_email", lambda: None)
+    at = app(LOGIN)
+    assert [b.label for b in at.button][0] == "Sign in with your organisation"
+
+    monkeypatch.setattr(_nav_ui, "_oidc_email", lambda: "Nina@Example.org")
+    at = app(LOGIN)
+    assert "Signed in as **Nina SSO** (Navigator)" in texts(at)
+
+    monkeypatch.setattr(_nav_ui, "_oidc_email", lambda: "stranger@example.org")
+    at = app(LOGIN)
+    assert "no active Second Look account for your e-mail address" in texts(at)
+    assert "nav_actor" not in at.session_state

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -105,3 +107,10 @@ def test_sqlite_enforces_foreign_keys(tmp_path):
             assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
     finally:
         store.close()
+
+
+def test_every_store_setting_is_documented():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "navigator.md").read_text()
+    for setting in ("DATABASE_URL", "SECONDLOOK_DB_PATH", "var/secondlook.db", "TEST_DATABASE_URL"):
+        assert setting in text, setting
+    assert str(db.DEFAULT_DB_PATH) in text
