@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import ValidationError
 
@@ -33,7 +33,9 @@ from coverage.base import US_STATES
 from coverage.case import Case
 from coverage.determination import LetterType
 from coverage.loader import LoadError, Problem
-from secondlook.batch_xlsx import XlsxError, XlsxSheet
+
+if TYPE_CHECKING:
+    from secondlook.batch_xlsx import XlsxSheet
 
 LETTER_TYPES: tuple[str, ...] = get_args(LetterType)
 AUTO = "auto"
@@ -1016,6 +1018,8 @@ class InputFile:
     # XLSX ------------------------------------------------------------------------------------
 
     def _open_sheet(self) -> XlsxSheet:
+        from secondlook.batch_xlsx import XlsxError, XlsxSheet  # not needed in workers
+
         try:
             return XlsxSheet(self.path)
         except XlsxError as err:
@@ -1029,7 +1033,7 @@ class InputFile:
                 header_number, first = next(rows)
             except StopIteration:
                 raise LoadError([Problem(self.display, None, "", "the sheet is empty")]) from None
-            except XlsxError as err:
+            except ValueError as err:  # XlsxError
                 raise LoadError([Problem(self.display, None, "", str(err))]) from None
             self.header = check_header(
                 list(first), f"{self.display}", ignore_unknown=self.ignore_unknown
@@ -1042,7 +1046,7 @@ class InputFile:
                     number, values = next(rows)
                 except StopIteration:
                     return
-                except XlsxError as err:  # a damaged sheet: the rest cannot be read
+                except ValueError as err:  # XlsxError: a damaged sheet, the rest is unreadable
                     row = RawRow(previous + 1)
                     row.problems.append(CellProblem(previous + 1, None, str(err)))
                     yield row
