@@ -326,3 +326,17 @@ def test_cli_check_lists_problems_and_writes_nothing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv"]
     result = CliRunner().invoke(cli, ["batch", str(source), "--letter", LETTER])
     assert result.exit_code == 2 and "--out DIR is required" in result.output
+
+
+def test_the_batch_check_gives_what_service_check_gives():
+    """The batch loads the law book once per run instead of per row; the answers are the same."""
+    from secondlook import batch, service
+    from secondlook.batch_format import parse_row
+
+    job = batch.Job("same-answers", LETTER, False, TODAY, QUICK, None)
+    for i in range(40):
+        row = good_row(i)
+        row["as_of"] = "" if i % 2 else row["as_of"]
+        case = parse_row(row, 2).case
+        plan = service.resolve_plan(case.plan)
+        assert batch._check(job, case, plan) == service.check(case, plan, as_of=case.as_of or TODAY)
