@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from coverage.base import STATE_NAMES
 from coverage.law import CoverageRule, LawBook, Parameter
 from coverage.loader import (
     LoadError,
@@ -85,7 +86,15 @@ class Catalog:
         found = []
         for plan in self.plans.values():
             haystack = " ".join(
-                [plan.id, plan.name, plan.issuer, plan.market, plan.situs_state or ""]
+                [
+                    plan.id,
+                    plan.name,
+                    plan.issuer,
+                    plan.market.replace("_", " "),
+                    plan.plan_type,
+                    plan.situs_state or "",
+                    STATE_NAMES.get(plan.situs_state or "", ""),
+                ]
             ).lower()
             if all(w in haystack for w in words) and all(
                 getattr(plan, key) == value for key, value in filters.items() if value

@@ -252,7 +252,7 @@ def _prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date) -> _RulePrep |
         conditions=list(rule.triggers.conditions),
         match_any=rule.triggers.match == "any",
         words=words,
-        effect_words=_effect_words(effect),
+        effect_words=_effect_words(effect, rule),
         trace_fields={
             "rule_id": rule.id,
             "layer": rule.layer,
@@ -374,7 +374,18 @@ def _rule_trace(
     )
 
 
-def _effect_words(effect: RuleEffect | None) -> str:
+def _gap_basis(gap_applied: list, exception_name: str | None) -> str:
+    """Why the network gap is covered, in words; unverified rules are never named as law."""
+    verified = [o.rule for o in gap_applied if o.rule.verified]
+    if verified:
+        kind = "state law" if all(r.layer == "state" for r in verified) else "the law"
+        return f"{kind} ({', '.join(r.citation for r in verified)})"
+    if gap_applied:
+        return "your program's rules (confirm with your plan)"
+    return f"your plan's {exception_name or 'network exception'}"
+
+
+def _effect_words(effect: RuleEffect | None, rule: CoverageRule | None = None) -> str:
     if effect is None:
         return "no effect"
     parts = []
@@ -404,7 +415,11 @@ def _effect_words(effect: RuleEffect | None) -> str:
         parts.append("Part B coinsurance after the Part B deductible")
     if effect.providers == "any_medicare_provider":
         parts.append("any doctor who accepts Medicare")
-    return "; ".join(parts) if parts else "sets no coverage terms: plan terms and state law decide"
+    if parts:
+        return "; ".join(parts)
+    if rule is not None and "medicare_advantage" in rule.applies_to.markets:
+        return "sets no coverage terms: the plan's Evidence of Coverage decides"
+    return "sets no coverage terms: plan terms and state law decide"
 
 
 RANK = {"not-covered": 0, "indeterminate": 1, "conditional": 2, "covered": 3}
@@ -734,11 +749,7 @@ def _network(work: _Work, live: list[_RuleOutcome]) -> Network:
                 work.overrides.setdefault(o.rule.id, []).append(
                     f"plan:{plan.id}:second_opinion.out_of_network"
                 )
-            by = (
-                "state law (" + ", ".join(o.rule.citation for o in gap_applied) + ")"
-                if gap_applied
-                else f"your plan's {exception.name or 'network exception'}"
-            )
+            by = _gap_basis(gap_applied, exception.name)
             return _shared_network(
                 outcome="out_of_network_at_in_network_cost",
                 explanation="No qualified specialist is in your plan's network, so you can see "

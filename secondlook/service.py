@@ -6,7 +6,7 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-from coverage.base import MARKET_LABELS, Contact, DateRange, Funding, Market, Source
+from coverage.base import MARKET_LABELS, Contact, DateRange, Funding, Market, PlanType, Source
 from coverage.case import Case
 from coverage.catalog import PLANS_DIR, Catalog, load_catalog, load_lawbook, load_plan_file
 from coverage.determination import Determination
@@ -113,14 +113,19 @@ _GENERIC_VERIFIED = dt.date(2026, 11, 24)
 def _generic_from_id(plan_id: str) -> Plan:
     # generic-<market>-<state>-<funding>
     parts = plan_id.split("-")
-    if len(parts) != 4:
+    if len(parts) not in (4, 5):
         raise LoadError([Problem("plan", None, "plan", f"malformed generic plan id {plan_id!r}")])
-    _, market, state, funding = parts
-    return generic_plan(market, None if state == "us" else state.upper(), funding)  # type: ignore[arg-type]
+    _, market, state, funding = parts[:4]
+    plan_type = {t.lower(): t for t in ("HMO", "PPO", "EPO", "POS", "indemnity")}.get(
+        parts[4] if len(parts) == 5 else "", "unknown"
+    )
+    return generic_plan(market, None if state == "us" else state.upper(), funding, plan_type)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=512)
-def generic_plan(market: Market, state: str | None, funding: Funding = "unknown") -> Plan:
+def generic_plan(
+    market: Market, state: str | None, funding: Funding = "unknown", plan_type: PlanType = "unknown"
+) -> Plan:
     """A plan with no known terms: the answer comes from federal and state law alone.
 
     Used on the "I don't know my plan's details" path; every plan term is `not_stated`, so the
@@ -133,8 +138,8 @@ def generic_plan(market: Market, state: str | None, funding: Funding = "unknown"
         funding = "public_program"
     elif funding == "public_program":
         funding = "unknown"
-    if market == "individual" and funding == "self_funded":
-        funding = "fully_insured"
+    if market == "individual":
+        funding = "fully_insured"  # individual policies are always insured products
     situs = None if market == "original_medicare" else (state or None)
     if market != "original_medicare" and not situs:
         raise LoadError([Problem("plan", None, "state", "a state is needed for this kind of plan")])
@@ -154,12 +159,17 @@ def generic_plan(market: Market, state: str | None, funding: Funding = "unknown"
     }.get(market, {"self_funded": "federal_iro", "fully_insured": "state"}.get(funding, "unknown"))
     label = MARKET_LABELS[market]
     return Plan(
-        id=f"generic-{market}-{(situs or 'us').lower()}-{funding}",
+        id=f"generic-{market}-{(situs or 'us').lower()}-{funding}"
+        + (
+            ""
+            if plan_type == "unknown" or market == "original_medicare"
+            else f"-{plan_type.lower()}"
+        ),
         name=f"{label}{' in ' + situs if situs else ''} (plan details not known)",
         issuer="Your plan",
         market=market,
         funding=funding,
-        plan_type="fee_for_service" if market == "original_medicare" else "unknown",
+        plan_type="fee_for_service" if market == "original_medicare" else plan_type,
         situs_state=situs,
         plan_year=_GENERIC_VERIFIED.year,
         effective=DateRange(start=dt.date(2000, 1, 1)),
