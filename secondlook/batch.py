@@ -101,15 +101,16 @@ def write_atomic(path: Path | str, data: bytes, *, durable: bool = False) -> os.
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
             if durable:
-                handle.flush()
                 os.fsync(handle.fileno())
+            written = os.fstat(handle.fileno())  # this file's size and time, whoever comes next
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return os.stat(path)
+    return written
 
 
 @contextlib.contextmanager
@@ -532,7 +533,18 @@ def _alive(pid: int) -> bool:
 
 def process_rows(job: Job, rows: list[tuple[int, dict[str, object]]]) -> list[RowOutcome]:
     """Process one chunk of rows. Never raises for a bad row: each row becomes an outcome."""
-    return [_process_row(job, number, cells) for number, cells in rows]
+    outcomes = []
+    for number, cells in rows:
+        try:
+            outcomes.append(_process_row(job, number, cells))
+        except Exception as err:  # noqa: BLE001 - e.g. a full disk: this row fails, a re-run redoes it
+            reason = type(err).__name__
+            if isinstance(err, OSError) and err.strerror:
+                reason += f": {err.strerror}"
+            problem = CellProblem(number, None, f"this row could not be processed ({reason})")
+            case_id = str(cells.get("case_id", "") or "").strip()
+            outcomes.append(RowOutcome(number, case_id, "error", errors=[str(problem)]))
+    return outcomes
 
 
 # ---------------------------------------------------------------------------------------------

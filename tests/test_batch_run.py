@@ -340,3 +340,27 @@ def test_the_batch_check_gives_what_service_check_gives():
         case = parse_row(row, 2).case
         plan = service.resolve_plan(case.plan)
         assert batch._check(job, case, plan) == service.check(case, plan, as_of=case.as_of or TODAY)
+
+
+def test_a_row_whose_file_cannot_be_written_is_an_error_and_a_rerun_makes_it(tmp_path, monkeypatch):
+    from secondlook import batch
+
+    real = batch.write_atomic
+
+    def disk_full_for_one(path, data, **kw):  # noqa: ANN001, ANN003, ANN202
+        if "C000003" in str(path):
+            raise OSError(28, "No space left on device")
+        return real(path, data, **kw)
+
+    source = write_rows(tmp_path / "cases.csv", [good_row(i) for i in range(6)])
+    out = tmp_path / "out"
+    monkeypatch.setattr(batch, "write_atomic", disk_full_for_one)
+    summary = run_batch(source, out, options())
+    manifest = read_manifest(out / "manifest.csv")
+    assert (summary.ok, summary.errors) == (5, 1)
+    assert manifest[3]["errors"] == (
+        "row 5: this row could not be processed (OSError: No space left on device)"
+    )
+    monkeypatch.setattr(batch, "write_atomic", real)
+    again = run_batch(source, out, options())
+    assert (again.ok, again.errors, again.files_written, again.reused) == (6, 0, 1, 5)
