@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from coverage.base import Answer, StateCode, StrictModel
+from coverage.base import Answer, Contact, StateCode, StrictModel
 
 
 class CaseModel(StrictModel):
@@ -109,6 +109,11 @@ class Denial(CaseModel):
     reference_number: str | None = None
     claim_number: str | None = None
     service_type: Literal["pre_service", "post_service"] = "pre_service"
+    send_to: Contact | None = Field(
+        None,
+        description="Where the notice says to send the appeal or review request. It wins over "
+        "the plan file's address: the notice governs.",
+    )
 
     @model_validator(mode="after")
     def _received_after_notice(self) -> Denial:

@@ -474,11 +474,19 @@ def recipient_party(contact: Contact) -> Party:
 
 
 def require_contact(need: _Needs, contact: Contact | None, path: str, what: str) -> None:
+    hint = " (or copy it from the notice into denial.send_to)" if path.startswith("plan.") else ""
     if contact is None:
-        need.require(None, path, f"the {what}: add it to the plan file")
+        need.require(None, path, f"the {what}: add it to the plan file{hint}")
         return
     if not any(line.strip() for line in contact.address_lines) and not contact.fax:
-        need.require(None, f"{path}.address_lines", f"the {what}'s mailing address or fax")
+        need.require(None, f"{path}.address_lines", f"the {what}'s mailing address or fax{hint}")
+
+
+def from_notice(case: Case, contact: Contact | None, path: str) -> tuple[Contact | None, str]:
+    """The address printed on the denial notice wins over the plan file's: the notice governs."""
+    if case.denial is not None and case.denial.send_to is not None:
+        return case.denial.send_to, "case.denial.send_to"
+    return contact, path
 
 
 def delivery_line(fax: str | None, *, expedited: bool = False, phone: str | None = None) -> str:
@@ -1059,8 +1067,8 @@ def build_appeal(
                 "case.denial.service_type",
                 "must be pre_service: a denied payment for care already received is not urgent",
             )
-    contact = plan.appeals.appeals_contact
-    require_contact(need, contact, "plan.appeals.appeals_contact", "appeals office")
+    contact, path = from_notice(case, plan.appeals.appeals_contact, "plan.appeals.appeals_contact")
+    require_contact(need, contact, path, "appeals office")
     need.check()
     d = case.denial
     assert d is not None
@@ -1169,6 +1177,7 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
     if contact is None and route == "federal_iro":
         # The federal process for self-funded plans starts with a request to the plan.
         contact, path = plan.appeals.appeals_contact, "plan.appeals.appeals_contact"
+    contact, path = from_notice(case, contact, path)
     require_contact(
         need, contact, path, f"external reviewer ({plan.external_review.administered_by})"
     )
@@ -1297,8 +1306,8 @@ def build_claim_file(case, plan, determination, today, law) -> ClaimFileContext:
     need = _Needs(letter_type)
     _require_member(need, case)
     _require_denial(need, case)
-    contact = plan.appeals.appeals_contact
-    require_contact(need, contact, "plan.appeals.appeals_contact", "appeals office")
+    contact, path = from_notice(case, plan.appeals.appeals_contact, "plan.appeals.appeals_contact")
+    require_contact(need, contact, path, "appeals office")
     need.check()
     filing = [d for d in determination.deadlines if d.kind == "file_by" and d.due and d.verified]
     if filing:
