@@ -210,6 +210,9 @@ def days_text(days: int) -> str:
 
 
 def open_case_page(case_id: int) -> None:
+    """Go to a case; it is read afresh (and the view logged) rather than from an old copy."""
+    for key in [k for k in st.session_state if str(k).startswith("nav_detail:")]:
+        del st.session_state[key]
     st.session_state[CASE_KEY] = case_id
     st.switch_page(DETAIL_PAGE, query_params={"case": str(case_id)})
 

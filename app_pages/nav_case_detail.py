@@ -228,11 +228,15 @@ with tabs[1]:
     with st.form(f"nav_facts_{detail.version}"):
         for section in case_form.SECTIONS:
             with st.expander(section.title, expanded=section.key in ("patient", "plan")):
-                cols = st.columns(2)
-                for n, field in enumerate(section.fields):
+                row: list = []  # two fields a row, so a phone stacks them in reading order
+                for field in section.fields:
                     key = f"nav_f:{case_id}:{detail.version}:{field.path}"
                     value = case_form.widget_value(field, case)
-                    where = cols[n % 2] if field.kind not in ("area", "lines") else st
+                    if field.kind in ("area", "lines"):
+                        where, row = st, []
+                    else:
+                        row = row or list(st.columns(2))
+                        where = row.pop(0)
                     if field.kind in ("tri", "choice"):
                         opts = [v for v, _ in field.choices()]
                         labels = dict(field.choices())
