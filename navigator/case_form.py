@@ -184,6 +184,16 @@ SECTIONS: tuple[Section, ...] = (
             _f("denial.reason_quoted", "Denial reason, word for word", "area"),
             _f("denial.reference_number", "Denial reference number"),
             _f("denial.claim_number", "Claim number"),
+            _f(
+                "denial.send_to.name",
+                "Send the appeal to",
+                help="As the denial notice says (it wins over the plan file's address).",
+            ),  # fmt: skip
+            _f("denial.send_to.department", "Department"),
+            _f("denial.send_to.fax", "Fax"),
+            _f("denial.send_to.phone", "Phone"),
+            _f("denial.send_to.portal", "Portal (web address)"),
+            _f("denial.send_to.address_lines", "Address on the notice", "lines"),
         ),
     ),
 )

@@ -53,6 +53,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Write-ahead logging: navigators reading cases do not block one saving a case.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 

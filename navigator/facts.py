@@ -10,8 +10,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from coverage.case import Case
+from coverage.base import Contact
+from coverage.case import Case, Denial
 from navigator.errors import FieldProblem
+
+# Sub-objects that are None unless one of their fields has a value.
+OPTIONAL_PARENTS: dict[str, type] = {"denial": Denial, "denial.send_to": Contact}
 
 
 def to_json(case: Case) -> dict[str, Any]:
@@ -56,11 +60,11 @@ def _blank(value: Any) -> bool:
 def apply_changes(case: Case, changes: dict[str, Any]) -> Case:
     """A new Case with `changes` ({"patient.name": "...", "denial.level": "initial"}) applied.
 
-    Blank strings become None. A sub-object that may be absent (`denial`) is created when one of
-    its fields gets a value and removed when all of its fields are blank.
+    Blank strings become None. A sub-object that may be absent (`denial`, `denial.send_to`) is
+    created when one of its fields gets a value and removed when all of its fields are blank or
+    at their defaults.
     """
     data = copy.deepcopy(to_json(case))
-    optional_parents = {"denial"}
     touched_parents: set[str] = set()
     for path, raw in changes.items():
         value = None if _blank(raw) else raw.strip() if isinstance(raw, str) else raw
@@ -71,24 +75,28 @@ def apply_changes(case: Case, changes: dict[str, Any]) -> Case:
                 node[part] = {}
             node = node[part]
         node[parts[-1]] = value
-        if len(parts) > 1 and parts[0] in optional_parents:
-            touched_parents.add(parts[0])
-    for parent in touched_parents:
-        sub = data.get(parent)
-        defaults = _defaults(parent)
-        if isinstance(sub, dict) and all(_blank(v) or v == defaults.get(k) for k, v in sub.items()):
-            data[parent] = None
+        for depth in range(1, len(parts)):
+            parent = ".".join(parts[:depth])
+            if parent in OPTIONAL_PARENTS:
+                touched_parents.add(parent)
+    # Deepest first, so an emptied `denial.send_to` can leave `denial` empty too.
+    for parent in sorted(touched_parents, key=lambda p: -p.count(".")):
+        *above, last = parent.split(".")
+        holder = data
+        for part in above:
+            holder = holder.get(part) or {}
+        sub = holder.get(last)
+        defaults = _defaults(OPTIONAL_PARENTS[parent])
+        if isinstance(sub, dict) and all(_empty(v) or v == defaults.get(k) for k, v in sub.items()):
+            holder[last] = None
     return validate(data)
 
 
-def _defaults(parent: str) -> dict[str, Any]:
-    field = Case.model_fields[parent]
-    annotation = field.annotation
-    model = next(
-        (a for a in getattr(annotation, "__args__", ()) if hasattr(a, "model_fields")), None
-    )
-    if model is None:
-        return {}
+def _empty(value: Any) -> bool:
+    return _blank(value) or value == []
+
+
+def _defaults(model: type) -> dict[str, Any]:
     return {
         name: f.default
         for name, f in model.model_fields.items()

@@ -13,7 +13,7 @@ from navigator_helpers import MEMBER_ID, PATIENT, first_org, second_org, zelda_c
 from openpyxl import load_workbook
 
 from coverage.case import RecordsHolder
-from navigator import cases, exchange
+from navigator import cases, exchange, facts
 from navigator.errors import NotFound
 from navigator.store import Store
 from navigator.tables import AuditEvent
@@ -45,7 +45,12 @@ def test_export_then_import_gives_back_the_same_cases(store, fmt):
         cases.create_case(store, admin, case)
     exported = exchange.export_cases(store, admin, fmt=fmt)
     assert exported.count == len(originals)
-    assert exported.warnings == []  # every example fits the batch columns exactly
+    # A warning names exactly the fields that do not come back; every other case is exact.
+    ref_by_id = {c.id: c.case_ref for c in cases.list_cases(store, admin)}
+    warned = {}
+    for warning in exported.warnings:
+        number, rest = warning.split(": the batch format cannot hold ")
+        warned[ref_by_id[int(number.removeprefix("case #"))]] = rest.removesuffix(" exactly")
 
     other = second_org(store, admin)
     result = exchange.import_cases(store, other, exported.data, f"cases.{fmt}")
@@ -53,7 +58,11 @@ def test_export_then_import_gives_back_the_same_cases(store, fmt):
     assert len(result.created) == len(originals)
     back = stored_cases(store, other)
     for ref, case in originals.items():
-        assert back[ref] == case, ref
+        if ref in warned:
+            assert ", ".join(facts.diff_paths(case, back[ref])) == warned[ref], ref
+        else:
+            assert back[ref] == case, ref
+    assert len(warned) < len(originals)
 
 
 def test_export_is_a_batch_file_the_batch_reader_accepts(store, tmp_path):

@@ -68,3 +68,19 @@ def test_records_holder_without_a_name_is_named_in_the_error():
     assert case_form.records_changes([{"name": " Lab ", "address_lines": "a\n\nb"}]) == {
         "records_from": [{"name": "Lab", "address_lines": ["a", "b"], "phone": None, "fax": None}]
     }
+
+
+def test_the_address_on_the_denial_notice_is_kept_and_removed_when_blank():
+    case = zelda_case()
+    values = _form_values(case)
+    values["denial.send_to.name"] = "Riverfront Appeals Unit"
+    values["denial.send_to.address_lines"] = "PO Box 1\nSpringfield, MO 65801"
+    with_address = facts.apply_changes(case, case_form.values_to_changes(values))
+    assert with_address.denial.send_to.name == "Riverfront Appeals Unit"
+    assert with_address.denial.send_to.address_lines == ["PO Box 1", "Springfield, MO 65801"]
+    values = _form_values(with_address)
+    values["denial.send_to.name"] = ""
+    values["denial.send_to.address_lines"] = ""
+    cleared = facts.apply_changes(with_address, case_form.values_to_changes(values))
+    assert cleared.denial is not None and cleared.denial.send_to is None
+    assert cleared == case

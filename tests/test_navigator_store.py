@@ -100,11 +100,12 @@ def test_migrations_up_down_up_match_the_models(nav_db_url):
         engine.dispose()
 
 
-def test_sqlite_enforces_foreign_keys(tmp_path):
+def test_sqlite_enforces_foreign_keys_and_uses_wal(tmp_path):
     store = Store.open(f"sqlite:///{tmp_path / 'fk.db'}")
     try:
         with store.engine.connect() as conn:
             assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
     finally:
         store.close()
 
