@@ -7,6 +7,7 @@ to exactly one organisation.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -17,12 +18,14 @@ from sqlalchemy import func, select, text
 from navigator import audit
 from navigator.errors import AuthError, FieldProblem, NotFound, SetupError
 from navigator.store import ROLES, Actor, Store
-from navigator.tables import Organisation, User, utcnow
+from navigator.tables import AuditEvent, Organisation, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LOGIN_FAILED = "Wrong username or password."
+LOGIN_FAILED = "Wrong username or password (after 10 wrong tries an account waits 15 minutes)."
+LOCKOUT_ATTEMPTS = 10
+LOCKOUT_WINDOW = dt.timedelta(minutes=15)
 
 _hasher = PasswordHasher()
 # Verified against when the username does not exist, so both failures take the same time.
@@ -109,6 +112,30 @@ def first_run_setup(
         return Actor.of(user, org)
 
 
+def _recent_failures(session, user_id: int) -> int:  # noqa: ANN001
+    """Failed sign-ins of an account within the lock-out window since its last good one."""
+    since = utcnow() - LOCKOUT_WINDOW
+    last_ok = session.scalar(
+        select(func.max(AuditEvent.at)).where(
+            AuditEvent.user_id == user_id, AuditEvent.action == "login"
+        )
+    )
+    if last_ok is not None and last_ok > since:
+        since = last_ok
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.user_id == user_id,
+                AuditEvent.action == "login_failed",
+                AuditEvent.at > since,
+            )
+        )
+        or 0
+    )
+
+
 def login(store: Store, username: str, password: str) -> Actor:
     """Check a username and password; raises AuthError with one message for every failure.
 
@@ -117,10 +144,14 @@ def login(store: Store, username: str, password: str) -> Actor:
     name = username.strip().lower()
     with store.transaction() as session:
         user = session.scalar(select(User).where(User.username == name)) if name else None
-        stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+        locked = user is not None and _recent_failures(session, user.id) >= LOCKOUT_ATTEMPTS
+        usable = user is not None and user.password_hash and not locked
+        stored = user.password_hash if usable else _DUMMY_HASH
         try:
             ok = _hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        if locked:
             ok = False
         if user is None or not user.active or user.password_hash is None or not ok:
             # The typed username is not logged: it could be anything, even a patient's name.
@@ -129,7 +160,7 @@ def login(store: Store, username: str, password: str) -> Actor:
                 "login_failed",
                 organisation_id=user.organisation_id if user else None,
                 user_id=user.id if user else None,
-                detail="unknown username" if user is None else "rejected",
+                detail="unknown username" if user is None else "locked" if locked else "rejected",
             )
             actor = None
         else:

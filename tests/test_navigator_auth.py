@@ -136,3 +136,31 @@ def test_admin_of_one_org_manages_only_its_users(store):
 
     with pytest.raises(NotFound):
         auth.update_user(store, admin, nav_b.user_id, active=False)
+
+
+def test_ten_wrong_passwords_lock_the_account_for_15_minutes(store):
+    first_org(store)
+    for _ in range(auth.LOCKOUT_ATTEMPTS):
+        with pytest.raises(AuthError):
+            auth.login(store, "admin", "wrong password")
+    with pytest.raises(AuthError) as err:
+        auth.login(store, "admin", PASSWORD)  # the right password, but locked
+    assert str(err.value) == auth.LOGIN_FAILED
+    # 16 minutes later the account opens again.
+    from navigator.tables import AuditEvent
+
+    with store.transaction() as s:
+        for event in s.scalars(sa.select(AuditEvent).where(AuditEvent.action == "login_failed")):
+            event.at -= auth.LOCKOUT_WINDOW + auth.dt.timedelta(minutes=1)
+    assert auth.login(store, "admin", PASSWORD).username == "admin"
+
+
+def test_a_good_sign_in_resets_the_count(store):
+    first_org(store)
+    for _ in range(auth.LOCKOUT_ATTEMPTS - 1):
+        with pytest.raises(AuthError):
+            auth.login(store, "admin", "wrong password")
+    auth.login(store, "admin", PASSWORD)
+    with pytest.raises(AuthError):
+        auth.login(store, "admin", "wrong password")
+    assert auth.login(store, "admin", PASSWORD).username == "admin"

@@ -127,7 +127,7 @@ def test_first_run_sign_in_case_and_letter(nav_server, page, wait_for_app):
     textbox(page, "Password").fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
     wait_for_app(page)
-    assert page.get_by_text("Wrong username or password.").is_visible()
+    assert page.get_by_text("Wrong username or password").is_visible()
     textbox(page, "Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     wait_for_app(page)

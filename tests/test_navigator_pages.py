@@ -99,7 +99,7 @@ def test_sign_in_with_the_form_and_wrong_password(store):
     inputs(at)["Username"].input("admin")
     inputs(at)["Password"].input("wrong password")
     submit(at, "nav_login", "Sign in")
-    assert "Wrong username or password." in texts(at)
+    assert "Wrong username or password" in texts(at)
     assert "nav_actor" not in at.session_state
     inputs(at)["Password"].input(PASSWORD)
     submit(at, "nav_login", "Sign in")
