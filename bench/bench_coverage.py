@@ -36,13 +36,25 @@ BASELINE_REV = "5c43d22"  # the engine before the speed work (per-plan caches, s
 MIN_PER_TIMING = 5_000  # determinations per timed run, so one run is not a few milliseconds
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
+class Timing(float):
+    """A median wall-clock time in seconds that also carries the median CPU time (`.cpu`)."""
+
+    cpu: float
+
+    def __str__(self) -> str:
+        return f"{float(self):.3f} s (CPU {self.cpu:.3f} s)"
+
+
+def median_time(fn, repeats: int) -> Timing:
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    result = Timing(statistics.median(wall))
+    result.cpu = statistics.median(cpu)
+    return result
 
 
 def generate_catalog(target: Path, count: int) -> None:
@@ -118,17 +130,27 @@ def load_baseline(rev: str):
             sys.modules[f"coverage.{name}"] = module
 
 
+DECISION_FIELDS = ("covered", "pa_needed", "referral_needed", "letters")
+
+
 def compare_outputs(plans, cases, law, baseline) -> int:
-    """Every (plan, case) answer, as JSON, from the baseline and from ours: they must match."""
+    """Every (plan, case) answer from the baseline and from ours: the decisions must match.
+
+    Wording changed after the baseline revision (e.g. the MA trace text), so text differences
+    are counted and reported, not fatal."""
+    worded = 0
     for plan in plans:
         for case in cases:
             ours = evaluate(plan, case, AS_OF, law)
             theirs = baseline(plan, case, AS_OF, law)
-            for kwargs in ({}, {"exclude_unset": True}):
-                if ours.model_dump_json(**kwargs) != theirs.model_dump_json(**kwargs):
-                    raise SystemExit(
-                        f"output differs from the baseline: {plan.id} x {case.case_id}"
-                    )
+            a, b = ours.model_dump(mode="json"), theirs.model_dump(mode="json")
+            if any(a[k] != b[k] for k in DECISION_FIELDS) or (
+                a["network"]["outcome"] != b["network"]["outcome"]
+            ):
+                raise SystemExit(f"decision differs from the baseline: {plan.id} x {case.case_id}")
+            worded += a != b
+    if worded:
+        print(f"  note: {worded} answers differ from the baseline in wording only")
     return len(plans) * len(cases)
 
 
@@ -154,7 +176,7 @@ def main() -> None:
     baseline = None if args.baseline == "none" else load_baseline(args.baseline)
     if baseline is not None:
         count = compare_outputs(shipped, cases, law, baseline)
-        print(f"  output identical to the baseline ({args.baseline}): {count} determinations")
+        print(f"  decisions identical to the baseline ({args.baseline}): {count} determinations")
         rates = determinations_per_second(
             shipped, cases, law, args.repeats, ours=evaluate, baseline=baseline
         )
@@ -212,13 +234,12 @@ def main() -> None:
         big_rate = determinations_per_second(sample, cases, law, args.repeats)["ours"]
 
         print(f"  catalog of {len(catalog.plans):,} plans:")
-        print(f"    first load, no cache (parse every YAML file): {first_s:.2f} s")
+        print(f"    first load, no cache (parse every YAML file): {first_s}")
         print(
-            f"    cold (new process; validated plans from the disk cache): {cold_s:.2f} s "
-            "(target < 3 s)"
+            f"    cold (new process; validated plans from the disk cache): {cold_s} (target < 3 s)"
         )
-        print(f"    warm (in memory; one stat per file): {warm_s:.3f} s (target < 0.3 s)")
-        print(f"    after touching one file (re-reads only that file): {touched_s:.3f} s")
+        print(f"    warm (in memory; one stat per file): {warm_s} (target < 0.3 s)")
+        print(f"    after touching one file (re-reads only that file): {touched_s}")
         print(f"  peak memory while loading it cold: {peak / 2**20:.0f} MiB")
         print(
             f"  determinations/s over {len(sample)} plans from the big catalog: {big_rate:,.0f} "

@@ -6,6 +6,7 @@ catalog costs one stat() per file.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -104,7 +105,10 @@ class Catalog:
 
 
 def plan_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.yaml") if p.is_file())
+    # scandir + sorting names as strings: a 10,000-file folder lists in milliseconds.
+    with os.scandir(directory) as entries:
+        names = sorted(e.name for e in entries if e.name.endswith(".yaml") and e.is_file())
+    return [directory / name for name in names]
 
 
 def _disk_cache_path(directory: Path) -> Path:
@@ -144,6 +148,18 @@ def _write_disk_cache(path: Path, rows: list[str]) -> None:
 
 
 def load_catalog(directory: Path = PLANS_DIR, *, disk_cache: bool = True) -> Catalog:
+    # Building thousands of small models triggers the cyclic GC over and over, each pass
+    # walking every plan built so far; the models hold no cycles, so pause it while loading.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_catalog(directory, disk_cache)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_catalog(directory: Path, disk_cache: bool) -> Catalog:
     """Load every plan; all problems in all files are reported together.
 
     Three levels, each invalidated by a file's size or modification time: validated plans in
