@@ -468,6 +468,34 @@ COLUMNS: tuple[Column, ...] = (
         "",
         choices=("pre_service", "post_service"),
     ),
+    # Where the denial notice says to send the appeal (it wins over the plan file's address).
+    _col(
+        "denial_send_to_name",
+        "text",
+        "denial.send_to.name",
+        "Where the notice says to send the appeal: name (e.g. the plan's appeals unit).",
+        "",
+    ),
+    _col(
+        "denial_send_to_department",
+        "text",
+        "denial.send_to.department",
+        "Where to send the appeal: department.",
+        "",
+    ),
+    *_address_columns(
+        "denial_send_to", "Where to send the appeal", ("", "", "", "", ""), member=False
+    ),
+    _col("denial_send_to_phone", "text", "denial.send_to.phone", "Where to send: phone.", ""),
+    _col("denial_send_to_fax", "text", "denial.send_to.fax", "Where to send: fax.", ""),
+    _col("denial_send_to_email", "text", "denial.send_to.email", "Where to send: email.", ""),
+    _col(
+        "denial_send_to_portal",
+        "text",
+        "denial.send_to.portal",
+        "Where to send: web portal address.",
+        "",
+    ),
 )
 
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
@@ -478,6 +506,7 @@ _ADDRESS_PARTIES = {
     "patient": "patient.address_lines",
     "provider": "provider.address_lines",
     "physician": "referring_physician.address_lines",
+    "denial_send_to": "denial.send_to.address_lines",
 }
 
 

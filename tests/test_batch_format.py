@@ -193,6 +193,12 @@ def test_addresses_records_holders_and_denial_map_to_the_nested_case():
         "records2_state": "NY",
         "records2_fax": "518-555-0199",
         "denial_reason": "Not medically necessary",
+        "denial_send_to_name": "Appeals Unit",
+        "denial_send_to_address_line1": "PO Box 1",
+        "denial_send_to_city": "Tulsa",
+        "denial_send_to_state": "OK",
+        "denial_send_to_zip": "74101",
+        "denial_send_to_fax": "918-555-0100",
         "letters": "appeal records_request",
     }
     parsed = parse_row(cells, 2)
@@ -201,6 +207,9 @@ def test_addresses_records_holders_and_denial_map_to_the_nested_case():
     assert [r.name for r in case.records_from] == ["Example Imaging"]
     assert case.records_from[0].address_lines == ["Troy, NY"]
     assert case.denial is not None and case.denial.reason_quoted == "Not medically necessary"
+    assert case.denial.send_to is not None
+    assert case.denial.send_to.address_lines == ["PO Box 1", "Tulsa, OK 74101"]
+    assert (case.denial.send_to.name, case.denial.send_to.fax) == ("Appeals Unit", "918-555-0100")
     assert parsed.letters == ("appeal", "records_request")
 
 
