@@ -4,6 +4,7 @@ re-run after fixing, start over. (Downloaded bytes are tested below the UI, in t
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -26,8 +27,8 @@ def store(tmp_path, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     db_path = tmp_path / "var" / "secondlook.db"
     monkeypatch.setenv("SECONDLOOK_DB_PATH", str(db_path))
-    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # the page's work folders
     s = Store.open(f"sqlite:///{db_path}")
     yield s
     s.close()
@@ -111,6 +112,7 @@ def test_upload_check_make_fix_and_start_over(store, tmp_path):
     captions = " ".join(c.value for c in at.caption)
     assert "38 rows were already done" in captions
 
+    assert work.parent == tmp_path / "tmp" / "secondlook-batch"
     click(at, "Start a new batch")
     assert not work.exists()
     assert "nav_batch_dir" not in at.session_state
