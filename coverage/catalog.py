@@ -61,6 +61,7 @@ def _cached(kind: str, path: Path, build):  # noqa: ANN001
 def clear_cache() -> None:
     with _cache_lock:
         _file_cache.clear()
+        _lawbooks.clear()
 
 
 def load_plan_file(path: Path) -> Plan:
@@ -234,7 +235,31 @@ def _load_rule_file(path: Path) -> CoverageRule:
     return parse_model(CoverageRule, read_text(path), display_path(path))
 
 
+_lawbooks: dict[str, tuple[tuple, LawBook]] = {}
+
+
+def _law_files(directory: Path) -> list[Path]:
+    files = sorted((directory / "parameters").glob("*.yaml"))
+    for sub in ("federal", "states"):
+        files.extend(sorted((directory / sub).rglob("*.yaml")))
+    return files
+
+
 def load_lawbook(directory: Path = RULES_DIR) -> LawBook:
+    """The law book; the same object while no rule file changes (the engine caches by it)."""
+    stamps = tuple((str(p), _stat_key(p)) for p in _law_files(directory))
+    key = str(directory.resolve())
+    with _cache_lock:
+        hit = _lawbooks.get(key)
+    if hit and hit[0] == stamps:
+        return hit[1]
+    book = _build_lawbook(directory)
+    with _cache_lock:
+        _lawbooks[key] = (stamps, book)
+    return book
+
+
+def _build_lawbook(directory: Path) -> LawBook:
     parameters: dict[str, Parameter] = {}
     rules: list[CoverageRule] = []
     problems: list[Problem] = []

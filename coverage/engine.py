@@ -1006,7 +1006,9 @@ def _letters(
         if denial.level == "final_internal" and plan.market != "original_medicare":
             letters.append("external_review_request")
         else:
-            letters.append("expedited_appeal" if urgent else "appeal")
+            # Original Medicare has no expedited redetermination for a second opinion.
+            expedited = urgent and plan.market != "original_medicare"
+            letters.append("expedited_appeal" if expedited else "appeal")
         if commercial:
             letters.append("claim_file_request")
     letters.append("records_request")

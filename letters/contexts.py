@@ -1419,7 +1419,9 @@ def build_physician(case, plan, determination, today, law) -> PhysicianLetterCon
     need.require(_clean(doc.name), "case.referring_physician.name", "the oncologist who signs")
     need.require(provider_line(case), "case.provider.name", "the second-opinion specialist")
     if case.denial is not None:
-        contact, path = plan.appeals.appeals_contact, "plan.appeals.appeals_contact"
+        contact, path = from_notice(
+            case, plan.appeals.appeals_contact, "plan.appeals.appeals_contact"
+        )
         what = "appeals office"
     else:
         contact = plan.appeals.um_contact

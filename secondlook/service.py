@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,8 +51,20 @@ def catalog(directory: Path = PLANS_DIR) -> Catalog:
     return load_catalog(directory)
 
 
+_LAW_RECHECK_SECONDS = 2.0
+_law_checked: tuple[float, LawBook] | None = None
+
+
 def lawbook() -> LawBook:
-    return load_lawbook()
+    """The law book, re-checked against the rule files at most every two seconds.
+
+    Listing and stat()ing every rule file costs ~0.4 ms, more than a determination; a batch
+    or a busy app asks for the law thousands of times a second."""
+    global _law_checked
+    now = time.monotonic()
+    if _law_checked is None or now - _law_checked[0] > _LAW_RECHECK_SECONDS:
+        _law_checked = (now, load_lawbook())
+    return _law_checked[1]
 
 
 def resolve_plan(id_or_path: str | Path) -> Plan:

@@ -61,3 +61,17 @@ def test_removed_file_leaves_the_catalog(folder):
     load_catalog(folder)
     (folder / PLAN.name).unlink()
     assert load_catalog(folder).plans == {}
+
+
+def test_lawbook_is_reused_until_a_rule_file_changes(tmp_path):
+    from coverage.catalog import RULES_DIR, load_lawbook
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    first = load_lawbook(rules)
+    assert load_lawbook(rules) is first  # the engine's caches key on this object
+    target = next((rules / "states").rglob("mo-rsmo-376-1253.yaml"))
+    edit(target, "priority: 220", "priority: 221")
+    changed = load_lawbook(rules)
+    assert changed is not first
+    assert {r.id: r.priority for r in changed.rules}["mo-rsmo-376-1253"] == 221
