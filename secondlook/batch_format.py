@@ -80,6 +80,14 @@ def _col(name: str, kind: Kind, field_path: str, help_text: str, example: str = 
     return Column(name=name, kind=kind, field=field_path, help=help_text, example=example, **kw)
 
 
+# The template's example row is a complete fictional case: `auto` makes every letter it needs.
+EXAMPLE_RECORDS_HOLDER = (
+    "Example Regional Hospital, Pathology Department",
+    ("10 Example Hospital Dr", "", "Chesterfield", "MO", "63017"),
+    "(636) 555-0120",
+)
+
+
 def _address_columns(prefix: str, who: str, example: tuple[str, str, str, str, str], *, member):
     line1, line2, city, state, zip_code = example
     cols = [
@@ -390,7 +398,12 @@ COLUMNS: tuple[Column, ...] = (
         "",
         member_data=True,
     ),
-    *_address_columns("physician", "Referring physician", ("", "", "", "", ""), member=True),
+    *_address_columns(
+        "physician",
+        "Referring physician",
+        ("300 Example Blvd", "Suite 200", "Chesterfield", "MO", "63017"),
+        member=True,
+    ),
     _col(
         "physician_phone", "text", "referring_physician.phone", "Their phone.", "", member_data=True
     ),
@@ -400,14 +413,29 @@ COLUMNS: tuple[Column, ...] = (
         c
         for n in (1, 2)
         for c in (
-            Column(f"records{n}_name", "text", f"Records holder {n}: name.", "", member_data=True),
+            Column(
+                f"records{n}_name",
+                "text",
+                f"Records holder {n}: name.",
+                EXAMPLE_RECORDS_HOLDER[0] if n == 1 else "",
+                member_data=True,
+            ),
             *_address_columns(
-                f"records{n}", f"Records holder {n}", ("", "", "", "", ""), member=True
+                f"records{n}",
+                f"Records holder {n}",
+                EXAMPLE_RECORDS_HOLDER[1] if n == 1 else ("", "", "", "", ""),
+                member=True,
             ),
             Column(
                 f"records{n}_phone", "text", f"Records holder {n}: phone.", "", member_data=True
             ),
-            Column(f"records{n}_fax", "text", f"Records holder {n}: fax.", "", member_data=True),
+            Column(
+                f"records{n}_fax",
+                "text",
+                f"Records holder {n}: fax.",
+                EXAMPLE_RECORDS_HOLDER[2] if n == 1 else "",
+                member_data=True,
+            ),
         )
     ],
     _col(
