@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 want_apt="${1:-app}"   # "app": what the app needs; "test": everything the tests need too
 
-apt_packages=(libreoffice-writer-nogui fonts-dejavu fonts-crosextra-carlito poppler-utils)
+# python3-uno: LibreOffice's uno module for the warm converter (unoserver runs under /usr/bin/python3).
+apt_packages=(libreoffice-writer-nogui python3-uno fonts-dejavu fonts-crosextra-carlito poppler-utils)
 if [[ "$want_apt" == "test" ]]; then
   apt_packages+=(chromium postgresql)
 fi
