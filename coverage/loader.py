@@ -189,12 +189,6 @@ def read_text(path: Path) -> str:
         raise LoadError([Problem(str(path), None, "", err.strerror or str(err))]) from None
 
 
-def load_data(path: Path | str) -> Any:
-    """Parse a YAML or JSON file with duplicate-key checks; no model validation."""
-    path = Path(path)
-    return parse_yaml(read_text(path), str(path))
-
-
 def parse_model(model: type[M], text: str, file: str) -> M:
     data = parse_yaml(text, file)
     if data is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -46,40 +47,55 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+_RECHECK_SECONDS = 2.0
+
+
+class _Rechecked:
+    """A loaded value re-checked against its files at most every two seconds.
+
+    The loaders re-read only changed files, but listing and stat()ing every file still costs
+    more than a determination; the app, the CLI and a batch ask for the data on every check."""
+
+    def __init__(self, load):  # noqa: ANN001
+        self._load = load
+        self._checked: tuple[float, object] | None = None
+        self._lock = threading.Lock()
+
+    def get(self):  # noqa: ANN201
+        now = time.monotonic()
+        with self._lock:
+            if self._checked is None or now - self._checked[0] > _RECHECK_SECONDS:
+                self._checked = (now, self._load())
+            return self._checked[1]
+
+
+_catalog = _Rechecked(load_catalog)
+_lawbook = _Rechecked(load_lawbook)
+
+
 def catalog(directory: Path = PLANS_DIR) -> Catalog:
-    """The shipped plan catalog; files are re-read only when they change."""
-    return load_catalog(directory)
-
-
-_LAW_RECHECK_SECONDS = 2.0
-_law_checked: tuple[float, LawBook] | None = None
+    """The plan catalog (the shipped one unless `directory` is given)."""
+    return _catalog.get() if directory == PLANS_DIR else load_catalog(directory)
 
 
 def lawbook() -> LawBook:
-    """The law book, re-checked against the rule files at most every two seconds.
-
-    Listing and stat()ing every rule file costs ~0.4 ms, more than a determination; a batch
-    or a busy app asks for the law thousands of times a second."""
-    global _law_checked
-    now = time.monotonic()
-    if _law_checked is None or now - _law_checked[0] > _LAW_RECHECK_SECONDS:
-        _law_checked = (now, load_lawbook())
-    return _law_checked[1]
+    """The law book (the same object while the rule files are unchanged)."""
+    return _lawbook.get()
 
 
 def resolve_plan(id_or_path: str | Path) -> Plan:
     """A plan by catalog id, or by path to a plan YAML file."""
     text = str(id_or_path)
-    path = Path(text)
-    if text.endswith((".yaml", ".yml")) or path.is_file():
-        if not path.is_file():
-            raise LoadError([Problem(text, None, "", "no such plan file")])
-        return load_plan_file(path)
     plans = catalog().plans
     if text in plans:
         return plans[text]
     if text.startswith("generic-"):
         return _generic_from_id(text)
+    path = Path(text)
+    if text.endswith((".yaml", ".yml")) or path.is_file():
+        if not path.is_file():
+            raise LoadError([Problem(text, None, "", "no such plan file")])
+        return load_plan_file(path)
     raise LoadError(
         [
             Problem(

@@ -153,3 +153,10 @@ def test_unknown_plan_and_bad_date_exit_2(tmp_path):
 def test_missing_case_file_exit_2(tmp_path):
     result = CliRunner().invoke(cli, ["check", "--case", str(tmp_path / "none.yaml")])
     assert result.exit_code == 2 and "none.yaml" in result.output
+
+
+def test_check_accepts_a_plan_file_path():
+    plan = ROOT / "tests" / "fixtures" / "plans" / "base-mo-ppo.yaml"
+    result = run("check", "--case", str(EXAMPLES[0]), "--plan", str(plan), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["plan_id"] == "base-mo-ppo"
