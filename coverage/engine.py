@@ -1038,7 +1038,7 @@ def governing_law(plan: Plan) -> str:
         case "individual", _:
             return f"The ACA appeals rules (45 CFR 147.136) and {state_name(state)} insurance law."
         case "original_medicare", _:
-            return "Original Medicare (Medicare Benefit Policy Manual ch. 15 §30; appeals: 42 CFR 405 subpart I)."
+            return "Original Medicare (Medicare Benefit Policy Manual ch. 15 §30; appeals: 42 CFR 405.942, 405.962)."
         case "medicare_advantage", _:
             return "Medicare Advantage rules (42 CFR 422 subpart M) and the plan's Evidence of Coverage."
         case "medicaid_managed_care", _:
