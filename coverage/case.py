@@ -7,11 +7,14 @@ Member data lives here, so validation errors never echo input values (`hide_inpu
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from coverage.base import Answer, Contact, StateCode, StrictModel
+
+PLAN_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,100}$")
 
 
 class CaseModel(StrictModel):
@@ -132,7 +135,11 @@ class Urgency(CaseModel):
 
 class Case(CaseModel):
     case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    plan: str | None = Field(None, description="Plan id from data/plans (or a path).")
+    plan: str | None = Field(
+        None,
+        description="Plan id from `secondlook plans list`, or a generic-... id. Never a path: "
+        "case files come from users, and the server must not open files they name.",
+    )
     as_of: dt.date | None = None
     patient: Patient = Field(default_factory=Patient)
     diagnosis: Diagnosis = Field(default_factory=Diagnosis)
@@ -150,7 +157,12 @@ class Case(CaseModel):
     )
     denial: Denial | None = None
 
-    @field_validator("plan")
+    @field_validator("plan", mode="before")
     @classmethod
-    def _plan_not_blank(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
+    def _plan_is_an_id(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if value and not PLAN_ID.match(value):
+            raise ValueError("must be a plan id from `secondlook plans list` (not a file path)")
+        return value or None

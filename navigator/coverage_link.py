@@ -74,10 +74,6 @@ def _plain(exc: BaseException) -> str:
     return text
 
 
-def resolve_plan(plan_ref: str):  # noqa: ANN201
-    return _service().resolve_plan(plan_ref)
-
-
 def plan_choices() -> list[tuple[str, str]]:
     """(plan id, "name (issuer)") for the shipped catalog; empty when it cannot be loaded."""
     try:

@@ -122,6 +122,10 @@ def generate_letter(
                     f"The {letter_title(letter_type)} needs more facts first: {needs}."
                 ) from None
             raise LetterUnavailable(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - never let an exception's text reach a log
+            raise LetterUnavailable(
+                f"The letter could not be written ({type(exc).__name__})."
+            ) from None
         if not rendered.content:
             raise LetterUnavailable("The letter came out empty; nothing was stored.")
         count = len(

@@ -74,8 +74,6 @@ STEPS: tuple[tuple[str, ...], ...] = (
     ("closed",),
 )
 
-OPEN_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != "closed")
-
 
 def label(status: str) -> str:
     return LABELS.get(status, status)

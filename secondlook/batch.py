@@ -300,17 +300,7 @@ def _plan_for(job: Job, plan_id: str) -> Any:
             del _worker_cache[key]
     if plan_id not in cache:
         try:
-            if "/" in plan_id or "\\" in plan_id or plan_id.endswith((".yaml", ".yml", ".json")):
-                raise LoadError(
-                    [
-                        Problem(
-                            "batch",
-                            None,
-                            "plan",
-                            "plan files are not read in a batch; use a plan id from the catalog",
-                        )
-                    ]
-                )
+            # Ids only: service.resolve_plan never opens a file a spreadsheet names.
             cache[plan_id] = service.resolve_plan(plan_id)
         except LoadError as err:
             cache[plan_id] = err

@@ -148,7 +148,8 @@ def check(plan_ref: str | None, case_path: Path, as_of: str | None, fmt: str) ->
     day = parse_date(as_of, "--as-of")
     try:
         case = service.load_case(case_path)
-        determination = service.check(case, plan_ref, day)
+        plan = service.load_plan_argument(plan_ref) if plan_ref else None
+        determination = service.check(case, plan, day)
     except LoadError as err:
         _fail(err)
     if fmt == "json":

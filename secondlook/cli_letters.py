@@ -134,7 +134,7 @@ def letter_command(
     day = _date(as_of, "--as-of")
     try:
         case = service.load_case(case_path)
-        plan = service.resolve_plan(plan_ref) if plan_ref else None
+        plan = service.load_plan_argument(plan_ref) if plan_ref else None
         determination = service.check(case, plan, day)
         if plan is None:
             plan = service.resolve_plan(case.plan or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 from functools import lru_cache
@@ -83,29 +84,34 @@ def lawbook() -> LawBook:
     return _lawbook.get()
 
 
-def resolve_plan(id_or_path: str | Path) -> Plan:
-    """A plan by catalog id, or by path to a plan YAML file."""
-    text = str(id_or_path)
+def resolve_plan(plan_id: str) -> Plan:
+    """A plan by catalog id or `generic-...` id. Never a file path: a case's `plan` comes from
+    users (uploads, imports), and a path there would read files on the server."""
     plans = catalog().plans
-    if text in plans:
-        return plans[text]
-    if text.startswith("generic-"):
-        return _generic_from_id(text)
-    path = Path(text)
-    if text.endswith((".yaml", ".yml")) or path.is_file():
-        if not path.is_file():
-            raise LoadError([Problem(text, None, "", "no such plan file")])
-        return load_plan_file(path)
+    if plan_id in plans:
+        return plans[plan_id]
+    if plan_id.startswith("generic-"):
+        return _generic_from_id(plan_id)
     raise LoadError(
         [
             Problem(
                 "data/plans",
                 None,
                 "plan",
-                f"no plan with id {text!r} (see `secondlook plans list`)",
+                f"no plan with id {plan_id!r} (see `secondlook plans list`)",
             )
         ]
     )
+
+
+def load_plan_argument(id_or_path: str) -> Plan:
+    """A plan named on the command line: an id, or a path to a plan YAML file."""
+    if id_or_path.endswith((".yaml", ".yml")) or "/" in id_or_path or os.sep in id_or_path:
+        path = Path(id_or_path)
+        if not path.is_file():
+            raise LoadError([Problem(id_or_path, None, "", "no such plan file")])
+        return load_plan_file(path)
+    return resolve_plan(id_or_path)
 
 
 def load_case(path: str | Path) -> Case:

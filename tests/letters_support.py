@@ -70,7 +70,7 @@ def scenario(name: str) -> tuple[Case, Plan, Determination]:
     from secondlook import service
 
     case = service.load_case(case_path(name))
-    plan = service.resolve_plan(str(plan_path(SCENARIOS[name])))
+    plan = service.load_plan_argument(str(plan_path(SCENARIOS[name])))
     return case, plan, service.check(case, plan)
 
 
