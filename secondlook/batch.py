@@ -866,7 +866,15 @@ def run_batch(
 
 def _settings_digest(options: BatchOptions, renderer_version: str) -> str:
     blob = json.dumps(
-        [BATCH_FORMAT_VERSION, options.letter, options.pdf, renderer_version, engine_fingerprint()]
+        [
+            BATCH_FORMAT_VERSION,
+            options.letter,
+            options.pdf,
+            # The date is printed on every letter and dates checks for rows without as_of.
+            options.today.isoformat() if options.today else None,
+            renderer_version,
+            engine_fingerprint(),
+        ]
     )
     return hashlib.sha256(blob.encode()).hexdigest()
 

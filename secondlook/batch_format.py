@@ -903,19 +903,23 @@ def check_header(raw: list[object], file: str, *, ignore_unknown: bool = False) 
     for index, name in enumerate(names):
         if not name:
             continue
+        # An unknown header cell is named by its text only when it is a near-miss of a known
+        # column (a typo); otherwise by its letter: a file without a header row would print a
+        # patient's data as "column names".
+        close = difflib.get_close_matches(name, COLUMN_NAMES, n=1)
+        where = name if name in COLUMN_BY_NAME or close else f"column {_letter(index)}"
         if name in seen:
             problems.append(
-                Problem(file, 1, name, f"duplicate column (also column {_letter(seen[name])})")
+                Problem(file, 1, where, f"duplicate column (also column {_letter(seen[name])})")
             )
             continue
         seen[name] = index
         if name not in COLUMN_BY_NAME:
             if ignore_unknown:
-                ignored.append(name)
+                ignored.append(where)
                 continue
-            close = difflib.get_close_matches(name, COLUMN_NAMES, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            problems.append(Problem(file, 1, name[:60], f"unknown column{hint}; see docs/batch.md"))
+            problems.append(Problem(file, 1, where, f"unknown column{hint}; see docs/batch.md"))
     if "case_id" not in seen:
         problems.append(Problem(file, 1, "case_id", "required column is missing from the header"))
     if problems:

@@ -257,7 +257,18 @@ def test_unknown_columns_can_be_ignored(tmp_path):
     source = InputFile(path, ignore_unknown=True)
     rows = list(source)
     assert rows[0].cells == {"case_id": "A1"} and not rows[0].problems
-    assert source.header.ignored == ["notes_for_office"]
+    # Ignored columns are named by letter: their header text may be a patient's data.
+    assert source.header.ignored == ["column B"]
+
+
+def test_a_file_without_a_header_row_never_echoes_its_data(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("A1,Jane Q Doe,1958-04-12,RB123456789\n", encoding="utf-8")
+    with pytest.raises(LoadError) as info:
+        list(InputFile(path))
+    text = str(info.value).lower()
+    assert "jane" not in text and "rb123456789" not in text and "1958" not in text
+    assert "in.csv:1: column b: unknown column" in text
 
 
 def test_missing_case_id_column_is_a_file_error(tmp_path):

@@ -364,3 +364,12 @@ def test_a_row_whose_file_cannot_be_written_is_an_error_and_a_rerun_makes_it(tmp
     monkeypatch.setattr(batch, "write_atomic", real)
     again = run_batch(source, out, options())
     assert (again.ok, again.errors, again.files_written, again.reused) == (6, 0, 1, 5)
+
+
+def test_a_new_letter_date_redoes_the_letters(tmp_path):
+    # The date is printed on every letter: a re-run for another day must not reuse old ones.
+    source = write_rows(tmp_path / "cases.csv", [good_row(i) for i in range(3)])
+    out = tmp_path / "out"
+    run_batch(source, out, options())
+    later = run_batch(source, out, options(today=TODAY + dt.timedelta(days=100)))
+    assert (later.files_written, later.reused) == (3, 0)
