@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from coverage._memo import IdentityCache
+from coverage.appeals import next_appeal_step
 from coverage.base import MARKET_LABELS, Answer, state_name
 from coverage.case import Case
 from coverage.deadlines import clear_caches as clear_deadline_caches
@@ -1003,9 +1004,10 @@ def _letters(
         ):
             letters.append("network_exception_request")
     else:
-        if denial.level == "final_internal" and plan.market != "original_medicare":
+        step = next_appeal_step(plan, denial)
+        if step == "external_review":
             letters.append("external_review_request")
-        else:
+        elif step == "internal_appeal":
             # Original Medicare has no expedited redetermination for a second opinion.
             expedited = urgent and plan.market != "original_medicare"
             letters.append("expedited_appeal" if expedited else "appeal")

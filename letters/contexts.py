@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from coverage.appeals import next_appeal_step
 from coverage.base import Contact
 from coverage.case import Case
 from coverage.determination import Determination
@@ -961,35 +962,32 @@ def _check_appeal_stage(letter_type: str, plan: Plan, case: Case) -> None:
     d = case.denial
     if d is None:
         return
+    if next_appeal_step(plan, d) == "internal_appeal":
+        return
     market = plan.market
     if market in COMMERCIAL:
-        final = d.level == "final_internal" or (
-            d.level == "internal_appeal" and plan.appeals.levels <= 1
+        raise NotApplicableError(
+            letter_type,
+            "the plan's internal appeals are finished (its decision is final); ask for "
+            "external review instead (external_review_request)",
         )
-        if final:
-            raise NotApplicableError(
-                letter_type,
-                "the plan's internal appeals are finished (its decision is final); ask for "
-                "external review instead (external_review_request)",
-            )
-    elif market == "original_medicare" and d.level != "initial":
+    if market == "original_medicare":
         raise NotApplicableError(
             letter_type,
             "the redetermination is done; the next level is a reconsideration by the Qualified "
             "Independent Contractor (external_review_request)",
         )
-    elif market == "medicare_advantage" and d.level != "initial":
+    if market == "medicare_advantage":
         raise NotApplicableError(
             letter_type,
             "after a reconsideration the plan itself must send the case to the Independent "
             "Review Entity (42 CFR 422.590, 422.592)",
         )
-    elif market == "medicaid_managed_care" and d.level != "initial":
-        raise NotApplicableError(
-            letter_type,
-            "Medicaid plans have one appeal level; the next step is a State fair hearing "
-            "(external_review_request)",
-        )
+    raise NotApplicableError(
+        letter_type,
+        "Medicaid plans have one appeal level; the next step is a State fair hearing "
+        "(external_review_request)",
+    )
 
 
 def _appeal_points(case: Case, plan: Plan) -> list[str]:

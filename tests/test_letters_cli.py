@@ -147,7 +147,15 @@ def test_auto_skips_letters_that_do_not_apply_without_failing(tmp_path):
         "--plan", str(plan_path("letters-ma-hmo")),
         "--out", str(tmp_path / "out"),
     )  # fmt: skip
-    assert "skipped: no external_review_request letter" in result.output
-    assert "Independent Review Entity" in result.output
+    # The engine and the letters share coverage.appeals.next_appeal_step, so after an MA
+    # reconsideration nothing is recommended that the letters would refuse (the plan forwards
+    # the case to the Independent Review Entity itself).
     assert "external_review_request" not in " ".join(p.name for p in (tmp_path / "out").iterdir())
+    assert "skipped" not in result.output
     assert result.exit_code == 0, result.output
+    with pytest.raises(letters.NotApplicableError, match="Independent Review Entity"):
+        from secondlook import service
+
+        c = service.load_case(case)
+        plan = service.load_plan_argument(str(plan_path("letters-ma-hmo")))
+        letters.build_context("external_review_request", c, plan, service.check(c, plan))
