@@ -197,12 +197,18 @@ def letter_downloads(letter_type: str, case: Case, plan: Plan, answer: Determina
     """Callables that build the DOCX and the PDF when the user clicks (PDF takes seconds)."""
 
     def docx() -> bytes:
-        return _safely(lambda: letters.render_letter(letter_type, case, plan, answer))
+        return _safely(
+            lambda: letters.render_letter(letter_type, case, plan, answer, law=service.lawbook())
+        )
 
     def pdf() -> bytes:
         from letters.pdf import docx_to_pdf  # LibreOffice: loaded only when a PDF is asked for
 
-        return _safely(lambda: docx_to_pdf(letters.render_letter(letter_type, case, plan, answer)))
+        return _safely(
+            lambda: docx_to_pdf(
+                letters.render_letter(letter_type, case, plan, answer, law=service.lawbook())
+            )
+        )
 
     return docx, pdf
 

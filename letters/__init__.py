@@ -64,12 +64,13 @@ def render_letter(
     *,
     today: dt.date | None = None,
     evidence: Sequence[str] = (),
+    law=None,  # noqa: ANN001 - coverage.law.LawBook; pass the caller's cached one
 ) -> bytes:
     """One letter as .docx bytes. Raises LetterError (naming the fields) before rendering.
 
     `evidence`: call-log lines to cite in a letter to the plan."""
     return default_renderer().render(
-        letter_type, case, plan, determination, today=today, evidence=evidence
+        letter_type, case, plan, determination, today=today, evidence=evidence, law=law
     )
 
 

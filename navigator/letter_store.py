@@ -51,8 +51,11 @@ def letters_renderer(
 ) -> Rendered:
     """The letters package's `render_letter`, with its template version."""
     import letters
+    from secondlook import service
 
-    content = letters.render_letter(letter_type, case, plan, determination, evidence=evidence)
+    content = letters.render_letter(
+        letter_type, case, plan, determination, evidence=evidence, law=service.lawbook()
+    )
     return Rendered(content=content, template_version=letters.template_version(letter_type))
 
 

@@ -182,7 +182,9 @@ def letter_command(
     failed: list[str] = []
     for kind in targets:
         try:
-            rendered[kind] = letters.render_letter(kind, case, plan, determination, today=today)
+            rendered[kind] = letters.render_letter(
+                kind, case, plan, determination, today=today, law=service.lawbook()
+            )
         except letters.NotApplicableError as err:
             if letter_type != "auto":
                 failed.append(kind)
