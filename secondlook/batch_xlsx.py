@@ -59,6 +59,16 @@ class XlsxSheet:
             workbook = self._member("xl/workbook.xml")
         except (zipfile.BadZipFile, KeyError, OSError) as err:
             raise XlsxError(f"not a readable XLSX file ({type(err).__name__})") from None
+        try:
+            self._read_workbook(workbook, prefer_sheet)
+        except XlsxError:
+            self._zip.close()
+            raise
+        except Exception as err:  # noqa: BLE001 - damaged XML, bad style ids, bad zip members
+            self._zip.close()
+            raise XlsxError(f"not a readable XLSX file ({type(err).__name__})") from None
+
+    def _read_workbook(self, workbook: bytes, prefer_sheet: str) -> None:
         root = _parse(workbook)
         rels = self._relationships("xl/_rels/workbook.xml.rels", "xl")
         sheets = []

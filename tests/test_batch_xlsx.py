@@ -180,3 +180,20 @@ def test_a_damaged_sheet_is_a_clear_error(tmp_path):
     assert "the worksheet XML is damaged" in str(rows[-1].problems[0])
     with pytest.raises(XlsxError, match="not a readable XLSX file"):
         XlsxSheet(tmp_path / "missing.xlsx")
+
+
+def test_a_damaged_part_is_a_clear_error_not_a_traceback(tmp_path):
+    import zipfile
+
+    from secondlook.batch_format import template_xlsx_bytes
+    from secondlook.batch_xlsx import XlsxError, XlsxSheet
+
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(template_xlsx_bytes())
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item, data[: len(data) // 2] if item.filename == "xl/styles.xml" else data)
+    with pytest.raises(XlsxError, match="not a readable XLSX file"):
+        XlsxSheet(bad)
