@@ -31,6 +31,7 @@ from secondlook.batch import (
     read_manifest,
     run_batch,
     validate_batch,
+    write_atomic,
 )
 from secondlook.batch_format import (
     COLUMNS,
@@ -194,9 +195,7 @@ for old in work.glob("input.*"):
         old.unlink()
 data = uploaded.getvalue()
 if not source.exists() or source.read_bytes() != data:
-    fd = os.open(source, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    write_atomic(source, data)  # a half-written input is never checked or run
     st.session_state.pop(f"{KEY}_report", None)
 out = work / "out"
 options = BatchOptions(letter=letter, zip=True, workers=min(2, os.cpu_count() or 1))

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 
-from coverage.base import US_STATES, Contact
+from coverage.base import STATE_NAMES, Contact
 from coverage.case import Case
 from coverage.determination import Deadline, Determination, TraceEntry
 from coverage.plan import Plan
@@ -40,22 +40,6 @@ FUNDING_CHOICES: tuple[tuple[str, str], ...] = (
     ("unknown", "Not sure"),
 )
 
-STATE_NAMES: dict[str, str] = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
-    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
-    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
-    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma",
-    "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina",
-    "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont",
-    "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin",
-    "WY": "Wyoming", "PR": "Puerto Rico", "GU": "Guam", "VI": "U.S. Virgin Islands",
-    "AS": "American Samoa", "MP": "Northern Mariana Islands",
-}  # fmt: skip
-assert set(STATE_NAMES) == US_STATES
 
 STATE_CHOICES: tuple[tuple[str, str], ...] = tuple(
     sorted(STATE_NAMES.items(), key=lambda item: item[1])
