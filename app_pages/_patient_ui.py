@@ -11,7 +11,6 @@ from typing import Any
 
 import streamlit as st
 
-import letters
 from coverage.case import Case
 from coverage.catalog import Catalog
 from coverage.determination import Determination
@@ -180,35 +179,33 @@ def save_case_button(case: Case, *, key: str) -> None:
     )
 
 
-def letter_status(
-    letter_type: str, case: Case, plan: Plan, answer: Determination
-) -> tuple[str, list[str], list[str]]:
-    """(status, notes, missing field paths): "ready", "missing" (what to add) or "not_needed"."""
-    try:
-        letters.build_context(letter_type, case, plan, answer)
-    except letters.MissingFieldError as err:
-        return "missing", flow.missing_field_labels(err.fields), [p for p, _ in err.fields]
-    except letters.NotApplicableError as err:
-        return "not_needed", [str(err)], []
-    return "ready", [], []
+def letter_statuses(case: Case, plan: Plan, answer: Determination) -> dict[str, tuple]:
+    """Per letter type: (status, notes, missing field paths), with status "ready", "missing"
+    (what to add) or "not_needed"."""
+    out = {}
+    for status in service.letters_for(case, plan, answer, every_type=True):
+        problem = status.problem
+        if problem is None:
+            out[status.letter_type] = ("ready", [], [])
+        elif problem.kind == "missing":
+            notes = flow.missing_field_labels(list(problem.fields))
+            out[status.letter_type] = ("missing", notes, [p for p, _ in problem.fields])
+        else:
+            out[status.letter_type] = ("not_needed", [problem.message], [])
+    return out
 
 
 def letter_downloads(letter_type: str, case: Case, plan: Plan, answer: Determination):
     """Callables that build the DOCX and the PDF when the user clicks (PDF takes seconds)."""
 
     def docx() -> bytes:
-        return _safely(
-            lambda: letters.render_letter(letter_type, case, plan, answer, law=service.lawbook())
-        )
+        result = service.render_letter(letter_type, case, plan, answer)
+        if isinstance(result, service.RenderedLetter):
+            return result.docx
+        raise RuntimeError("the letter could not be built")
 
     def pdf() -> bytes:
-        from letters.pdf import docx_to_pdf  # LibreOffice: loaded only when a PDF is asked for
-
-        return _safely(
-            lambda: docx_to_pdf(
-                letters.render_letter(letter_type, case, plan, answer, law=service.lawbook())
-            )
-        )
+        return _safely(lambda: service.letters_to_pdf({"letter": docx()})["letter"])
 
     return docx, pdf
 

@@ -23,7 +23,7 @@ st.write(
     "is wrong, then download the letters."
 )
 
-statuses = {t: ui.letter_status(t, case, plan, answer) for t in flow.LETTER_INFO}
+statuses = ui.letter_statuses(case, plan, answer)
 missing = [path for t in answer.letters for path in statuses[t][2]]
 open_groups = flow.groups_needing(missing)  # the groups the suggested letters still need
 

@@ -49,14 +49,20 @@ def letters_renderer(
     determination: Determination,
     evidence: Sequence[str],
 ) -> Rendered:
-    """The letters package's `render_letter`, with its template version."""
-    import letters
+    """The service's letter pipeline; its problems become LetterUnavailable."""
     from secondlook import service
 
-    content = letters.render_letter(
-        letter_type, case, plan, determination, evidence=evidence, law=service.lawbook()
-    )
-    return Rendered(content=content, template_version=letters.template_version(letter_type))
+    result = service.render_letter(letter_type, case, plan, determination, evidence=evidence)
+    if isinstance(result, service.LetterProblem):
+        raise LetterUnavailable(_problem_words(result))
+    return Rendered(content=result.docx, template_version=result.template_version)
+
+
+def _problem_words(problem) -> str:  # noqa: ANN001 - secondlook.service.LetterProblem
+    if problem.kind == "missing":
+        needs = "; ".join(f"{path.removeprefix('case.')}: {why}" for path, why in problem.fields)
+        return f"The {letter_title(problem.letter_type)} needs more facts first: {needs}."
+    return problem.message
 
 
 def letter_types() -> list[tuple[str, str, str]]:
@@ -110,25 +116,7 @@ def generate_letter(
         except service.LoadError as exc:
             reasons = "; ".join(p.message for p in exc.problems)
             raise LetterUnavailable(f"The plan could not be used: {reasons}") from None
-        try:
-            rendered = renderer(
-                letter_type, case, plan, determination, [c.citation() for c in calls]
-            )
-        except NavigatorError:
-            raise
-        except ValueError as exc:
-            # The letters package's errors name fields, never their values.
-            fields = getattr(exc, "fields", None)
-            if fields:
-                needs = "; ".join(f"{path.removeprefix('case.')}: {why}" for path, why in fields)
-                raise LetterUnavailable(
-                    f"The {letter_title(letter_type)} needs more facts first: {needs}."
-                ) from None
-            raise LetterUnavailable(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - never let an exception's text reach a log
-            raise LetterUnavailable(
-                f"The letter could not be written ({type(exc).__name__})."
-            ) from None
+        rendered = renderer(letter_type, case, plan, determination, [c.citation() for c in calls])
         if not rendered.content:
             raise LetterUnavailable("The letter came out empty; nothing was stored.")
         count = len(

@@ -53,19 +53,17 @@ def _date(value: str | None, option: str) -> dt.date | None:
     return None
 
 
-def _letter_error_lines(err: Exception, case_path: Path, plan_id: str) -> list[str]:
-    """`file: field: message` lines; plan fields are named with the plan's id."""
-    from letters import MissingFieldError
-
-    if not isinstance(err, MissingFieldError):
-        return [f"{case_path}: {err}"]
+def _problem_lines(problem, case_path: Path, plan_id: str) -> list[str]:  # noqa: ANN001
+    """`file: field: message` lines for a LetterProblem; plan fields are named by the plan id."""
+    if problem.kind != "missing":
+        return [f"{case_path}: {problem.message}"]
     lines = []
-    for path, why in err.fields:
+    for path, why in problem.fields:
         if path.startswith("plan."):
             where, field = f"plan {plan_id}", path.removeprefix("plan.")
         else:
             where, field = str(case_path), path.removeprefix("case.")
-        lines.append(f"{where}: {field}: {why} (needed for the {err.letter_type} letter)")
+        lines.append(f"{where}: {field}: {why} (needed for the {problem.letter_type} letter)")
     return lines
 
 
@@ -115,11 +113,40 @@ def letter_command(
 
     TYPE `auto` writes every letter the coverage check recommends into the --out folder.
     """
-    import letters
     from secondlook import service
 
-    pdf = pdf or pdfa
-    if letter_type != "auto" and letter_type not in letters.LETTER_TYPES:
+    _check_letter_type(letter_type)
+    day = _date(as_of, "--as-of")
+    case, plan, determination = _checked_case(case_path, plan_ref, day)
+    targets = _targets(letter_type, determination.letters, out, case.case_id or case_path.stem)
+    if not targets:
+        click.echo("The coverage check recommends no letters for this case.")
+        return
+    rendered: dict[str, bytes] = {}
+    failed = False
+    for kind in targets:
+        result = service.render_letter(kind, case, plan, determination, today=day)
+        if isinstance(result, service.RenderedLetter):
+            rendered[kind] = result.docx
+        elif letter_type == "auto" and result.kind == "not_applicable":
+            click.echo(f"{case_path}: skipped: {result.message}", err=True)
+        else:
+            failed = True
+            for line in _problem_lines(result, case_path, plan.id):
+                click.echo(line, err=True)
+    for kind, data in rendered.items():
+        write_atomic(targets[kind], data)
+        click.echo(f"wrote {targets[kind]}")
+    if (pdf or pdfa) and rendered:
+        _write_pdfs(rendered, targets, pdfa=pdfa)
+    if failed:
+        sys.exit(EXIT_INVALID_INPUT)
+
+
+def _check_letter_type(letter_type: str) -> None:
+    from letters import LETTER_TYPES
+
+    if letter_type != "auto" and letter_type not in LETTER_TYPES:
         _problems(
             [
                 Problem(
@@ -127,11 +154,16 @@ def letter_command(
                     None,
                     "TYPE",
                     f"unknown letter type {letter_type!r}; "
-                    f"choose auto or one of: {', '.join(letters.LETTER_TYPES)}",
+                    f"choose auto or one of: {', '.join(LETTER_TYPES)}",
                 )
             ]
         )
-    day = _date(as_of, "--as-of")
+
+
+def _checked_case(case_path: Path, plan_ref: str | None, day: dt.date | None):  # noqa: ANN202
+    """The case, its plan and the coverage check, or exit 2 with `file:line` problems."""
+    from secondlook import service
+
     try:
         case = service.load_case(case_path)
         plan = service.load_plan_argument(plan_ref) if plan_ref else None
@@ -142,8 +174,11 @@ def letter_command(
         _problems(err.problems)
     except ValueError as err:  # the engine's consistency checks name fields, never values
         _problems([Problem(str(case_path), None, "case", str(err))])
-    today = day or dt.date.today()
+    return case, plan, determination
 
+
+def _targets(letter_type: str, recommended, out: Path, stem: str) -> dict[str, Path]:  # noqa: ANN001
+    """The file each letter goes to: one .docx, or a folder of them for TYPE auto."""
     if letter_type == "auto":
         if out.suffix.lower() == ".docx":
             _problems(
@@ -156,60 +191,33 @@ def letter_command(
                     )
                 ]
             )
-        wanted = list(determination.letters)
-        if not wanted:
-            click.echo("The coverage check recommends no letters for this case.")
-            return
-        stem = case.case_id or case_path.stem
-        targets = {t: out / f"{stem}-{t}.docx" for t in wanted}
-    else:
-        if out.is_dir() or not out.suffix:
-            out = out / f"{case.case_id or case_path.stem}-{letter_type}.docx"
-        elif out.suffix.lower() != ".docx":
-            _problems(
-                [
-                    Problem(
-                        "--out",
-                        None,
-                        "--out",
-                        "the letter is a Word file: use a .docx name (add --pdf for a PDF too)",
-                    )
-                ]
-            )
-        targets = {letter_type: out}
+        return {t: out / f"{stem}-{t}.docx" for t in recommended}
+    if out.is_dir() or not out.suffix:
+        return {letter_type: out / f"{stem}-{letter_type}.docx"}
+    if out.suffix.lower() != ".docx":
+        _problems(
+            [
+                Problem(
+                    "--out",
+                    None,
+                    "--out",
+                    "the letter is a Word file: use a .docx name (add --pdf for a PDF too)",
+                )
+            ]
+        )
+    return {letter_type: out}
 
-    rendered: dict[str, bytes] = {}
-    failed: list[str] = []
-    for kind in targets:
-        try:
-            rendered[kind] = letters.render_letter(
-                kind, case, plan, determination, today=today, law=service.lawbook()
-            )
-        except letters.NotApplicableError as err:
-            if letter_type != "auto":
-                failed.append(kind)
-            click.echo(
-                f"{case_path}: {'skipped: ' if letter_type == 'auto' else ''}{err}", err=True
-            )
-        except letters.LetterError as err:
-            failed.append(kind)
-            for line in _letter_error_lines(err, case_path, plan.id):
-                click.echo(line, err=True)
-    for kind, data in rendered.items():
-        write_atomic(targets[kind], data)
-        click.echo(f"wrote {targets[kind]}")
 
-    if pdf and rendered:
-        from letters.pdf import PdfError, convert_batch
+def _write_pdfs(rendered: dict[str, bytes], targets: dict[str, Path], *, pdfa: bool) -> None:
+    from letters.pdf import PdfError
+    from secondlook import service
 
-        try:
-            pdfs = convert_batch(rendered, pdfa=pdfa)
-        except (PdfError, OSError) as err:
-            click.echo(f"PDF conversion failed: {err}", err=True)
-            sys.exit(EXIT_CONVERSION)
-        for kind, data in pdfs.items():
-            path = targets[kind].with_suffix(".pdf")
-            write_atomic(path, data)
-            click.echo(f"wrote {path}")
-    if failed:
-        sys.exit(EXIT_INVALID_INPUT)
+    try:
+        pdfs = service.letters_to_pdf(rendered, pdfa=pdfa)
+    except (PdfError, OSError) as err:
+        click.echo(f"PDF conversion failed: {err}", err=True)
+        sys.exit(EXIT_CONVERSION)
+    for kind, data in pdfs.items():
+        path = targets[kind].with_suffix(".pdf")
+        write_atomic(path, data)
+        click.echo(f"wrote {path}")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from coverage.base import MARKET_LABELS, Contact, DateRange, Funding, Market, PlanType, Source
 from coverage.case import Case
@@ -32,16 +37,24 @@ from coverage.plan import (
 )
 
 __all__ = [
+    "LetterProblem",
+    "LetterStatus",
     "LoadError",
+    "RenderedLetter",
     "catalog",
     "check",
     "generic_plan",
     "lawbook",
+    "letters_for",
+    "letters_to_pdf",
     "load_case",
     "parse_case",
+    "render_letter",
     "resolve_plan",
     "today",
 ]
+
+log = logging.getLogger(__name__)
 
 
 def today() -> dt.date:
@@ -236,3 +249,136 @@ def generic_plan(
             **sourced,
         ),
     )
+
+
+# --- Letters: the one pipeline behind the CLI, the batch, the navigator and the patient pages ----
+
+
+@dataclass(frozen=True)
+class LetterProblem:
+    """Why a letter cannot be written. The message is plain words and never holds member data.
+
+    kind: "missing" (facts to add, listed in `fields` as (case field path, what is needed)),
+    "not_applicable" (no such letter for this plan or stage; the message says what to do
+    instead), "invalid" (an unknown letter type, a determination for another plan) or "error"
+    (a fault in the program: the letter was not written; the log has the exception type)."""
+
+    letter_type: str
+    kind: Literal["missing", "not_applicable", "invalid", "error"]
+    message: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class LetterStatus:
+    """One letter for a case: recommended by the check or not, and ready or what stops it."""
+
+    letter_type: str
+    title: str
+    recommended: bool
+    problem: LetterProblem | None  # None: ready to render
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    letter_type: str
+    docx: bytes
+    template_version: str
+
+
+def _letter_problem(letter_type: str, err: Exception) -> LetterProblem:
+    import letters
+
+    if isinstance(err, letters.MissingFieldError):
+        return LetterProblem(letter_type, "missing", str(err), tuple(err.fields))
+    if isinstance(err, letters.NotApplicableError):
+        return LetterProblem(letter_type, "not_applicable", str(err))
+    if isinstance(err, letters.LetterError):
+        return LetterProblem(letter_type, "invalid", str(err))
+    # A fault in the program. Its message may quote member data, so only the exception type and
+    # where it was raised are logged, never str(err).
+    frames = traceback.extract_tb(err.__traceback__)
+    where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[-4:])
+    log.error("letter %s failed: %s at %s", letter_type, type(err).__name__, where)
+    return LetterProblem(
+        letter_type,
+        "error",
+        f"the {letter_type} letter could not be written ({type(err).__name__})",
+    )
+
+
+def _letter_context(letter_type, case, plan, determination, day, evidence):  # noqa: ANN001, ANN202
+    import letters
+
+    return letters.build_context(
+        letter_type,
+        case,
+        plan,
+        determination,
+        today=day or today(),
+        law=lawbook(),
+        evidence=evidence,
+    )
+
+
+def letters_for(
+    case: Case,
+    plan: Plan,
+    determination: Determination,
+    *,
+    today: dt.date | None = None,
+    every_type: bool = False,
+) -> list[LetterStatus]:
+    """The letters the check recommends (every letter type with `every_type`, recommended ones
+    first), each ready to render or with the problem that stops it. Nothing is rendered."""
+    import letters
+
+    recommended = list(determination.letters)
+    wanted = recommended + (
+        [t for t in letters.LETTER_TYPES if t not in recommended] if every_type else []
+    )
+    out = []
+    for letter_type in wanted:
+        try:
+            _letter_context(letter_type, case, plan, determination, today, ())
+        except Exception as err:  # noqa: BLE001 - every failure becomes a typed problem
+            problem: LetterProblem | None = _letter_problem(letter_type, err)
+        else:
+            problem = None
+        info = letters.LETTER_TYPES.get(letter_type)
+        title = info.title if info else letter_type
+        out.append(LetterStatus(letter_type, title, letter_type in recommended, problem))
+    return out
+
+
+def render_letter(
+    letter_type: str,
+    case: Case,
+    plan: Plan,
+    determination: Determination,
+    *,
+    today: dt.date | None = None,
+    evidence: Sequence[str] = (),
+    renderer=None,  # noqa: ANN001 - a letters.Renderer; default: the process's shared one
+) -> RenderedLetter | LetterProblem:
+    """One letter as .docx bytes, or the problem that stops it (checked before rendering).
+
+    `evidence`: call-log lines to cite in a letter to the plan. `renderer`: a batch passes its
+    own compiled `letters.Renderer`."""
+    import letters
+
+    try:
+        context = _letter_context(letter_type, case, plan, determination, today, evidence)
+        docx = (renderer or letters.default_renderer()).render_context(letter_type, context)
+        version = letters.template_version(letter_type)
+    except Exception as err:  # noqa: BLE001 - every failure becomes a typed problem
+        return _letter_problem(letter_type, err)
+    return RenderedLetter(letter_type, docx, version)
+
+
+def letters_to_pdf(docx_by_name: Mapping[str, bytes], *, pdfa: bool = False) -> dict[str, bytes]:
+    """PDFs of rendered letters, by the same names (one LibreOffice run for all of them).
+    Raises letters.pdf.PdfError when LibreOffice fails; it never holds member data."""
+    from letters.pdf import convert_batch
+
+    return convert_batch(dict(docx_by_name), pdfa=pdfa)
