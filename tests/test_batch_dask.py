@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import distributed
 import pytest
 from batch_support import acceptance_rows, tree_digest, write_rows
 
 from secondlook.batch import DEFAULT_RENDERER, BatchError, BatchOptions, read_manifest, run_batch
-
-distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ RULE_FILES = sorted((RULES_DIR / "federal").glob("*.yaml")) + sorted(
 )
 PLAN_FILES = plan_files(PLANS_DIR)
 
-# Citation titles a rule may use, copied from /work/shared/reference/regulatory-facts.md.
+# Citation titles a rule may use, copied from the facts file (tests/fixtures/regulatory-facts.md).
 # A title not listed here is an invented or unreviewed citation: add it here only after it has
 # been added to the facts file.
 ALLOWED_FEDERAL_CITATIONS = {
