@@ -142,7 +142,13 @@ def plans_schema(kind: str, write: bool) -> None:
 @click.option("--plan", "plan_ref", help="Plan id or path to a plan YAML (default: the case's).")
 @click.option("--case", "case_path", required=True, type=click.Path(path_type=Path))
 @click.option("--as-of", help="Check as of this date (YYYY-MM-DD; default: the case's, or today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "fhir"]),
+    default="text",
+    help="fhir: a FHIR R4 Bundle with the Da Vinci CRD coverage-information (docs/fhir.md).",
+)
 def check(plan_ref: str | None, case_path: Path, as_of: str | None, fmt: str) -> None:
     """Does the plan cover the second opinion in a case file, and what must the patient do?"""
     day = parse_date(as_of, "--as-of")
@@ -150,9 +156,18 @@ def check(plan_ref: str | None, case_path: Path, as_of: str | None, fmt: str) ->
         case = service.load_case(case_path)
         plan = service.load_plan_argument(plan_ref) if plan_ref else None
         determination = service.check(case, plan, day)
+        if fmt == "fhir":
+            from secondlook import fhir
+
+            plan = plan or service.resolve_plan(case.plan or "")
+            bundle = fhir.coverage_bundle(determination, case, plan, law=service.lawbook())
     except LoadError as err:
         _fail(err)
-    if fmt == "json":
+    except ValueError as err:  # FhirDataError and the engine's checks name fields, never values
+        _fail(LoadError([Problem(str(case_path), None, "case", str(err))]))
+    if fmt == "fhir":
+        click.echo(fhir.to_json(bundle), nl=False)
+    elif fmt == "json":
         click.echo(determination.model_dump_json(indent=2))
     else:
         click.echo(determination_text(determination))
