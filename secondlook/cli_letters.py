@@ -100,6 +100,14 @@ def letters_list() -> None:
 )
 @click.option("--pdf", is_flag=True, help="Also write a PDF next to each .docx (LibreOffice).")
 @click.option("--pdfa", is_flag=True, help="Make the PDF a PDF/A-2b (implies --pdf).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["docx", "fhir"]),
+    default="docx",
+    help="fhir (preauth_request only): a PAS-style FHIR Bundle (.json) with the letter's PDF "
+    "attached (docs/fhir.md).",
+)
 def letter_command(
     letter_type: str,
     case_path: Path,
@@ -108,6 +116,7 @@ def letter_command(
     out: Path,
     pdf: bool,
     pdfa: bool,
+    fmt: str,
 ) -> None:
     """Write a letter (TYPE from `secondlook letters list`) for a case file.
 
@@ -117,7 +126,12 @@ def letter_command(
 
     _check_letter_type(letter_type)
     day = _date(as_of, "--as-of")
+    if fmt == "fhir":
+        _check_fhir_target(letter_type, out)
     case, plan, determination = _checked_case(case_path, plan_ref, day)
+    if fmt == "fhir":
+        _write_fhir_preauth(case_path, case, plan, determination, day, out, pdfa=pdfa)
+        return
     targets = _targets(letter_type, determination.letters, out, case.case_id or case_path.stem)
     if not targets:
         click.echo("The coverage check recommends no letters for this case.")
@@ -221,3 +235,55 @@ def _write_pdfs(rendered: dict[str, bytes], targets: dict[str, Path], *, pdfa: b
         path = targets[kind].with_suffix(".pdf")
         write_atomic(path, data)
         click.echo(f"wrote {path}")
+
+
+def _check_fhir_target(letter_type: str, out: Path) -> None:
+    if letter_type != "preauth_request":
+        _problems(
+            [
+                Problem(
+                    "--format",
+                    None,
+                    "--format",
+                    "fhir is the pre-authorisation request: use TYPE preauth_request",
+                )
+            ]
+        )
+    if out.suffix and not out.is_dir() and out.suffix.lower() != ".json":
+        _problems([Problem("--out", None, "--out", "the FHIR Bundle is JSON: use a .json name")])
+
+
+def _write_fhir_preauth(case_path: Path, case, plan, determination, day, out: Path, *, pdfa):  # noqa: ANN001
+    """The pre-authorisation request as a PAS-style FHIR Bundle with the letter's PDF."""
+    from letters import LETTER_TYPES
+    from secondlook import fhir, service
+
+    kind = "preauth_request"
+    if out.is_dir() or not out.suffix:
+        out = out / f"{case.case_id or case_path.stem}-{kind}.json"
+    result = service.render_letter(kind, case, plan, determination, today=day)
+    if not isinstance(result, service.RenderedLetter):
+        for line in _problem_lines(result, case_path, plan.id):
+            click.echo(line, err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    from letters.pdf import PdfError
+
+    try:
+        pdf = service.letters_to_pdf({kind: result.docx}, pdfa=pdfa)[kind]
+    except (PdfError, OSError) as err:
+        click.echo(f"PDF conversion failed: {err}", err=True)
+        sys.exit(EXIT_CONVERSION)
+    try:
+        bundle = fhir.preauth_bundle(
+            determination,
+            case,
+            plan,
+            letter_pdf=pdf,
+            letter_title=LETTER_TYPES[kind].title,
+            letter_filename=out.with_suffix(".pdf").name,
+            law=service.lawbook(),
+        )
+    except fhir.FhirDataError as err:
+        _problems([Problem(str(case_path), None, f, str(err)) for f in err.fields or ("case",)])
+    write_atomic(out, fhir.to_json(bundle).encode("utf-8"))
+    click.echo(f"wrote {out}")
