@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages import _nav_ui as ui
-from navigator import auth, case_form, cases, facts, letter_store, pipeline
+from navigator import auth, case_form, cases, exchange, facts, letter_store, pipeline
 from navigator.coverage_link import plan_choices
 from navigator.errors import CaseConflict, NavigatorError, NotFound
 
@@ -217,6 +217,35 @@ with tabs[0]:
             lambda: cases.save_case(store, actor, case_id, detail.version),
             "Coverage checked again.",
         )
+    with st.expander("FHIR export"):
+        st.caption(
+            "For a cancer center's or payer's system: the coverage answer as a FHIR Bundle with "
+            "the Da Vinci CRD coverage information, or the latest prior authorization letter as a "
+            "PAS-style request with the PDF attached. Both hold the patient's data."
+        )
+        c1, c2 = st.columns(2)
+        for column, kind, label in (
+            (c1, "coverage", "Prepare coverage (CRD)"),
+            (c2, "preauth", "Prepare prior authorization (PAS)"),
+        ):
+            if column.button(label, key=f"nav_fhir_{kind}"):
+                try:
+                    with st.spinner("Preparing…"):
+                        exported = exchange.export_case_fhir(store, actor, case_id, kind)
+                    st.session_state[f"nav_fhir:{case_id}"] = exported
+                except NavigatorError as exc:
+                    ui.show_error(exc)
+        exported = st.session_state.get(f"nav_fhir:{case_id}")
+        if exported is not None:
+            st.download_button(
+                f"Download {exported.filename}",
+                data=exported.data,
+                file_name=exported.filename,
+                mime=exported.mime,
+                key="nav_fhir_download",
+                on_click="ignore",
+                type="primary",
+            )
 
 # --- facts ------------------------------------------------------------------------------------
 with tabs[1]:

@@ -26,13 +26,14 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from coverage.case import Case
+from coverage.determination import Determination
 from coverage.loader import LoadError
 from navigator import audit, facts
-from navigator.cases import _create_record
+from navigator.cases import _case, _create_record
 from navigator.coverage_link import check as coverage_check
-from navigator.errors import FieldProblem, NotFound
+from navigator.errors import FieldProblem, NavigatorError, NotFound
 from navigator.store import Actor, Store
-from navigator.tables import CaseRecord
+from navigator.tables import CaseRecord, Letter
 from secondlook import batch_format as bf
 
 Format = Literal["csv", "xlsx"]
@@ -217,6 +218,68 @@ def export_cases(
             + (f" ids={','.join(str(r.id) for r in records)}" if len(records) <= 50 else ""),
         )  # fmt: skip
         return ExportResult(data, fmt, len(rows), warnings)
+
+
+# --------------------------------------------------------------------------------------------
+# One case as FHIR (docs/fhir.md)
+
+FhirKind = Literal["coverage", "preauth"]
+
+
+@dataclass(frozen=True)
+class FhirExport:
+    data: bytes
+    filename: str
+    mime: str = "application/fhir+json"
+
+
+def export_case_fhir(store: Store, actor: Actor, case_id: int, kind: FhirKind) -> FhirExport:
+    """The case's stored coverage answer as a FHIR Bundle (Da Vinci CRD coverage-information),
+    or its latest stored prior authorization letter as a PAS-style Bundle with the PDF."""
+    from letters.pdf import PdfError
+    from secondlook import fhir, service
+
+    if kind not in ("coverage", "preauth"):
+        raise FieldProblem({"format": "must be coverage or preauth"})
+    with store.acting(actor) as (session, _user):
+        record = _case(session, actor, case_id)
+        case = facts.from_json(record.facts)
+        answer = record.coverage
+        letter = None
+        if kind == "preauth":
+            letter = session.scalar(
+                select(Letter)
+                .where(Letter.case_id == record.id, Letter.letter_type == "preauth_request")
+                .order_by(Letter.id.desc())
+            )
+            letter = None if letter is None else (letter.id, letter.content)
+    if answer is None:
+        raise NavigatorError("This case has no coverage answer yet: check coverage first.")
+    if kind == "preauth" and letter is None:
+        raise NavigatorError("Generate the prior authorization request letter first (Letters).")
+    determination = Determination.model_validate(answer)
+    try:
+        plan = service.resolve_plan(case.plan or "")
+        if kind == "coverage":
+            bundle = fhir.coverage_bundle(determination, case, plan, law=service.lawbook())
+        else:
+            pdf = service.letters_to_pdf({"letter": letter[1]})["letter"]
+            bundle = fhir.preauth_bundle(
+                determination, case, plan, letter_pdf=pdf, law=service.lawbook()
+            )
+    except LoadError as err:
+        raise NavigatorError("The case's plan is not in the catalog: choose a plan.") from err
+    except fhir.FhirDataError as err:
+        raise FieldProblem({f: str(err) for f in err.fields or ("case",)}) from err
+    except (PdfError, OSError) as err:
+        raise NavigatorError("The letter could not be converted to PDF; try again.") from err
+    with store.acting(actor) as (session, user):
+        audit.record(
+            session, "export", organisation_id=actor.organisation_id, user_id=user.id,
+            object_type="case", object_id=case_id,
+            detail=f"format=fhir-{kind}" + (f" letter #{letter[0]}" if letter else ""),
+        )  # fmt: skip
+    return FhirExport(fhir.to_json(bundle).encode("utf-8"), f"case-{case_id}-{kind}.fhir.json")
 
 
 # --------------------------------------------------------------------------------------------
