@@ -392,13 +392,14 @@ def _plan_term_url(plan: Plan, rule_id: str) -> str | None:
     return str(url) if url else None
 
 
-def _rule_urls(entry, plan: Plan, law: LawBook | None) -> list[str]:  # noqa: ANN001
+def _rule_urls(entry, plan: Plan, law: LawBook | None) -> list[tuple[str, str]]:  # noqa: ANN001
+    """(URL, what it is) for each link a rule or plan term gives."""
     if entry.layer == "plan":
         url = _plan_term_url(plan, entry.rule_id)
-        return [url] if url else []
+        return [(url, entry.citation)] if url else []
     rules = {r.id: r for r in law.rules} if law is not None else {}
     rule = rules.get(entry.rule_id)
-    return [str(ref.href) for ref in rule.reference if ref.href] if rule else []
+    return [(str(ref.href), ref.title) for ref in rule.reference if ref.href] if rule else []
 
 
 def citations(
@@ -414,8 +415,8 @@ def citations(
         trust = "" if entry.verified else "not verified law: confirm with your plan; "
         words = f"{entry.title} ({entry.citation}): {entry.status}; {trust}{checked}".rstrip("; ")
         reasons.append(_ext("reason", valueCodeableConcept={"text": words}))
-        for url in _rule_urls(entry, plan, law):
-            links.append(_detail("cat-other", "policy-link", {"valueUrl": url}, entry.citation))
+        for url, title in _rule_urls(entry, plan, law):
+            links.append(_detail("cat-other", "policy-link", {"valueUrl": url}, title))
     return reasons, links
 
 

@@ -182,7 +182,7 @@ def test_citations_are_reasons_and_policy_links():
         for x in details(found, "policy-link")
     }
     mandate = next(r for r in service.lawbook().rules if r.id == "mo-rsmo-376-1253")
-    assert links[str(mandate.reference[0].href)] == mandate.citation
+    assert links[str(mandate.reference[0].href)] == mandate.reference[0].title
     # Without the law book the answer still cites the rules, as reasons (no links to law).
     found = coverage_info(fhir.coverage_bundle(d, case, plan))
     assert str(mandate.reference[0].href) not in {
