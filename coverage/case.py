@@ -11,6 +11,7 @@ import re
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from coverage.base import Answer, Contact, StateCode, StrictModel
 
@@ -121,7 +122,10 @@ class Denial(CaseModel):
     @model_validator(mode="after")
     def _received_after_notice(self) -> Denial:
         if self.notice_date and self.date_received and self.date_received < self.notice_date:
-            raise ValueError("date_received is before notice_date")
+            # A typed error: coverage.fields names both fields in plain words.
+            raise PydanticCustomError(
+                "received_before_notice", "date_received is before notice_date"
+            )
         return self
 
 
@@ -164,5 +168,7 @@ class Case(CaseModel):
             return value
         value = value.strip()
         if value and not PLAN_ID.match(value):
-            raise ValueError("must be a plan id from `secondlook plans list` (not a file path)")
+            raise PydanticCustomError(
+                "plan_id", "must be a plan id from `secondlook plans list` (not a file path)"
+            )
         return value or None
