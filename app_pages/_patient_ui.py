@@ -17,20 +17,20 @@ from coverage.determination import Determination
 from coverage.loader import LoadError
 from coverage.plan import Plan
 from secondlook import patient_flow as flow
+from secondlook import patient_form as form
 from secondlook import service
 
 CASE_KEY = "patient_case"
 VERSION_KEY = "patient_case_version"
 STEP_KEY = "patient_step"
 MARKET_UNKNOWN_KEY = "patient_market_unknown"
+PROBLEMS_KEY = "patient_problems"  # {form: [(field key, message)]} after a refused submit
 
 CHECK_PAGE = "app_pages/patient_check.py"
 ANSWER_PAGE = "app_pages/patient_answer.py"
 LETTERS_PAGE = "app_pages/patient_letters.py"
 GUIDE_PAGE = "app_pages/patient_guide.py"
 SAVE_PAGE = "app_pages/patient_save.py"
-
-TRI_LABELS = dict(flow.TRI_OPTIONS)
 
 
 @st.cache_resource(show_spinner=False)
@@ -60,7 +60,7 @@ def replace_case(case: Case) -> None:
     st.session_state[CASE_KEY] = case
     st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
     st.session_state[MARKET_UNKNOWN_KEY] = False
-    st.session_state[STEP_KEY] = len(flow.STEP_TITLES) - 1
+    st.session_state[STEP_KEY] = len(form.STEP_TITLES) - 1
 
 
 def widget_key(*parts: str) -> str:
@@ -103,7 +103,7 @@ def need_a_plan_first() -> None:
     st.page_link(CHECK_PAGE, label="Check my coverage", icon=":material/arrow_forward:")
 
 
-def render_question(question: flow.Question, value: Any, key: str) -> Any:
+def render_question(question: form.Question, value: Any, key: str) -> Any:
     """One labelled input; returns what the user entered."""
     kind = question.kind
     if kind in ("tri", "choice"):
@@ -130,10 +130,16 @@ def render_question(question: flow.Question, value: Any, key: str) -> Any:
         return st.text_area(question.label, value=value or "", help=question.help, key=key)
     if kind == "lines":
         return st.text_area(
+            question.label, value=value or "", height=100, help=question.help, key=key
+        )
+    if kind == "state":
+        codes = [code for code, _ in flow.STATE_CHOICES]
+        return st.selectbox(
             question.label,
-            value=value or "",
-            height=100,
-            help=question.help or "One line for each line of the address.",
+            codes,
+            index=codes.index(value) if value in codes else None,
+            format_func=flow.STATE_NAMES.__getitem__,
+            help=question.help,
             key=key,
         )
     if kind == "date":
@@ -160,11 +166,43 @@ def render_question(question: flow.Question, value: Any, key: str) -> Any:
     raise ValueError(f"unknown question kind {kind!r}")
 
 
-def render_questions(step: flow.Step, case: Case) -> dict[str, Any]:
-    return {
-        q.field: render_question(q, flow.get_answer(case, q.field), widget_key(step.key, q.field))
-        for q in step.questions
-    }
+def take_problems(form_key: str) -> dict[str, str]:
+    """The problems a refused submit left for this form (shown once: a later visit to the page
+    starts clean)."""
+    return dict(st.session_state.pop(PROBLEMS_KEY, {}).get(form_key, []))
+
+
+def render_questions(step: form.Step, case: Case, problems: dict[str, str]) -> dict[str, Any]:
+    """The step's inputs, each with the problem found in it on the last submit right below."""
+    values = {}
+    for q in step.questions:
+        values[q.field] = render_question(
+            q, form.get_answer(case, q.field), widget_key(step.key, q.field)
+        )
+        if q.field in problems:
+            st.error(problems[q.field], icon=":material/error:")
+    return values
+
+
+def show_problem_summary(problems: dict[str, str], questions: tuple[form.Question, ...]) -> None:
+    """Above a form after a refused submit: how many answers to check, and any problem that
+    belongs to no question on this page (named by its label, never by a field path)."""
+    if not problems:
+        return
+    asked = {q.field for q in questions}
+    elsewhere = [f"- {form.label(key)}: {msg}" for key, msg in problems.items() if key not in asked]
+    intro = (
+        "Please check the answer marked below."
+        if len(problems) == 1
+        else f"Please check the {len(problems)} answers marked below."
+    )
+    st.error("\n".join([intro, "", *elsewhere]) if elsewhere else intro)
+
+
+def refuse(form_key: str, err: form.FormError) -> None:
+    """Keep the problems and draw the form again: each message then sits under its question."""
+    st.session_state[PROBLEMS_KEY] = {form_key: err.problems}
+    st.rerun()
 
 
 def save_case_button(case: Case, *, key: str) -> None:

@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages import _patient_ui as ui
 from secondlook import ics
 from secondlook import patient_flow as flow
+from secondlook import patient_form as form
 
 st.title("Your answer")
 case = ui.get_case()
@@ -56,7 +57,7 @@ if answer.info_needed:
     st.subheader("What we still need to know")
     for need in answer.info_needed:
         st.markdown(f"- **{need.question}** {need.why}")
-    step = flow.step_for_fields([need.field for need in answer.info_needed])
+    step = form.step_for_fields([need.field for need in answer.info_needed])
     if step is not None and st.button("Answer these questions", icon=":material/edit:"):
         st.session_state[ui.STEP_KEY] = step
         st.switch_page(ui.CHECK_PAGE)

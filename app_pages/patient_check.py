@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages import _patient_ui as ui
 from coverage.loader import LoadError
 from secondlook import patient_flow as flow
+from secondlook import patient_form as form
 from secondlook import service
 
 st.title("Does my plan pay for a second opinion?")
@@ -22,8 +23,8 @@ if step == 0:
     st.page_link(
         ui.GUIDE_PAGE, label="New to second opinions? Start here", icon=":material/menu_book:"
     )
-total = len(flow.STEP_TITLES)
-st.progress((step + 1) / total, text=f"Step {step + 1} of {total}: {flow.STEP_TITLES[step]}")
+total = len(form.STEP_TITLES)
+st.progress((step + 1) / total, text=f"Step {step + 1} of {total}: {form.STEP_TITLES[step]}")
 
 
 def go(to: int) -> None:
@@ -165,23 +166,23 @@ def generic_plan() -> None:
 
 
 def question_step(index: int) -> None:
-    guided = flow.GUIDED_STEPS[index - 1]
+    guided = form.GUIDED_STEPS[index - 1]
+    form_key = f"step_{guided.key}"
     st.subheader(guided.title)
     st.write(guided.intro)
-    with st.form(f"step_{guided.key}"):
-        values = ui.render_questions(guided, case)
+    problems = ui.take_problems(form_key)
+    ui.show_problem_summary(problems, guided.questions)
+    with st.form(form_key):
+        values = ui.render_questions(guided, case, problems)
         last = index == total - 1
         forward = st.form_submit_button("See my answer" if last else "Next", type="primary")
         now = False if last else st.form_submit_button("Skip the rest and see my answer")
         back = st.form_submit_button("Back", icon=":material/arrow_back:")
     if back or forward or now:
         try:
-            updated = flow.apply_answers(case, guided.questions, values)
-        except flow.FormError as err:
-            ui.show_problems(
-                [f"{label}: {message}" for label, message in err.problems],
-                "Please check these answers:",
-            )
+            updated = form.apply_answers(case, guided.questions, values)
+        except form.FormError as err:
+            ui.refuse(form_key, err)
             return
         ui.set_case(updated)
         if back:

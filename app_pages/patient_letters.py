@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages import _patient_ui as ui
 from secondlook import patient_flow as flow
+from secondlook import patient_form as form
 
 st.title("Your letters")
 case = ui.get_case()
@@ -25,25 +26,26 @@ st.write(
 
 statuses = ui.letter_statuses(case, plan, answer)
 missing = [path for t in answer.letters for path in statuses[t][2]]
-open_groups = flow.groups_needing(missing)  # the groups the suggested letters still need
+open_groups = form.groups_needing(missing)  # the groups the suggested letters still need
+questions = tuple(q for group in form.LETTER_FIELD_GROUPS for q in group.questions)
+problems = ui.take_problems("letter_details")
 
+ui.show_problem_summary(problems, questions)
 with st.form("letter_details"):
     values: dict = {}
-    for group in flow.LETTER_FIELD_GROUPS:
-        with st.expander(group.title, expanded=group.key in open_groups):
+    for group in form.LETTER_FIELD_GROUPS:
+        has_problem = any(q.field in problems for q in group.questions)
+        with st.expander(group.title, expanded=group.key in open_groups or has_problem):
             st.caption(group.intro)
-            values.update(ui.render_questions(group, case))
+            values.update(ui.render_questions(group, case, problems))
     saved = st.form_submit_button("Save these details", type="primary")
 if saved:
-    questions = tuple(q for group in flow.LETTER_FIELD_GROUPS for q in group.questions)
     try:
-        ui.set_case(flow.apply_answers(case, questions, values))
-    except flow.FormError as err:
-        ui.show_problems(
-            [f"{label}: {message}" for label, message in err.problems],
-            "Please check these details:",
-        )
+        updated = form.apply_answers(case, questions, values)
+    except form.FormError as err:
+        ui.refuse("letter_details", err)
     else:
+        ui.set_case(updated)
         st.session_state["patient_letters_saved"] = True
         st.rerun()
 if st.session_state.pop("patient_letters_saved", False):

@@ -1,24 +1,23 @@
-"""The patient's guided check: questions in plain words, and the mapping from answers to a Case.
+"""The patient's guided check: the plan step, the answer in plain words, letters and case files.
 
-The Streamlit pages render these questions and show the results; everything that is not
-drawing widgets lives here, so it can be tested without a browser. This module never imports
-streamlit.
+The questions themselves (fields, wording, checks) come from the case-field registry through
+`secondlook.patient_form`. The Streamlit pages render and show; everything that is not drawing
+widgets lives here, so it can be tested without a browser. This module never imports streamlit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from coverage.base import STATE_NAMES, Contact
 from coverage.case import Case
 from coverage.determination import Deadline, Determination, TraceEntry
 from coverage.plan import Plan
+from secondlook import patient_form
 
 # --------------------------------------------------------------------------------------------
 # Answers
@@ -44,430 +43,6 @@ FUNDING_CHOICES: tuple[tuple[str, str], ...] = (
 STATE_CHOICES: tuple[tuple[str, str], ...] = tuple(
     sorted(STATE_NAMES.items(), key=lambda item: item[1])
 )
-
-# NCI Basic Laboratory cancer centers do research only and see no patients: never offered.
-NCI_CHOICES: tuple[tuple[str, str], ...] = (
-    ("comprehensive", "Yes, a Comprehensive Cancer Center"),
-    ("clinical", "Yes, an NCI Cancer Center"),
-    ("not_designated", "No"),
-    ("unknown", "Not sure"),
-)
-
-VISIT_CHOICES: tuple[tuple[str, str], ...] = (
-    ("in_person", "In person"),
-    ("telehealth", "By video or phone"),
-    ("records_review", "The doctor only reviews my records"),
-    ("unknown", "Not sure"),
-)
-
-DENIAL_LEVEL_CHOICES: tuple[tuple[str, str], ...] = (
-    ("initial", "The first no"),
-    ("internal_appeal", "A no after my appeal"),
-    ("final_internal", "The plan's last (final) no"),
-)
-
-SERVICE_TYPE_CHOICES: tuple[tuple[str, str], ...] = (
-    ("pre_service", "Before the visit (I have not gone yet)"),
-    ("post_service", "After the visit (a bill was not paid)"),
-)
-
-# --------------------------------------------------------------------------------------------
-# Questions
-
-Kind = Literal["tri", "choice", "text", "area", "lines", "date", "count"]
-
-
-@dataclass(frozen=True)
-class Question:
-    """One input. `field` is a dotted path into the Case (`records.*` is the first holder)."""
-
-    field: str
-    label: str
-    kind: Kind
-    help: str | None = None
-    options: tuple[tuple[str, str], ...] = ()
-
-    def choices(self) -> tuple[tuple[str, str], ...]:
-        return TRI_OPTIONS if self.kind == "tri" else self.options
-
-
-@dataclass(frozen=True)
-class Step:
-    key: str
-    title: str
-    intro: str
-    questions: tuple[Question, ...] = field(default_factory=tuple)
-
-
-CANCER_STEP = Step(
-    "cancer",
-    "About your cancer",
-    "Answer what you can. It is fine to pick Not sure.",
-    (
-        Question(
-            "diagnosis.description",
-            "What kind of cancer is it? (optional)",
-            "text",
-            help="For example: breast cancer, stage 2. You can leave this blank.",
-        ),
-        Question(
-            "diagnosis.newly_diagnosed",
-            "Did you find out about this cancer in the last few months?",
-            "tri",
-        ),
-        Question(
-            "diagnosis.rare_or_aggressive",
-            "Did a doctor say it is rare or fast-growing?",
-            "tri",
-        ),
-    ),
-)
-
-REASONS_STEP = Step(
-    "reasons",
-    "Why you want a second opinion",
-    "These answers show which rules apply to you.",
-    (
-        Question(
-            "reasons.before_treatment_starts",
-            "Are you still waiting to start treatment?",
-            "tri",
-        ),
-        Question("reasons.surgery_recommended", "Has a doctor said you need surgery?", "tri"),
-        Question(
-            "reasons.major_treatment_recommended",
-            "Has a doctor suggested chemo, radiation, or another big treatment?",
-            "tri",
-        ),
-        Question(
-            "reasons.treatment_not_working",
-            "Is your treatment not working, or has the cancer grown?",
-            "tri",
-        ),
-        Question(
-            "reasons.diagnosis_unclear",
-            "Are you unsure about what kind of cancer it is, or its stage?",
-            "tri",
-        ),
-        Question(
-            "reasons.opinions_so_far",
-            "How many cancer doctors have given you their opinion so far?",
-            "count",
-        ),
-        Question(
-            "reasons.opinions_differ",
-            "If you have seen two doctors, do they disagree?",
-            "tri",
-        ),
-    ),
-)
-
-DOCTOR_STEP = Step(
-    "doctor",
-    "The doctor for your second opinion",
-    "If you have not picked a doctor yet, pick Not sure. You can change this later.",
-    (
-        Question("provider.name", "Doctor's name (optional)", "text"),
-        Question("provider.institution", "Hospital or cancer center (optional)", "text"),
-        Question(
-            "provider.in_network",
-            "Is this doctor in your plan's network?",
-            "tri",
-            help="Call the number on your plan card, or use the plan's online doctor search.",
-        ),
-        Question(
-            "provider.nci_designation",
-            "Is it a cancer center named by the National Cancer Institute (NCI)?",
-            "choice",
-            options=NCI_CHOICES,
-        ),
-        Question(
-            "provider.visit_type",
-            "How will the doctor see you?",
-            "choice",
-            options=VISIT_CHOICES,
-        ),
-        Question(
-            "qualified_in_network_specialist",
-            "Does your plan's network have a doctor who treats your kind of cancer?",
-            "tri",
-            help="If not, many plans must let you see a doctor outside the network.",
-        ),
-        Question(
-            "urgency.physician_certifies_urgent",
-            "Has a doctor said that waiting could harm your health?",
-            "tri",
-            help="If so, your plan must answer faster.",
-        ),
-    ),
-)
-
-DENIAL_STEP = Step(
-    "denial",
-    "Has your plan said no?",
-    "Skip this if your plan has not turned you down.",
-    (
-        Question(
-            "denial.exists",
-            "Has your plan already said no to this second opinion?",
-            "tri",
-        ),
-        Question(
-            "denial.notice_date",
-            "Date printed on the letter that said no",
-            "date",
-        ),
-        Question("denial.date_received", "Date you got that letter", "date"),
-        Question(
-            "denial.level",
-            "Which no was it?",
-            "choice",
-            options=DENIAL_LEVEL_CHOICES,
-        ),
-        Question(
-            "denial.service_type",
-            "Was it before or after the visit?",
-            "choice",
-            options=SERVICE_TYPE_CHOICES,
-        ),
-        Question(
-            "denial.reason_quoted",
-            "The reason the plan gave, word for word (optional)",
-            "area",
-        ),
-        Question("denial.reference_number", "Reference or claim number (optional)", "text"),
-    ),
-)
-
-# The plan step (search the catalog or answer from the kind of plan) comes first; it is not a
-# list of questions because it has a search box.
-GUIDED_STEPS: tuple[Step, ...] = (CANCER_STEP, REASONS_STEP, DOCTOR_STEP, DENIAL_STEP)
-STEP_TITLES: tuple[str, ...] = ("Your plan",) + tuple(step.title for step in GUIDED_STEPS)
-
-# Details that only the letters need: the user reviews and edits them on the letters page.
-LETTER_FIELD_GROUPS: tuple[Step, ...] = (
-    Step(
-        "about_you",
-        "About you",
-        "These go at the top of each letter. We do not keep them after you close the page.",
-        (
-            Question("patient.name", "Your full name", "text"),
-            Question("patient.date_of_birth", "Date of birth", "date"),
-            Question("patient.member_id", "Member ID (on your plan card)", "text"),
-            Question("patient.group_number", "Group number (on your plan card)", "text"),
-            Question("patient.address_lines", "Your mailing address", "lines"),
-            Question("patient.phone", "Your phone", "text"),
-            Question("patient.email", "Your email", "text"),
-        ),
-    ),
-    Step(
-        "second_doctor",
-        "The second-opinion doctor",
-        "Who you want to see.",
-        (
-            Question("provider.name", "Second-opinion doctor's name", "text"),
-            Question(
-                "provider.specialty",
-                "What kind of doctor",
-                "text",
-                help="For example: breast cancer surgeon.",
-            ),
-            Question("provider.institution", "Their hospital or cancer center", "text"),
-            Question("provider.npi", "NPI number (10 digits, if you know it)", "text"),
-            Question("provider.address_lines", "Second-opinion doctor's address", "lines"),
-            Question("provider.phone", "Second-opinion doctor's phone", "text"),
-            Question("provider.fax", "Second-opinion doctor's fax", "text"),
-        ),
-    ),
-    Step(
-        "your_doctor",
-        "Your current cancer doctor",
-        "The doctor who referred you, or who treats you now.",
-        (
-            Question("referring_physician.name", "Your cancer doctor's name", "text"),
-            Question("referring_physician.practice", "Their office or hospital", "text"),
-            Question("referring_physician.address_lines", "Your doctor's address", "lines"),
-            Question("referring_physician.phone", "Your doctor's phone", "text"),
-            Question("referring_physician.fax", "Your doctor's fax", "text"),
-        ),
-    ),
-    Step(
-        "records",
-        "Where your records are",
-        "The office or hospital that has your slides, scans and notes.",
-        (
-            Question("records.name", "Name of the office that has your records", "text"),
-            Question("records.address_lines", "That office's address", "lines"),
-            Question("records.phone", "That office's phone", "text"),
-            Question("records.fax", "That office's fax", "text"),
-        ),
-    ),
-    Step(
-        "medical",
-        "Medical details for the letter",
-        "Leave blank what you do not know.",
-        (
-            Question("diagnosis.description", "Diagnosis in words", "text"),
-            Question("diagnosis.stage", "Stage", "text"),
-            Question(
-                "diagnosis.icd10",
-                "Diagnosis code (ICD-10), if you have it",
-                "text",
-                help="It is on your bills or visit notes, for example C50.911.",
-            ),
-            Question("diagnosis.date_diagnosed", "Date you were diagnosed", "date"),
-            Question(
-                "request_sent_date",
-                "Date you sent the request for approval, if you did",
-                "date",
-            ),
-        ),
-    ),
-)
-
-# --------------------------------------------------------------------------------------------
-# Reading and writing Case fields by path
-
-
-class FormError(ValueError):
-    """Answers that do not fit the case format; `problems` are (field label, message) pairs.
-
-    Messages never repeat what was typed (the case holds member data).
-    """
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-        super().__init__("; ".join(f"{label}: {msg}" for label, msg in problems))
-
-
-_MESSAGES = {
-    "string_pattern_mismatch": "this does not look right. Check the format.",
-    "date_from_datetime_parsing": "use a date like 2026-03-01.",
-    "date_parsing": "use a date like 2026-03-01.",
-    "less_than_equal": "this number is too large.",
-    "greater_than_equal": "this number is too small.",
-}
-
-_FIELD_HINTS = {
-    "provider.npi": "an NPI has 10 digits.",
-    "referring_physician.npi": "an NPI has 10 digits.",
-    "diagnosis.icd10": "a code looks like C50.911 (a letter, two characters, then a dot).",
-    "patient.state": "use the two-letter state code, like MO.",
-}
-
-
-def _container_path(path: str) -> list[str | int]:
-    if path.startswith("records."):
-        return ["records_from", 0, path.removeprefix("records.")]
-    parts: list[str | int] = []
-    for part in path.split("."):
-        parts.append(int(part) if part.isdigit() else part)
-    return parts
-
-
-def get_answer(case: Case, path: str) -> Any:
-    """The current value for a question, as its widget shows it."""
-    if path == "denial.exists":
-        return "yes" if case.denial is not None else "unknown"
-    node: Any = case.model_dump()
-    for part in _container_path(path):
-        if isinstance(part, int):
-            node = node[part] if isinstance(node, list) and len(node) > part else None
-        else:
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is None:
-            return None
-    if isinstance(node, list):
-        return "\n".join(node)
-    return node
-
-
-def _clean(question: Question, value: Any) -> Any:
-    if question.kind in ("text", "area"):
-        value = (value or "").strip()
-        return value or None
-    if question.kind == "lines":
-        return [line.strip() for line in (value or "").splitlines() if line.strip()]
-    if question.kind == "tri":
-        return value if value in ("yes", "no", "unknown") else "unknown"
-    if question.kind == "count":
-        return int(value) if value is not None else 1
-    return value
-
-
-def _label_for(path: tuple[Any, ...], questions: dict[str, Question]) -> tuple[str, str]:
-    dotted = ".".join(str(p) for p in path)
-    if dotted.startswith("records_from.0."):
-        key = "records." + dotted.removeprefix("records_from.0.")
-    else:
-        key = dotted
-    question = questions.get(key)
-    return key, (question.label if question else dotted)
-
-
-def apply_answers(case: Case, questions: tuple[Question, ...], values: dict[str, Any]) -> Case:
-    """A new Case with the answers to `questions` written in (`values` keyed by field path).
-
-    Raises FormError naming each question whose answer does not fit.
-    """
-    data = case.model_dump()
-    by_path = {q.field: q for q in questions}
-    denial_answer = None
-    for question in questions:
-        if question.field not in values:
-            continue
-        value = _clean(question, values[question.field])
-        if question.field == "denial.exists":
-            denial_answer = value
-            continue
-        parts = _container_path(question.field)
-        node: Any = data
-        for index, part in enumerate(parts[:-1]):
-            following = parts[index + 1]
-            if isinstance(part, int):
-                while len(node) <= part:
-                    node.append({})
-                node = node[part]
-            else:
-                if node.get(part) is None:
-                    node[part] = [] if isinstance(following, int) else {}
-                node = node[part]
-        node[parts[-1]] = value
-
-    if denial_answer is not None:
-        if denial_answer == "yes":
-            data["denial"] = {
-                key: value for key, value in (data.get("denial") or {}).items() if value is not None
-            }
-        else:
-            data["denial"] = None
-
-    # A records holder needs a name; a blank entry is dropped, a nameless one is an error.
-    holders = []
-    problems: list[tuple[str, str]] = []
-    for holder in data.get("records_from") or []:
-        filled = {k: v for k, v in holder.items() if v not in (None, [], "")}
-        if not filled:
-            continue
-        if not filled.get("name"):
-            problems.append(
-                ("Name of the office that has your records", "please give the name of the office.")
-            )
-            continue
-        holders.append(filled)
-    data["records_from"] = holders
-    if problems:
-        raise FormError(problems)
-
-    try:
-        return Case.model_validate(data)
-    except ValidationError as err:
-        for item in err.errors(include_input=False, include_url=False):
-            key, label = _label_for(tuple(item["loc"]), by_path)
-            message = _FIELD_HINTS.get(key) or _MESSAGES.get(item["type"]) or item["msg"]
-            problems.append((label, message))
-        raise FormError(problems) from None
-
 
 # --------------------------------------------------------------------------------------------
 # The plan: picked from the catalog, or answered from the kind of plan and the state
@@ -538,16 +113,6 @@ def generic_funding(market: str, funding: str) -> str:
     always sold by an insurer (fully insured), whatever was answered.
     """
     return "fully_insured" if market == "individual" else funding
-
-
-def step_for_fields(fields: list[str]) -> int | None:
-    """The step that asks the first of these fields: 0 is the plan step, then the guided steps."""
-    if any(f in ("plan.funding", "plan.market") for f in fields):
-        return 0
-    for number, step in enumerate(GUIDED_STEPS, 1):
-        if any(q.field == f for q in step.questions for f in fields):
-            return number
-    return None
 
 
 # What to ask the plan when we answered from the kind of plan only.
@@ -725,42 +290,10 @@ def missing_field_labels(fields: list[tuple[str, str]]) -> list[str]:
                 "and ask where to send it."
             )
         else:
-            text = _where_asked(question_field(path)) or why[:1].upper() + why[1:]
+            text = patient_form.where_asked(path) or why[:1].upper() + why[1:]
         if text not in out:
             out.append(text)
     return out
-
-
-def question_field(path: str) -> str:
-    """The question's field for a path the letters package reports (`case.records_from[0]...`)."""
-    field_path = path.removeprefix("case.")
-    if field_path.startswith("records_from"):
-        field_path = f"records.{field_path.partition('].')[2] or 'name'}"
-    if field_path == "denial":
-        field_path = "denial.exists"
-    return field_path
-
-
-def groups_needing(paths: list[str]) -> set[str]:
-    """The letter-detail groups that ask for any of these missing fields."""
-    wanted = {question_field(path) for path in paths}
-    return {
-        group.key
-        for group in LETTER_FIELD_GROUPS
-        if any(question.field in wanted for question in group.questions)
-    }
-
-
-def _where_asked(field_path: str) -> str | None:
-    for group in LETTER_FIELD_GROUPS:
-        for question in group.questions:
-            if question.field == field_path:
-                return f"{question.label} (under {group.title}, above)"
-    for step in GUIDED_STEPS:
-        for question in step.questions:
-            if question.field == field_path:
-                return f"{question.label} (in Check my coverage, {step.title})"
-    return None
 
 
 def letter_filename(letter_type: str, extension: str) -> str:
@@ -869,15 +402,8 @@ def case_to_yaml(case: Case) -> bytes:
 
 def patient_texts() -> list[str]:
     """Every sentence of guidance and every label this module shows a patient."""
-    texts: list[str] = []
-    for step in GUIDED_STEPS + LETTER_FIELD_GROUPS:
-        texts += [step.title, step.intro]
-        for question in step.questions:
-            texts.append(question.label)
-            if question.help:
-                texts.append(question.help)
-            texts += [label for _, label in question.options]
-    for choices in (MARKET_CHOICES, FUNDING_CHOICES, NCI_CHOICES, VISIT_CHOICES):
+    texts: list[str] = patient_form.patient_texts()
+    for choices in (MARKET_CHOICES, FUNDING_CHOICES):
         texts += [label for _, label in choices]
     texts += list(QUESTIONS_FOR_YOUR_PLAN) + [MARKET_UNKNOWN_HEADLINE, FUNDING_HELP]
     texts += list(HOW_TO_TELL_YOUR_PLAN) + [FICTIONAL_BADGE]

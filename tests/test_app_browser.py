@@ -16,6 +16,7 @@ import pytest
 
 from coverage.case import Case
 from secondlook import patient_flow as flow
+from secondlook import patient_form as form
 from secondlook import service
 
 pytestmark = pytest.mark.slow
@@ -61,7 +62,7 @@ def answer_the_questions(page, wait_for_app, shots: str | None = None) -> None:
     if shots:
         screenshot(page, f"{shots}-1-plan")
     click(page, wait_for_app, "Use this plan")
-    radio(page, flow.CANCER_STEP.questions[1].label, "Yes")
+    radio(page, form.CANCER_STEP.questions[1].label, "Yes")
     if shots:
         screenshot(page, f"{shots}-2-cancer")
     click(page, wait_for_app, "Next")

@@ -6,6 +6,7 @@ import re
 
 from secondlook import guidance
 from secondlook import patient_flow as flow
+from secondlook import patient_form as form
 
 ALL_TEXT = "\n".join(guidance.guidance_texts() + flow.patient_texts())
 
@@ -21,7 +22,8 @@ def test_basic_laboratory_centers_are_named_only_to_rule_them_out():
     assert mentions, "the guidance must warn about Basic Laboratory centers"
     for text in mentions:
         assert "do not see patients" in text and "cannot give you a second opinion" in text
-    assert "basic_laboratory" not in [value for value, _ in flow.NCI_CHOICES]
+    offered = form.question("provider.nci_designation").options
+    assert "basic_laboratory" not in [value for value, _ in offered]
 
 
 def test_the_seed_article_topics_are_covered():

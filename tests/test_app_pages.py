@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 import letters
 from coverage.case import Case
 from secondlook import patient_flow as flow
+from secondlook import patient_form as form
 from secondlook import service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,8 +106,8 @@ def test_check_then_answer_then_letters():
     assert at.title[0].value == "Your letters"
     at.text_input(key=key("about_you", "patient.name")).set_value("Test Person")
     at.text_input(key=key("about_you", "patient.member_id")).set_value("M123")
-    at.text_area(key=key("records", "records.address_lines")).set_value("1 Main St\nTown")
-    at.text_input(key=key("records", "records.name")).set_value("Mercy Pathology")
+    at.text_area(key=key("records", "records_from.0.address_lines")).set_value("1 Main St\nTown")
+    at.text_input(key=key("records", "records_from.0.name")).set_value("Mercy Pathology")
     at.text_input(key=key("second_doctor", "provider.name")).set_value("Dr. Ada Example")
     at.text_area(key=key("second_doctor", "provider.address_lines")).set_value("2 Oak Rd\nCity")
     at.text_input(key=key("your_doctor", "referring_physician.name")).set_value("Dr. Bo Example")
@@ -136,7 +137,7 @@ def test_check_then_answer_then_letters():
 
 
 def opened_groups(at: AppTest) -> set[str]:
-    titles = {group.title for group in flow.LETTER_FIELD_GROUPS}
+    titles = {group.title for group in form.LETTER_FIELD_GROUPS}
     return {e.label for e in at.expander if e.label in titles and e.proto.expanded}
 
 
@@ -161,9 +162,9 @@ def test_letters_say_what_is_missing():
             letters.build_context(letter_type, case, plan, answer)
         except letters.MissingFieldError as err:
             missing += [path for path, _ in err.fields]
-    wanted = flow.groups_needing(missing)
+    wanted = form.groups_needing(missing)
     assert "about_you" in wanted
-    titles = {g.title for g in flow.LETTER_FIELD_GROUPS if g.key in wanted}
+    titles = {g.title for g in form.LETTER_FIELD_GROUPS if g.key in wanted}
     assert opened_groups(at) == titles
     warnings = [w.value for w in at.warning]
     assert warnings and all(w.startswith("To finish this letter, add:") for w in warnings)
@@ -244,9 +245,9 @@ def test_answer_these_questions_goes_to_the_step_that_asks_them():
     assert answer.info_needed
     [button] = [b for b in at.button if b.label == "Answer these questions"]
     button.click().run()
-    expected = flow.step_for_fields([n.field for n in answer.info_needed])
+    expected = form.step_for_fields([n.field for n in answer.info_needed])
     assert at.title[0].value == "Does my plan pay for a second opinion?"
-    assert at.subheader[0].value == flow.GUIDED_STEPS[expected - 1].title
+    assert at.subheader[0].value == form.GUIDED_STEPS[expected - 1].title
 
 
 def test_bad_letter_details_are_named_and_not_saved():
@@ -255,9 +256,14 @@ def test_bad_letter_details_are_named_and_not_saved():
     at.switch_page(LETTERS).run()
     at.text_input(key=key("second_doctor", "provider.npi")).set_value("12")
     submit(at, "letter_details", "Save these details")
-    (error,) = at.error
-    assert "NPI number (10 digits, if you know it): an NPI has 10 digits." in error.value
+    summary, under_the_field = at.error
+    assert summary.value == "Please check the answer marked below."
+    assert under_the_field.value == "An NPI is 10 digits."
     assert session_case(at).provider.npi is None
+    # The message sits right under its question, in the expander that was opened for it.
+    group = next(e for e in at.expander if e.label == "The second-opinion doctor")
+    assert group.proto.expanded
+    assert any(e.value == "An NPI is 10 digits." for e in group.error)
 
 
 @pytest.mark.parametrize(
@@ -276,9 +282,9 @@ def test_resume_from_a_saved_file(name):
     assert service.check(case).headline in texts(at)
     # The guided form shows the loaded answers (widgets are rebuilt for the new case).
     at.switch_page(CHECK).run()
-    assert at.subheader[0].value == flow.DENIAL_STEP.title
+    assert at.subheader[0].value == form.DENIAL_STEP.title
     expected = "yes" if case.denial else "unknown"
-    assert at.radio(key=key("denial", "denial.exists", 1)).value == expected
+    assert at.radio(key=key("denial", "denial", 1)).value == expected
 
 
 def test_a_bad_file_names_the_file_line_and_field():

@@ -7,164 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from coverage.case import Case, Denial, RecordsHolder
+from coverage.case import Case, RecordsHolder
 from secondlook import patient_flow as flow
 from secondlook import service
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))
-
-
-SAMPLE = {
-    "tri": "yes",
-    "text": "Sample",
-    "area": "Sample text",
-    "lines": "Line one\nLine two",
-    "date": dt.date(2026, 1, 2),
-    "count": 2,
-}
-
-
-@pytest.mark.parametrize("step", flow.GUIDED_STEPS + flow.LETTER_FIELD_GROUPS, ids=lambda s: s.key)
-def test_every_question_writes_its_case_field_and_reads_it_back(step):
-    values = {}
-    for question in step.questions:
-        if question.kind == "choice":
-            values[question.field] = question.options[0][0]
-        elif question.field in ("provider.npi",):
-            values[question.field] = "1234567893"
-        elif question.field == "diagnosis.icd10":
-            values[question.field] = "C50.911"
-        else:
-            values[question.field] = SAMPLE[question.kind]
-    case = flow.apply_answers(Case(), step.questions, values)
-    for question in step.questions:
-        assert flow.get_answer(case, question.field) == values[question.field], question.field
-
-
-@pytest.mark.parametrize(
-    ("field", "answer"),
-    [
-        ("diagnosis.newly_diagnosed", "yes"),
-        ("diagnosis.rare_or_aggressive", "no"),
-        ("reasons.surgery_recommended", "unknown"),
-        ("provider.in_network", "no"),
-        ("qualified_in_network_specialist", "no"),
-        ("urgency.physician_certifies_urgent", "yes"),
-    ],
-)
-def test_tri_state_answers_land_on_the_case(field, answer):
-    step = next(s for s in flow.GUIDED_STEPS if any(q.field == field for q in s.questions))
-    case = flow.apply_answers(Case(), step.questions, {field: answer})
-    assert flow.get_answer(case, field) == answer
-
-
-def test_not_sure_is_the_default_and_unknown_values_become_not_sure():
-    step = flow.REASONS_STEP
-    case = flow.apply_answers(Case(), step.questions, {"reasons.surgery_recommended": None})
-    assert case.reasons.surgery_recommended == "unknown"
-    for question in step.questions:
-        if question.kind == "tri":
-            assert ("unknown", "Not sure") in question.choices()
-
-
-def test_text_is_stripped_and_blank_becomes_none():
-    case = flow.apply_answers(
-        Case(),
-        flow.CANCER_STEP.questions,
-        {"diagnosis.description": "  breast cancer, stage 2  "},
-    )
-    assert case.diagnosis.description == "breast cancer, stage 2"
-    case = flow.apply_answers(case, flow.CANCER_STEP.questions, {"diagnosis.description": "  "})
-    assert case.diagnosis.description is None
-
-
-def test_address_lines_split_on_newlines():
-    group = flow.LETTER_FIELD_GROUPS[0]
-    case = flow.apply_answers(
-        Case(), group.questions, {"patient.address_lines": "12 Elm St\n\n  Springfield, MO 65801 "}
-    )
-    assert case.patient.address_lines == ["12 Elm St", "Springfield, MO 65801"]
-    assert flow.get_answer(case, "patient.address_lines") == "12 Elm St\nSpringfield, MO 65801"
-
-
-def test_denial_yes_keeps_the_details_and_no_drops_them():
-    values = {
-        "denial.exists": "yes",
-        "denial.notice_date": dt.date(2026, 3, 2),
-        "denial.date_received": dt.date(2026, 3, 6),
-        "denial.level": "internal_appeal",
-        "denial.service_type": "pre_service",
-        "denial.reason_quoted": "Not medically necessary",
-        "denial.reference_number": "",
-    }
-    case = flow.apply_answers(Case(), flow.DENIAL_STEP.questions, values)
-    assert case.denial == Denial(
-        notice_date=dt.date(2026, 3, 2),
-        date_received=dt.date(2026, 3, 6),
-        level="internal_appeal",
-        reason_quoted="Not medically necessary",
-    )
-    assert flow.get_answer(case, "denial.exists") == "yes"
-    for answer in ("no", "unknown"):
-        cleared = flow.apply_answers(
-            case, flow.DENIAL_STEP.questions, {**values, "denial.exists": answer}
-        )
-        assert cleared.denial is None
-
-
-def test_records_holder_is_the_first_records_from_entry():
-    group = next(g for g in flow.LETTER_FIELD_GROUPS if g.key == "records")
-    values = {
-        "records.name": "Mercy Pathology",
-        "records.address_lines": "1 Main St",
-        "records.phone": "",
-        "records.fax": "555-0100",
-    }
-    case = flow.apply_answers(Case(), group.questions, values)
-    assert case.records_from == [
-        RecordsHolder(name="Mercy Pathology", address_lines=["1 Main St"], fax="555-0100")
-    ]
-    blank = {key: "" for key in values}
-    assert flow.apply_answers(case, group.questions, blank).records_from == []
-
-
-def test_records_holder_without_a_name_is_an_error():
-    group = next(g for g in flow.LETTER_FIELD_GROUPS if g.key == "records")
-    with pytest.raises(flow.FormError) as err:
-        flow.apply_answers(Case(), group.questions, {"records.name": "", "records.fax": "555"})
-    assert err.value.problems == [
-        ("Name of the office that has your records", "please give the name of the office.")
-    ]
-
-
-def test_bad_answers_name_the_question_and_never_echo_the_value():
-    group = next(g for g in flow.LETTER_FIELD_GROUPS if g.key == "second_doctor")
-    medical = next(g for g in flow.LETTER_FIELD_GROUPS if g.key == "medical")
-    secret_npi = "12345SECRET"
-    with pytest.raises(flow.FormError) as err:
-        flow.apply_answers(Case(), group.questions, {"provider.npi": secret_npi})
-    assert err.value.problems == [
-        ("NPI number (10 digits, if you know it)", "an NPI has 10 digits.")
-    ]
-    assert secret_npi not in str(err.value)
-    with pytest.raises(flow.FormError) as err:
-        flow.apply_answers(Case(), medical.questions, {"diagnosis.icd10": "breast"})
-    ((label, message),) = err.value.problems
-    assert label.startswith("Diagnosis code") and "C50.911" in message
-    assert "breast" not in str(err.value)
-
-
-def test_answers_do_not_change_the_case_they_start_from():
-    case = Case()
-    flow.apply_answers(case, flow.CANCER_STEP.questions, {"diagnosis.newly_diagnosed": "yes"})
-    assert case.diagnosis.newly_diagnosed == "unknown"
-
-
-def test_nci_choices_never_offer_basic_laboratory_centers():
-    values = [value for value, _ in flow.NCI_CHOICES]
-    assert "basic_laboratory" not in values
-    assert "Basic" not in " ".join(label for _, label in flow.NCI_CHOICES)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -205,14 +53,6 @@ def test_action_steps_leave_out_the_open_questions():
     questions = {need.question for need in answer.info_needed}
     assert not questions & set(steps)
     assert set(steps) <= set(answer.next_steps)
-
-
-def test_step_for_fields_points_at_the_step_that_asks():
-    assert flow.step_for_fields(["provider.in_network"]) == 3
-    assert flow.step_for_fields(["diagnosis.newly_diagnosed", "provider.in_network"]) == 1
-    assert flow.step_for_fields(["nothing.here"]) is None
-    assert flow.step_for_fields(["plan.plan_type"]) is None  # ask the plan: not in our form
-    assert flow.step_for_fields(["diagnosis.newly_diagnosed", "plan.funding"]) == 0
 
 
 def test_individual_market_plans_are_always_fully_insured():

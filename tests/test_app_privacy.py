@@ -91,7 +91,7 @@ def run_the_whole_flow() -> AppTest:
     submit(at, "step_cancer", "Next")
     submit(at, "step_reasons", "Next")
     submit(at, "step_doctor", "Next")
-    at.radio(key=key("denial", "denial.exists")).set_value("yes")
+    at.radio(key=key("denial", "denial")).set_value("yes")
     at.text_area(key=key("denial", "denial.reason_quoted")).set_value(f"{PATIENT} not eligible")
     submit(at, "step_denial", "See my answer")
     at.switch_page("app_pages/patient_letters.py").run()

@@ -22,6 +22,7 @@ from streamlit.testing.v1.element_tree import Block, Expander
 
 from secondlook import guidance, service
 from secondlook import patient_flow as flow
+from secondlook import patient_form as form
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.yaml"))
@@ -70,7 +71,7 @@ def test_the_script_for_asking_your_doctor():
     assert grade(guidance.ASK_SCRIPT) <= MAX_GRADE
 
 
-@pytest.mark.parametrize("step", flow.GUIDED_STEPS + flow.LETTER_FIELD_GROUPS, ids=lambda s: s.key)
+@pytest.mark.parametrize("step", form.GUIDED_STEPS + form.LETTER_FIELD_GROUPS, ids=lambda s: s.key)
 def test_each_group_of_questions(step):
     parts = [step.title, step.intro]
     for question in step.questions:
