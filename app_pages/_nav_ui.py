@@ -172,7 +172,7 @@ def show_error(exc: Exception) -> None:
     if isinstance(exc, CaseConflict):
         st.error(CONFLICT_MESSAGE, icon=":material/sync_problem:")
     elif isinstance(exc, FieldProblem):
-        lines = "\n".join(f"- **{field}**: {msg}" for field, msg in exc.problems.items())
+        lines = "\n".join(f"- **{exc.label(field)}**: {msg}" for field, msg in exc.problems.items())
         st.error(f"Please correct:\n\n{lines}")
     else:
         st.error(str(exc))

@@ -12,7 +12,7 @@ import streamlit as st
 from app_pages import _nav_ui as ui
 from navigator import auth, case_form, cases, exchange, facts, letter_store, pipeline
 from navigator.coverage_link import plan_choices
-from navigator.errors import CaseConflict, NavigatorError, NotFound
+from navigator.errors import CaseConflict, FieldProblem, NavigatorError, NotFound
 
 actor = ui.gate()
 store = ui.get_store()
@@ -254,6 +254,10 @@ with tabs[1]:
     if case.plan and case.plan not in plans:
         plan_options.append(case.plan)
     values: dict[str, Any] = {}
+    refused = st.session_state.pop("nav_facts_refused", None)  # FieldProblem of the last save
+    if refused is not None:
+        ui.show_error(refused)
+    shown_problems = refused.problems if refused is not None else {}
     with st.form(f"nav_facts_{detail.version}"):
         for section in case_form.SECTIONS:
             with st.expander(section.title, expanded=section.key in ("patient", "plan")):
@@ -303,6 +307,8 @@ with tabs[1]:
                         values[field.path] = where.text_input(
                             field.label, value=value, help=field.help, key=key
                         )
+                    if field.path in shown_problems:  # the message sits under its field
+                        where.error(shown_problems[field.path])
         slots: list[dict[str, str]] = []
         with st.expander("Records to send to the second-opinion physician"):
             st.caption("Offices holding records, slides or scans (used by the records request).")
@@ -321,12 +327,18 @@ with tabs[1]:
                         ),
                     }
                 )
+                for part in case_form.RECORDS_FIELDS:
+                    if f"records_from.{slot}.{part}" in shown_problems:
+                        st.error(shown_problems[f"records_from.{slot}.{part}"])
         saved = st.form_submit_button("Save case facts", type="primary")
     if saved:
         try:
             changes = case_form.values_to_changes(values)
             changes.update(case_form.records_changes(slots))
             new_case = facts.apply_changes(case, changes)
+        except FieldProblem as exc:  # drawn again with each message under its field
+            st.session_state["nav_facts_refused"] = exc
+            st.rerun()
         except NavigatorError as exc:
             ui.show_error(exc)
         else:

@@ -43,8 +43,13 @@ class InvalidTransition(NavigatorError):
 
 
 class FieldProblem(NavigatorError):
-    """Bad input for one or more named fields; `problems` maps field path to message."""
+    """Bad input for one or more named fields; `problems` maps field path to message and
+    `labels` a path to the name the pages show for it (the path itself when absent)."""
 
-    def __init__(self, problems: dict[str, str]):
+    def __init__(self, problems: dict[str, str], labels: dict[str, str] | None = None):
         self.problems = problems
+        self.labels = labels or {}
         super().__init__("; ".join(f"{field}: {msg}" for field, msg in problems.items()))
+
+    def label(self, field: str) -> str:
+        return self.labels.get(field, field)

@@ -62,12 +62,38 @@ def test_address_lines_are_split_and_trimmed():
 
 
 def test_records_holder_without_a_name_is_named_in_the_error():
+    changes = case_form.records_changes([{"name": "", "phone": "314-555-0100"}, {"name": ""}])
     with pytest.raises(FieldProblem) as err:
-        case_form.records_changes([{"name": "", "phone": "555"}, {"name": ""}])
-    assert err.value.problems == {"records_from[0].name": "a records holder needs a name"}
-    assert case_form.records_changes([{"name": " Lab ", "address_lines": "a\n\nb"}]) == {
-        "records_from": [{"name": "Lab", "address_lines": ["a", "b"], "phone": None, "fax": None}]
+        facts.apply_changes(Case(), changes)
+    assert err.value.problems == {
+        "records_from.0.name": "Give the name of the office that has the records."
     }
+    assert err.value.label("records_from.0.name") == "Name (records holder 1)"
+    changes = case_form.records_changes([{"name": " Lab ", "address_lines": "a\n\nb"}])
+    assert facts.apply_changes(Case(), changes).records_from == [
+        RecordsHolder(name="Lab", address_lines=["a", "b"])
+    ]
+
+
+def test_an_emptied_first_slot_keeps_the_second_holder():
+    case = zelda_case(records_from=[RecordsHolder(name="One"), RecordsHolder(name="Two")])
+    slots = [case_form.records_widget_values(case, i) for i in range(case_form.records_slots(case))]
+    slots[0] = {"name": "", "address_lines": "", "phone": "", "fax": ""}
+    after = facts.apply_changes(case, case_form.records_changes(slots))
+    assert after.records_from == [RecordsHolder(name="Two")]
+
+
+def test_a_bad_field_is_named_by_its_label_in_plain_words():
+    case = zelda_case()
+    with pytest.raises(FieldProblem) as err:
+        facts.apply_changes(case, {"provider.npi": "12345", "patient.email": "nope"})
+    assert err.value.problems == {
+        "provider.npi": "An NPI is 10 digits.",
+        "patient.email": "Use an email address like name@example.com.",
+    }
+    assert err.value.label("provider.npi") == "NPI (Second-opinion provider)"
+    assert err.value.label("patient.email") == "E-mail"
+    assert "12345" not in str(err.value)
 
 
 def test_the_address_on_the_denial_notice_is_kept_and_removed_when_blank():
