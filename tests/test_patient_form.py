@@ -142,7 +142,9 @@ def test_records_holder_without_a_name_is_an_error_next_to_the_name():
     group = next(g for g in form.LETTER_FIELD_GROUPS if g.key == "records")
     with pytest.raises(form.FormError) as err:
         form.apply_answers(
-            Case(), group.questions, {"records_from.0.name": "", "records_from.0.fax": "314-555-0100"}
+            Case(),
+            group.questions,
+            {"records_from.0.name": "", "records_from.0.fax": "314-555-0100"},
         )
     assert err.value.problems == [
         ("records_from.0.name", "Give the name of the office that has the records.")
