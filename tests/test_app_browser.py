@@ -109,7 +109,7 @@ def test_check_answer_letters_and_docx_download(streamlit_server, page, wait_for
     wait_for_app(page)
     fill(page, "Your full name", PATIENT)
     fill(page, "Member ID (on your plan card)", MEMBER_ID)
-    fill(page, "Second-opinion doctor's name", "Dr. Ada Example")
+    fill(page, "The second-opinion doctor's name", "Dr. Ada Example")
     click(page, wait_for_app, "Save these details")
     page.get_by_text("Saved. Your letters now use these details.").wait_for()
     screenshot(page, "desktop-5-letters")
