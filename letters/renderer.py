@@ -1,46 +1,73 @@
-"""Compiled .docx rendering: compile a docxtpl template once, render many letters fast.
+"""Compiled .docx rendering: compile a docxtpl template once, render many letters fast, and give
+exactly what docxtpl gives, or a clear error, for any template.
 
 docxtpl re-opens the template with python-docx, re-patches and re-compiles its XML for every
 letter, and python-docx re-serialises and re-compresses every part on save. Here the work that
 does not depend on the letter is done once per template:
 
-* the template's XML parts are patched exactly as docxtpl patches them (`patch_xml`, the same
-  code) and compiled into Jinja templates once;
-* every other zip member (styles, numbering, theme, settings, ...) is deflated once and its bytes
-  are reused as they are;
+* every part docxtpl renders (the body, the headers and footers of the main document, the
+  footnotes) is patched exactly as docxtpl patches it (`patch_xml`, the same code) and compiled
+  into a Jinja template once; a part is rendered when it holds a tag *after* the patch merged
+  Word's split runs, or text docxtpl's post-processing would change;
+* every other zip member (styles, numbering, media, ...) is deflated once and reused as it is;
 
 and each letter only renders the compiled templates, applies docxtpl's post-processing
-(paragraph joins, `{_{` escapes, `resolve_listing` for tabs and line breaks) and writes a new
-zip around the pre-compressed members. The extracted text equals docxtpl's for the same
-template, context and Jinja environment (tests/test_letters_renderer.py checks it against
-docxtpl itself).
+(paragraph joins, `{_{` escapes, `resolve_listing`; the table-grid fix and drawing-id numbering
+when the body needs them) and writes a new zip around the pre-compressed members.
 
-The Jinja environment autoescapes (`&`, `<`, `>` and quotes in clinical text cannot break the
-XML), uses `StrictUndefined` (a misspelt field is an error, not a blank), refuses to print
-`None`, and strips characters that XML 1.0 forbids (a vertical tab pasted from a spreadsheet
-becomes a line break instead of a corrupt document).
+Where that would not be docxtpl's output, the render goes through docxtpl itself (the fallback):
+a context printing an InlineImage, a Subdoc, or a RichText that refers to relationships (they add
+parts to a DocxTemplate, which the fast path has not got); templates whose core properties hold
+tags; Jinja environments with other delimiters or line statements. Where docxtpl's own output
+would be wrong, the template is refused with an error naming the part and the paragraph: tags in
+a part docxtpl never renders (they would stay in the letter as literal `{{ ... }}`), tags in the
+footnotes of a document with several sections (docxtpl renders them once per section, so text of
+the letter would be read as template). Output that is not well-formed XML is an error (docxtpl
+raises too, or silently "recovers" a mangled body). A fallback output is checked for relationship
+ids that point nowhere (a hyperlink made with another template) before it is returned.
+
+The Jinja environment of the letters autoescapes (`&`, `<`, `>` and quotes in clinical text
+cannot break the XML), uses `StrictUndefined` (a misspelt field is an error, not a blank),
+refuses to print `None`, and strips characters that XML 1.0 forbids (a vertical tab pasted from
+a spreadsheet becomes a line break instead of a corrupt document).
 """
 
 from __future__ import annotations
 
 import io
 import re
-import struct
+import sys
 import zipfile
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import docxtpl
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docxtpl import DocxTemplate
-from jinja2 import Environment, StrictUndefined, Template
+from docx.oxml import ns as _docx_ns
+from docxtpl import DocxTemplate, InlineImage, Listing, RichText, RichTextParagraph
+from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError, meta, nodes
+from jinja2 import TemplateError as JinjaTemplateError
 from lxml import etree
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from letters import package
+from letters.package import Member, deflate, write_zip
+
+# Importing docxtpl imports docxcompose (for Subdoc), which rebinds python-docx's global "cp"
+# prefix to the custom-properties namespace; python-docx then writes core properties (author,
+# last modified by, ...) as duplicate elements Word rejects. Restore the core-properties binding
+# (docxcompose keeps its own namespace map). Upstream: python-docx-template PR 657.
+_docx_ns.nsmap["cp"] = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+_Subdoc = getattr(docxtpl, "Subdoc", None)  # needs the optional docxcompose package
+_BOUND_TYPES: tuple[type, ...] = (InlineImage,) + ((_Subdoc,) if _Subdoc else ())
 
 # XML 1.0 allows tab, LF, CR and everything from U+0020 except surrogates and U+FFFE/U+FFFF.
 # C1 controls are legal XML but are never text anyone meant to type (they come from mis-decoded
@@ -62,10 +89,63 @@ def clean_text(value: str) -> str:
     return _ILLEGAL_XML.sub("", value.translate(_LINE_BREAKS))
 
 
+class TemplateError(ValueError):
+    """A template that cannot be used, or a letter that cannot be rendered from it.
+
+    The message names the template, the part (word/document.xml, word/header1.xml, ...) and,
+    where there is one, the paragraph of the template (its text with the tags, never the letter's
+    data)."""
+
+    def __init__(self, message: str, *, part: str | None = None, paragraph: str | None = None):
+        super().__init__(message)
+        self.part = part
+        self.paragraph = paragraph
+
+
+class _NeedsDocxtpl(Exception):  # noqa: N818 - a signal, not an error
+    """Raised while printing a value the fast path cannot reproduce; render() falls back."""
+
+
+@dataclass
+class _RenderState:
+    """What one render needs to know while Jinja prints values (a context variable)."""
+
+    owner: CompiledTemplate
+    docxtpl: DocxTemplate | None = None  # the fallback's template; None on the fast path
+    verify: bool = False  # raw markup was printed: check the part is well-formed XML
+    located: Template | None = None  # diagnosis: the template with a line per paragraph
+    raw_lines: list[int] | None = None  # diagnosis: lines that printed unescaped '<' or '&'
+
+
+_STATE: ContextVar[_RenderState | None] = ContextVar("secondlook_render_state", default=None)
+_REFERS_TO_RELATIONSHIP = re.compile(r"\br:(?:id|embed|link|pict)=")
+
+
+def _inspect(value: Any) -> None:
+    """Look at a value about to be printed: can the fast path reproduce docxtpl with it?"""
+    state = _STATE.get()
+    if state is None or type(value) is str:
+        return
+    if isinstance(value, _BOUND_TYPES) or (
+        isinstance(value, RichText | RichTextParagraph)
+        and _REFERS_TO_RELATIONSHIP.search(value.xml)
+    ):
+        state.owner._check_binding(value, state)
+    elif hasattr(value, "__html__") and not isinstance(value, Listing):
+        state.verify = True  # raw XML (Markup, RichText): the result must be checked
+
+
+class _PrintedNone(ValueError):
+    pass
+
+
 def _finalize(value: Any) -> Any:
+    if type(value) is str:  # nearly every value: nothing else to look at
+        return value if value.isprintable() else clean_text(value)
     if value is None:
         # A template printing None is a bug: optional fields must be guarded with `if`.
-        raise ValueError("the template printed a value that is None (guard it with {% if %})")
+        raise _PrintedNone("the template printed a value that is None (guard it with {% if %})")
+    _inspect(value)
     if isinstance(value, str) and not isinstance(value, Markup):
         return clean_text(value)
     return value
@@ -81,71 +161,123 @@ def make_environment() -> Environment:
     )
 
 
+def _wrap_finalize(env: Environment, after: Callable[[Any], Any]) -> Environment:
+    """An overlay of `env` whose finalize runs env's own, then `after` on its result."""
+    inner = env.finalize
+    pass_arg = getattr(inner, "jinja_pass_arg", None) if inner else None
+    if inner is None:
+        finalize: Callable[..., Any] = after
+    elif pass_arg is None:
+
+        def finalize(value: Any) -> Any:
+            return after(inner(value))
+
+    else:
+
+        def finalize(first: Any, value: Any) -> Any:
+            return after(inner(first, value))
+
+        finalize.jinja_pass_arg = pass_arg  # type: ignore[attr-defined]
+    return env.overlay(finalize=finalize)
+
+
+def _inspecting(value: Any) -> Any:
+    _inspect(value)
+    return value
+
+
+def _escapes(env: Environment) -> bool:
+    return bool(env.autoescape(None) if callable(env.autoescape) else env.autoescape)
+
+
+def _recording(value: Any) -> Any:
+    """Diagnosis only: note the template line of a value printed with unescaped markup."""
+    state = _STATE.get()
+    if state is not None and state.raw_lines is not None and state.located is not None:
+        raw = isinstance(value, Markup) or (
+            isinstance(value, str) and not _escapes(state.owner.env)
+        )
+        if raw and ("<" in value or "&" in value):
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code.co_filename != "<template>":
+                frame = frame.f_back
+            if frame is not None:
+                state.raw_lines.append(state.located.get_corresponding_lineno(frame.f_lineno))
+    return value
+
+
 # ---------------------------------------------------------------------------------------------
 # docxtpl's per-part pre- and post-processing, reused so that the output is the same.
 
 _DOCXTPL = DocxTemplate.__new__(DocxTemplate)  # only for its stateless helper methods
 _TAG = re.compile(r"\{[{%#]")
-
-
 _WHITESPACE_CONTROL = re.compile(r"\{[%{#]-|-[%}#]\}")
+_DEFAULT_SYNTAX = {
+    "block_start_string": "{%",
+    "block_end_string": "%}",
+    "variable_start_string": "{{",
+    "variable_end_string": "}}",
+    "comment_start_string": "{#",
+    "comment_end_string": "#}",
+    "line_statement_prefix": None,
+    "line_comment_prefix": None,
+}
 
 
-def _prepare(xml: str) -> tuple[str, bool]:
-    """What docxtpl does to a part's XML before handing it to Jinja: (source, newlines).
-
-    docxtpl puts a newline before every paragraph (for line numbers in Jinja errors) and takes
-    it out after rendering. Only Jinja whitespace control (`{%-`, `-%}`, ...) could make that
-    newline change the output, so without it the newlines are left out, which saves two passes
-    over every letter; with it they are kept, exactly as docxtpl does.
-    """
-    xml = _DOCXTPL.patch_xml(xml)
-    if _WHITESPACE_CONTROL.search(xml):
-        return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml), True
-    return xml, False
+def _with_newlines(patched: str) -> str:
+    """docxtpl's source for Jinja: a newline before every paragraph (one line per paragraph)."""
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
 
 
-_LISTING = re.compile("[\t\n\a\f]")
+def _needs_processing(xml: str) -> bool:
+    """Whether docxtpl's render changes a part: tags, or text its post-processing rewrites."""
+    return bool(_TAG.search(xml)) or any(c in xml for c in ("{_", "_}", "\t", "\n", "\a", "\f"))
 
 
-def _resolve_listing(xml: str) -> str:
+def _next_listing(xml: str, start: int) -> int:
+    """Where the next tab, newline, BEL or form feed is (-1: none); str.find is memchr-fast."""
+    found = [at for at in (xml.find(c, start) for c in "\t\n\a\f") if at >= 0]
+    return min(found) if found else -1
+
+
+def _resolve_listing(xml: str, nested: bool) -> str:
     """docxtpl's `resolve_listing`, applied only to the paragraphs that need it.
 
     docxtpl rewrites every paragraph and run with nested regular expressions, but it changes
     only the text of paragraphs holding a tab, newline, BEL or form feed, one paragraph at a
-    time (paragraphs do not nest in these templates, and `<` in text is always escaped). So
-    each such paragraph is cut out and passed to docxtpl's own function: the same output.
-    """
+    time. Where paragraphs do not nest (`nested` False: no text boxes), each such paragraph is
+    cut out and passed to docxtpl's own function: the same output. Otherwise docxtpl's function
+    runs on the whole part."""
+    if nested:
+        return _DOCXTPL.resolve_listing(xml)
     pieces, done = [], 0
-    for match in _LISTING.finditer(xml):
-        at = match.start()
-        if at < done:
-            continue  # inside a paragraph already resolved
+    at = _next_listing(xml, 0)
+    while at >= 0:
         start = max(xml.rfind("<w:p ", done, at), xml.rfind("<w:p>", done, at))
-        if start < 0:
-            continue
-        end = xml.find("</w:p>", start)
-        if end < at:
-            continue  # between paragraphs: docxtpl leaves it alone too
-        end += len("</w:p>")
-        pieces.append(xml[done:start])
-        pieces.append(_DOCXTPL.resolve_listing(xml[start:end]))
-        done = end
+        end = xml.find("</w:p>", start) if start >= 0 else -1
+        if start >= 0 and end > at:
+            end += len("</w:p>")
+            pieces.append(xml[done:start])
+            pieces.append(_DOCXTPL.resolve_listing(xml[start:end]))
+            done = end
+        # else: between paragraphs, where docxtpl leaves it alone too
+        at = _next_listing(xml, max(done, at + 1))
     if not pieces:
         return xml
     pieces.append(xml[done:])
     return "".join(pieces)
 
 
-def _finish(xml: str, newlines: bool) -> str:
-    """What docxtpl does to Jinja's output (render_xml_part after the render)."""
+def _finish(xml: str, newlines: bool, nested: bool) -> str:
+    """What docxtpl does to Jinja's output (render_xml_part after the render). The cheap
+    single-character tests come first: two-character searches cost a pass over the part."""
     if newlines:
-        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
-    if "{_" in xml or "_}" in xml:
+        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+    if ("{" in xml or "}" in xml) and ("{_" in xml or "_}" in xml):
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%")
         xml = xml.replace("%_}", "%}")
     if "\t" in xml or "\n" in xml or "\a" in xml or "\f" in xml:
-        xml = _resolve_listing(xml)
+        xml = _resolve_listing(xml, nested)
     return xml
 
 
@@ -153,74 +285,40 @@ def _serialize(element: etree._Element) -> str:
     return etree.tostring(element, encoding="unicode", pretty_print=False)
 
 
-# ---------------------------------------------------------------------------------------------
-# A minimal zip writer: members are deflated once (static parts) or per letter (templated parts),
-# with a fixed timestamp so the same context always gives the same bytes.
-
-_DOS_TIME, _DOS_DATE = 0, (2000 - 1980) << 9 | 1 << 5 | 1  # 2000-01-01 00:00
-
-
-@dataclass(frozen=True)
-class _Member:
-    name: bytes
-    data: bytes  # deflated
-    crc: int
-    size: int
+def _paragraph_text(located_source: str, lineno: int | None) -> str | None:
+    """The text (tags kept, XML dropped) of the template paragraph on a line of docxtpl's
+    source: what a person sees in Word, so they can find it."""
+    if not lineno:
+        return None
+    lines = located_source.splitlines()
+    if not 0 < lineno <= len(lines):
+        return None
+    text = " ".join(re.sub(r"<[^>]+>", "", lines[lineno - 1]).split())
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
-def _deflate(name: str, raw: bytes, level: int = 6) -> _Member:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-    data = compressor.compress(raw) + compressor.flush()
-    return _Member(name.encode("utf-8"), data, zlib.crc32(raw), len(raw))
+def _body_needs_fix(source: str) -> bool:
+    """Whether docxtpl's table-grid fix and drawing-id numbering can change the rendered body.
 
-
-def _write_zip(members: list[_Member]) -> bytes:
-    out = bytearray()
-    central = bytearray()
-    for member in members:
-        offset = len(out)
-        header = struct.pack(
-            "<IHHHHHIIIHH",
-            0x04034B50,
-            20,
-            0x0800,  # UTF-8 names
-            zipfile.ZIP_DEFLATED,
-            _DOS_TIME,
-            _DOS_DATE,
-            member.crc,
-            len(member.data),
-            member.size,
-            len(member.name),
-            0,
-        )
-        out += header + member.name + member.data
-        central += struct.pack(
-            "<IHHHHHHIIIHHHHHII",
-            0x02014B50,
-            20,
-            20,
-            0x0800,
-            zipfile.ZIP_DEFLATED,
-            _DOS_TIME,
-            _DOS_DATE,
-            member.crc,
-            len(member.data),
-            member.size,
-            len(member.name),
-            0,
-            0,
-            0,
-            0,
-            0,
-            offset,
-        )
-        central += member.name
-    start = len(out)
-    out += central
-    out += struct.pack(
-        "<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), start, 0
-    )
-    return bytes(out)
+    Drawings: always (ids are renumbered on every render). Tables: unless they hold no block
+    tags or comments (which can add or remove cells: `{%tc`, `{#tc`, `{% hm %}`, ...) and no
+    values in attributes (a `colspan` width), and the fix leaves the template's tables as they
+    are; then no render can change them."""
+    if "docPr" in source:
+        return True
+    first = min((i for i in (source.find("<w:tbl>"), source.find("<w:tbl ")) if i >= 0), default=-1)
+    if first < 0:
+        return False
+    region = source[first : source.rfind("</w:tbl>")]
+    if "{%" in region or "{#" in region or '="{{' in region:
+        return True
+    try:
+        tree = etree.fromstring(source)
+        before = etree.tostring(tree, method="c14n")
+        after = etree.tostring(_DOCXTPL.fix_tables(source), method="c14n")
+    except Exception:  # noqa: BLE001 - anything odd: fix on every render, as docxtpl does
+        return True
+    return before != after
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,48 +326,156 @@ def _write_zip(members: list[_Member]) -> bytes:
 
 @dataclass
 class _Part:
-    """A templated zip member: fixed bytes around a compiled Jinja template."""
+    """A rendered zip member: fixed bytes around a compiled Jinja template."""
 
     name: str
     prefix: bytes
+    source: str  # patched, as compiled (without docxtpl's newlines unless `newlines`)
     template: Template
     suffix: bytes
-    fix_tables: bool
     newlines: bool
+    body: bool = False  # the main document body: table-grid fix and drawing ids
+    fix: bool = False  # the body needs the fix on every render
+    always_verify: bool = False  # the environment prints raw text: check the XML every time
+    nested: bool = False  # paragraphs inside paragraphs (text boxes)
+    located: Template | None = None  # compiled on demand for error messages
+    pics: dict[str, str] = field(default_factory=dict)  # rId -> zip name (replace_pic)
 
 
-class TemplateError(ValueError):
-    """The .docx template cannot be compiled (not a .docx, or a feature we do not support)."""
+@dataclass
+class _Replacements:
+    """docxtpl's replace_pic / replace_media / replace_embedded / replace_zipname."""
+
+    pics: dict[str, bytes] = field(default_factory=dict)
+    media: dict[int, bytes] = field(default_factory=dict)  # CRC of the old file -> new bytes
+    embedded: dict[int, bytes] = field(default_factory=dict)
+    zipnames: dict[str, bytes] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.pics or self.media or self.embedded or self.zipnames)
+
+
+def _read(source: Any) -> bytes:
+    """Bytes of a path, a file object or bytes (docxtpl accepts paths and file objects)."""
+    if isinstance(source, bytes | bytearray):
+        return bytes(source)
+    if hasattr(source, "read"):
+        return source.read()
+    return Path(source).read_bytes()
+
+
+def _template_lineno(err: BaseException) -> int | None:
+    """The template line an exception was raised at (Jinja rewrites tracebacks to show it)."""
+    if isinstance(err, TemplateSyntaxError):
+        return err.lineno
+    lineno = None
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    return lineno
+
+
+def _problem(err: BaseException) -> str:
+    """What went wrong, in words that hold no letter data: Jinja's own messages name template
+    expressions only; anything else is named by its type."""
+    if isinstance(err, JinjaTemplateError | _PrintedNone):
+        return str(getattr(err, "message", None) or err)
+    return f"{type(err).__name__} while rendering"
 
 
 class CompiledTemplate:
-    """One .docx template, compiled once; `render(context)` gives the bytes of a new .docx."""
+    """One .docx template, compiled once; `render(context)` gives the bytes of a new .docx,
+    the same document docxtpl would make (or a TemplateError).
 
-    def __init__(self, source: bytes, *, env: Environment | None = None, name: str = "template"):
+    docxtpl's replace_pic / replace_media / replace_embedded / replace_zipname and
+    `allow_missing_pics` work as on a DocxTemplate. Pictures (InlineImage), subdocuments and
+    hyperlinks (RichText with `url_id`) add parts to a DocxTemplate: make them with
+    `new_docxtpl()` (or with a DocxTemplate of the same file) and pass the context to render(),
+    which renders through that DocxTemplate. An InlineImage may also be made with the
+    CompiledTemplate itself: `InlineImage(compiled, "logo.png")`.
+    """
+
+    def __init__(
+        self,
+        source: bytes,
+        *,
+        env: Environment | None = None,
+        name: str = "template",
+        docxtpl_only: bool = False,
+    ):
         self.name = name
         self.source = source
         self.env = env or make_environment()
+        self._env = (
+            self.env if self.env.finalize is _finalize else _wrap_finalize(self.env, _inspecting)
+        )
+        self._diag_env = _wrap_finalize(self._env, _recording)
+        self.allow_missing_pics = False
+        self._replacements = _Replacements()
+        #: why every render goes through docxtpl (None: the fast path is used where it can be)
+        self.fallback_reason: str | None = "docxtpl_only was asked for" if docxtpl_only else None
         self._compile()
 
     # -- compile --------------------------------------------------------------------------
     def _compile(self) -> None:
         from docx import Document
-        from docx.opc.oxml import parse_xml
 
         try:
             document = Document(io.BytesIO(self.source))
             archive = zipfile.ZipFile(io.BytesIO(self.source))
-        except (zipfile.BadZipFile, KeyError, ValueError) as err:
-            raise TemplateError(f"{self.name}: not a .docx file ({err})") from None
-
+        except Exception as err:  # noqa: BLE001 - python-docx raises many kinds
+            detail = str(err) if isinstance(err, zipfile.BadZipFile) else type(err).__name__
+            raise TemplateError(f"{self.name}: not a .docx file ({detail})") from None
+        syntax = [k for k, v in _DEFAULT_SYNTAX.items() if getattr(self.env, k) != v]
+        if syntax and self.fallback_reason is None:
+            self.fallback_reason = f"the Jinja environment changes {', '.join(syntax)}"
         for prop in ("author", "comments", "identifier", "language", "subject", "title"):
-            if _TAG.search(getattr(document.core_properties, prop) or ""):
-                raise TemplateError(f"{self.name}: template tags in core property {prop!r}")
+            if (
+                _TAG.search(getattr(document.core_properties, prop) or "")
+                and not self.fallback_reason
+            ):
+                self.fallback_reason = f"the core property {prop!r} holds template tags"
 
-        parts: dict[str, _Part] = {}
-
-        # The main document: docxtpl renders only <w:body>, so does this.
+        self._parts: dict[str, _Part] = {}
+        self._located: dict[str, str] = {}  # part -> docxtpl's source (a line per paragraph)
         main = document.part
+        self._main = main.partname.lstrip("/")
+        self._compile_body(main)
+        self._pic_parts = [self._main]  # where replace_pic looks, in docxtpl's order
+        for rel in main.rels.values():
+            if rel.reltype not in (RT.HEADER, RT.FOOTER) or rel.is_external:
+                continue
+            name = rel.target_part.partname.lstrip("/")
+            self._pic_parts.append(name)
+            if rel.target_part.blob and name not in self._located:
+                xml = _serialize(etree.fromstring(rel.target_part.blob))
+                self._compile_part(
+                    name, xml, b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n", b""
+                )
+        for part in main.package.parts:
+            if part.content_type == FOOTNOTES_TYPE:
+                self._compile_footnotes(part, len(document.sections))
+        self._refuse_unrendered_tags(archive)
+
+        self._order = [info.filename for info in archive.infolist()]
+        self._static: dict[str, Member] = {
+            name: deflate(name, archive.read(name))
+            for name in self._order
+            if name not in self._parts
+        }
+        self._pic_xml = {n: archive.read(n) for n in self._pic_parts if n not in self._parts}
+        self._pic_rels = {
+            n: {
+                rid: target
+                for rid, (target, ext) in package.relationships(archive, n).items()
+                if not ext
+            }
+            for n in self._pic_parts
+        }
+
+    def _compile_body(self, main: Any) -> None:
         root = main.element
         body = root.body
         body_xml = _serialize(body)
@@ -278,77 +484,370 @@ class CompiledTemplate:
         whole = etree.tostring(root, encoding="UTF-8", xml_declaration=True, standalone=True)
         root.replace(placeholder, body)
         marker = whole.index(b"<w:body/>")
-        source, newlines = _prepare(body_xml)
-        parts[main.partname.lstrip("/")] = _Part(
-            main.partname.lstrip("/"),
-            whole[:marker],
-            self.env.from_string(source),
-            whole[marker + len(b"<w:body/>") :],
-            fix_tables=bool(re.search(r"\{[%{]-?\s*tc\s", body_xml)),
-            newlines=newlines,
+        part = self._compile_part(
+            self._main, body_xml, whole[:marker], whole[marker + len(b"<w:body/>") :], always=True
         )
+        assert part is not None
+        part.body = True
+        part.fix = _body_needs_fix(part.source)
 
-        # Headers and footers related to the main document, as docxtpl finds them.
-        for rel in main.rels.values():
-            if rel.reltype not in (RT.HEADER, RT.FOOTER) or rel.is_external:
-                continue
-            part = rel.target_part
-            xml = _serialize(parse_xml(part.blob))
-            if not _TAG.search(xml):
-                continue
-            name = part.partname.lstrip("/")
-            source, newlines = _prepare(xml)
-            parts[name] = _Part(
-                name,
-                b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n",
-                self.env.from_string(source),
-                b"",
-                fix_tables=False,
-                newlines=newlines,
+    def _compile_footnotes(self, part: Any, sections: int) -> None:
+        name = part.partname.lstrip("/")
+        xml = part.blob.decode("utf-8")  # docxtpl patches the raw part, declaration and all
+        patched = _DOCXTPL.patch_xml(xml)
+        tag = _TAG.search(patched) or re.search(r"\{_|_\}", patched)
+        if tag and sections != 1:
+            located = _with_newlines(patched)
+            lineno = located[: located.find(tag.group())].count("\n") + 1
+            why = (
+                "docxtpl renders footnotes once per section, so text of the letter would be "
+                "read as a template"
+                if sections
+                else "docxtpl renders footnotes only in a document with sections"
             )
+            raise self._error(
+                name,
+                located,
+                lineno,
+                f"template tags in footnotes of a document with {sections} sections: {why}",
+            )
+        self._compile_part(name, xml, b"", b"")
 
-        for part in main.package.parts:
-            if part.content_type.endswith("wordprocessingml.footnotes+xml") and _TAG.search(
-                part.blob.decode("utf-8")
-            ):
-                raise TemplateError(f"{self.name}: template tags in footnotes are not supported")
+    def _compile_part(
+        self, name: str, xml: str, prefix: bytes, suffix: bytes, *, always: bool = False
+    ) -> _Part | None:
+        """Patch and compile one part docxtpl renders (None: rendering would not change it)."""
+        patched = _DOCXTPL.patch_xml(xml)
+        self._located[name] = _with_newlines(patched)
+        if not always and not _needs_processing(patched):
+            return None
+        env = self.env
+        newlines = bool(_WHITESPACE_CONTROL.search(patched)) or env.trim_blocks or env.lstrip_blocks
+        source = self._located[name] if newlines else patched
+        try:
+            template = self._env.from_string(source)
+        except TemplateSyntaxError as first:
+            err = first
+            try:  # the line (paragraph) of the error, from the source docxtpl compiles
+                self._env.from_string(self._located[name])
+            except TemplateSyntaxError as located:
+                err = located
+            raise self._error(
+                name, self._located[name], err.lineno, f"template syntax error: {err.message}"
+            ) from None
+        raw = not _escapes(env) or bool(re.search(r"\{%-?\s*autoescape", patched))
+        part = _Part(name, prefix, source, template, suffix, newlines, always_verify=raw)
+        part.nested = "txbxContent" in patched
+        self._parts[name] = part
+        return part
 
-        self._parts = parts
-        self._order: list[str] = []
-        self._static: dict[str, _Member] = {}
-        for info in archive.infolist():
-            self._order.append(info.filename)
-            if info.filename not in parts:
-                self._static[info.filename] = _deflate(info.filename, archive.read(info))
+    def _refuse_unrendered_tags(self, archive: zipfile.ZipFile) -> None:
+        """Tags in a part docxtpl never renders (endnotes, comments, ...) would stay in the
+        letter as literal `{{ ... }}`: refuse the template instead."""
+        for name in archive.namelist():
+            if name in self._located or not name.endswith(".xml"):
+                continue
+            data = archive.read(name)
+            if b"<w:t" not in data:
+                continue
+            located = _with_newlines(_DOCXTPL.patch_xml(data.decode("utf-8", "replace")))
+            tag = _TAG.search(located)
+            if tag:
+                lineno = located[: tag.start()].count("\n") + 1
+                raise self._error(
+                    name,
+                    located,
+                    lineno,
+                    "template tags in a part that is not rendered (docxtpl renders the body, "
+                    "headers, footers and footnotes only): they would stay in the letter as "
+                    "they are",
+                )
+
+    def _error(self, part: str, located: str, lineno: int | None, problem: str) -> TemplateError:
+        text = _paragraph_text(located, lineno)
+        where = f"{part}, paragraph “{text}”" if text else part
+        return TemplateError(f"{self.name}: {where}: {problem}", part=part, paragraph=text)
 
     # -- render ---------------------------------------------------------------------------
-    def render_parts(self, context: Mapping[str, Any]) -> dict[str, bytes]:
-        """The rendered XML of every templated part (name -> bytes)."""
-        rendered = {}
-        for name, part in self._parts.items():
-            xml = _finish(part.template.render(context), part.newlines)
-            if part.fix_tables:
-                tree = _DOCXTPL.fix_tables(xml)
-                xml = _serialize(tree)
-            rendered[name] = part.prefix + xml.encode("utf-8") + part.suffix
-        return rendered
+    def render(
+        self, context: Mapping[str, Any] | BaseModel, *, docx_template: DocxTemplate | None = None
+    ) -> bytes:
+        """A new .docx (bytes) for one context.
 
-    def render(self, context: Mapping[str, Any] | BaseModel) -> bytes:
-        """A new .docx (bytes) for one context."""
+        `docx_template`: the DocxTemplate (of this same file) that the context's pictures,
+        subdocuments or hyperlinks were made with; the render then goes through it."""
         if isinstance(context, BaseModel):
             context = context.model_dump()
+        if self.fallback_reason is None and docx_template is None:
+            try:
+                return self._render_fast(context)
+            except _NeedsDocxtpl:
+                pass
+        return self._render_docxtpl(context, docx_template)
+
+    def render_parts(self, context: Mapping[str, Any]) -> dict[str, bytes]:
+        """The rendered XML of every templated part (name -> bytes), on the fast path."""
+        state = _RenderState(self)
+        token = _STATE.set(state)
+        try:
+            return {
+                name: self._render_part(part, context, state) for name, part in self._parts.items()
+            }
+        finally:
+            _STATE.reset(token)
+
+    def _render_fast(self, context: Mapping[str, Any]) -> bytes:
         rendered = self.render_parts(context)
-        members = [
-            self._static[name] if name in self._static else _deflate(name, rendered[name], 1)
+        replaced = self._replaced_members(rendered) if self._replacements else {}
+        static = self._static
+        return write_zip(
+            replaced[name]
+            if name in replaced
+            else static[name]
+            if name in static
+            else deflate(name, rendered[name], 1)
             for name in self._order
-        ]
-        return _write_zip(members)
+        )
+
+    def _render_part(self, part: _Part, context: Mapping[str, Any], state: _RenderState) -> bytes:
+        state.verify = part.always_verify
+        try:
+            xml = _finish(part.template.render(context), part.newlines, part.nested or state.verify)
+        except (_NeedsDocxtpl, TemplateError):
+            raise
+        except Exception as err:  # noqa: BLE001 - every failure names the part and paragraph
+            raise self._located_error(part, context, err) from (
+                err if isinstance(err, JinjaTemplateError) else None
+            )
+        if part.body and (part.fix or state.verify):
+            xml = self._fixed_body(part, context, xml)
+        elif state.verify:
+            self._check_well_formed(part, context, part.prefix + xml.encode("utf-8") + part.suffix)
+        return part.prefix + xml.encode("utf-8") + part.suffix
+
+    def _fixed_body(self, part: _Part, context: Mapping[str, Any], xml: str) -> str:
+        """docxtpl's table-grid fix and drawing-id numbering (render() and fix_docpr_ids)."""
+        self._check_well_formed(part, context, xml.encode("utf-8"))
+        tree = _DOCXTPL.fix_tables(xml)
+        ns = {"wp": package.WP_NS}
+        for index, element in enumerate(tree.xpath("//wp:docPr", namespaces=ns), start=1001):
+            element.attrib["id"] = str(index)
+        return _serialize(tree)
+
+    def _check_well_formed(self, part: _Part, context: Mapping[str, Any], data: bytes) -> None:
+        try:
+            etree.fromstring(data)
+        except etree.XMLSyntaxError as err:
+            lines = self._diagnose(part, context)
+            if lines:
+                problem = (
+                    "a value printed here holds '<' or '&' that is not escaped, so the letter "
+                    "would not be well-formed XML (docxtpl fails here too); render with an "
+                    "autoescaping Jinja environment or escape the value"
+                )
+            else:
+                problem = f"the rendered XML is not well-formed ({str(err).split(',')[0]})"
+            raise self._error(
+                part.name, self._located[part.name], lines[0] if lines else None, problem
+            ) from None
+
+    def _diagnose(self, part: _Part, context: Mapping[str, Any]) -> list[int]:
+        """Render the part again from docxtpl's source (a line per paragraph), noting the lines
+        that printed unescaped markup."""
+        located = self._diag_env.from_string(self._located[part.name])
+        state = _RenderState(self, located=located, raw_lines=[])
+        token = _STATE.set(state)
+        try:
+            located.render(context)
+        except Exception:  # noqa: BLE001, S110 - only the lines noted so far are wanted
+            pass
+        finally:
+            _STATE.reset(token)
+        return state.raw_lines or []
+
+    def _located_error(
+        self, part: _Part, context: Mapping[str, Any], err: BaseException
+    ) -> TemplateError:
+        lineno = None
+        if part.newlines:
+            lineno = _template_lineno(err)
+        else:  # the compiled source has no line breaks: render docxtpl's to find the paragraph
+            token = _STATE.set(_RenderState(self))
+            try:
+                self._env.from_string(self._located[part.name]).render(context)
+            except Exception as again:  # noqa: BLE001
+                lineno = _template_lineno(again)
+            finally:
+                _STATE.reset(token)
+        return self._error(part.name, self._located[part.name], lineno, _problem(err))
+
+    # -- the docxtpl fallback -------------------------------------------------------------
+    def new_docxtpl(self) -> DocxTemplate:
+        """A DocxTemplate of this template's file, for making pictures, subdocuments and
+        hyperlinks (one per letter, as with docxtpl)."""
+        return DocxTemplate(io.BytesIO(self.source))
+
+    @property
+    def current_rendering_part(self) -> Any:
+        """The part being rendered, for an InlineImage made with this CompiledTemplate."""
+        state = _STATE.get()
+        if state is None or state.docxtpl is None:
+            raise TemplateError(
+                f"{self.name}: an InlineImage of this template was printed outside its render()"
+            )
+        return state.docxtpl.current_rendering_part
+
+    def _check_binding(self, value: Any, state: _RenderState) -> None:
+        """Called while printing a picture, subdocument or hyperlink: on the fast path, switch
+        to docxtpl; in docxtpl, refuse an object whose parts went into another document."""
+        if state.docxtpl is None:
+            raise _NeedsDocxtpl
+        bound = getattr(value, "tpl", state.docxtpl)
+        if bound is not state.docxtpl and bound is not self:
+            raise TemplateError(
+                f"{self.name}: a {type(value).__name__} in the context was made with another "
+                "template, so its parts would be missing from this letter: make it with "
+                "new_docxtpl() of this template and pass that as docx_template"
+            )
+
+    def _render_docxtpl(self, context: Mapping[str, Any], tpl: DocxTemplate | None) -> bytes:
+        tpl = tpl or self._bound_template(context) or self.new_docxtpl()
+        self._check_same_file(tpl)
+        r = self._replacements
+        tpl.pics_to_replace.update(r.pics)
+        tpl.crc_to_new_media.update(r.media)
+        tpl.crc_to_new_embedded.update(r.embedded)
+        tpl.zipname_to_replace.update(r.zipnames)
+        tpl.allow_missing_pics = tpl.allow_missing_pics or self.allow_missing_pics
+        token = _STATE.set(_RenderState(self, docxtpl=tpl))
+        try:
+            tpl.render(dict(context), jinja_env=self._env)
+            out = io.BytesIO()
+            tpl.save(out)
+        except TemplateError:
+            raise
+        except Exception as err:  # noqa: BLE001 - every failure names the part and paragraph
+            part = getattr(getattr(tpl, "current_rendering_part", None), "partname", "")
+            name = str(part).lstrip("/") or self._main
+            raise self._error(
+                name, self._located.get(name, ""), _template_lineno(err), _problem(err)
+            ) from (err if isinstance(err, JinjaTemplateError) else None)
+        finally:
+            _STATE.reset(token)
+        data = out.getvalue()
+        found = package.problems(data, limit=1)
+        if found:
+            raise TemplateError(
+                f"{self.name}: the letter would be broken ({found[0]}): a picture, subdocument "
+                "or hyperlink in the context was made with another template"
+            )
+        return data
+
+    def _bound_template(self, context: Mapping[str, Any]) -> DocxTemplate | None:
+        """The DocxTemplate the context's pictures and subdocuments were made with, if any."""
+        found = {id(t): t for t in _bound_templates(context) if t is not self}
+        if len(found) > 1:
+            raise TemplateError(
+                f"{self.name}: the context's pictures and subdocuments were made with different templates"
+            )
+        return next(iter(found.values()), None)
+
+    def _check_same_file(self, tpl: DocxTemplate) -> None:
+        source = tpl.template_file
+        if hasattr(source, "read"):
+            at = source.tell()
+            source.seek(0)
+            data = source.read()
+            source.seek(at)
+        else:
+            data = Path(source).read_bytes()
+        if data != self.source:
+            raise TemplateError(
+                f"{self.name}: the context's pictures, subdocuments or hyperlinks were made with "
+                "a DocxTemplate of another file"
+            )
+
+    # -- docxtpl's replacements, applied to the zip members -------------------------------
+    def replace_pic(self, embedded_file: str, dst_file: Any) -> None:
+        """Replace the picture named (or titled, or described) `embedded_file`."""
+        self._replacements.pics[embedded_file] = _read(dst_file)
+
+    def replace_media(self, src_file: Any, dst_file: Any) -> None:
+        """Replace the media file whose bytes are those of `src_file`."""
+        self._replacements.media[zlib.crc32(_read(src_file))] = _read(dst_file)
+
+    def replace_embedded(self, src_file: Any, dst_file: Any) -> None:
+        """Replace the embedded object whose bytes are those of `src_file`."""
+        self._replacements.embedded[zlib.crc32(_read(src_file))] = _read(dst_file)
+
+    def replace_zipname(self, zipname: str, dst_file: Any) -> None:
+        """Replace one member of the .docx by name."""
+        self._replacements.zipnames[zipname] = _read(dst_file)
+
+    def reset_replacements(self) -> None:
+        self._replacements = _Replacements()
+
+    def _replaced_members(self, rendered: Mapping[str, bytes]) -> dict[str, Member]:
+        """docxtpl's order: pictures in the rendered parts, then members by name, by CRC."""
+        r = self._replacements
+        new = self._replaced_pics(rendered) if r.pics else {}
+        for name in self._order:
+            if name in r.zipnames:
+                new[name] = r.zipnames[name]
+                continue
+            if name in new:
+                crc = zlib.crc32(new[name])
+            else:
+                crc = self._static[name].crc if name in self._static else zlib.crc32(rendered[name])
+            if name.startswith("word/media/") and crc in r.media:
+                new[name] = r.media[crc]
+            elif name.startswith("word/embeddings/") and crc in r.embedded:
+                new[name] = r.embedded[crc]
+        return {name: deflate(name, data) for name, data in new.items()}
+
+    def _replaced_pics(self, rendered: Mapping[str, bytes]) -> dict[str, bytes]:
+        """docxtpl's _replace_pics: pictures of the main part, headers and footers whose
+        name, title or description is a key get the new bytes."""
+        from docx.oxml.ns import nsmap
+
+        pics = self._replacements.pics
+        done = dict.fromkeys(pics, False)
+        out: dict[str, bytes] = {}
+        for part in self._pic_parts:
+            tree = etree.fromstring(rendered[part] if part in rendered else self._pic_xml[part])
+            for data in tree.xpath("//a:graphic/a:graphicData", namespaces=nsmap):
+                embed = data.xpath("pic:pic/pic:blipFill/a:blip/@r:embed", namespaces=nsmap)
+                props = data.xpath("pic:pic/pic:nvPicPr/pic:cNvPr", namespaces=nsmap)
+                target = self._pic_rels[part].get(embed[0]) if embed else None
+                if data.get("uri") != nsmap["pic"] or not props or target is None:
+                    continue
+                names = (props[0].get("name"), props[0].get("title", ""), props[0].get("descr", ""))
+                for key, new in pics.items():
+                    if key in names:
+                        out[target] = new
+                        done[key] = True
+                        break
+        missing = [key for key, found in done.items() if not found]
+        if missing and not self.allow_missing_pics:
+            raise TemplateError(f"{self.name}: Picture {missing[0]} not found in the docx template")
+        return out
+
+    # -- what the template reads ----------------------------------------------------------
+    def references(self) -> Iterator[tuple[tuple[str, ...], str, str | None]]:
+        """Every context name the template reads, with the attribute path after it:
+        (("sender", "lines"), part, paragraph text), across every rendered part."""
+        for part, source in self._located.items():
+            ast = self._env.parse(source)
+            names = meta.find_undeclared_variables(ast)
+            for node in ast.find_all((nodes.Name, nodes.Getattr, nodes.Getitem)):
+                path = _reference_path(node)
+                if path and path[0] in names:
+                    yield path, part, _paragraph_text(source, node.lineno)
 
     def undeclared_variables(self) -> set[str]:
-        """Names the template uses, as docxtpl's get_undeclared_template_variables reports."""
-        return DocxTemplate(io.BytesIO(self.source)).get_undeclared_template_variables(
-            jinja_env=self.env
-        )
+        """Names the template reads from the context (docxtpl's get_undeclared_template_
+        variables, footnotes included)."""
+        return {path[0] for path, _, _ in self.references()}
 
     # -- pickling: ship the template bytes, recompile on the other side ------------------
     def __reduce__(self):
@@ -356,6 +855,38 @@ class CompiledTemplate:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.name = state["name"]
+
+
+def _reference_path(node: nodes.Node) -> tuple[str, ...] | None:
+    """`a.b["c"]` -> ("a", "b", "c"); None when the chain does not start at a name."""
+    path: list[str] = []
+    while isinstance(node, nodes.Getattr | nodes.Getitem):
+        if isinstance(node, nodes.Getattr):
+            path.append(node.attr)
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            path.append(node.arg.value)
+        else:
+            path.clear()  # a computed key: only the part before it can be checked
+        node = node.node
+    if isinstance(node, nodes.Name) and node.ctx == "load":
+        return (node.name, *reversed(path))
+    return None
+
+
+def _bound_templates(value: Any, limit: int = 100_000) -> Iterator[Any]:
+    """The `tpl` of every InlineImage and Subdoc in a context (dicts, lists, models)."""
+    stack, seen = [value], 0
+    while stack and seen < limit:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, _BOUND_TYPES):
+            yield item.tpl
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif isinstance(item, BaseModel):
+            stack.extend(item.__dict__.values())
 
 
 def render_with_docxtpl(source: bytes, context: Mapping[str, Any], env: Environment) -> bytes:

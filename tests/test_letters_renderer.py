@@ -199,3 +199,20 @@ def test_whitespace_control_templates_render_like_docxtpl():
         ours = compiled.render(context)
         assert docx_text(ours) == docx_text(render_with_docxtpl(source, context, env))
         assert body_c14n(ours) == body_c14n(render_with_docxtpl(source, context, env))
+
+
+def test_core_properties_stay_valid_with_docxcompose_installed():
+    """docxcompose (imported by docxtpl for Subdoc) rebinds python-docx's "cp" prefix; the
+    renderer restores it, or every core property written would be duplicated."""
+    import docxtpl  # noqa: F401 - imports docxcompose when it is installed
+
+    assert docxtpl.Subdoc  # docxcompose is installed (requirements.lock)
+    document = Document()
+    document.core_properties.last_modified_by = "Second Look"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        core = etree.fromstring(archive.read("docProps/core.xml"))
+    ns = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+    assert [e.text for e in core.iter(f"{{{ns}}}lastModifiedBy")] == ["Second Look"]
+    assert len(core.findall(".//{*}lastModifiedBy")) == 1
