@@ -13,7 +13,13 @@ Two ways, same output:
   server takes longer to start than one conversion).
 
 Each LibreOffice instance gets its own temporary profile, so several can run side by side (and
-next to other people's). `pdfa=True` writes PDF/A-2b; every PDF is tagged (accessible).
+next to other people's). Letters are tagged PDF/A-2b by default (`UseTaggedPDF`: a structure
+tree for screen readers; `SelectPdfVersion=2`: PDF/A-2b, declared in the XMP metadata);
+`pdfa=False` gives a tagged PDF that is not PDF/A.
+
+Every conversion has a time limit: a LibreOffice that hangs is killed (its whole process
+group) and the conversion fails with a PdfError saying so; a warm converter starts a new
+LibreOffice for the next letter.
 """
 
 from __future__ import annotations
@@ -38,11 +44,17 @@ from pathlib import Path
 PDF_FILTER = "writer_pdf_Export"
 
 
+#: seconds one letter may take (LibreOffice converts a letter in well under a second when warm)
+CONVERSION_TIMEOUT = 60.0
+#: seconds a cold soffice may take to start before its first conversion
+START_TIMEOUT = 90.0
+
+
 class PdfError(RuntimeError):
-    """LibreOffice could not be started or could not convert a document."""
+    """LibreOffice could not be started or could not convert a document (or timed out)."""
 
 
-def filter_options(*, pdfa: bool) -> list[str]:
+def filter_options(*, pdfa: bool = True) -> list[str]:
     options = ["UseTaggedPDF=true"]
     if pdfa:
         options.append("SelectPdfVersion=2")  # PDF/A-2b
@@ -106,7 +118,13 @@ class PdfConverter:
             pdf_bytes = pdf.convert(docx)
     """
 
-    def __init__(self, *, pdfa: bool = False, start_timeout: float = 90, timeout: float = 120):
+    def __init__(
+        self,
+        *,
+        pdfa: bool = True,
+        start_timeout: float = START_TIMEOUT,
+        timeout: float = CONVERSION_TIMEOUT,
+    ):
         self.pdfa = pdfa
         self.start_timeout = start_timeout
         self.timeout = timeout
@@ -114,6 +132,7 @@ class PdfConverter:
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._proxy: xmlrpc.client.ServerProxy | None = None
         self._lock = threading.Lock()
+        self.profile_dir: Path | None = None  # this LibreOffice's own user profile
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> PdfConverter:
@@ -127,6 +146,7 @@ class PdfConverter:
             )
         self._tmp = tempfile.TemporaryDirectory(prefix="secondlook-lo-")
         root = Path(self._tmp.name)
+        self.profile_dir = root / "profile"
         path = _unoserver_path(root / "py")
         port, uno_port = _free_port(), _free_port()
         while uno_port == port:
@@ -146,7 +166,7 @@ class PdfConverter:
             "--uno-port",
             str(uno_port),
             "--user-installation",
-            str(root / "profile"),
+            str(self.profile_dir),
             "--executable",
             soffice_binary(),
             "--conversion-timeout",
@@ -161,7 +181,11 @@ class PdfConverter:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: close() stops LibreOffice too
         )
-        self._proxy = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{port}", allow_none=True)
+        self._proxy = xmlrpc.client.ServerProxy(
+            f"http://127.0.0.1:{port}",
+            allow_none=True,
+            transport=_TimeoutTransport(self.timeout + 15),  # unoserver's own limit comes first
+        )
         deadline = time.monotonic() + self.start_timeout
         while True:
             if self._proc.poll() is not None:
@@ -230,14 +254,44 @@ class PdfConverter:
                     None,
                     None,
                 )
-            except xmlrpc.client.Fault as err:
+            except (TimeoutError, OSError, xmlrpc.client.ProtocolError) as err:
+                # A hung or crashed LibreOffice: stop it (the next letter starts a new one).
+                self.close()
+                if isinstance(err, TimeoutError):
+                    raise PdfError(
+                        f"LibreOffice did not convert the document within {self.timeout:.0f} s "
+                        "and was stopped"
+                    ) from None
                 raise PdfError(
-                    f"LibreOffice could not convert the document: {err.faultString}"
+                    f"LibreOffice stopped while converting ({type(err).__name__})"
+                ) from None
+            except xmlrpc.client.Fault as err:
+                if "Timeout" in err.faultString:  # unoserver's limit: it stopped LibreOffice
+                    self.close()
+                    raise PdfError(
+                        f"LibreOffice did not convert the document within {self.timeout:.0f} s "
+                        "and was stopped"
+                    ) from None
+                raise PdfError(
+                    f"LibreOffice could not convert the document: {err.faultString[-300:]}"
                 ) from None
         data = result.data if isinstance(result, xmlrpc.client.Binary) else bytes(result)
         if not data.startswith(b"%PDF"):
             raise PdfError("LibreOffice returned something that is not a PDF")
         return data
+
+
+class _TimeoutTransport(xmlrpc.client.Transport):
+    """XML-RPC over HTTP with a socket timeout: a hung server cannot hang the caller."""
+
+    def __init__(self, timeout: float):
+        super().__init__()
+        self._timeout = timeout
+
+    def make_connection(self, host):  # noqa: ANN001, ANN201 - xmlrpc's signature
+        connection = super().make_connection(host)
+        connection.timeout = self._timeout
+        return connection
 
 
 def _filter_arg(pdfa: bool) -> str:
@@ -248,12 +302,19 @@ def _filter_arg(pdfa: bool) -> str:
 
 
 def convert_batch(
-    docs: Mapping[str, bytes] | Iterable[tuple[str, bytes]], *, pdfa: bool = False, timeout=600
+    docs: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+    *,
+    pdfa: bool = True,
+    timeout: float | None = None,
 ) -> dict[str, bytes]:
-    """Many .docx -> PDF with ONE soffice start (names must be unique, without extension)."""
+    """Many .docx -> PDF with ONE soffice start (names must be unique, without extension).
+
+    `timeout`: seconds for the whole run (default: a start allowance plus CONVERSION_TIMEOUT
+    per document); past it soffice and everything it started are killed and PdfError says so."""
     items = list(docs.items() if isinstance(docs, Mapping) else docs)
     if not items:
         return {}
+    limit = timeout if timeout is not None else START_TIMEOUT + CONVERSION_TIMEOUT * len(items)
     with tempfile.TemporaryDirectory(prefix="secondlook-soffice-") as tmp:
         root = Path(tmp)
         src, out = root / "in", root / "out"
@@ -266,7 +327,7 @@ def convert_batch(
             paths.append(path)
         cmd = [
             soffice_binary(),
-            f"-env:UserInstallation={(root / 'profile').as_uri()}",
+            f"-env:UserInstallation={(root / 'profile').as_uri()}",  # this run's own profile
             "--headless",
             "--norestore",
             "--nologo",
@@ -276,17 +337,37 @@ def convert_batch(
             str(out),
             *map(str, paths),
         ]
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout)
+        stderr = _run_killing_group(cmd, limit, root / "soffice.log")
         result = {}
         for (name, _), path in zip(items, paths, strict=True):
             pdf = out / f"{path.stem}.pdf"
             if not pdf.exists():
-                detail = proc.stderr.decode(errors="replace")[-1000:]
-                raise PdfError(f"LibreOffice did not convert {name}: {detail}")
+                raise PdfError(f"LibreOffice did not convert {name}: {stderr[-1000:]}")
             result[name] = pdf.read_bytes()
         return result
 
 
-def docx_to_pdf(docx: bytes, *, pdfa: bool = False) -> bytes:
+def _run_killing_group(cmd: list[str], limit: float, log: Path) -> str:
+    """Run a command in its own process group; past `limit` seconds kill the whole group
+    (soffice is a script that starts oosplash, which starts soffice.bin). Returns stderr."""
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=sink, start_new_session=True)
+        try:
+            proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise PdfError(
+                f"LibreOffice did not finish within {limit:.0f} s and was stopped"
+            ) from None
+        finally:
+            # nothing it started may outlive it (a forked soffice.bin still converting)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    return log.read_text(errors="replace")
+
+
+def docx_to_pdf(docx: bytes, *, pdfa: bool = True, timeout: float | None = None) -> bytes:
     """One letter: a single soffice run (faster than starting a warm server for one file)."""
-    return convert_batch({"letter": docx}, pdfa=pdfa)["letter"]
+    return convert_batch({"letter": docx}, pdfa=pdfa, timeout=timeout)["letter"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -53,11 +54,39 @@ def test_every_letter_converts_and_fits_two_pages(converter, tmp_path, name, let
     assert page_count(data, tmp_path) <= 2 * letters_in_doc  # one to two pages a letter
 
 
-def test_pdfa_option(converter):
-    data = converter.convert(rendered("commercial-denied", "claim_file_request"), pdfa=True)
-    assert b"pdfaid:part" in data  # PDF/A identification in the XMP metadata
-    plain = converter.convert(rendered("commercial-denied", "claim_file_request"))
-    assert b"pdfaid:part" not in plain
+def pdf_facts(data: bytes, tmp_path) -> dict[str, str]:
+    """What poppler reports: Tagged (a marked, structured PDF), and the PDF/A identification
+    from the XMP metadata stream; plus whether the catalog has a structure tree."""
+    path = tmp_path / "facts.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True)
+    meta = subprocess.run(
+        ["pdfinfo", "-meta", str(path)], capture_output=True, check=True, text=True
+    ).stdout
+    facts = dict(line.split(":", 1) for line in info.stdout.splitlines() if ":" in line)
+    part = re.search(r"<pdfaid:part>(\d)</pdfaid:part>", meta)
+    level = re.search(r"<pdfaid:conformance>(\w)</pdfaid:conformance>", meta)
+    return {
+        "tagged": facts["Tagged"].strip(),
+        "pdfa": f"{part.group(1)}{level.group(1)}" if part and level else "",
+        "structure": "yes" if re.search(rb"/StructTreeRoot\s+\d+\s+0\s+R", data) else "no",
+    }
+
+
+def test_letters_are_tagged_pdfa_2b_by_default(converter, tmp_path):
+    docx = rendered("commercial-denied", "claim_file_request")
+    for data in (converter.convert(docx), pdf.docx_to_pdf(docx)):
+        assert pdf_facts(data, tmp_path) == {"tagged": "yes", "pdfa": "2B", "structure": "yes"}
+    plain = converter.convert(docx, pdfa=False)
+    assert pdf_facts(plain, tmp_path) == {"tagged": "yes", "pdfa": "", "structure": "yes"}
+
+
+def test_each_converter_has_its_own_profile():
+    with pdf.PdfConverter() as first, pdf.PdfConverter() as second:
+        first.convert(rendered("commercial-denied", "claim_file_request"))
+        second.convert(rendered("commercial-denied", "claim_file_request"))
+        assert first.profile_dir != second.profile_dir
+        assert first.profile_dir.is_dir() and second.profile_dir.is_dir()
 
 
 def test_one_soffice_run_converts_many(tmp_path):
@@ -65,7 +94,7 @@ def test_one_soffice_run_converts_many(tmp_path):
     out = pdf.convert_batch(docs, pdfa=True)
     assert set(out) == set(docs)
     for name, data in out.items():
-        assert data.startswith(b"%PDF") and b"pdfaid:part" in data, name
+        assert pdf_facts(data, tmp_path)["pdfa"] == "2B", name
 
 
 def _live_members(group: int) -> list[int]:
