@@ -149,7 +149,7 @@ def generic_plan() -> None:
                 ui.set_case(case.model_copy(update={"plan": None, "patient": patient}))
                 st.session_state[ui.MARKET_UNKNOWN_KEY] = True
                 go(1)
-            if state is None and market != "original_medicare":
+            if state is None and flow.needs_state(market):
                 st.error("Please pick your state.")
                 return
             try:

@@ -5,26 +5,25 @@ from __future__ import annotations
 from typing import Literal
 
 from coverage.case import Denial
+from coverage.markets import profile
 from coverage.plan import Plan
 
 NextStep = Literal["internal_appeal", "external_review", "none"]
 
 
 def next_appeal_step(plan: Plan, denial: Denial) -> NextStep:
-    """The step the patient takes next.
+    """The step the patient takes next, from the market's appeal route (its profile).
 
-    Employer and individual plans: internal appeals until the plan's last level (group plans at
-    most two, individual one), then external review. Original Medicare: redetermination, then
-    reconsideration by the QIC. Medicare Advantage: reconsideration; after that the plan itself
-    forwards the case to the Independent Review Entity (42 CFR 422.590, 422.592). Medicaid
-    managed care: one plan appeal, then a State fair hearing."""
+    The payer decides its own levels first (employer plans: the plan's levels, at most two;
+    individual plans: one; Medicare: the redetermination; Medicare Advantage: the
+    reconsideration; Medicaid: one plan appeal). After the last of them, either the patient asks
+    for the next review (external review, QIC reconsideration, State fair hearing) or the plan
+    must forward the case itself (Medicare Advantage), and there is nothing for the patient to
+    file."""
     if denial.level == "initial":
         return "internal_appeal"
-    match plan.market:
-        case "employer_group" | "individual":
-            final = denial.level == "final_internal" or plan.appeals.levels <= 1
-            return "external_review" if final else "internal_appeal"
-        case "medicare_advantage":
-            return "none"
-        case _:
-            return "external_review"
+    route = profile(plan.market)
+    levels = route.internal_levels(plan.appeals.levels)
+    if denial.level == "internal_appeal" and levels > 1:
+        return "internal_appeal"
+    return "external_review" if route.appeals.after_internal == "external_review" else "none"

@@ -47,13 +47,13 @@ def state_name(code: str | None) -> str:
     return STATE_NAMES.get(code or "", code or "the state's")
 
 
-MARKET_LABELS: dict[str, str] = {
-    "employer_group": "Employer group plan",
-    "individual": "Individual / Marketplace plan",
-    "original_medicare": "Original Medicare",
-    "medicare_advantage": "Medicare Advantage",
-    "medicaid_managed_care": "Medicaid managed care",
-}
+_WITH_ARTICLE = frozenset({"DC", "VI", "MP"})  # "the District of Columbia insurance law"
+
+
+def state_in_sentence(code: str | None) -> str:
+    """The state's name as a sentence uses it: 'Missouri', 'the District of Columbia'."""
+    name = state_name(code)
+    return f"the {name}" if code in _WITH_ARTICLE else name
 
 
 class StrictModel(BaseModel):
@@ -115,7 +115,6 @@ __all__ = [
     "Contact",
     "DateRange",
     "Funding",
-    "MARKET_LABELS",
     "Market",
     "NonEmptyStr",
     "PlanType",

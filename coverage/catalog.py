@@ -18,8 +18,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from coverage import markets
 from coverage.base import STATE_NAMES
-from coverage.law import CoverageRule, LawBook, Parameter
+from coverage.law import CoverageRule, LawBook, Parameter, Statement
 from coverage.loader import (
     LoadError,
     Problem,
@@ -120,9 +121,15 @@ def _disk_cache_path(directory: Path) -> Path:
 
 
 @lru_cache(maxsize=1)
-def _plan_model_version() -> str:
+def _plan_schema_digest() -> str:
     schema = json.dumps(Plan.model_json_schema(), sort_keys=True)
     return hashlib.sha256(schema.encode()).hexdigest()[:16]
+
+
+def _plan_model_version() -> str:
+    """What a validated plan depends on: the plan model, and the market profiles its
+    validation reads (an edited profile must not reuse plans cached under the old one)."""
+    return f"{_plan_schema_digest()}-{markets.profiles_digest()}"
 
 
 def _read_disk_cache(path: Path) -> dict[str, tuple[tuple[int, int], str]]:
@@ -240,9 +247,58 @@ _lawbooks: dict[str, tuple[tuple, LawBook]] = {}
 
 def _law_files(directory: Path) -> list[Path]:
     files = sorted((directory / "parameters").glob("*.yaml"))
+    files.extend(sorted((directory / "statements").glob("*.yaml")))
+    files.extend(sorted((directory / "markets").glob("*.yaml")))
     for sub in ("federal", "states"):
         files.extend(sorted((directory / sub).rglob("*.yaml")))
     return files
+
+
+def _load_statement_file(path: Path) -> dict[str, Statement]:
+    text = read_text(path)
+    shown = display_path(path)
+    data = parse_yaml(text, shown)
+    if not isinstance(data, dict) or not data:
+        raise LoadError([Problem(shown, 1, "", "expected a mapping of statement name: definition")])
+    out: dict[str, Statement] = {}
+    problems: list[Problem] = []
+    for name, body in data.items():
+        try:
+            out[f"{path.stem}.{name}"] = Statement.model_validate(body)
+        except ValidationError as err:
+            problems.extend(problems_from_validation(err, text, shown, prefix=(name,)))
+    if problems:
+        raise LoadError(problems)
+    return out
+
+
+def _check_references(directory: Path, book: LawBook) -> list[Problem]:
+    """Every figure a statement quotes, and every parameter and statement a market profile
+    names, must exist."""
+    problems = []
+    for name, statement in book.statements.items():
+        group, _, key = name.partition(".")
+        shown = display_path(directory / "statements" / f"{group}.yaml")
+        problems.extend(
+            Problem(shown, None, f"{key}.text", f"unknown parameter {figure!r}")
+            for figure in statement.figures()
+            if figure not in book.parameters
+        )
+    if not (directory / "markets").is_dir():
+        return problems
+    for market, profile in markets.load_profiles(directory / "markets").items():
+        shown = display_path(directory / "markets" / f"{market}.yaml")
+        problems.extend(
+            Problem(shown, None, f"clocks.{role}", f"unknown parameter {name!r}")
+            for role, name in profile.clocks.items()
+            if name not in book.parameters
+        )
+        problems.extend(
+            Problem(shown, None, "law", f"unknown statement {name!r}")
+            for name in sorted(profile.statement_ids())
+            if name not in book.statements
+        )
+    return problems
 
 
 def load_lawbook(directory: Path = RULES_DIR) -> LawBook:
@@ -280,6 +336,12 @@ def _build_lawbook(directory: Path) -> LawBook:
                     Problem(display_path(path), 1, "layer", f"layer {rule.layer!r} in {sub}/")
                 )
             rules.append(rule)
+    statements: dict[str, Statement] = {}
+    for path in sorted((directory / "statements").glob("*.yaml")):
+        try:
+            statements.update(_cached("statements", path, _load_statement_file))
+        except LoadError as err:
+            problems.extend(err.problems)
     seen: dict[str, int] = {}
     for rule in rules:
         seen[rule.id] = seen.get(rule.id, 0) + 1
@@ -290,4 +352,15 @@ def _build_lawbook(directory: Path) -> LawBook:
     )
     if problems:
         raise LoadError(problems)
-    return LawBook(parameters=parameters, rules=sorted(rules, key=lambda r: (r.priority, r.id)))
+    book = LawBook(
+        parameters=parameters,
+        rules=sorted(rules, key=lambda r: (r.priority, r.id)),
+        statements=statements,
+    )
+    try:
+        problems = _check_references(directory, book)
+    except LoadError as err:
+        problems = err.problems
+    if problems:
+        raise LoadError(problems)
+    return book

@@ -27,9 +27,9 @@ from coverage._memo import IdentityCache
 from coverage.case import Case, Denial
 from coverage.determination import Deadline
 from coverage.law import LawBook, Parameter
+from coverage.markets import MarketProfile, profile
 from coverage.plan import Plan
-
-COMMERCIAL_MARKETS = frozenset({"employer_group", "individual"})
+from coverage.statements import say
 
 # A Deadline is frozen and all its fields are immutable, so equal arguments share one instance
 # (same keywords as the model, so exclude_unset dumps do not change).
@@ -208,38 +208,6 @@ def _late_note(due: dt.date, as_of: dt.date) -> str:
     )
 
 
-# Prior-authorisation decision clocks by market: (urgent, standard) parameter names.
-_PRIOR_AUTH_CLOCKS = {
-    "employer_group": (
-        "erisa_aca.initial_decision_urgent_hours",
-        "erisa_aca.initial_decision_pre_service_days",
-    ),
-    "individual": (
-        "erisa_aca.initial_decision_urgent_hours",
-        "erisa_aca.initial_decision_pre_service_days",
-    ),
-    "medicare_advantage": (
-        "medicare_advantage.expedited_org_determination_hours",
-        "medicare_advantage.standard_org_determination_days",
-    ),
-    "medicaid_managed_care": (
-        "medicaid.service_authorization_expedited_hours",
-        "medicaid.service_authorization_standard_days",
-    ),
-}
-_PRIOR_AUTH_EXTRAS = {
-    "erisa_aca.initial_decision_urgent_hours": "",
-    "erisa_aca.initial_decision_pre_service_days": "the plan may extend once by 15 days "
-    "with notice before the 15th day",
-    "medicare_advantage.expedited_org_determination_hours": "the plan may extend by up to 14 days",
-    "medicare_advantage.standard_org_determination_days": "7 days from January 1, 2026, "
-    "14 before; whether a 14-day extension survives is unverified",
-    "medicaid.service_authorization_expedited_hours": "",
-    "medicaid.service_authorization_standard_days": "7 days for rating periods starting "
-    "on or after January 1, 2026; confirm with your plan",
-}
-
-
 class _Builder:
     """Collects deadlines for one case; all share the plan, the case facts, as_of and law book.
 
@@ -248,17 +216,26 @@ class _Builder:
     def __init__(
         self,
         plan: Plan,
+        market: MarketProfile,
         as_of: dt.date,
         law: LawBook,
         urgent: bool,
         request_sent_date: dt.date | None,
     ):
-        self.plan, self.as_of, self.law = plan, as_of, law
+        self.plan, self.market, self.as_of, self.law = plan, market, as_of, law
+        self.clock = market.clock  # role -> parameter name
         memo = _LAW_MEMOS.get(id(law))
         self.memo = memo or _LAW_MEMOS.put(id(law), (law,), _LawMemo(law))
         self.urgent = urgent
         self.request_sent_date = request_sent_date
         self.out: list[Deadline] = []
+
+    def note(self, role: str, day: dt.date) -> str:
+        """The statement that qualifies a clock (an extension, an earlier figure), in words; ""
+        when the profile names none or it cannot be stated on `day`."""
+        name = self.market.clock_notes.get(role)  # type: ignore[call-overload]
+        said = None if name is None else say(self.law, name, day, as_law=False)
+        return "" if said is None else said.text
 
     def add(
         self,
@@ -379,10 +356,12 @@ class _Builder:
 
     def prior_auth_clock(self) -> None:
         """No denial yet: how long the plan has to decide the prior-authorisation request."""
-        market = self.plan.market
-        if market == "original_medicare":
-            return  # Original Medicare has no prior authorisation for a second opinion.
-        urgent_name, standard_name = _PRIOR_AUTH_CLOCKS[market]
+        if not self.market.features.prior_authorization:
+            return  # e.g. Original Medicare: no prior authorisation for a second opinion.
+        urgent_name, standard_name = (
+            self.clock("prior_auth_urgent"),
+            self.clock("prior_auth_standard"),
+        )
         name = urgent_name if self.urgent else standard_name
         start = self.request_sent_date
         self.decision_clock(
@@ -394,7 +373,9 @@ class _Builder:
             after="the plan receives the request",
             start=start,
             start_words="The request was sent on",
-            extra=_PRIOR_AUTH_EXTRAS[name],
+            extra=self.note(
+                "prior_auth_urgent" if self.urgent else "prior_auth_standard", start or self.as_of
+            ),
             urgent_alternative=None if self.urgent else urgent_name,
         )
 
@@ -519,7 +500,7 @@ def _check_denial_dates(denial: Denial) -> None:
 
 def _commercial(b: _Builder, denial: Denial) -> None:
     plan = b.plan
-    levels = plan.appeals.levels
+    levels = b.market.internal_levels(plan.appeals.levels)
     day = denial.notice_date or denial.date_received or b.as_of
     start, start_words = _receipt(denial)
     pre_service = denial.service_type == "pre_service"
@@ -531,7 +512,7 @@ def _commercial(b: _Builder, denial: Denial) -> None:
             _internal_appeal_window(b, start, start_words, day)
         else:
             # A first-level appeal was denied and the plan has another level.
-            _, parameter = b.memo.figure("erisa_aca.internal_appeal_filing_days", day)
+            _, parameter = b.memo.figure(b.clock("appeal_filing"), day)
             b.add(
                 id="internal_appeal_filing",
                 title="File the next-level internal appeal",
@@ -547,19 +528,17 @@ def _commercial(b: _Builder, denial: Denial) -> None:
                 last_verified=plan.appeals.last_verified,
             )
         if urgent:
-            name, per_level = "erisa_aca.appeal_decision_urgent_hours", None
+            name, per_level = b.clock("appeal_decision_urgent"), None
         elif levels == 1:
-            name = (
-                "erisa_aca.appeal_decision_pre_service_days_one_level"
-                if pre_service
-                else "erisa_aca.appeal_decision_post_service_days_one_level"
+            name = b.clock(
+                "appeal_decision_pre_service" if pre_service else "appeal_decision_post_service"
             )
             per_level = None
         else:
-            name = (
-                "erisa_aca.appeal_decision_pre_service_days_per_level_two_levels"
+            name = b.clock(
+                "appeal_decision_pre_service_per_level"
                 if pre_service
-                else "erisa_aca.appeal_decision_post_service_days_per_level_two_levels"
+                else "appeal_decision_post_service_per_level"
             )
             per_level = levels
         b.decision_clock(
@@ -569,10 +548,8 @@ def _commercial(b: _Builder, denial: Denial) -> None:
             day=day,
             after="the plan receives your appeal",
             per_level=per_level,
-            extra="federal rules allow at most two mandatory levels for group plans"
-            if per_level and per_level > 2
-            else "",
-            urgent_alternative="erisa_aca.appeal_decision_urgent_hours"
+            extra=b.note("more_levels_than_allowed", day) if per_level and per_level > 2 else "",
+            urgent_alternative=b.clock("appeal_decision_urgent")
             if pre_service and not urgent
             else None,
         )
@@ -584,13 +561,13 @@ def _commercial(b: _Builder, denial: Denial) -> None:
     b.decision_clock(
         id="external_review_decision",
         title=("Expedited" if urgent else "Standard") + " external review decision",
-        name="external_review.expedited_decision_hours"
-        if urgent
-        else "external_review.standard_decision_days",
+        name=b.clock(
+            "external_review_decision_expedited" if urgent else "external_review_decision_standard"
+        ),
         day=day,
         after="the independent reviewer receives your request",
-        extra="written confirmation within 48 hours of an oral decision" if urgent else "",
-        urgent_alternative="external_review.expedited_decision_hours"
+        extra=b.note("external_review_decision_expedited", day) if urgent else "",
+        urgent_alternative=b.clock("external_review_decision_expedited")
         if pre_service and not urgent
         else None,
     )
@@ -599,7 +576,7 @@ def _commercial(b: _Builder, denial: Denial) -> None:
 def _internal_appeal_window(
     b: _Builder, start: dt.date | None, start_words: str, day: dt.date
 ) -> None:
-    name = "erisa_aca.internal_appeal_filing_days"
+    name = b.clock("appeal_filing")
     plan_days = b.plan.appeals.filing_window_days
     value, parameter = b.memo.figure(name, day)
     if value is None or plan_days is None or plan_days <= value:
@@ -648,10 +625,8 @@ def _external_review_window(
     b: _Builder, start: dt.date | None, start_words: str, day: dt.date
 ) -> None:
     state_route = b.plan.external_review.route == "state"
-    name = (
-        "external_review.state_minimum_request_months"
-        if state_route
-        else "external_review.federal_request_months"
+    name = b.clock(
+        "external_review_filing_state" if state_route else "external_review_filing_federal"
     )
     title = "Request external review"
     value, parameter = b.memo.figure(name, day)
@@ -708,7 +683,8 @@ def _external_review_window(
                 " That is not a business day (weekend or federal holiday), so the deadline moves "
                 f"to the next business day, {format_date(due)}."
             )
-        basis += ' (Some sites still say "60 days": the federal rule is 4 months.)'
+        myth = b.note("external_review_myth", day)
+        basis += f" ({myth}.)" if myth else ""
     basis += _late_note(due, b.as_of)
     b.add(
         id="external_review_filing",
@@ -724,7 +700,7 @@ def _external_review_window(
 def _original_medicare(b: _Builder, denial: Denial) -> None:
     day = denial.notice_date or denial.date_received or b.as_of
     if denial.level == "initial":
-        presumed, presumption = b.memo.figure("medicare.notice_receipt_presumption_days", day)
+        presumed, presumption = b.memo.figure(b.clock("notice_receipt_presumption"), day)
         if denial.date_received is not None:
             start = denial.date_received
             words = f"You received the notice on {format_date(start)}."
@@ -741,7 +717,7 @@ def _original_medicare(b: _Builder, denial: Denial) -> None:
         b.filing_window(
             id="medicare_redetermination_filing",
             title="Ask for a redetermination (Medicare appeal level 1)",
-            name="medicare.redetermination_filing_days",
+            name=b.clock("appeal_filing"),
             day=day,
             start=start,
             start_words=words,
@@ -752,7 +728,7 @@ def _original_medicare(b: _Builder, denial: Denial) -> None:
         b.filing_window(
             id="medicare_qic_reconsideration_filing",
             title="Ask the QIC for a reconsideration (Medicare appeal level 2)",
-            name="medicare.reconsideration_filing_days",
+            name=b.clock("second_level_filing"),
             day=day,
             start=start,
             start_words=words,
@@ -769,29 +745,28 @@ def _medicare_advantage(b: _Builder, denial: Denial) -> None:
     b.filing_window(
         id="ma_reconsideration_filing",
         title="Ask the plan for a reconsideration (Medicare Advantage appeal)",
-        name="medicare_advantage.reconsideration_filing_days",
+        name=b.clock("appeal_filing"),
         day=day,
         start=start,
         start_words=words,
         from_words="after the date on the notice",
-        extra="the figure in force on the notice date; 60 days before 2025; a good-cause "
-        "extension is possible",
+        extra=b.note("appeal_filing", day),
     )
     pre_service = denial.service_type == "pre_service"
     urgent = b.urgent and pre_service
     if urgent:
-        name = "medicare_advantage.reconsideration_expedited_hours"
+        name = b.clock("appeal_decision_urgent")
     elif pre_service:
-        name = "medicare_advantage.reconsideration_pre_service_days"
+        name = b.clock("appeal_decision_pre_service")
     else:
-        name = "medicare_advantage.reconsideration_payment_days"
+        name = b.clock("appeal_decision_post_service")
     b.decision_clock(
         id="ma_reconsideration_decision",
         title=("Expedited" if urgent else "Standard") + " decision on your reconsideration",
         name=name,
         day=day,
         after="the plan receives your request",
-        urgent_alternative="medicare_advantage.reconsideration_expedited_hours"
+        urgent_alternative=b.clock("appeal_decision_urgent")
         if pre_service and not urgent
         else None,
     )
@@ -802,17 +777,14 @@ def _medicaid(b: _Builder, denial: Denial) -> None:
     start, words = _notice_start(denial)
     if denial.level != "initial":
         # One plan level: its decision is final and the next step is a State fair hearing.
-        _, parameter = b.memo.figure("medicaid.state_fair_hearing_days", day)
+        _, parameter = b.memo.figure(b.clock("fair_hearing_filing"), day)
         b.add(
             id="medicaid_state_fair_hearing_filing",
             title="Ask for a State fair hearing",
             kind="file_by",
             due=None,
-            within="the time on your notice (up to 120 days)",
-            basis=(f"{words} " if start else "")
-            + "The time limit is set by your state and printed on the plan's appeal decision "
-            "notice. Federal rules are reported to allow up to 120 days, but we have not "
-            "verified that figure, so no date is shown: go by your notice and file early.",
+            within=b.note("fair_hearing_filing", day) or "the time on your notice",
+            basis=(f"{words} " if start else "") + b.note("fair_hearing_basis", day) + ".",
             parameter=parameter,
             verified=False,
         )
@@ -820,7 +792,7 @@ def _medicaid(b: _Builder, denial: Denial) -> None:
     b.filing_window(
         id="medicaid_appeal_filing",
         title="File an appeal with the plan (Medicaid)",
-        name="medicaid.appeal_filing_days",
+        name=b.clock("appeal_filing"),
         day=day,
         start=start,
         start_words=words,
@@ -829,7 +801,7 @@ def _medicaid(b: _Builder, denial: Denial) -> None:
     b.filing_window(
         id="medicaid_continue_benefits",
         title="File the appeal in time to keep your benefits during it",
-        name="medicaid.continue_benefits_days",
+        name=b.clock("continue_benefits"),
         day=day,
         start=start,
         start_words=words
@@ -840,24 +812,22 @@ def _medicaid(b: _Builder, denial: Denial) -> None:
     b.decision_clock(
         id="medicaid_appeal_decision",
         title=("Expedited" if urgent else "Standard") + " decision on your Medicaid appeal",
-        name="medicaid.appeal_decision_expedited_hours"
-        if urgent
-        else "medicaid.appeal_decision_standard_days",
+        name=b.clock("appeal_decision_urgent" if urgent else "appeal_decision_pre_service"),
         day=day,
         after="the plan receives your appeal",
-        extra="the plan may extend by up to 14 days",
-        urgent_alternative="medicaid.appeal_decision_expedited_hours"
+        extra=b.note("appeal_decision_urgent" if urgent else "appeal_decision_pre_service", day),
+        urgent_alternative=b.clock("appeal_decision_urgent")
         if denial.service_type == "pre_service" and not urgent
         else None,
     )
 
 
-_APPEALS = {
-    "employer_group": _commercial,
-    "individual": _commercial,
-    "original_medicare": _original_medicare,
-    "medicare_advantage": _medicare_advantage,
-    "medicaid_managed_care": _medicaid,
+# The calendar procedure of each appeal route, by the key its market profile gives.
+_PROCEDURES = {
+    "erisa_aca": _commercial,
+    "medicare_parts_ab": _original_medicare,
+    "medicare_part_c": _medicare_advantage,
+    "medicaid_mco": _medicaid,
 }
 
 
@@ -869,28 +839,32 @@ def compute_deadlines(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> l
     # The denial is hashed by value. Each caller gets its own list.
     facts = (as_of, case.urgency.physician_certifies_urgent == "yes", case.request_sent_date)
     denial = case.denial
-    key = (id(law), id(plan), *facts, denial)
+    market = profile(plan.market)
+    key = (id(law), id(plan), id(market), *facts, denial)
     done = _DEADLINES.get(key)
     if done is None:
-        done = _DEADLINES.put(key, (law, plan), _compute_deadlines(plan, law, *facts, denial))
+        done = _DEADLINES.put(
+            key, (law, plan, market), _compute_deadlines(plan, market, law, *facts, denial)
+        )
     return list(done)
 
 
 def _compute_deadlines(
     plan: Plan,
+    market: MarketProfile,
     law: LawBook,
     as_of: dt.date,
     urgent: bool,
     request_sent_date: dt.date | None,
     denial: Denial | None,
 ) -> tuple[Deadline, ...]:
-    b = _Builder(plan, as_of, law, urgent, request_sent_date)
+    b = _Builder(plan, market, as_of, law, urgent, request_sent_date)
     b.records_request_clock()
     if denial is None:
         b.prior_auth_clock()
     else:
         _check_denial_dates(denial)
-        _APPEALS[plan.market](b, denial)
+        _PROCEDURES[market.appeals.procedure](b, denial)
     return tuple(sorted(b.out, key=lambda d: (d.due is None, d.due or dt.date.min, d.id)))
 
 

@@ -74,7 +74,7 @@ class Deadline(OutputModel):
     title: str
     kind: Literal["file_by", "decide_by"]
     due: dt.date | None = Field(None, description="The date, when it can be computed.")
-    within: str = Field(description="The rule in words, e.g. '180 days after you got the notice'.")
+    within: str = Field(description="The rule in words: how long, counted from what.")
     basis: str = Field(description="How the date was computed from the case.")
     citation: str
     verified: bool

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from coverage._memo import IdentityCache
 from coverage.appeals import next_appeal_step
-from coverage.base import MARKET_LABELS, Answer, state_name
+from coverage.base import Answer
 from coverage.case import Case
 from coverage.deadlines import clear_caches as clear_deadline_caches
 from coverage.deadlines import compute_deadlines
@@ -37,7 +37,9 @@ from coverage.determination import (
     Determination as Determination,
 )
 from coverage.law import CoverageRule, LawBook, RuleEffect, Trigger
+from coverage.markets import MarketProfile, profile
 from coverage.plan import AccessRules, Plan, SourcedTerm, TierCostSharing
+from coverage.statements import market_law, say, situation
 
 PLAN_PRIORITY = 300
 
@@ -141,6 +143,14 @@ def trigger_value(trigger: Trigger, case: Case, plan: Plan) -> Answer:
     raise ValueError(f"unknown trigger {trigger!r}")  # pragma: no cover - the model forbids it
 
 
+def _cited(law: LawBook, statement: str, day: dt.date) -> str:
+    """A statement of law as a clause with its citation: 'text (citation)'."""
+    said = say(law, statement, day, as_law=False)
+    if said is None:
+        return ""
+    return f"{said.text} ({said.citation})" if said.citation else said.text
+
+
 def _term_citation(term: SourcedTerm) -> str:
     return f"{term.source.document}, {term.source.section}"
 
@@ -234,7 +244,7 @@ class _RulePrep:
     by_values: dict[tuple[Answer, ...], _RuleOutcome] = field(default_factory=dict)
 
 
-def _prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date) -> _RulePrep | None:
+def _prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date, law: LawBook) -> _RulePrep | None:
     """Whether a rule reaches this plan. None: not relevant at all (other market/state)."""
     scope = rule.applies_to
     if plan.market not in scope.markets:
@@ -274,8 +284,8 @@ def _prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date) -> _RulePrep |
                 rule,
                 effect,
                 "not_applicable",
-                "does not apply: this is a self-funded employer plan, and state insurance law "
-                "does not reach self-funded ERISA plans (29 U.S.C. 1144(b)(2)(B))",
+                "does not apply: this is a self-funded employer plan, and "
+                + _cited(law, "governing.preemption", as_of),
             )
             return prep
         if plan.funding != "unknown":
@@ -339,19 +349,21 @@ class _PlanView:
     rules: list[_RulePrep]  # law.rules order (the order rules are assessed in)
     trace_order: list[int]  # indices into `rules`, by (priority, id): the trace order
     governing_law: str
+    market: MarketProfile
     same_access: bool  # in- and out-of-network access terms are equal (see _access)
     in_cost: tuple[str, dict]  # _tier_words of the in-network cost sharing
     out_cost: tuple[str, dict] | None  # and of the out-of-network one, when the plan has it
 
 
-def _plan_view(law: LawBook, plan: Plan, as_of: dt.date) -> _PlanView:
-    rules = [p for r in law.rules if (p := _prepare_rule(r, plan, as_of)) is not None]
+def _plan_view(law: LawBook, plan: Plan, market: MarketProfile, as_of: dt.date) -> _PlanView:
+    rules = [p for r in law.rules if (p := _prepare_rule(r, plan, as_of, law)) is not None]
     order = sorted(range(len(rules)), key=lambda i: (rules[i].rule.priority, rules[i].rule.id))
     terms, costs = plan.second_opinion, plan.cost_sharing
     return _PlanView(
         rules=rules,
         trace_order=order,
-        governing_law=governing_law(plan),
+        governing_law=governing_law(plan, law, as_of),
+        market=market,
         same_access=terms.in_network == terms.out_of_network,
         in_cost=_tier_words(costs.in_network),
         out_cost=None if costs.out_of_network is None else _tier_words(costs.out_of_network),
@@ -418,8 +430,9 @@ def _effect_words(effect: RuleEffect | None, rule: CoverageRule | None = None) -
         parts.append("any doctor who accepts Medicare")
     if parts:
         return "; ".join(parts)
-    if rule is not None and "medicare_advantage" in rule.applies_to.markets:
-        return "sets no coverage terms: the plan's Evidence of Coverage decides"
+    market = profile(rule.applies_to.markets[0]) if rule is not None else None
+    if market is not None and not market.features.state_insurance_law:
+        return f"sets no coverage terms: the plan's {market.terms.plan_document} decides"
     return "sets no coverage terms: plan terms and state law decide"
 
 
@@ -437,10 +450,11 @@ def clear_caches() -> None:
 
 def evaluate(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Determination:
     """Decide coverage of the second opinion in `case` under `plan` on `as_of`."""
-    view_key = (id(law), id(plan), as_of)
+    market = profile(plan.market)
+    view_key = (id(law), id(plan), id(market), as_of)
     view = _PLAN_VIEWS.get(view_key)
     if view is None:
-        view = _PLAN_VIEWS.put(view_key, (law, plan), _plan_view(law, plan, as_of))
+        view = _PLAN_VIEWS.put(view_key, (law, plan, market), _plan_view(law, plan, market, as_of))
     work = _Work(plan=plan, case=case, as_of=as_of, law=law, view=view)
 
     if not plan.active_on(as_of):
@@ -987,7 +1001,7 @@ def _letters(
     letters: list[LetterType] = []
     denial = case.denial
     urgent = case.urgency.physician_certifies_urgent == "yes"
-    commercial = plan.market in ("employer_group", "individual")
+    features = work.view.market.features
     if denial is None:
         # The exception request is itself the approval request; one letter, not two.
         if (
@@ -1000,7 +1014,7 @@ def _letters(
             network.outcome == "unknown"
             and case.qualified_in_network_specialist != "yes"
             and case.provider.in_network != "yes"
-            and plan.market != "original_medicare"
+            and features.network
         ):
             letters.append("network_exception_request")
     else:
@@ -1009,9 +1023,9 @@ def _letters(
             letters.append("external_review_request")
         elif step == "internal_appeal":
             # Original Medicare has no expedited redetermination for a second opinion.
-            expedited = urgent and plan.market != "original_medicare"
+            expedited = urgent and features.expedited_appeal
             letters.append("expedited_appeal" if expedited else "appeal")
-        if commercial:
+        if features.claim_file_letter:
             letters.append("claim_file_request")
     letters.append("records_request")
     if not _NEEDS_PHYSICIAN_LETTER.isdisjoint(letters):
@@ -1019,36 +1033,10 @@ def _letters(
     return letters
 
 
-def governing_law(plan: Plan) -> str:
-    state = plan.situs_state
-    match plan.market, plan.funding:
-        case "employer_group", "self_funded":
-            return (
-                "ERISA and the ACA claims and appeals rules (29 CFR 2560.503-1; 45 CFR 147.136). "
-                "Self-funded plan: state insurance law does not apply (29 U.S.C. 1144(b)(2)(B))."
-            )
-        case "employer_group", "fully_insured":
-            return (
-                "ERISA and the ACA claims and appeals rules (29 CFR 2560.503-1; 45 CFR 147.136), "
-                f"and {state_name(state)} insurance law (fully insured plan)."
-            )
-        case "employer_group", _:
-            return (
-                "ERISA and the ACA claims and appeals rules (29 CFR 2560.503-1; 45 CFR 147.136); "
-                f"{state_name(state)} insurance law too if the plan is fully insured."
-            )
-        case "individual", _:
-            return f"The ACA appeals rules (45 CFR 147.136) and {state_name(state)} insurance law."
-        case "original_medicare", _:
-            return "Original Medicare (Medicare Benefit Policy Manual ch. 15 §30; appeals: 42 CFR 405.942, 405.962)."
-        case "medicare_advantage", _:
-            return "Medicare Advantage rules (42 CFR 422 subpart M) and the plan's Evidence of Coverage."
-        case "medicaid_managed_care", _:
-            return (
-                "Medicaid managed care rules (42 CFR 438 subpart F) and "
-                f"{state_name(state)} Medicaid rules."
-            )
-    return MARKET_LABELS.get(plan.market, plan.market)  # pragma: no cover
+def governing_law(plan: Plan, law: LawBook, day: dt.date) -> str:
+    """Which law governs the plan: the statements its market profile lists (the same ones a
+    letter states first)."""
+    return " ".join(market_law(law, plan, "governing_law", day, situation(plan)))
 
 
 def _headline(
@@ -1073,7 +1061,7 @@ def _headline(
                 f"Yes: {what} with this doctor should be covered at in-network cost, once the "
                 "plan approves a network exception before the visit."
             )
-        payer = "Medicare" if work.plan.market == "original_medicare" else "your plan"
+        payer = work.view.market.terms.payer
         return f"Yes: {payer} covers {what} with this doctor{tail}."
     if covered == "not-covered":
         if network.outcome == "not_covered":

@@ -7,12 +7,22 @@ date they take effect, every value with a reference, nothing defaulted silently.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, RootModel, model_validator
 
-from coverage.base import Funding, Market, NonEmptyStr, PlanType, Reference, StateCode, StrictModel
+from coverage.base import (
+    DateRange,
+    Funding,
+    Market,
+    NonEmptyStr,
+    PlanType,
+    Reference,
+    StateCode,
+    StrictModel,
+)
 
 SourceQuality = Literal["official", "secondary", "unverified"]
 Unit = Literal["day", "business_day", "month", "hour", "usd", "percent"]
@@ -110,18 +120,85 @@ class CoverageRule(Cited):
             raise ValueError("a state rule must list applies_to.states")
         if self.layer == "state" and "self_funded" in self.applies_to.funding:
             # ERISA 514: a self-funded plan is never deemed an insurer.
-            raise ValueError("a state mandate cannot apply to self_funded plans (29 U.S.C. 1144)")
+            raise ValueError(
+                "a state mandate cannot apply to self_funded plans (ERISA preemption: state "
+                "insurance law does not reach them)"
+            )
         return self
 
     def effect_at(self, day: dt.date) -> RuleEffect | None:
         return _value_at(self.values, day)  # type: ignore[return-value]
 
 
+Language = Literal["en"]
+
+# `{group.name}` a figure from a parameter, `{group.name:spec}` a fact about it (see
+# coverage/statements.py), `{word}` a word the caller gives (a state, a specialty).
+PLACEHOLDER = re.compile(r"\{([a-z0-9_]+(?:\.[a-z0-9_]+)?)(?::([a-z_]+))?\}")
+FIGURE_SPECS = frozenset({"number", "adjective", "since", "before"})
+
+
+class Statement(StrictModel):
+    """A sentence of law that an answer or a letter may state, with where it comes from.
+
+    Its figures come from the dated parameters by name, so the sentence changes when the law
+    does. A statement that is not verified, or whose figures are not, is never stated as law in
+    a letter."""
+
+    text: dict[Language, NonEmptyStr] = Field(
+        description="The sentence, without its citation or final period, by language."
+    )
+    reference: list[Reference] = Field(
+        default_factory=list,
+        description="Its own citation; empty: the citations of the parameters it quotes.",
+    )
+    facts: NonEmptyStr = Field(
+        description="The words of regulatory-facts.md this statement rests on (a test checks)."
+    )
+    source_quality: SourceQuality
+    verified: bool
+    last_verified: dt.date
+    effective: DateRange | None = Field(
+        None, description="When the rule it states is in force; none: always (in this data)."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Statement:
+        if self.verified == (self.source_quality == "unverified"):
+            raise ValueError(
+                "verified must be false exactly when source_quality is unverified "
+                f"(got verified={self.verified}, source_quality={self.source_quality})"
+            )
+        for text in self.text.values():
+            for match in PLACEHOLDER.finditer(text):
+                name, spec = match.groups()
+                if spec and ("." not in name or spec not in FIGURE_SPECS):
+                    raise ValueError(f"unknown placeholder {match.group(0)} in the text")
+        return self
+
+    def figures(self) -> list[str]:
+        """The parameter names the text quotes."""
+        names = []
+        for text in self.text.values():
+            names += [m.group(1) for m in PLACEHOLDER.finditer(text) if "." in m.group(1)]
+        return list(dict.fromkeys(names))
+
+    @property
+    def citation(self) -> str:
+        return "; ".join(ref.title for ref in self.reference)
+
+
+class StatementFile(RootModel[dict[str, Statement]]):
+    """A statements file (data/rules/statements/<group>.yaml): statements by name; each is
+    known as `<group>.<name>`."""
+
+
 class LawBook(StrictModel):
-    """All parameters and coverage rules, as loaded from data/rules/."""
+    """All parameters, coverage rules and statements of law, as loaded from data/rules/."""
 
     parameters: dict[str, Parameter]
     rules: list[CoverageRule]
+    statements: dict[str, Statement] = Field(default_factory=dict)
 
     def param(self, name: str, day: dt.date) -> tuple[Decimal, Parameter]:
         """The value of parameter `name` in force on `day`, with its citation record."""
@@ -133,3 +210,9 @@ class LawBook(StrictModel):
         if value is None:
             raise LookupError(f"parameter {name!r} has no value in force on {day.isoformat()}")
         return value, parameter
+
+    def statement(self, name: str) -> Statement:
+        try:
+            return self.statements[name]
+        except KeyError:
+            raise KeyError(f"unknown statement {name!r} (data/rules/statements)") from None

@@ -19,6 +19,7 @@ from coverage.base import (
     StateCode,
     StrictModel,
 )
+from coverage.markets import check_plan
 
 PlanId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
 # "not_stated": the plan documents say nothing; the engine falls back to law and says so.
@@ -132,15 +133,10 @@ class Plan(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
-        public = {"original_medicare", "medicare_advantage", "medicaid_managed_care"}
-        if self.market in public and self.funding != "public_program":
-            raise ValueError(f"market {self.market} must have funding public_program")
-        if self.market not in public and self.funding == "public_program":
-            raise ValueError("funding public_program is only for Medicare and Medicaid markets")
-        if self.market == "individual" and self.funding == "self_funded":
-            raise ValueError("an individual-market plan cannot be self-funded")
-        if self.market != "original_medicare" and self.situs_state is None:
-            raise ValueError("situs_state is required for every plan except Original Medicare")
+        # What each market allows is in its profile (data/rules/markets/<market>.yaml).
+        problem = check_plan(self.market, self.funding, self.situs_state)
+        if problem:
+            raise ValueError(problem)
         return self
 
     def active_on(self, day: dt.date) -> bool:

@@ -77,12 +77,26 @@ def render_letter(
 _versions: dict[str, str] = {}
 
 
+def _wording_files() -> list:
+    """What words a letter besides its template: the context code, and the market profiles and
+    statements of law it reads."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    rules = here.parent / "data" / "rules"
+    files = [here / name for name in ("contexts.py", "law_text.py", "models.py", "parts.py")]
+    files += sorted((here / "kinds").glob("*.py"))
+    files += sorted((rules / "markets").glob("*.yaml"))
+    files += sorted((rules / "statements").glob("*.yaml"))
+    return files
+
+
 def template_version(letter_type: str) -> str:
     """A short, stable digest of what makes a letter: its template's content (every part,
-    canonicalised, so rebuilding an unchanged template keeps the version) and the code that
-    words it (contexts and law text). Stored with generated letters to tell versions apart."""
+    canonicalised, so rebuilding an unchanged template keeps the version) and what words it
+    (the context code, market profiles and statements of law). Stored with generated letters
+    to tell versions apart."""
     import hashlib
-    from pathlib import Path
 
     from letters.build_templates import docx_parts
     from letters.renderer import TEMPLATES_DIR
@@ -96,8 +110,7 @@ def template_version(letter_type: str) -> str:
             for name, data in docx_parts(path.read_bytes()).items():
                 if name != "docProps/core.xml":
                     digest.update(name.encode() + b"\0" + data)
-            here = Path(__file__).resolve().parent
-            for module in ("contexts.py", "law_text.py"):
-                digest.update((here / module).read_bytes())
+            for path in _wording_files():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
             _versions[letter_type] = f"{letter_type}@{digest.hexdigest()[:12]}"
         return _versions[letter_type]

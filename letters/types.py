@@ -48,7 +48,7 @@ _TYPES = [
         "expedited_appeal",
         "Expedited appeal",
         "The appeal, marked EXPEDITED REVIEW REQUESTED, when a physician says waiting could "
-        "seriously jeopardize the patient's health (decision within 72 hours).",
+        "seriously jeopardize the patient's health (decided within the urgent time limit).",
         "patient",
         "the plan's appeals office",
     ),
@@ -65,7 +65,7 @@ _TYPES = [
         "claim_file_request",
         "Claim file request",
         "Asks for the complete claim file, free of charge, to see why the plan said no "
-        "(cites 29 CFR 2560.503-1(h)(2)(iii) for employer plans).",
+        "(cites the claim-file rule of the ERISA claims procedure for employer plans).",
         "patient",
         "the plan's appeals office",
     ),

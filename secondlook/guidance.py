@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from coverage.statements import say
+
 NCI_FIND_A_CENTER_URL = "https://www.cancer.gov/research/infrastructure/cancer-centers/find"
 
 
@@ -19,7 +21,18 @@ class Section:
     title: str
     intro: str
     points: tuple[str, ...]
-    outro: str = ""
+    closing: str = ""
+    law: str = ""  # a statement of law (data/rules/statements) said before the closing words
+
+    @property
+    def outro(self) -> str:
+        """The closing words; a statement of law is rendered from the law data, today."""
+        if not self.law:
+            return self.closing
+        from secondlook import service
+
+        said = say(service.lawbook(), self.law, service.today(), as_law=False)
+        return f"{said.text}. {self.closing}" if said else self.closing
 
 
 WHEN = Section(
@@ -92,8 +105,8 @@ RECORDS = Section(
         "Notes from your surgeon and your cancer doctor.",
         "Lab tests and any genetic or biomarker test results.",
     ),
-    "By law, the office has 30 days to send your records. It can take 30 more days once, if it "
-    "tells you why in writing. Ask them to send copies straight to the new doctor.",
+    "Ask them to send copies straight to the new doctor.",
+    law="hipaa.patient_guide",
 )
 
 WORRIES = Section(

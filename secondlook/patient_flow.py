@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from coverage import markets
 from coverage.base import STATE_NAMES, Contact
 from coverage.case import Case
 from coverage.determination import Deadline, Determination, TraceEntry
@@ -48,13 +49,9 @@ STATE_CHOICES: tuple[tuple[str, str], ...] = tuple(
 # The plan: picked from the catalog, or answered from the kind of plan and the state
 
 
-PLAN_KIND_SHORT: dict[str, str] = {
-    "employer_group": "Job-based plan",
-    "individual": "Individual plan",
-    "original_medicare": "Original Medicare",
-    "medicare_advantage": "Medicare Advantage",
-    "medicaid_managed_care": "Medicaid plan",
-}
+def plan_kind(market: str) -> str:
+    """The kind of plan in a few words ("Job-based plan"), from the market's profile."""
+    return markets.profile(market).short_label
 
 
 def search_plans(
@@ -76,7 +73,7 @@ def search_plans(
                 plan.situs_state or "all states",
                 STATE_NAMES.get(plan.situs_state or "", ""),
                 plan.market.replace("_", " "),
-                PLAN_KIND_SHORT.get(plan.market, ""),
+                plan_kind(plan.market),
                 plan.plan_type,
             ]
         ).lower()
@@ -92,7 +89,7 @@ FICTIONAL_BADGE = "Example plan, not a real one"
 def plan_caption(plan: Plan) -> str:
     """The line under a plan's name in the picker: who offers it, where, what kind."""
     where = STATE_NAMES.get(plan.situs_state or "", "All states")
-    parts = [plan.issuer, where, PLAN_KIND_SHORT.get(plan.market, plan.market)]
+    parts = [plan.issuer, where, plan_kind(plan.market)]
     if plan.metadata.fictional:
         parts.append(FICTIONAL_BADGE)
     return " · ".join(parts)
@@ -112,7 +109,12 @@ def generic_funding(market: str, funding: str) -> str:
     The funding question is about job-based plans; a plan bought on the individual market is
     always sold by an insurer (fully insured), whatever was answered.
     """
-    return "fully_insured" if market == "individual" else funding
+    return markets.profile(market).unknown_plan.funding or funding
+
+
+def needs_state(market: str) -> bool:
+    """Whether the "I don't know my plan's details" path needs the patient's state."""
+    return markets.profile(market).plan_rules.situs_state == "required"
 
 
 # What to ask the plan when we answered from the kind of plan only.

@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from coverage.case import Case
 from coverage.catalog import DATA_DIR
 from coverage.determination import Determination
-from coverage.law import CoverageRule, Parameter
+from coverage.law import CoverageRule, Parameter, StatementFile
+from coverage.markets import MarketProfile
 from coverage.plan import Plan
 
 SCHEMA_DIR = DATA_DIR / "schema"
@@ -20,6 +21,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "case": Case,
     "rule": CoverageRule,
     "parameter": Parameter,
+    "market": MarketProfile,
+    "statements": StatementFile,
     "determination": Determination,
 }
 

@@ -14,7 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from coverage.base import MARKET_LABELS, Contact, DateRange, Funding, Market, PlanType, Source
+from coverage import markets
+from coverage.base import Contact, DateRange, Funding, Market, PlanType, Source
 from coverage.case import Case
 from coverage.catalog import PLANS_DIR, Catalog, load_catalog, load_lawbook, load_plan_file
 from coverage.determination import Determination
@@ -177,19 +178,21 @@ def generic_plan(
     """A plan with no known terms: the answer comes from federal and state law alone.
 
     Used on the "I don't know my plan's details" path; every plan term is `not_stated`, so the
-    engine says what to ask the plan instead of guessing.
+    engine says what to ask the plan instead of guessing. What the market fixes (funding, plan
+    type, appeal levels, external-review route) comes from its profile's `unknown_plan`.
     """
-    if market not in MARKET_LABELS:
+    if market not in markets.MARKETS:
         raise LoadError([Problem("plan", None, "market", f"unknown market {market!r}")])
-    public = market in ("original_medicare", "medicare_advantage", "medicaid_managed_care")
-    if public:
-        funding = "public_program"
-    elif funding == "public_program":
+    profile = markets.profile(market)
+    defaults = profile.unknown_plan
+    if defaults.funding is not None:
+        funding = defaults.funding
+    elif funding not in profile.plan_rules.funding:
         funding = "unknown"
-    if market == "individual":
-        funding = "fully_insured"  # individual policies are always insured products
-    situs = None if market == "original_medicare" else (state or None)
-    if market != "original_medicare" and not situs:
+    if defaults.plan_type is not None:
+        plan_type = defaults.plan_type
+    situs = (state or None) if profile.plan_rules.situs_state == "required" else None
+    if profile.plan_rules.situs_state == "required" and not situs:
         raise LoadError([Problem("plan", None, "state", "a state is needed for this kind of plan")])
     sourced = {"source": _GENERIC_SOURCE, "last_verified": _GENERIC_VERIFIED}
     access = AccessRules(
@@ -200,24 +203,16 @@ def generic_plan(
     )
     benefit = OptionalBenefit(covered="not_stated", **sourced)
     unknown_contact = Contact(name="Your plan", department="Member services (number on your card)")
-    route = {
-        "original_medicare": "medicare_ire",
-        "medicare_advantage": "medicare_ire",
-        "medicaid_managed_care": "state_fair_hearing",
-    }.get(market, {"self_funded": "federal_iro", "fully_insured": "state"}.get(funding, "unknown"))
-    label = MARKET_LABELS[market]
+    type_part = (
+        "" if plan_type == "unknown" or defaults.plan_type is not None else f"-{plan_type.lower()}"
+    )
     return Plan(
-        id=f"generic-{market}-{(situs or 'us').lower()}-{funding}"
-        + (
-            ""
-            if plan_type == "unknown" or market == "original_medicare"
-            else f"-{plan_type.lower()}"
-        ),
-        name=f"{label}{' in ' + situs if situs else ''} (plan details not known)",
+        id=f"generic-{market}-{(situs or 'us').lower()}-{funding}{type_part}",
+        name=f"{profile.label}{' in ' + situs if situs else ''} (plan details not known)",
         issuer="Your plan",
         market=market,
         funding=funding,
-        plan_type="fee_for_service" if market == "original_medicare" else plan_type,
+        plan_type=plan_type,
         situs_state=situs,
         plan_year=_GENERIC_VERIFIED.year,
         effective=DateRange(start=dt.date(2000, 1, 1)),
@@ -238,13 +233,13 @@ def generic_plan(
         cost_sharing=CostSharing(in_network=TierCostSharing(**sourced)),
         network_exception=NetworkException(available="not_stated", **sourced),
         appeals=Appeals(
-            levels=2 if market == "employer_group" else 1,
+            levels=defaults.appeal_levels,
             um_contact=unknown_contact,
             appeals_contact=unknown_contact,
             **sourced,
         ),
         external_review=ExternalReview(
-            route=route,  # type: ignore[arg-type]
+            route=defaults.external_review_route[funding],
             administered_by="See your plan's denial notice",
             **sourced,
         ),

@@ -373,7 +373,7 @@ def test_a_state_rule_widened_to_self_funded_plans_is_rejected(tmp_path):
     bad.write_text(
         text.replace("funding: [fully_insured]", "funding: [fully_insured, self_funded]")
     )
-    with pytest.raises(LoadError, match="1144"):
+    with pytest.raises(LoadError, match="ERISA preemption"):
         load_model(CoverageRule, bad)
 
 

@@ -40,6 +40,7 @@ EXPECTED_QUALITY = {
     "erisa_aca.internal_appeal_filing_days": "official",
     "erisa_aca.initial_decision_urgent_hours": "official",
     "erisa_aca.initial_decision_pre_service_days": "official",
+    "erisa_aca.initial_decision_extension_days": "secondary",
     "erisa_aca.initial_decision_post_service_days": "official",
     "erisa_aca.appeal_decision_urgent_hours": "secondary",
     "erisa_aca.appeal_decision_pre_service_days_one_level": "secondary",
@@ -50,6 +51,7 @@ EXPECTED_QUALITY = {
     "external_review.state_minimum_request_months": "secondary",
     "external_review.standard_decision_days": "official",
     "external_review.expedited_decision_hours": "official",
+    "external_review.expedited_written_confirmation_hours": "secondary",
     "medicare.redetermination_filing_days": "official",
     "medicare.notice_receipt_presumption_days": "official",
     "medicare.reconsideration_filing_days": "official",
@@ -58,12 +60,15 @@ EXPECTED_QUALITY = {
     "medicare_advantage.reconsideration_filing_days": "official",
     "medicare_advantage.standard_org_determination_days": "secondary",
     "medicare_advantage.expedited_org_determination_hours": "official",
+    "medicare_advantage.expedited_org_determination_extension_days": "official",
+    "medicare_advantage.standard_org_determination_extension_days": "unverified",
     "medicare_advantage.reconsideration_pre_service_days": "official",
     "medicare_advantage.reconsideration_payment_days": "official",
     "medicare_advantage.reconsideration_expedited_hours": "official",
     "medicaid.appeal_filing_days": "secondary",
     "medicaid.appeal_decision_standard_days": "secondary",
     "medicaid.appeal_decision_expedited_hours": "secondary",
+    "medicaid.appeal_decision_extension_days": "secondary",
     "medicaid.state_fair_hearing_days": "unverified",
     "medicaid.continue_benefits_days": "secondary",
     "medicaid.service_authorization_standard_days": "secondary",
@@ -132,10 +137,11 @@ def make_plan(
 
 @pytest.fixture(scope="module")
 def law(tmp_path_factory: pytest.TempPathFactory) -> LawBook:
-    """The law book with only this area's parameter files (federal/ and states/ are another
-    engineer's and are tested there)."""
+    """The law book with the parameters and the statements that qualify some clocks (the
+    coverage rules in federal/ and states/ are tested elsewhere)."""
     rules = tmp_path_factory.mktemp("rules")
     shutil.copytree(PARAMETERS_DIR, rules / "parameters")
+    shutil.copytree(RULES_DIR / "statements", rules / "statements")
     return load_lawbook(rules)
 
 
@@ -328,7 +334,7 @@ def test_received_before_the_notice_date_is_an_error() -> None:
 def _with_value(law: LawBook, name: str, value: str) -> LawBook:
     parameter = law.parameters[name]
     changed = parameter.model_copy(update={"values": {dt.date(2017, 7, 1): Decimal(value)}})
-    return LawBook(parameters={**law.parameters, name: changed}, rules=law.rules)
+    return law.model_copy(update={"parameters": {**law.parameters, name: changed}})
 
 
 def test_hours_round_up_to_whole_calendar_days(law: LawBook) -> None:

@@ -1,0 +1,151 @@
+"""The review after the payer's final decision: independent external review (employer and
+individual plans), QIC reconsideration (Original Medicare) or a State fair hearing (Medicaid).
+A Medicare Advantage plan forwards the case itself, so there is no letter."""
+
+from __future__ import annotations
+
+import letters.law_text as law_text
+from coverage.case import Case
+from coverage.markets import profile
+from coverage.plan import Plan
+from letters.kinds.appeal import appeal_points
+from letters.law_text import Figures, specialty_words
+from letters.models import ExternalReviewContext, NotApplicableError, Row
+from letters.parts import (
+    CLINICAL_ENCLOSURE,
+    Needs,
+    clean,
+    clinical_lines,
+    closing,
+    common,
+    copies,
+    delivery_line,
+    denial_notice_words,
+    denial_rows,
+    enclosures_for_denial,
+    footer_for,
+    from_notice,
+    is_urgent,
+    member_rows,
+    paragraphs,
+    physician_enclosure,
+    recipient_party,
+    refuse_if_not_in_market,
+    require_contact,
+    require_denial,
+    require_member,
+    service_rows,
+    service_words,
+    urgent_statement,
+)
+
+LETTER = "external_review_request"
+
+
+def _check_stage(need: Needs, case: Case, plan: Plan, urgent: bool) -> None:
+    d = case.denial
+    together = urgent and profile(plan.market).features.urgent_external_review_with_appeal
+    if d is not None and d.level == "initial" and not together:
+        need.require(
+            None,
+            "case.denial.level",
+            "external review follows the plan's final appeal decision (set the level to "
+            "final_internal or internal_appeal); appeal the first denial first",
+        )
+
+
+def _reviewer(case: Case, plan: Plan):  # noqa: ANN202
+    contact = plan.external_review.contact
+    path = "plan.external_review.contact"
+    if contact is None and plan.external_review.route == "federal_iro":
+        # The federal process for self-funded plans starts with a request to the plan.
+        contact, path = plan.appeals.appeals_contact, "plan.appeals.appeals_contact"
+    return from_notice(case, contact, path)
+
+
+def _requests(case: Case, plan: Plan, urgent: bool) -> list[str]:
+    office = profile(plan.market).terms.claims_office
+    requests = [
+        f"Please ask {office} for its complete file on this claim, including the criteria it "
+        "used, and send me a copy of anything new it submits.",
+        f"Please have the case reviewed by a physician in the same specialty "
+        f"({specialty_words(case.referring_physician.specialty)}).",
+        "Send me your decision in writing.",
+    ]
+    if urgent:
+        requests.insert(0, "Please decide this request as an expedited review.")
+    return requests
+
+
+def build_external_review(case, plan, determination, today, law) -> ExternalReviewContext:  # noqa: ANN001
+    need = Needs(LETTER)
+    refuse_if_not_in_market(LETTER, plan)
+    if plan.grandfathered or plan.external_review.route == "none":
+        raise NotApplicableError(LETTER, "the plan data show no external review for this plan")
+    require_member(need, case)
+    require_denial(need, case)
+    urgent = is_urgent(case) and (case.denial is None or case.denial.service_type == "pre_service")
+    _check_stage(need, case, plan, urgent)
+    contact, path = _reviewer(case, plan)
+    require_contact(
+        need, contact, path, f"external reviewer ({plan.external_review.administered_by})"
+    )
+    need.check()
+    d = case.denial
+    assert d is not None and contact is not None
+    words = profile(plan.market).letters.external_review_request
+    figures = Figures(law, determination.as_of)
+    service = service_words(case)
+    denial_words = denial_notice_words(plan, case)
+    simultaneous = d.level == "initial"
+    history = (
+        [
+            "Because my situation is urgent, I am asking for this expedited external review at "
+            "the same time as my expedited internal appeal to the plan, which I have sent today."
+        ]
+        if simultaneous
+        else []
+    )
+    ask = (
+        words.ask.replace("{denial}", denial_words)
+        .replace("{payment_for}", "payment for " if d.service_type == "post_service" else "")
+        .replace("{service}", service)
+    )
+    enclosure = words.enclosure.replace("{expedited}", "expedited " if simultaneous else "")
+    copy_plan = words.copy_to_plan and contact is not plan.appeals.appeals_contact
+    return ExternalReviewContext(
+        **common(LETTER, case, plan, today),
+        title=words.title_expedited if urgent else words.title,
+        expedited=urgent,
+        expedited_note="Expedited review requested: a physician certifies that waiting the "
+        "standard time could seriously jeopardize the patient's health."
+        if urgent
+        else "",
+        recipient=recipient_party(contact),
+        delivery=delivery_line(contact.fax),
+        re_rows=member_rows(case, plan)
+        + denial_rows(case)
+        + service_rows(case)
+        + [Row(label="Request", value=words.request_expedited if urgent else words.request)],
+        salutation=words.salutation,
+        service=service,
+        ask=ask,
+        denial_words=denial_words,
+        denial_reason=clean(d.reason_quoted) or "",
+        urgent_statement=urgent_statement(case) if urgent else "",
+        history=history,
+        clinical=clinical_lines(case),
+        narrative=paragraphs(case.reasons.notes),
+        points=appeal_points(case, plan),
+        law=law_text.governing_law(plan, figures)
+        + law_text.external_law(plan, figures, urgent=urgent, final=not simultaneous),
+        mandates=law_text.mandate_sentences(plan, determination),
+        requests=_requests(case, plan, urgent),
+        closing=closing(case),
+        enclosures=enclosures_for_denial(plan, case)
+        + [enclosure]
+        + physician_enclosure(case)
+        + [CLINICAL_ENCLOSURE],
+        copies_to=([f"{plan.issuer}, appeals department"] if copy_plan else []) + copies(case),
+        footer_id=footer_for(case, plan, words.footer_expedited if urgent else words.footer),
+    )

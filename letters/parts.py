@@ -1,0 +1,518 @@
+"""The parts of a letter shared by the letter kinds: names, address blocks, RE rows, the words
+for the service, the diagnosis and the denial, the checks for missing fields.
+
+What differs by market (the member-ID label, the notice names, the footers) comes from the
+market profile (data/rules/markets), never from a branch on the market here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+from coverage.base import Contact
+from coverage.case import Case
+from coverage.markets import profile
+from coverage.plan import Plan, TierCostSharing
+from letters.law_text import specialty_words
+from letters.models import MissingFieldError, NotApplicableError, Party, Row, Signer
+
+# --- small helpers -----------------------------------------------------------------------------
+
+
+def fmt_date(day: dt.date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """Multi-line narrative -> paragraphs: split on blank lines; single newlines stay as line
+    breaks inside a paragraph (the renderer turns them into <w:br/>)."""
+    if not text:
+        return []
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    out = []
+    for block in re.split(r"\n[ \t]*\n", text):
+        lines = [line.strip() for line in block.split("\n")]
+        joined = "\n".join(line for line in lines if line)
+        if joined:
+            out.append(joined)
+    return out
+
+
+def money(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return f"${value:,.2f}".replace(".00", "")
+
+
+def tier_words(tier: TierCostSharing) -> str:
+    parts = []
+    if tier.specialist_copay is not None:
+        parts.append(f"a {money(tier.specialist_copay)} specialist copay")
+    if tier.specialist_coinsurance_percent is not None:
+        parts.append(f"{tier.specialist_coinsurance_percent.normalize():f}% coinsurance")
+    words = " and ".join(parts) if parts else "the plan's cost sharing"
+    if tier.deductible_applies and tier.deductible_individual is not None:
+        words += f" after the {money(tier.deductible_individual)} deductible"
+    elif tier.deductible_applies:
+        words += " after the deductible"
+    if tier.balance_billing_possible:
+        words += ", and the doctor may bill me the difference (balance billing)"
+    return words
+
+
+def contact_lines(*, phone: str | None, fax: str | None = None, email: str | None = None):
+    """Phone, fax and email on one line (an address block stays short)."""
+    out = []
+    if phone:
+        out.append(f"Phone {phone.strip()}")
+    if fax:
+        out.append(f"Fax {fax.strip()}")
+    if email:
+        out.append(email.strip())
+    return [" · ".join(out)] if out else []
+
+
+def lower_first(text: str) -> str:
+    """'Invasive ductal carcinoma' -> 'invasive ductal carcinoma'; 'HER2-positive' stays."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def clean(value: str | None) -> str | None:
+    value = value.strip() if isinstance(value, str) else value
+    return value or None
+
+
+class Needs:
+    """Collects missing fields so one error names all of them."""
+
+    def __init__(self, letter_type: str):
+        self.letter_type = letter_type
+        self.missing: list[tuple[str, str]] = []
+
+    def require(self, value: Any, path: str, why: str) -> Any:
+        if value is None or (isinstance(value, str | list) and not value):
+            self.missing.append((path, why))
+        return value
+
+    def check(self) -> None:
+        if self.missing:
+            raise MissingFieldError(self.letter_type, self.missing)
+
+
+# --- the parts of a letter ---------------------------------------------------------------------
+
+VISIT_WORDS = {
+    "in_person": "an in-person {what} consultation",
+    "telehealth": "a {what} consultation by telehealth",
+    "records_review": "a {what} review of my records, pathology slides and images (no visit)",
+    "unknown": "a {what} consultation",
+}
+NCI_WORDS = {
+    "comprehensive": "an NCI-designated Comprehensive Cancer Center",
+    "clinical": "an NCI-designated Cancer Center",
+}
+
+
+def opinion_word(case: Case) -> str:
+    return "third-opinion" if case.reasons.opinions_so_far >= 2 else "second-opinion"
+
+
+def provider_line(case: Case, *, npi: bool = True) -> str | None:
+    p = case.provider
+    name = clean(p.name)
+    institution = clean(p.institution)
+    if not name and not institution:
+        return None
+    parts = [name or institution]
+    if name and clean(p.specialty):
+        parts[0] += f" ({p.specialty.strip()})"
+    if name and institution:
+        parts.append(institution)
+    line = ", ".join(parts)
+    if npi and p.npi:
+        line += f", NPI {p.npi}"
+    return line
+
+
+def service_words(case: Case, *, first_person: bool = True) -> str:
+    visit = VISIT_WORDS[case.provider.visit_type].format(what=opinion_word(case))
+    if not first_person:
+        visit = visit.replace("my records", "the records")
+    line = provider_line(case, npi=False)
+    if line and clean(case.provider.name) and clean(case.provider.institution):
+        line = line.replace(
+            f", {case.provider.institution.strip()}", f" at {case.provider.institution.strip()}"
+        )
+    return f"{visit} with {line}" if line else visit
+
+
+def diagnosis_words(case: Case) -> str | None:
+    d = case.diagnosis
+    desc = clean(d.description)
+    if desc and d.icd10:
+        return f"{desc} (ICD-10-CM {d.icd10})"
+    if desc:
+        return desc
+    if d.icd10:
+        return f"ICD-10-CM {d.icd10}"
+    return None
+
+
+def clinical_lines(case: Case) -> list[str]:
+    """One summary line: diagnosis, stage, when diagnosed."""
+    d = case.diagnosis
+    parts = []
+    diagnosis = diagnosis_words(case)
+    if diagnosis:
+        parts.append(diagnosis)
+    if clean(d.stage):
+        parts.append(d.stage.strip())
+    if d.date_diagnosed:
+        newly = "newly diagnosed on" if d.newly_diagnosed == "yes" else "diagnosed on"
+        parts.append(f"{newly} {fmt_date(d.date_diagnosed)}")
+    elif d.newly_diagnosed == "yes":
+        parts.append("newly diagnosed")
+    if not parts:
+        return []
+    text = "; ".join(parts)
+    return [text[0].upper() + text[1:] + "."]
+
+
+def reason_lines(case: Case) -> list[str]:
+    r = case.reasons
+    out = []
+    if r.surgery_recommended == "yes":
+        out.append(
+            "Surgery has been recommended; surgical approaches differ and a specialist "
+            "may offer a less invasive or better option."
+        )
+    if r.major_treatment_recommended == "yes":
+        out.append("Chemotherapy, radiation or another major treatment has been recommended.")
+    if r.before_treatment_starts == "yes":
+        out.append(
+            "Treatment has not started yet: this is the time to confirm the diagnosis, "
+            "the stage and the treatment plan."
+        )
+    if r.treatment_not_working == "yes":
+        out.append(
+            "The current treatment is not working, and other options need to be "
+            "considered, including clinical trials."
+        )
+    if r.diagnosis_unclear == "yes":
+        out.append("The diagnosis or the stage is not clear.")
+    if case.diagnosis.rare_or_aggressive == "yes":
+        out.append(
+            "The cancer is rare or aggressive, so experience with this specific cancer matters."
+        )
+    if r.opinions_so_far >= 2 and r.opinions_differ == "yes":
+        out.append("The first two opinions differ, so a third opinion is needed to decide.")
+    return out
+
+
+def plan_noun(plan: Plan) -> str:
+    return profile(plan.market).terms.payer_subject
+
+
+def plan_term_lines(case: Case, plan: Plan) -> list[str]:
+    so = plan.second_opinion
+    who = plan_noun(plan)
+    out = []
+    src = so.coverage.source
+    where = f"{src.document}, {src.section}"
+    if so.coverage.covered == "yes":
+        out.append(f"{who} covers second medical opinions ({where}).")
+    elif so.coverage.covered == "conditional" and so.coverage.conditions:
+        out.append(
+            f"{who} covers second medical opinions on these conditions: "
+            f"{'; '.join(so.coverage.conditions)} ({where})."
+        )
+    tier = so.in_network if case.provider.in_network == "yes" else so.out_of_network
+    if case.provider.in_network in ("yes", "no") and tier.covered == "yes":
+        t = tier.source
+        network = "in-network" if case.provider.in_network == "yes" else "out-of-network"
+        if not profile(plan.market).features.network:
+            network = "" if case.provider.in_network == "yes" else "out-of-network"
+        needs = []
+        if tier.prior_auth_required == "yes":
+            needs.append("prior authorization")
+        if tier.referral_required == "yes":
+            needs.append("a referral")
+        cond = f" with {' and '.join(needs)}" if needs else ""
+        if network or cond:
+            network = f"{network} " if network else ""
+            out.append(f"{who} covers {network}second opinions{cond} ({t.document}, {t.section}).")
+    if (
+        case.reasons.opinions_so_far >= 2
+        and case.reasons.opinions_differ == "yes"
+        and so.third_opinion.covered in ("yes", "when_first_two_differ")
+    ):
+        t = so.third_opinion.source
+        out.append(
+            f"{who} covers a third opinion when the first two differ, as they do here "
+            f"({t.document}, {t.section})."
+        )
+    if case.provider.visit_type == "telehealth" and so.telehealth.covered == "yes":
+        t = so.telehealth.source
+        out.append(f"{who} covers telehealth visits ({t.document}, {t.section}).")
+    if case.provider.visit_type == "records_review" and so.records_review.covered == "yes":
+        t = so.records_review.source
+        out.append(f"{who} covers a specialist's review of records ({t.document}, {t.section}).")
+    return out
+
+
+def specialist_lines(case: Case, *, first_person: bool = True) -> list[str]:
+    p = case.provider
+    out = []
+    who = clean(p.name) or clean(p.institution) or "The specialist"
+    where = clean(p.institution)
+    if p.nci_designation in NCI_WORDS and where:
+        out.append(f"{where} is {NCI_WORDS[p.nci_designation]}.")
+    if case.qualified_in_network_specialist == "no":
+        mine = "my" if first_person else "the patient's"
+        cancer = clean(case.diagnosis.description)
+        cancer = f" ({lower_first(cancer)})" if cancer else ""
+        specialty = f" ({p.specialty.strip()})" if clean(p.name) and clean(p.specialty) else ""
+        out.append(
+            f"The plan's network has no specialist with the training and experience to treat "
+            f"{mine} cancer{cancer}. {who}{specialty} has that expertise."
+        )
+    return out
+
+
+def recipient_party(contact: Contact) -> Party:
+    lines = [x for x in (clean(contact.name), clean(contact.department)) if x]
+    lines += [x.strip() for x in contact.address_lines if x.strip()]
+    return Party(lines=lines, contact=contact_lines(phone=contact.phone, fax=contact.fax))
+
+
+def require_contact(need: Needs, contact: Contact | None, path: str, what: str) -> None:
+    hint = " (or copy it from the notice into denial.send_to)" if path.startswith("plan.") else ""
+    if contact is None:
+        need.require(None, path, f"the {what}: add it to the plan file{hint}")
+        return
+    if not any(line.strip() for line in contact.address_lines) and not contact.fax:
+        need.require(None, f"{path}.address_lines", f"the {what}'s mailing address or fax{hint}")
+
+
+def from_notice(case: Case, contact: Contact | None, path: str) -> tuple[Contact | None, str]:
+    """The address printed on the denial notice wins over the plan file's: the notice governs."""
+    if case.denial is not None and case.denial.send_to is not None:
+        return case.denial.send_to, "case.denial.send_to"
+    return contact, path
+
+
+def delivery_line(fax: str | None, *, expedited: bool = False, phone: str | None = None) -> str:
+    if fax and expedited and phone:
+        return f"By fax to {fax} (expedited line), by phone to {phone}, and by mail"
+    if fax:
+        return f"By fax to {fax} and by mail"
+    return "By mail"
+
+
+def patient_party(case: Case) -> Party:
+    p = case.patient
+    return Party(
+        lines=[p.name.strip()] + [x.strip() for x in p.address_lines if x.strip()],
+        contact=contact_lines(phone=p.phone, email=p.email),
+    )
+
+
+def member_word(plan: Plan) -> str:
+    return profile(plan.market).terms.member
+
+
+def patient_signer(case: Case) -> Signer:
+    """The patient signs with their name only (the RE block already says who they are)."""
+    return Signer(name=case.patient.name.strip())
+
+
+def doctor_noun(case: Case) -> str:
+    """'oncologist' when the referring doctor is one (or the specialty is not given)."""
+    specialty = (case.referring_physician.specialty or "").lower()
+    return "oncologist" if not specialty or "oncolog" in specialty else "doctor"
+
+
+def physician_words(case: Case) -> tuple[str, str] | None:
+    """(name, specialty) of the referring physician, when named."""
+    doc = case.referring_physician
+    if not clean(doc.name):
+        return None
+    return doc.name.strip(), specialty_words(doc.specialty)
+
+
+def peer_to_peer_line(case: Case) -> str:
+    doc = case.referring_physician
+    if not clean(doc.name):
+        return ""
+    specialty = specialty_words(doc.specialty or case.provider.specialty)
+    reach = f", who can be reached at {doc.phone.strip()}," if clean(doc.phone) else ","
+    return (
+        f"Before any decision against me, please arrange a peer-to-peer discussion between my "
+        f"{doctor_noun(case)}, {doc.name.strip()}{reach} and a reviewer who practices in the same "
+        f"specialty ({specialty})."
+    )
+
+
+def copies(case: Case, *, provider: bool = False, physician: bool = True) -> list[str]:
+    out = []
+    doc = case.referring_physician
+    if physician and clean(doc.name):
+        practice = f", {doc.practice.strip()}" if clean(doc.practice) else ""
+        out.append(f"{doc.name.strip()}{practice} (treating {doctor_noun(case)})")
+    if provider:
+        line = provider_line(case, npi=False)
+        if line:
+            out.append(f"{line} (second-opinion specialist)")
+    return out
+
+
+def member_rows(case: Case, plan: Plan, *, dob: bool = True) -> list[Row]:
+    p = case.patient
+    rows = [Row(label=member_word(plan), value=p.name.strip())]
+    if dob and p.date_of_birth:
+        rows.append(Row(label="Date of birth", value=fmt_date(p.date_of_birth)))
+    market = profile(plan.market)
+    rows.append(Row(label=market.terms.member_id, value=p.member_id))
+    if clean(p.group_number) and market.features.group_number:
+        rows.append(Row(label="Group number", value=p.group_number.strip()))
+    rows.append(Row(label="Plan", value=plan.name))
+    return rows
+
+
+def service_rows(case: Case) -> list[Row]:
+    service = f"{opinion_word(case).capitalize()} consultation (oncology)"
+    line = provider_line(case)
+    rows = [Row(label="Service", value=f"{service} with {line}" if line else service)]
+    diagnosis = diagnosis_words(case)
+    if diagnosis:
+        rows.append(Row(label="Diagnosis", value=diagnosis))
+    return rows
+
+
+def denial_rows(case: Case) -> list[Row]:
+    d = case.denial
+    rows = []
+    if d is None:
+        return rows
+    if clean(d.claim_number):
+        rows.append(Row(label="Claim number", value=d.claim_number.strip()))
+    if clean(d.reference_number):
+        rows.append(Row(label="Reference number", value=d.reference_number.strip()))
+    if d.notice_date:
+        received = f" (received {fmt_date(d.date_received)})" if d.date_received else ""
+        rows.append(Row(label="Date of notice", value=fmt_date(d.notice_date) + received))
+    elif d.date_received:
+        rows.append(Row(label="Notice received", value=fmt_date(d.date_received)))
+    return rows
+
+
+def footer_for(case: Case, plan: Plan, what: str) -> str:
+    label = profile(plan.market).terms.member_id
+    return f"{case.patient.name.strip()} · {label} {case.patient.member_id.strip()} · {what}"
+
+
+def require_member(need: Needs, case: Case) -> None:
+    need.require(clean(case.patient.name), "case.patient.name", "the member's name")
+    need.require(
+        clean(case.patient.member_id),
+        "case.patient.member_id",
+        "the member ID from the insurance card",
+    )
+
+
+def require_denial(need: Needs, case: Case) -> None:
+    if case.denial is None:
+        need.require(None, "case.denial", "the denial being appealed (date, reason, reference)")
+    elif case.denial.notice_date is None and case.denial.date_received is None:
+        need.require(None, "case.denial.notice_date", "the date on the denial notice")
+
+
+def denial_notice_words(plan: Plan, case: Case) -> str:
+    d = case.denial
+    assert d is not None
+    noun = getattr(profile(plan.market).terms.notice, d.level)
+    when = d.notice_date or d.date_received
+    ref = d.reference_number or d.claim_number
+    words = (
+        f"the {noun} dated {fmt_date(when)}"
+        if d.notice_date
+        else (f"the {noun} I received on {fmt_date(when)}")
+    )
+    if clean(ref):
+        words += f" (reference {ref.strip()})"
+    return words
+
+
+def enclosures_for_denial(plan: Plan, case: Case) -> list[str]:
+    d = case.denial
+    if d is None:
+        return []
+    when = d.notice_date or d.date_received
+    documents = profile(plan.market).terms.notice_document
+    notice = documents.initial if d.level == "initial" else documents.later
+    return [f"Copy of the {notice} ({fmt_date(when)})"]
+
+
+def physician_enclosure(case: Case) -> list[str]:
+    doc = physician_words(case)
+    return [f"Letter of medical necessity from {doc[0]}"] if doc else []
+
+
+CLINICAL_ENCLOSURE = "Pathology report, imaging reports and my oncologist's recent notes"
+SEARCH_ENCLOSURE = (
+    "My search of the plan's provider directory and a log of the offices I called (dates, "
+    "names, answers)"
+)
+
+
+def common(letter_type: str, case: Case, plan: Plan, today: dt.date) -> dict[str, Any]:
+    return {
+        "letter_type": letter_type,
+        "date": fmt_date(today),
+        "sender": patient_party(case),
+        "signer": patient_signer(case),
+    }
+
+
+def is_urgent(case: Case) -> bool:
+    return case.urgency.physician_certifies_urgent == "yes"
+
+
+def urgent_statement(case: Case, *, first_person: bool = True) -> str:
+    doc = physician_words(case)
+    who = f"My {doctor_noun(case)}, {doc[0]}," if doc else "My physician"
+    mine = "my" if first_person else "the patient's"
+    return (
+        f"{who} certifies that waiting the standard time for a decision could seriously "
+        f"jeopardize {mine} life or health or {mine} ability to regain maximum function. Please "
+        f"handle this request as urgent."
+    )
+
+
+def closing(case: Case, *, expedited: bool = False, questions: bool = False) -> str:
+    phone = clean(case.patient.phone)
+    if expedited and phone:
+        return (
+            f"Please call me with the decision at {phone} as soon as it is made, and confirm it "
+            "in writing. Thank you."
+        )
+    reach = []
+    if case.patient.phone:
+        reach.append(f"by phone at {case.patient.phone}")
+    if case.patient.email:
+        reach.append(f"by email at {case.patient.email}")
+    how = f" {' or '.join(reach)}" if reach else " at the address above"
+    lead = "If you have any questions" if questions else "If you need anything else to decide"
+    return f"{lead}, please contact me{how}. Thank you."
+
+
+def refuse_if_not_in_market(letter_type: str, plan: Plan) -> None:
+    """A letter that does not exist in the plan's market (its profile says what to do instead)."""
+    reason = profile(plan.market).letters.not_applicable.get(letter_type)  # type: ignore[call-overload]
+    if reason:
+        raise NotApplicableError(letter_type, reason)
