@@ -25,7 +25,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from coverage.base import MARKET_LABELS, Contact
+from coverage import markets
+from coverage.base import Contact
 from coverage.case import Case
 from coverage.determination import Determination
 from coverage.law import LawBook
@@ -223,7 +224,7 @@ def coverage_resource(case: Case, plan: Plan, patient_url: str, payer_url: str) 
             if member
             else None,
             "status": "active",
-            "type": {"text": MARKET_LABELS.get(plan.market, plan.market)},
+            "type": {"text": markets.profile(plan.market).label},
             "subscriberId": member,
             "beneficiary": {"reference": patient_url},
             "period": _without_empty(
