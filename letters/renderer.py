@@ -55,7 +55,7 @@ from lxml import etree
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from letters import package
+import letters.package as package
 from letters.package import Member, deflate, write_zip
 
 # Importing docxtpl imports docxcompose (for Subdoc), which rebinds python-docx's global "cp"
