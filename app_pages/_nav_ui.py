@@ -17,6 +17,7 @@ from navigator import auth, pipeline
 from navigator.db import database_url, describe_url
 from navigator.errors import AuthError, CaseConflict, FieldProblem, NavigatorError
 from navigator.store import Actor, Store
+from secondlook.safe_text import md
 
 ACTOR_KEY = "nav_actor"
 CASE_KEY = "nav_case_id"  # the case the detail page shows
@@ -83,7 +84,7 @@ def gate() -> Actor:
                 st.session_state[ACTOR_KEY] = auth.login_oidc(store, email)
                 st.rerun()
             except AuthError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     if auth.needs_setup(store):
         _setup_form(store)
     else:
@@ -134,7 +135,7 @@ def _login_form(store: Store) -> None:
         try:
             st.session_state[ACTOR_KEY] = auth.login(store, username, password)
         except AuthError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             return
         st.rerun()
 
@@ -162,7 +163,7 @@ _HIDE_TABLE_DOWNLOAD = (
 def sidebar_account(actor: Actor) -> None:
     st.html(_HIDE_TABLE_DOWNLOAD)
     with st.sidebar:
-        st.caption(f"Signed in as **{actor.display_name}** · {actor.organisation_name}")
+        st.caption(f"Signed in as **{md(actor.display_name)}** · {md(actor.organisation_name)}")
         if st.button("Sign out", key="nav_sign_out", icon=":material/logout:"):
             sign_out()
 
@@ -172,10 +173,12 @@ def show_error(exc: Exception) -> None:
     if isinstance(exc, CaseConflict):
         st.error(CONFLICT_MESSAGE, icon=":material/sync_problem:")
     elif isinstance(exc, FieldProblem):
-        lines = "\n".join(f"- **{exc.label(field)}**: {msg}" for field, msg in exc.problems.items())
+        lines = "\n".join(
+            f"- **{md(exc.label(field))}**: {md(msg)}" for field, msg in exc.problems.items()
+        )
         st.error(f"Please correct:\n\n{lines}")
     else:
-        st.error(str(exc))
+        st.error(md(exc))
 
 
 def local_zone() -> dt.tzinfo:

@@ -19,6 +19,7 @@ from coverage.plan import Plan
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
 from secondlook import service
+from secondlook.safe_text import md
 
 CASE_KEY = "patient_case"
 VERSION_KEY = "patient_case_version"
@@ -77,7 +78,7 @@ def get_plan(case: Case) -> Plan | None:
 
 
 def show_problems(problems: list[Any], intro: str) -> None:
-    lines = "\n".join(f"- {p}" for p in problems)
+    lines = "\n".join(f"- {md(p)}" for p in problems)
     st.error(f"{intro}\n\n{lines}")
 
 

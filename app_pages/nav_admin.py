@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages import _nav_ui as ui
 from navigator import auth
 from navigator.errors import NavigatorError
+from secondlook.safe_text import md
 
 actor = ui.gate()
 store = ui.get_store()
@@ -18,7 +19,7 @@ if not actor.is_admin:
     st.info("Only admins manage users and read the audit log. Ask an admin of your organisation.")
     st.stop()
 
-st.caption(f"Organisation: **{actor.organisation_name}**")
+st.caption(f"Organisation: **{md(actor.organisation_name)}**")
 users_tab, audit_tab, org_tab = st.tabs(["Users", "Audit log", "New organisation"])
 
 with users_tab:
@@ -54,7 +55,7 @@ with users_tab:
             try:
                 auth.create_user(store, actor, username=username, display_name=name, role=role,
                                  password=password or None, email=email or None)  # fmt: skip
-                st.success(f"Added {username}.")
+                st.success(f"Added {md(username)}.")
             except NavigatorError as exc:
                 ui.show_error(exc)
     with st.form("nav_change_user"):
@@ -118,6 +119,6 @@ with org_tab:
                 auth.create_organisation(store, actor, name=org, admin_username=admin_username,
                                          admin_display_name=admin_name,
                                          admin_password=admin_password)  # fmt: skip
-                st.success(f"Created {org}.")
+                st.success(f"Created {md(org)}.")
             except NavigatorError as exc:
                 ui.show_error(exc)

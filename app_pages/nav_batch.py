@@ -39,6 +39,7 @@ from secondlook.batch_format import (
     template_csv_bytes,
     template_xlsx_bytes,
 )
+from secondlook.safe_text import md
 
 actor = ui.gate()
 ui.sidebar_account(actor)
@@ -210,7 +211,7 @@ if check_clicked:
         report = validate_batch(source, options, progress=_progress_callback(bar))
     except LoadError as err:
         bar.empty()
-        st.error("This file cannot be read:\n\n" + "\n".join(f"- {p}" for p in err.problems))
+        st.error("This file cannot be read:\n\n" + "\n".join(f"- {md(p)}" for p in err.problems))
         st.stop()
     bar.empty()
     st.session_state[f"{KEY}_report"] = {
@@ -254,11 +255,11 @@ if run_clicked:
         summary = run_batch(source, out, options, progress=_progress_callback(bar))
     except LoadError as err:
         bar.empty()
-        st.error("This file cannot be read:\n\n" + "\n".join(f"- {p}" for p in err.problems))
+        st.error("This file cannot be read:\n\n" + "\n".join(f"- {md(p)}" for p in err.problems))
         st.stop()
     except BatchError as err:
         bar.empty()
-        st.error(str(err))
+        st.error(md(err))
         st.stop()
     bar.empty()
     _audit(

@@ -13,6 +13,7 @@ from app_pages import _nav_ui as ui
 from navigator import auth, case_form, cases, exchange, facts, letter_store, pipeline
 from navigator.coverage_link import plan_choices
 from navigator.errors import CaseConflict, FieldProblem, NavigatorError, NotFound
+from secondlook.safe_text import md
 
 actor = ui.gate()
 store = ui.get_store()
@@ -74,7 +75,7 @@ try:
     latest = cases.current_version(store, actor, case_id)
 except NotFound as exc:
     st.session_state.pop(ui.CASE_KEY, None)
-    st.error(str(exc))
+    st.error(md(exc))
     st.page_link(ui.CASES_PAGE, label="Back to cases", icon=":material/arrow_back:")
     st.stop()
 
@@ -88,17 +89,17 @@ if flash:
     st.toast(flash, icon=":material/check_circle:")
 
 st.page_link(ui.CASES_PAGE, label="All cases", icon=":material/arrow_back:")
-st.title(case.patient.name or "Unnamed patient")
+st.title(md(case.patient.name or "Unnamed patient"), anchor=False)
 who = detail.assigned_to.display_name if detail.assigned_to else "unassigned"
 st.caption(
-    f"Case #{detail.id}{' · ref ' + case.case_id if case.case_id else ''} · "
-    f"**{ui.status_label(detail.status)}** · {who} · version {detail.version}, saved "
-    f"{ui.when(detail.updated_at)} by {detail.updated_by}"
+    f"Case #{detail.id}{' · ref ' + md(case.case_id) if case.case_id else ''} · "
+    f"**{ui.status_label(detail.status)}** · {md(who)} · version {detail.version}, saved "
+    f"{ui.when(detail.updated_at)} by {md(detail.updated_by)}"
 )
 
 if latest.version != detail.version:
     st.warning(
-        f"{latest.updated_by} saved this case at {ui.when(latest.updated_at)} (version "
+        f"{md(latest.updated_by)} saved this case at {ui.when(latest.updated_at)} (version "
         f"{latest.version}); you are looking at version {detail.version}. Reload before you "
         "change anything.",
         icon=":material/sync_problem:",
@@ -173,29 +174,31 @@ tabs = st.tabs(
 with tabs[0]:
     d = detail.determination
     if d is None:
-        st.info(detail.coverage_error or "No coverage answer yet.")
+        st.info(md(detail.coverage_error or "No coverage answer yet."))
     else:
-        st.markdown(f"#### {d.headline}")
+        st.markdown(f"#### {md(d.headline)}")
         st.caption(
-            f"{d.plan_name} · governing law: {d.governing_law} · checked "
+            f"{md(d.plan_name)} · governing law: {md(d.governing_law)} · checked "
             f"{ui.when(detail.coverage_checked_at)} as of {d.as_of.isoformat()}"
         )
         st.markdown(
             f"Covered: **{d.covered}** · Prior authorisation: **{d.pa_needed or 'n/a'}** · "
             f"Referral: **{d.referral_needed or 'n/a'}**"
         )
-        st.markdown(f"**Network:** {d.network.explanation}")
-        st.markdown(f"**Cost sharing:** {d.cost_sharing.summary}")
+        st.markdown(f"**Network:** {md(d.network.explanation)}")
+        st.markdown(f"**Cost sharing:** {md(d.cost_sharing.summary)}")
         if d.next_steps:
-            st.markdown("**Next steps**\n\n" + "\n".join(f"1. {s}" for s in d.next_steps))
+            st.markdown("**Next steps**\n\n" + "\n".join(f"1. {md(s)}" for s in d.next_steps))
         if d.info_needed:
             st.markdown(
                 "**Still to find out**\n\n"
-                + "\n".join(f"- {i.question} ({i.why})" for i in d.info_needed)
+                + "\n".join(f"- {md(i.question)} ({md(i.why)})" for i in d.info_needed)
             )
         if d.unverified:
-            st.markdown("**Confirm with the plan**\n\n" + "\n".join(f"- {u}" for u in d.unverified))
-        st.caption(d.disclaimer)
+            st.markdown(
+                "**Confirm with the plan**\n\n" + "\n".join(f"- {md(u)}" for u in d.unverified)
+            )
+        st.caption(md(d.disclaimer))
     if detail.deadlines:
         st.markdown("**Deadlines**")
         st.dataframe(
@@ -404,7 +407,7 @@ with tabs[2]:
             )
             left.markdown(
                 f"**{letter_store.letter_title(letter.letter_type)}**  \n"
-                f"{ui.when(letter.created_at)} by {letter.created_by} · from case version "
+                f"{ui.when(letter.created_at)} by {md(letter.created_by)} · from case version "
                 f"{letter.case_version}{cites}  \n"
                 f"template {letter.template_version} · sha256 `{letter.sha256[:12]}…`"
             )
@@ -447,12 +450,12 @@ with tabs[3]:
     for call in reversed(detail.calls):
         with st.container(border=True):
             st.markdown(
-                f"**{call.call_date.isoformat()}** · {call.channel} · {call.person}"
-                + (f" ({call.organisation})" if call.organisation else "")
-                + (f" · ref **{call.reference_number}**" if call.reference_number else "")
+                f"**{call.call_date.isoformat()}** · {call.channel} · {md(call.person)}"
+                + (f" ({md(call.organisation)})" if call.organisation else "")
+                + (f" · ref **{md(call.reference_number)}**" if call.reference_number else "")
             )
             st.text(call.summary)
-            st.caption(f"Logged by {call.logged_by}, {ui.when(call.logged_at)}")
+            st.caption(f"Logged by {md(call.logged_by)}, {ui.when(call.logged_at)}")
 
 # --- notes ------------------------------------------------------------------------------------
 with tabs[4]:
@@ -463,7 +466,7 @@ with tabs[4]:
     for note in reversed(detail.notes):
         with st.container(border=True):
             st.text(note.body)
-            st.caption(f"{note.created_by}, {ui.when(note.created_at)}")
+            st.caption(f"{md(note.created_by)}, {ui.when(note.created_at)}")
 
 # --- documents --------------------------------------------------------------------------------
 with tabs[5]:
@@ -492,8 +495,8 @@ with tabs[5]:
         with st.container(border=True):
             left, right = st.columns([4, 1], vertical_alignment="center")
             left.markdown(
-                f"**{doc.filename}** · {cases.DOCUMENT_KINDS.get(doc.kind, doc.kind)}  \n"
-                f"{doc.size:,} bytes · {doc.uploaded_by}, {ui.when(doc.uploaded_at)}"
+                f"**{md(doc.filename)}** · {cases.DOCUMENT_KINDS.get(doc.kind, doc.kind)}  \n"
+                f"{doc.size:,} bytes · {md(doc.uploaded_by)}, {ui.when(doc.uploaded_at)}"
             )
             right.download_button(
                 "Download",
@@ -509,9 +512,10 @@ with tabs[6]:
     for change in reversed(detail.history):
         origin = f"{pipeline.label(change.from_status)} → " if change.from_status else ""
         st.markdown(
-            f"- {ui.when(change.at)} · {origin}**{pipeline.label(change.to_status)}** · {change.by}"
+            f"- {ui.when(change.at)} · {origin}**{pipeline.label(change.to_status)}** · "
+            f"{md(change.by)}"
         )
     st.caption(
-        f"Created {ui.when(detail.created_at)} by {detail.created_by}. Every view, edit, letter "
+        f"Created {ui.when(detail.created_at)} by {md(detail.created_by)}. Every view, edit, letter "
         "and export is in the organisation's audit log."
     )

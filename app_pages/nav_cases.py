@@ -11,6 +11,7 @@ from coverage.case import Case
 from navigator import auth, case_form, cases, exchange, facts, pipeline
 from navigator.coverage_link import plan_choices
 from navigator.errors import NavigatorError
+from secondlook.safe_text import md
 
 actor = ui.gate()
 store = ui.get_store()
@@ -53,9 +54,9 @@ with board_tab:
                 who = item.assigned_to.display_name if item.assigned_to else "unassigned"
                 left.markdown(
                     f"**{ui.day(item.due)}** · {ui.days_text(item.days)}  \n"
-                    f"{item.title}  \n"
-                    f"{case_title(item.patient_name, item.case_id)} · "
-                    f"{ui.status_label(item.status)} · {who}"
+                    f"{md(item.title)}  \n"
+                    f"{md(case_title(item.patient_name, item.case_id))} · "
+                    f"{ui.status_label(item.status)} · {md(who)}"
                 )
                 if right.button("Open", key=f"nav_board_{key}_{i}_{item.case_id}"):
                     ui.open_case_page(item.case_id)
@@ -247,7 +248,7 @@ with exchange_tab:
             type="primary",
         )
         for warning in result.warnings:
-            st.warning(warning)
+            st.warning(md(warning))
     st.divider()
     st.markdown("**Import** a batch spreadsheet: one new case per row, all rows or none.")
     with st.form("nav_import", clear_on_submit=True):
@@ -264,7 +265,7 @@ with exchange_tab:
                         "under Intake."
                     )
                 else:
-                    lines = "\n".join(f"- {p}" for p in outcome.problems[:200])
+                    lines = "\n".join(f"- {md(p)}" for p in outcome.problems[:200])
                     more = len(outcome.problems) - 200
                     st.error(
                         "Nothing was imported. Fix these and import the file again:\n\n"

@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages import _nav_ui as ui
 from navigator import auth
 from navigator.errors import NavigatorError
+from secondlook.safe_text import md
 
 actor = ui.gate()
 store = ui.get_store()
@@ -15,7 +16,9 @@ ui.sidebar_account(actor)
 
 st.title("Navigator workspace")
 role = "Admin" if actor.is_admin else "Navigator"
-st.write(f"Signed in as **{actor.display_name}** ({role}) at **{actor.organisation_name}**.")
+st.write(
+    f"Signed in as **{md(actor.display_name)}** ({role}) at **{md(actor.organisation_name)}**."
+)
 st.page_link(ui.CASES_PAGE, label="Go to cases and deadlines", icon=":material/arrow_forward:")
 if actor.is_admin:
     st.page_link(ui.ADMIN_PAGE, label="Manage users and read the audit log",

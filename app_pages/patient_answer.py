@@ -8,6 +8,7 @@ from app_pages import _patient_ui as ui
 from secondlook import ics
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
+from secondlook.safe_text import md
 
 st.title("Your answer")
 case = ui.get_case()
@@ -39,7 +40,7 @@ box = {
     "indeterminate": st.info,
 }[answer.covered]
 box(f"**{answer.headline}**")
-st.caption(f"Plan: {flow.plan_title(plan)}. Checked on {flow.format_date(answer.as_of)}.")
+st.caption(f"Plan: {md(flow.plan_title(plan))}. Checked on {flow.format_date(answer.as_of)}.")
 
 facts = []
 if answer.referral_needed:
@@ -49,14 +50,14 @@ if answer.pa_needed:
 if answer.network.explanation:
     facts.append(answer.network.explanation)
 for fact in facts:
-    st.markdown(f"- {fact}")
+    st.markdown(f"- {md(fact)}")
 if st.button("Get my letters", type="primary", icon=":material/mail:"):
     st.switch_page(ui.LETTERS_PAGE)
 
 if answer.info_needed:
     st.subheader("What we still need to know")
     for need in answer.info_needed:
-        st.markdown(f"- **{need.question}** {need.why}")
+        st.markdown(f"- **{md(need.question)}** {md(need.why)}")
     step = form.step_for_fields([need.field for need in answer.info_needed])
     if step is not None and st.button("Answer these questions", icon=":material/edit:"):
         st.session_state[ui.STEP_KEY] = step

@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages import _patient_ui as ui
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
+from secondlook.safe_text import md, md_lines
 
 st.title("Your letters")
 case = ui.get_case()
@@ -60,8 +61,8 @@ def letter_card(letter_type: str, status: str, notes: list[str], _: list[str]) -
         if status == "not_needed":
             st.caption("You do not need this letter now.")
             return
-        address = "  \n".join(lines) if lines else "Ask for the address, fax or website."
-        st.markdown(f"*Send to:* {who}  \n{address}")
+        address = md_lines(lines) if lines else "Ask for the address, fax or website."
+        st.markdown(f"*Send to:* {md(who)}  \n{address}")
         if status == "missing":
             st.warning("To finish this letter, add:\n\n" + "\n".join(f"- {item}" for item in notes))
             return

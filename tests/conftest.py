@@ -155,6 +155,68 @@ def wait_for_app():
     return _wait_for_app
 
 
+@dataclass
+class NavServer:
+    url: str
+    db_url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def start_streamlit(tmp: Path, env_extra: dict[str, str]) -> tuple[str, subprocess.Popen, Path]:
+    """`streamlit run app.py` on a free port with extra environment; waits until healthy."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(PYTHONUNBUFFERED="1", **env_extra)
+    log_path = tmp / "server.log"
+    command = [
+        str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py",
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return url, process, log_path
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_process(process)
+            raise RuntimeError(f"streamlit did not become healthy:\n{log_path.read_text()}")
+        time.sleep(0.3)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def nav_server(tmp_path_factory):
+    """`streamlit run app.py` with an empty navigator store (SQLite in a temp dir), per module."""
+    tmp = tmp_path_factory.mktemp("navigator")
+    db_path = tmp / "var" / "secondlook.db"
+    url, process, log_path = start_streamlit(tmp, {"SECONDLOOK_DB_PATH": str(db_path)})
+    try:
+        yield NavServer(url, f"sqlite:///{db_path}", log_path)
+    finally:
+        stop_process(process)
+
+
 # --------------------------------------------------------------------------------------------
 # Databases for the navigator store tests. `TEST_DATABASE_URL` or `DATABASE_URL` names a
 # PostgreSQL server to use (each test gets its own database on it, dropped afterwards); otherwise

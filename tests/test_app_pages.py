@@ -17,6 +17,7 @@ from coverage.case import Case
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
 from secondlook import service
+from secondlook.safe_text import shown
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -294,7 +295,7 @@ def test_a_bad_file_names_the_file_line_and_field():
     at.file_uploader[0].upload("mine.yaml", text, "application/x-yaml")
     submit(at, "open_case", "Open my answers")
     (error,) = at.error
-    assert "mine.yaml:3: diagnosis.newly_diagnosed:" in error.value
+    assert "mine.yaml:3: diagnosis.newly_diagnosed:" in shown(error.value)
     assert "patient_case" not in at.session_state or session_case(at).plan is None
 
 
@@ -304,7 +305,7 @@ def test_a_file_for_a_plan_we_do_not_have_is_refused():
     at.file_uploader[0].upload("old.yaml", b"plan: no-such-plan\n", "application/x-yaml")
     submit(at, "open_case", "Open my answers")
     (error,) = at.error
-    assert "no plan with id 'no-such-plan'" in error.value
+    assert "no plan with id 'no-such-plan'" in shown(error.value)
 
 
 def test_guidance_page_shows_every_section_and_the_script():

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from navigator import auth
 from navigator.store import Store
 from secondlook.batch import read_manifest
+from secondlook.safe_text import shown
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -122,7 +123,7 @@ def test_a_file_with_a_bad_header_is_explained(store, tmp_path):
     at = open_page(first_org(store))
     at.file_uploader[0].upload("cases.csv", b"case_id,patinet_name\nA,B\n", "text/csv").run()
     click(at, "Check every row")
-    assert "unknown column (did you mean patient_name?)" in at.error[0].value
+    assert "unknown column (did you mean patient_name?)" in shown(at.error[0].value)
 
 
 def test_the_templates_are_offered_and_valid():

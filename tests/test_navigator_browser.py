@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import docx
 import pytest
-from conftest import free_port
+from nav_browser import go, screenshot, textbox
 from navigator_helpers import PASSWORD, zelda_case
 
 from navigator import auth, cases
@@ -30,82 +26,8 @@ PATIENT = "Zelda Browsertest"
 PLAN = "Riverfront"  # mo-ppo-riverfront-employer-self-funded, found by typing its name
 
 
-@pytest.fixture(scope="module")
-def nav_server(tmp_path_factory):
-    """`streamlit run app.py` with an empty navigator store (SQLite in a temp dir)."""
-    tmp = tmp_path_factory.mktemp("navigator")
-    db_path = tmp / "var" / "secondlook.db"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(SECONDLOOK_DB_PATH=str(db_path), PYTHONUNBUFFERED="1")
-    log_path = tmp / "server.log"
-    command = [
-        str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py",
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited early:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not become healthy:\n{log_path.read_text()}")
-            time.sleep(0.3)
-        yield url, f"sqlite:///{db_path}", log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def screenshot(page, name: str) -> None:
-    """The whole page (Streamlit scrolls inside its main block): grow the viewport to fit."""
-    SHOTS.mkdir(exist_ok=True)
-    size = page.viewport_size
-    height = page.evaluate(
-        "Math.max(document.body.scrollHeight, ...Array.from("
-        "document.querySelectorAll('[data-testid=stMain], section'), e => e.scrollHeight))"
-    )
-    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 8000)})
-    page.wait_for_timeout(400)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
-    page.set_viewport_size(size)
-
-
-def textbox(page, name: str):  # noqa: ANN201
-    return page.get_by_role("textbox", name=name, exact=True)
-
-
-def go(page, wait_for_app, link: str) -> None:
-    """Follow a sidebar link (opening the sidebar first on a phone)."""
-    sidebar = page.locator("[data-testid='stSidebarNav']")
-    if not sidebar.is_visible():
-        page.locator("[data-testid='stExpandSidebarButton']").click()
-        sidebar.wait_for(state="visible")
-    sidebar.get_by_role("link", name=link, exact=True).click()
-    wait_for_app(page)
-    close = page.locator("[data-testid='stSidebarCollapseButton'] button")
-    if page.viewport_size["width"] < 700 and close.is_visible():
-        close.click()
-        page.wait_for_timeout(300)
-
-
 def test_first_run_sign_in_case_and_letter(nav_server, page, wait_for_app):
-    url, db_url, log_path = nav_server
+    url, db_url, log_path = nav_server.url, nav_server.db_url, nav_server.log_path
     page.goto(f"{url}/navigator")
     wait_for_app(page)
     # First run: set up the workspace.
@@ -210,7 +132,7 @@ def test_first_run_sign_in_case_and_letter(nav_server, page, wait_for_app):
 
 
 def test_case_page_on_a_phone(nav_server, phone_page, wait_for_app):
-    url, db_url, _ = nav_server
+    url, db_url = nav_server.url, nav_server.db_url
     store = Store.open(db_url)
     try:
         if auth.needs_setup(store):

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from navigator import cases, facts
 from navigator.store import Store
+from secondlook.safe_text import shown
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -48,7 +49,7 @@ def texts(at: AppTest) -> str:
     parts += [c.value for c in at.caption] + [s.value for s in at.subheader]
     for kind in (at.success, at.warning, at.info, at.error):
         parts += [a.value for a in kind]
-    return "\n".join(parts)
+    return shown("\n".join(parts))
 
 
 def submit(at: AppTest, form: str, label: str) -> AppTest:
