@@ -204,6 +204,7 @@ def test_user_text_never_fetches_or_links(
         page.get_by_role("tab", name="All cases").click()
         page.get_by_test_id("stBaseButton-secondaryFormSubmit").filter(has_text="Open").click()
         wait_for_app(page)
+        page.get_by_role("tab", name="Call log").wait_for()  # on the case page now
         title = page.locator("[data-testid='stMain'] h1").first.inner_text()
         assert title.replace(WORD_JOINER, "") == text  # shown literally, not interpreted
         visit_all_tabs(page, wait_for_app)
