@@ -31,14 +31,10 @@ from secondlook.batch import (
     read_manifest,
     run_batch,
     validate_batch,
-    write_atomic,
 )
-from secondlook.batch_format import (
-    COLUMNS,
-    accepted_values,
-    template_csv_bytes,
-    template_xlsx_bytes,
-)
+from secondlook.batch.columns import COLUMNS, accepted_values
+from secondlook.batch.template import template_csv_bytes, template_xlsx_bytes
+from secondlook.files import PRIVATE_DIR, private_dir, write_atomic
 from secondlook.safe_text import md
 
 actor = ui.gate()
@@ -63,9 +59,9 @@ def _purge_old_work() -> None:
 def _work_dir() -> Path:
     path = st.session_state.get(f"{KEY}_dir")
     if path is None or not Path(path).is_dir():
-        WORK_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(WORK_ROOT)
         path = WORK_ROOT / f"{actor.user_id}-{secrets.token_hex(8)}"
-        path.mkdir(mode=0o700)
+        path.mkdir(mode=PRIVATE_DIR)
         st.session_state[f"{KEY}_dir"] = path
     return Path(path)
 

@@ -85,7 +85,7 @@ def plain_docxtpl_loop(source: Path, out: Path, limit: int) -> tuple[float, int]
     import letters
     from letters.renderer import TEMPLATES_DIR, make_environment, render_with_docxtpl
     from secondlook import service
-    from secondlook.batch_format import parse_row
+    from secondlook.batch.rows import parse_row
 
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)

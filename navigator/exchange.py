@@ -1,4 +1,4 @@
-"""Import and export cases as CSV or XLSX in the batch format (`secondlook/batch_format.py`).
+"""Import and export cases as CSV or XLSX in the batch format (`secondlook/batch/`).
 
 Export writes exactly the batch columns, so an export can be fed to `secondlook batch` or
 imported again. Every exported row is parsed back with the batch reader and compared with the
@@ -34,7 +34,9 @@ from navigator.coverage_link import check as coverage_check
 from navigator.errors import FieldProblem, NavigatorError, NotFound
 from navigator.store import Actor, Store
 from navigator.tables import CaseRecord, Letter
-from secondlook import batch_format as bf
+from secondlook.batch.columns import COLUMN_NAMES, COLUMNS
+from secondlook.batch.readers import InputFile
+from secondlook.batch.rows import RowError, parse_row
 
 Format = Literal["csv", "xlsx"]
 MAX_IMPORT_ROWS = 5000
@@ -93,8 +95,8 @@ def _split_address(lines: list[str], fixed_state: str | None, own_state: bool) -
 def case_to_cells(case: Case, fallback_id: str) -> dict[str, str]:
     """One batch row (column name → text) for a case."""
     data = facts.to_json(case)
-    cells = {name: "" for name in bf.COLUMN_NAMES}
-    for column in bf.COLUMNS:
+    cells = {name: "" for name in COLUMN_NAMES}
+    for column in COLUMNS:
         if not column.field:
             continue
         node: Any = data
@@ -124,8 +126,8 @@ def case_to_cells(case: Case, fallback_id: str) -> dict[str, str]:
 def lost_fields(case: Case, cells: dict[str, str]) -> list[str]:
     """Field paths that would not come back the same from this row (names only)."""
     try:
-        parsed = bf.parse_row({k: v for k, v in cells.items() if v}, 2).case
-    except bf.RowError as err:
+        parsed = parse_row({k: v for k, v in cells.items() if v}, 2).case
+    except RowError as err:
         return sorted({p.column or "(row)" for p in err.problems})
     if case.case_id is None:
         parsed = parsed.model_copy(update={"case_id": None})
@@ -155,9 +157,9 @@ class ExportResult:
 def _csv_bytes(rows: list[dict[str, str]]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(bf.COLUMN_NAMES)
+    writer.writerow(COLUMN_NAMES)
     for row in rows:
-        writer.writerow([row[name] for name in bf.COLUMN_NAMES])
+        writer.writerow([row[name] for name in COLUMN_NAMES])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -176,9 +178,9 @@ def _xlsx_bytes(rows: list[dict[str, str]]) -> bytes:
             cell.number_format = "@"
         return cell
 
-    sheet.append([text_cell(name) for name in bf.COLUMN_NAMES])
+    sheet.append([text_cell(name) for name in COLUMN_NAMES])
     for row in rows:
-        sheet.append([text_cell(row[name]) for name in bf.COLUMN_NAMES])
+        sheet.append([text_cell(row[name]) for name in COLUMN_NAMES])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -309,7 +311,7 @@ def _read(data: bytes, filename: str) -> tuple[list[tuple[int, Case]], list[str]
         path = Path(tmp) / f"import{suffix}"
         path.write_bytes(data)
         try:
-            reader = bf.InputFile(path)
+            reader = InputFile(path)
             for raw in reader:
                 rows += 1
                 if rows > MAX_IMPORT_ROWS:
@@ -319,8 +321,8 @@ def _read(data: bytes, filename: str) -> tuple[list[tuple[int, Case]], list[str]
                     problems += [str(p) for p in raw.problems]
                     continue
                 try:
-                    parsed = bf.parse_row(raw.cells, raw.number)
-                except bf.RowError as err:
+                    parsed = parse_row(raw.cells, raw.number)
+                except RowError as err:
                     problems += [str(p) for p in err.problems]
                     continue
                 case_id = parsed.case.case_id or ""

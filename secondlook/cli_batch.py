@@ -26,7 +26,7 @@ from secondlook.batch import (
     run_batch,
     validate_batch,
 )
-from secondlook.batch_format import write_template
+from secondlook.batch.template import write_template
 
 EXIT_ROW_ERRORS = 1
 EXIT_UNUSABLE = 2

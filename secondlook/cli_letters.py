@@ -9,32 +9,16 @@ partial .docx or .pdf behind.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from coverage.loader import LoadError, Problem
+from secondlook.files import write_atomic
 
 EXIT_INVALID_INPUT = 2
 EXIT_CONVERSION = 1
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _problems(problems: list[Problem]) -> None:
@@ -149,7 +133,7 @@ def letter_command(
             for line in _problem_lines(result, case_path, plan.id):
                 click.echo(line, err=True)
     for kind, data in rendered.items():
-        write_atomic(targets[kind], data)
+        write_atomic(targets[kind], data, durable=True, parents=True)
         click.echo(f"wrote {targets[kind]}")
     if (pdf or pdfa) and rendered:
         _write_pdfs(rendered, targets, pdfa=pdfa)
@@ -233,7 +217,7 @@ def _write_pdfs(rendered: dict[str, bytes], targets: dict[str, Path], *, pdfa: b
         sys.exit(EXIT_CONVERSION)
     for kind, data in pdfs.items():
         path = targets[kind].with_suffix(".pdf")
-        write_atomic(path, data)
+        write_atomic(path, data, durable=True, parents=True)
         click.echo(f"wrote {path}")
 
 
@@ -285,5 +269,5 @@ def _write_fhir_preauth(case_path: Path, case, plan, determination, day, out: Pa
         )
     except fhir.FhirDataError as err:
         _problems([Problem(str(case_path), None, f, str(err)) for f in err.fields or ("case",)])
-    write_atomic(out, fhir.to_json(bundle).encode("utf-8"))
+    write_atomic(out, fhir.to_json(bundle).encode("utf-8"), durable=True, parents=True)
     click.echo(f"wrote {out}")

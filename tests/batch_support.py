@@ -13,7 +13,7 @@ import random
 import zipfile
 from pathlib import Path
 
-from secondlook.batch_format import COLUMN_NAMES
+from secondlook.batch.columns import COLUMN_NAMES
 
 PLANS = (
     "mo-ppo-gateway-employer-insured",

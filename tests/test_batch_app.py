@@ -127,7 +127,7 @@ def test_a_file_with_a_bad_header_is_explained(store, tmp_path):
 
 
 def test_the_templates_are_offered_and_valid():
-    from secondlook.batch_format import template_csv_bytes, template_xlsx_bytes
+    from secondlook.batch.template import template_csv_bytes, template_xlsx_bytes
 
     assert template_csv_bytes().decode("utf-8-sig").startswith("case_id,plan,")
     with zipfile.ZipFile(io.BytesIO(template_xlsx_bytes())) as archive:

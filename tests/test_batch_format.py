@@ -15,15 +15,10 @@ from pydantic import BaseModel
 from coverage.case import Case
 from coverage.loader import LoadError
 from secondlook import service
-from secondlook.batch_format import (
-    COLUMN_BY_NAME,
-    COLUMNS,
-    InputFile,
-    RowError,
-    column_for_field,
-    parse_row,
-    template_rows,
-)
+from secondlook.batch.columns import COLUMN_BY_NAME, COLUMNS, column_for_field
+from secondlook.batch.readers import InputFile
+from secondlook.batch.rows import RowError, parse_row
+from secondlook.batch.template import template_rows
 from secondlook.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent

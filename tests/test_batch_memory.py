@@ -12,9 +12,8 @@ import tracemalloc
 import pytest
 from batch_support import good_row, write_rows
 
-from secondlook import batch
-from secondlook.batch import BatchOptions, RowOutcome, run_batch
-from secondlook.batch_format import InputFile
+from secondlook.batch import BatchOptions, RowOutcome, run_batch, work
+from secondlook.batch.readers import InputFile
 
 
 def _rows(n: int) -> list[dict[str, str]]:
@@ -53,7 +52,7 @@ def test_the_run_keeps_its_per_row_state_on_disk(tmp_path, monkeypatch):
     def trivial(job, rows):  # noqa: ANN001, ANN202
         return [RowOutcome(n, str(c["case_id"]), "ok", ["records_request"]) for n, c in rows]
 
-    monkeypatch.setattr(batch, "process_rows", trivial)
+    monkeypatch.setattr(work, "process_rows", trivial)
     options = BatchOptions(
         letter="records_request", renderer="batch_support:quick_renderer", today=dt.date(2026, 1, 5)
     )

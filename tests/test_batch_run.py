@@ -19,7 +19,6 @@ from secondlook.batch import (
     MANIFEST_COLUMNS,
     BatchError,
     BatchOptions,
-    neutralise,
     read_manifest,
     run_batch,
 )
@@ -125,7 +124,7 @@ def test_changing_the_letter_choice_or_a_damaged_file_redoes_the_rows(tmp_path):
 
 def test_auto_gives_the_letters_the_check_recommends(tmp_path):
     from secondlook import service
-    from secondlook.batch_format import parse_row
+    from secondlook.batch.rows import parse_row
 
     rows = [good_row(i) for i in range(12)]
     source = write_rows(tmp_path / "cases.csv", rows)
@@ -164,12 +163,6 @@ def test_duplicate_case_ids_fail_the_later_row_only(tmp_path):
         "row 4, column case_id: duplicate case id (first on row 2)"
     )
     assert summary.errors == 1
-
-
-@pytest.mark.parametrize("payload", ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])
-def test_neutralise_defuses_formula_cells(payload):
-    assert neutralise(payload) == "'" + payload
-    assert neutralise("plain") == "plain" and neutralise(12) == 12
 
 
 def test_manifest_cells_cannot_run_as_formulas(tmp_path):
@@ -328,24 +321,47 @@ def test_cli_check_lists_problems_and_writes_nothing(tmp_path):
     assert result.exit_code == 2 and "--out DIR is required" in result.output
 
 
-def test_the_batch_check_gives_what_service_check_gives():
-    """The batch loads the law book once per run instead of per row; the answers are the same."""
-    from secondlook import batch, service
-    from secondlook.batch_format import parse_row
+def test_the_batch_checks_through_the_service(tmp_path, monkeypatch):
+    """Every row's answer is service.check's (no engine bypass, no cache of its own)."""
+    from secondlook import service
 
-    job = batch.Job("same-answers", LETTER, False, TODAY, QUICK, None)
-    for i in range(40):
-        row = good_row(i)
-        row["as_of"] = "" if i % 2 else row["as_of"]
-        case = parse_row(row, 2).case
-        plan = service.resolve_plan(case.plan)
-        assert batch._check(job, case, plan) == service.check(case, plan, as_of=case.as_of or TODAY)
+    calls = []
+    real = service.check
+
+    def counted(case, plan=None, as_of=None):  # noqa: ANN001, ANN202
+        calls.append((case.case_id, as_of))
+        return real(case, plan, as_of)
+
+    monkeypatch.setattr(service, "check", counted)
+    rows = [good_row(i) | ({"as_of": ""} if i % 2 else {}) for i in range(6)]
+    run_batch(write_rows(tmp_path / "cases.csv", rows), tmp_path / "out", options())
+    expected = [
+        (r["case_id"], TODAY if i % 2 else dt.date(2026, 11, 24)) for i, r in enumerate(rows)
+    ]
+    assert calls == expected
+
+
+def test_the_batch_never_calls_the_engine_directly():
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "secondlook" / "batch"
+    offenders = []
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n.startswith("coverage.engine") for n in names):
+                offenders.append(path.name)
+    assert offenders == []
 
 
 def test_a_row_whose_file_cannot_be_written_is_an_error_and_a_rerun_makes_it(tmp_path, monkeypatch):
-    from secondlook import batch
+    from secondlook import files
 
-    real = batch.write_atomic
+    real = files.write_atomic
 
     def disk_full_for_one(path, data, **kw):  # noqa: ANN001, ANN003, ANN202
         if "C000003" in str(path):
@@ -354,14 +370,14 @@ def test_a_row_whose_file_cannot_be_written_is_an_error_and_a_rerun_makes_it(tmp
 
     source = write_rows(tmp_path / "cases.csv", [good_row(i) for i in range(6)])
     out = tmp_path / "out"
-    monkeypatch.setattr(batch, "write_atomic", disk_full_for_one)
+    monkeypatch.setattr(files, "write_atomic", disk_full_for_one)
     summary = run_batch(source, out, options())
     manifest = read_manifest(out / "manifest.csv")
     assert (summary.ok, summary.errors) == (5, 1)
     assert manifest[3]["errors"] == (
         "row 5: this row could not be processed (OSError: No space left on device)"
     )
-    monkeypatch.setattr(batch, "write_atomic", real)
+    monkeypatch.setattr(files, "write_atomic", real)
     again = run_batch(source, out, options())
     assert (again.ok, again.errors, again.files_written, again.reused) == (6, 0, 1, 5)
 

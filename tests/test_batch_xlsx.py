@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from secondlook.batch_format import InputFile, template_xlsx_bytes
-from secondlook.batch_xlsx import XlsxError, XlsxSheet
+from secondlook.batch.readers import InputFile
+from secondlook.batch.template import template_xlsx_bytes
+from secondlook.batch.xlsx import XlsxError, XlsxSheet
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 RNS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -184,9 +185,6 @@ def test_a_damaged_sheet_is_a_clear_error(tmp_path):
 
 def test_a_damaged_part_is_a_clear_error_not_a_traceback(tmp_path):
     import zipfile
-
-    from secondlook.batch_format import template_xlsx_bytes
-    from secondlook.batch_xlsx import XlsxError, XlsxSheet
 
     good = tmp_path / "good.xlsx"
     good.write_bytes(template_xlsx_bytes())

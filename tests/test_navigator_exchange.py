@@ -17,8 +17,10 @@ from navigator import cases, exchange, facts
 from navigator.errors import NotFound
 from navigator.store import Store
 from navigator.tables import AuditEvent
-from secondlook import batch_format as bf
 from secondlook import service
+from secondlook.batch.columns import COLUMN_NAMES
+from secondlook.batch.readers import InputFile
+from secondlook.batch.rows import parse_row
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples" / "cases").glob("*.yaml"))
 
@@ -71,10 +73,10 @@ def test_export_is_a_batch_file_the_batch_reader_accepts(store, tmp_path):
     exported = exchange.export_cases(store, admin, fmt="csv")
     path = tmp_path / "export.csv"
     path.write_bytes(exported.data)
-    reader = bf.InputFile(path)
+    reader = InputFile(path)
     rows = list(reader)
-    assert reader.header.columns == list(bf.COLUMN_NAMES)
-    assert bf.parse_row(rows[0].cells, rows[0].number).case == zelda_case()
+    assert reader.header.columns == list(COLUMN_NAMES)
+    assert parse_row(rows[0].cells, rows[0].number).case == zelda_case()
 
 
 def test_a_case_without_a_reference_gets_one_in_the_export(store):

@@ -27,7 +27,7 @@ from coverage.case import Case
 from navigator import auth, cases, exchange
 from navigator.store import Store
 from secondlook import patient_flow as flow
-from secondlook.batch_format import COLUMN_NAMES
+from secondlook.batch.columns import COLUMN_NAMES
 from secondlook.safe_text import WORD_JOINER
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,136 @@
+"""Sending chunks of rows to an executor and recording what comes back.
+
+The dispatcher keeps a bounded number of chunks in flight (memory stays flat), records each
+outcome in the journal as it arrives, and copes with workers that die: the rows in flight are
+redone, one at a time once a pool has broken, so that only a row that kills a worker by itself
+becomes an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from secondlook import files
+from secondlook.batch.executors import InProcess, Pool
+from secondlook.batch.journal import Journal
+from secondlook.batch.outcome import Job, RowOutcome
+from secondlook.batch.problems import CellProblem
+from secondlook.batch.summary import BatchSummary, ProgressCallback
+
+
+class Dispatcher:
+    """Sends chunks of rows to the runner, records their outcomes in the journal, and copes
+    with workers that die: the rows in flight are redone, one at a time when a pool has broken
+    (so that only a row that kills a worker by itself becomes an error)."""
+
+    def __init__(
+        self,
+        runner: Any,
+        job: Job,
+        journal: Journal,
+        letters_dir: Path,
+        summary: BatchSummary,
+        progress: ProgressCallback | None,
+        total: int | None,
+    ):
+        self.runner, self.job, self.journal = runner, job, journal
+        self.letters_dir, self.summary, self.progress, self.total = (
+            letters_dir,
+            summary,
+            progress,
+            total,
+        )
+        self.limit = max(2, runner.workers * 3)  # chunks in flight: bounded memory
+        self.inflight: dict[Any, tuple[list, int]] = {}  # future -> (rows, pool generation)
+        self.generation = 0
+        self.pool_worked = False  # a chunk has come back from the pool at least once
+
+    def record(self, key: str | None, outcome: RowOutcome, reused: bool = False) -> None:
+        if outcome.status == "ok" and not self.runner.writes_files and not reused:
+            for item in outcome.files:  # Dask: the client writes what the workers drew up
+                data, item.data = item.data, None
+                item.mtime_ns = files.write_atomic(
+                    self.letters_dir / item.name, data or b""
+                ).st_mtime_ns
+        self.journal.record(key, outcome, reused=reused)
+        summary = self.summary
+        summary.rows += 1
+        if outcome.status == "ok":
+            summary.ok += 1
+            summary.letters += len(outcome.letters)
+            if reused:
+                summary.reused += 1
+            else:
+                summary.files_written += len(outcome.files)
+        else:
+            summary.errors += 1
+            if len(summary.first_errors) < 20:
+                summary.first_errors.extend(outcome.errors[: 20 - len(summary.first_errors)])
+
+    def checkpoint(self) -> None:
+        self.journal.commit()
+        if self.progress:
+            self.progress(self.summary.rows, self.total)
+
+    def submit(self, rows: list) -> None:
+        try:
+            future = self.runner.submit(self.job, [(n, c) for n, _, c in rows])
+        except Exception:  # noqa: BLE001 - e.g. BrokenProcessPool: the pool died meanwhile
+            self._failed(rows, self.generation)
+            return
+        self.inflight[future] = (rows, self.generation)
+
+    def collect(self, wait_for: int) -> None:
+        while len(self.inflight) > wait_for:
+            for future in self.runner.wait_any(list(self.inflight)):
+                if future not in self.inflight:  # already redone after a pool failure
+                    continue
+                rows, generation = self.inflight.pop(future)
+                try:
+                    outcomes = future.result()
+                except Exception:  # noqa: BLE001 - infrastructure, not a row
+                    self._failed(rows, generation)
+                    continue
+                self.pool_worked = True
+                for (_, key, _), outcome in zip(rows, outcomes, strict=True):
+                    self.record(key, outcome)
+            self.checkpoint()
+
+    def _failed(self, rows: list, generation: int) -> None:
+        """A chunk failed as a whole: its worker died (and a local pool with it)."""
+        failed = list(rows)
+        if generation == self.generation:
+            self.generation += 1
+            self.runner.recover()
+            # Everything else in flight died with the pool too.
+            for future in list(self.inflight):
+                failed.extend(self.inflight.pop(future)[0])
+        failed.sort(key=lambda r: r[0])
+        if isinstance(self.runner, Pool) and not self.pool_worked:
+            # Worker processes cannot start here at all: run in this process instead.
+            self.runner.close(cancel=True)
+            self.runner = InProcess()
+            self.job = dataclasses.replace(self.job, owner_pid=0)
+            for start in range(0, len(failed), 64):
+                self.submit(failed[start : start + 64])
+            return
+        self._one_by_one(failed)
+
+    def _one_by_one(self, rows: list) -> None:
+        for number, key, cells in rows:
+            try:
+                outcome = self.runner.submit(self.job, [(number, cells)]).result()[0]
+                self.pool_worked = True
+            except Exception as err:  # noqa: BLE001
+                self.generation += 1
+                self.runner.recover()
+                problem = CellProblem(
+                    number,
+                    None,
+                    f"the worker stopped while processing this row ({type(err).__name__})",
+                )
+                outcome = RowOutcome.error(number, str(cells.get("case_id", "")), [str(problem)])
+            self.record(key, outcome)
+        self.journal.commit()

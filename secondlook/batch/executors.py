@@ -1,0 +1,118 @@
+"""Where the chunks of rows run: in this process, in a pool of local worker processes, or on a
+Dask cluster. Each executor has the same small interface: `submit(job, rows)` gives a future of
+the chunk's outcomes, `wait_any`, `recover` after a worker died, `close`."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+
+from secondlook.batch import work
+from secondlook.batch.outcome import Job
+from secondlook.batch.pdf import close_worker_resources
+from secondlook.batch.problems import BatchError
+
+
+class InProcess:
+    workers = 1
+    writes_files = True
+
+    def submit(self, job: Job, rows: list) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(work.process_rows(job, rows))
+        except Exception as err:  # noqa: BLE001
+            future.set_exception(err)
+        return future
+
+    def wait_any(self, futures: list) -> list:
+        return [f for f in futures if f.done()] or futures[:1]
+
+    def recover(self) -> None:
+        pass
+
+    def close(self, cancel: bool = False) -> None:
+        close_worker_resources()  # e.g. the warm LibreOffice of a run with PDFs
+
+
+_WORKER_MODULES = ["secondlook.batch", "secondlook.service", "coverage.engine", "letters"]
+
+
+def _process_rows(job: Job, rows: list) -> list:
+    return work.process_rows(job, rows)
+
+
+class Pool:
+    writes_files = True
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        # forkserver: workers fork from a clean server process that has already imported the
+        # engine and the letters package (fast to start, and safe in a threaded app server).
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(_WORKER_MODULES)
+        self._start()
+
+    def _start(self) -> None:
+        self.executor = cf.ProcessPoolExecutor(self.workers, mp_context=self._context)
+
+    def submit(self, job: Job, rows: list) -> cf.Future:
+        return self.executor.submit(_process_rows, job, rows)
+
+    def wait_any(self, futures: list) -> list:
+        done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+        return list(done)
+
+    def recover(self) -> None:
+        """After a worker died (BrokenProcessPool), start a fresh pool."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self._start()
+
+    def close(self, cancel: bool = False) -> None:
+        self.executor.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+class Dask:
+    writes_files = False  # workers may not share our file system: they send the bytes back
+
+    def __init__(self, address: str, timeout: float):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise BatchError("--scheduler needs dask[distributed] installed") from None
+        try:
+            self.client = Client(address, timeout=f"{timeout}s", set_as_default=False)
+        except (OSError, TimeoutError) as err:
+            raise BatchError(
+                f"cannot reach the Dask scheduler at {address} ({type(err).__name__})"
+            ) from None
+        self.workers = max(1, sum(self.client.nthreads().values()))
+
+    def submit(self, job: Job, rows: list):  # noqa: ANN201
+        return self.client.submit(_process_rows, job, rows, pure=False)
+
+    def wait_any(self, futures: list) -> list:
+        from distributed import wait
+
+        with self.client.as_current():
+            done, _ = wait(futures, return_when="FIRST_COMPLETED")
+        return list(done)
+
+    def recover(self) -> None:
+        pass  # the scheduler reschedules work from a lost worker by itself
+
+    def close(self, cancel: bool = False) -> None:
+        self.client.close()
+
+
+Executor = InProcess | Pool | Dask
+
+
+def make_executor(
+    workers: int, scheduler: str | None, scheduler_timeout: float, total: int | None
+) -> Executor:
+    if scheduler:
+        return Dask(scheduler, scheduler_timeout)
+    if workers > 1 and (total is None or total >= 200):  # else start-up costs more
+        return Pool(workers)
+    return InProcess()

@@ -1,0 +1,98 @@
+"""The journal: SQLite state in `out/.secondlook-batch/` that makes re-runs and resumes exact.
+
+`results` holds every finished row's outcome by its key (see `fingerprint`); `run_rows` this
+run's row -> outcome table, from which the manifest is written in input order; `run_files` the
+letter files this run's rows refer to (anything else in `letters/` is removed at the end).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from secondlook.batch.outcome import RowOutcome
+
+
+class Journal:
+    """SQLite state in out/.secondlook-batch/: finished results by content key, and this run's
+    row -> outcome table from which the manifest is written."""
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS results(key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS run_rows(
+                row INTEGER PRIMARY KEY, key TEXT, status TEXT NOT NULL, reused INTEGER NOT NULL,
+                outcome TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS run_files(name TEXT PRIMARY KEY, row INTEGER NOT NULL);
+            """
+        )
+        self.db.execute("BEGIN")
+
+    def start_run(self) -> None:
+        self.db.execute("DELETE FROM run_rows")
+        self.db.execute("DELETE FROM run_files")
+        self.commit()
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+        self.db.execute("BEGIN")
+
+    def cached(self, key: str) -> RowOutcome | None:
+        hit = self.db.execute("SELECT outcome FROM results WHERE key = ?", (key,)).fetchone()
+        return RowOutcome.from_json(hit[0]) if hit else None
+
+    def record(self, key: str | None, outcome: RowOutcome, *, reused: bool = False) -> None:
+        text = outcome.to_json()
+        if outcome.status == "ok" and key and not reused:
+            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, text))
+        self.db.execute(
+            "INSERT OR REPLACE INTO run_rows VALUES (?, ?, ?, ?, ?)",
+            (outcome.row, key, outcome.status, int(reused), text),
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO run_files VALUES (?, ?)",
+            [(f.name, outcome.row) for f in outcome.files],
+        )
+
+    def outcomes(self) -> Iterator[RowOutcome]:
+        cursor = self.db.execute("SELECT outcome FROM run_rows ORDER BY row")
+        for (text,) in cursor:
+            yield RowOutcome.from_json(text)
+
+    def is_current_file(self, name: str) -> bool:
+        return (
+            self.db.execute("SELECT 1 FROM run_files WHERE name = ?", (name,)).fetchone()
+            is not None
+        )
+
+    def current_files(self) -> Iterator[str]:
+        for (name,) in self.db.execute("SELECT name FROM run_files ORDER BY row, name"):
+            yield name
+
+    def forget_stale_results(self) -> None:
+        self.db.execute(
+            "DELETE FROM results WHERE key NOT IN (SELECT key FROM run_rows WHERE key IS NOT NULL)"
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("COMMIT")
+        self.db.close()
+
+
+def files_intact(letters_dir: Path, outcome: RowOutcome) -> bool:
+    for item in outcome.files:
+        try:
+            st = os.stat(letters_dir / item.name)
+        except OSError:
+            return False
+        if st.st_size != item.size or st.st_mtime_ns != item.mtime_ns:
+            return False
+    return True

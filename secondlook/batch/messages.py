@@ -1,0 +1,100 @@
+"""Problems from the service (the check, the plan, the letters) said as `row N, column C: ...`.
+
+The engine's and the letters package's messages name case fields, never member values; here the
+fields become the columns that fill them. A message that names no field is replaced by the kind
+of failure only, so nothing a row holds can leak into the manifest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from coverage.loader import Problem
+from secondlook.batch.columns import column_for_field
+from secondlook.batch.problems import CellProblem
+
+_CASE_FIELD = re.compile(
+    r"\b((?:patient|diagnosis|reasons|provider|urgency|denial|"
+    r"referring_physician|records_from)\.[a-z_.\[\]0-9]+|as_of|"
+    r"request_sent_date|qualified_in_network_specialist)\b"
+)
+
+
+def load_problem_text(problem: Problem, row: int) -> str:
+    """A LoadError problem from the check (a field of the case or of the plan)."""
+    column = column_for_field(problem.field) or (
+        "plan" if problem.field.startswith("plan") else None
+    )
+    return str(CellProblem(row, column, problem.message))
+
+
+def value_error_text(err: Exception, row: int, what: str) -> str:
+    """Show an engine or letters ValueError only when it names a case field (no values)."""
+    message = str(err)
+    fields = _CASE_FIELD.findall(message)
+    columns = [column_for_field(f) for f in fields]
+    if isinstance(err, ValueError) and fields and all(columns):
+        for path, column in zip(fields, columns, strict=True):
+            message = message.replace(path, str(column))
+        return str(CellProblem(row, columns[0], message))
+    return str(CellProblem(row, None, f"{what} failed ({type(err).__name__})"))
+
+
+def info_needed_warning(determination) -> str | None:  # noqa: ANN001 - a Determination
+    """`conditional: the answer depends on provider_in_network and 1 point to confirm with the
+    plan`, or None when the answer depends on nothing more."""
+    if not determination.info_needed:
+        return None
+    columns, plan_points = set(), set()
+    for need in determination.info_needed:
+        column = column_for_field(need.field)
+        if column and column != "plan":
+            columns.add(column)
+        else:
+            plan_points.add(need.field)
+    parts = sorted(columns)
+    if plan_points:
+        n = len(plan_points)
+        parts.append(f"{n} point{'s' if n > 1 else ''} to confirm with the plan")
+    return f"{determination.covered}: the answer depends on {' and '.join(parts)}"
+
+
+def is_not_applicable(err: Exception) -> bool:
+    try:
+        from letters import NotApplicableError
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(err, NotApplicableError)
+
+
+def letter_error_texts(err: Exception, row: int, letter_type: str) -> list[str]:
+    """A letter that cannot be made: name the columns it needs (the letters package's errors
+    say what is missing or why the letter does not apply, never the member's values)."""
+    try:
+        from letters import LetterError, MissingFieldError
+    except ImportError:  # pragma: no cover - a test renderer without the letters package
+        return [_could_not_make(err, row, letter_type)]
+    if isinstance(err, MissingFieldError):
+        return [_missing_field_text(path, why, row, letter_type) for path, why in err.fields]
+    if isinstance(err, LetterError):
+        return [str(CellProblem(row, None, str(err)))]
+    return [_could_not_make(err, row, letter_type)]
+
+
+def _missing_field_text(path: str, why: str, row: int, letter_type: str) -> str:
+    column = column_for_field(path)
+    if column == "plan":
+        text = (
+            f"the plan's data lack {why} ({path.removeprefix('plan.')}), needed for "
+            f"the {letter_type} letter"
+        )
+    else:
+        where = "" if column else f"{path}: "
+        text = f"{where}needed for the {letter_type} letter: {why}"
+    return str(CellProblem(row, column, text))
+
+
+def _could_not_make(err: Exception, row: int, letter_type: str) -> str:
+    return str(
+        CellProblem(row, None, f"the {letter_type} letter could not be made ({type(err).__name__})")
+    )

@@ -1,0 +1,70 @@
+"""What a run asks of each row (`Job`) and what each row gives (`RowOutcome`): small, picklable
+records that travel between the run, its workers and the journal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every row of one run shares; small and picklable (it travels with each chunk)."""
+
+    run_id: str
+    letter: str  # a letter type or "auto"
+    pdf: bool
+    today: dt.date
+    renderer: str
+    letters_dir: str | None  # workers write here; None: they return the bytes (Dask)
+    owner_pid: int = 0  # local workers stop writing once the process that started them is gone
+    dry_run: bool = False  # validate only: check each letter can be made, write nothing
+
+
+@dataclass
+class FileOut:
+    name: str  # file name inside letters/
+    sha256: str
+    size: int
+    mtime_ns: int = 0
+    data: bytes | None = None  # only when the worker does not write (Dask)
+
+
+@dataclass
+class RowOutcome:
+    row: int
+    case_id: str
+    status: Literal["ok", "error"]
+    letters: list[str] = field(default_factory=list)
+    files: list[FileOut] = field(default_factory=list)
+    covered: str = ""
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def error(cls, row: int, case_id: str, errors: list[str], covered: str = "") -> RowOutcome:
+        return cls(row, case_id, "error", covered=covered, errors=errors)
+
+    def to_json(self) -> str:
+        data = {
+            "row": self.row,
+            "case_id": self.case_id,
+            "status": self.status,
+            "letters": self.letters,
+            "files": [
+                {"name": f.name, "sha256": f.sha256, "size": f.size, "mtime_ns": f.mtime_ns}
+                for f in self.files
+            ],
+            "covered": self.covered,
+            "warnings": self.warnings,
+            "errors": self.errors,
+        }
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> RowOutcome:
+        data = json.loads(text)
+        data["files"] = [FileOut(**f) for f in data["files"]]
+        return cls(**data)

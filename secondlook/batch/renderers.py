@@ -1,0 +1,82 @@
+"""Who draws up the letters: pluggable, so the batch machinery does not depend on how.
+
+A renderer is named `module:factory` (a string travels to worker processes and Dask workers,
+where it is built once per process). The default draws up letters through the service's letter
+pipeline with the letters package's compile-once `letters.Renderer`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from secondlook.batch.fingerprint import digest_files
+from secondlook.batch.problems import BatchError
+
+DEFAULT_RENDERER = "secondlook.batch:letters_renderer"
+
+
+class Renderer(Protocol):
+    """Draws up one letter. `version` must change whenever the output could change."""
+
+    version: str
+
+    def render(
+        self, letter_type: str, case, plan, determination, *, today: dt.date, law=None
+    ) -> bytes: ...
+
+
+def load_renderer(spec: str) -> Renderer:
+    """Build a renderer from `module:factory` (a class or a function taking no arguments)."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise BatchError(f"renderer {spec!r}: expected module:factory")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as err:
+        raise BatchError(f"renderer {spec!r} cannot be loaded ({type(err).__name__})") from None
+    return factory()
+
+
+_built: dict[str, Renderer] = {}
+_built_lock = threading.Lock()
+
+
+def renderer_for(spec: str) -> Renderer:
+    """The renderer for `spec`, built once per process (compiled templates are reused by every
+    run; they hold no run's data)."""
+    with _built_lock:
+        found = _built.get(spec)
+        if found is None:
+            found = _built[spec] = load_renderer(spec)
+        return found
+
+
+class LettersRenderer:
+    """The letters package's compile-once `letters.Renderer`: each template is compiled once
+    per process, then filled for every row."""
+
+    def __init__(self) -> None:
+        import letters
+
+        self._renderer = letters.Renderer()
+        package = Path(letters.__file__).resolve().parent
+        self.version = digest_files(
+            [p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".docx")]
+        )
+
+    def render(self, letter_type: str, case, plan, determination, *, today: dt.date, law=None):
+        return self._renderer.render(letter_type, case, plan, determination, today=today, law=law)
+
+    def check(self, letter_type: str, case, plan, determination, *, today: dt.date, law=None):
+        """Everything `render` checks (required fields, applicability), without drawing it up."""
+        from letters import build_context
+
+        build_context(letter_type, case, plan, determination, today=today, law=law)
+
+
+def letters_renderer() -> Renderer:
+    return LettersRenderer()

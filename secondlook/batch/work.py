@@ -1,0 +1,178 @@
+"""The work done for each row, in a worker process, a Dask worker or in-process.
+
+    row cells -> parse_row -> Case -> service.resolve_plan, service.check -> the letters chosen
+    (a letter type, or with `auto` those the check recommends) -> render -> PDF -> write
+
+Every row becomes a `RowOutcome`: ok with its files, or an error naming the row and column.
+A bad row never stops the batch; nothing here keeps state between rows or runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coverage.loader import LoadError
+from secondlook import files
+from secondlook.batch import messages
+from secondlook.batch.columns import AUTO
+from secondlook.batch.outcome import FileOut, Job, RowOutcome
+from secondlook.batch.problems import CellProblem, RowError
+from secondlook.batch.renderers import renderer_for
+from secondlook.batch.rows import parse_row
+
+
+def process_rows(job: Job, rows: list[tuple[int, dict[str, object]]]) -> list[RowOutcome]:
+    """Process one chunk of rows. Never raises for a bad row: each row becomes an outcome."""
+    outcomes = []
+    for number, row_cells in rows:
+        try:
+            outcomes.append(process_row(job, number, row_cells))
+        except Exception as err:  # noqa: BLE001 - e.g. a full disk: this row fails, a re-run redoes it
+            reason = type(err).__name__
+            if isinstance(err, OSError) and err.strerror:
+                reason += f": {err.strerror}"
+            problem = CellProblem(number, None, f"this row could not be processed ({reason})")
+            outcomes.append(RowOutcome.error(number, _case_id(row_cells), [str(problem)]))
+    return outcomes
+
+
+def _case_id(row_cells: dict[str, object]) -> str:
+    return str(row_cells.get("case_id", "") or "").strip()
+
+
+@dataclass
+class _Letters:
+    """The letters of one row as they are drawn up."""
+
+    wanted: list[str]
+    warnings: list[str] = field(default_factory=list)
+    made: list[str] = field(default_factory=list)
+    rendered: list[tuple[str, bytes]] = field(default_factory=list)  # (file name, bytes)
+    errors: list[str] = field(default_factory=list)
+
+
+def process_row(job: Job, row: int, row_cells: dict[str, object]) -> RowOutcome:
+    case_id = _case_id(row_cells)
+    try:
+        parsed = parse_row(row_cells, row)
+    except RowError as err:
+        return RowOutcome.error(row, case_id, [str(p) for p in err.problems])
+    checked = _check(job, parsed.case, row)
+    if isinstance(checked, list):
+        return RowOutcome.error(row, case_id, checked)
+    plan, determination = checked
+    auto = (parsed.letters or (job.letter,)) == (AUTO,)
+    letters = _choose(parsed.letters or (job.letter,), determination)
+    _draw_up(job, letters, auto, case_id, row, (parsed.case, plan, determination))
+    covered = determination.covered
+    if letters.errors:
+        return RowOutcome.error(row, case_id, letters.errors, covered)
+    if auto and letters.wanted and not letters.made:
+        letters.warnings.append("no letter made: none of the recommended letters applies")
+    if job.dry_run:
+        return RowOutcome(row, case_id, "ok", letters.made, [], covered, letters.warnings)
+    if job.pdf and letters.rendered:
+        try:
+            letters.rendered += _pdfs(letters.rendered)
+        except Exception as err:  # noqa: BLE001 - LibreOffice failing is a row error, not a stop
+            reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+            problem = CellProblem(row, None, f"PDF conversion failed: {reason}")
+            return RowOutcome.error(row, case_id, [str(problem)], covered)
+    written = _write(job, letters.rendered)
+    return RowOutcome(row, case_id, "ok", letters.made, written, covered, letters.warnings)
+
+
+def _check(job: Job, case: Any, row: int) -> tuple[Any, Any] | list[str]:
+    """(plan, determination) through the service, or the row's error texts."""
+    from secondlook import service
+
+    if not case.plan:
+        problem = CellProblem(row, "plan", "required: the plan id (see `secondlook plans list`)")
+        return [str(problem)]
+    try:
+        # Ids only: service.resolve_plan never opens a file a spreadsheet names.
+        plan = service.resolve_plan(case.plan)
+    except LoadError as err:
+        return [str(CellProblem(row, "plan", p.message)) for p in err.problems]
+    try:
+        return plan, service.check(case, plan, case.as_of or job.today)
+    except LoadError as err:
+        return [messages.load_problem_text(p, row) for p in err.problems]
+    except Exception as err:  # noqa: BLE001 - one bad row never stops the batch
+        return [messages.value_error_text(err, row, "the check")]
+
+
+def _choose(chosen: tuple[str, ...], determination: Any) -> _Letters:
+    """The letters to make: those named, or with `auto` those the check recommends."""
+    if chosen == (AUTO,):
+        letters = _Letters(list(determination.letters))
+        if not letters.wanted:
+            letters.warnings.append("no letter made: the check recommends none for this case")
+    else:
+        letters = _Letters(list(chosen))
+        not_advised = [t for t in letters.wanted if t not in determination.letters]
+        if not_advised:
+            letters.warnings.append(
+                f"the check does not recommend {', '.join(not_advised)} for this case"
+            )
+    depends = messages.info_needed_warning(determination)
+    if depends:
+        letters.warnings.append(depends)
+    return letters
+
+
+def _draw_up(
+    job: Job, letters: _Letters, auto: bool, case_id: str, row: int, answer: tuple[Any, Any, Any]
+) -> None:
+    """Render (or with `dry_run` only check) each wanted letter into `letters`."""
+    from secondlook import service
+
+    renderer = renderer_for(job.renderer)
+    check_only = job.dry_run and hasattr(renderer, "check")
+    draw = renderer.check if check_only else renderer.render  # type: ignore[attr-defined]
+    for letter_type in letters.wanted:
+        try:
+            data = draw(letter_type, *answer, today=job.today, law=service.lawbook())
+        except Exception as err:  # noqa: BLE001 - one bad row never stops the batch
+            if auto and messages.is_not_applicable(err):
+                letters.warnings.append(f"{letter_type} skipped: {err}")
+            else:
+                letters.errors += messages.letter_error_texts(err, row, letter_type)
+            continue
+        letters.made.append(letter_type)
+        letters.rendered.append((f"{case_id}__{letter_type}.docx", data or b""))
+
+
+def _pdfs(rendered: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    from secondlook.batch.pdf import to_pdf
+
+    return to_pdf(rendered)
+
+
+def _write(job: Job, rendered: list[tuple[str, bytes]]) -> list[FileOut]:
+    """Write the row's files (or, for Dask, hand their bytes back to the client)."""
+    if job.letters_dir is not None and job.owner_pid and not _alive(job.owner_pid):
+        os._exit(1)  # orphaned by a killed run: leave the rest to the resumed run
+    out = []
+    for name, data in rendered:
+        item = FileOut(name, hashlib.sha256(data).hexdigest(), len(data))
+        if job.letters_dir is None:
+            item.data = data
+        else:
+            item.mtime_ns = files.write_atomic(Path(job.letters_dir) / name, data).st_mtime_ns
+        out.append(item)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - exists, owned by someone else
+        return True
+    return True
