@@ -7,7 +7,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 
-from secondlook.batch import work
+import secondlook.batch.work as work  # module attribute: tests replace process_rows
 from secondlook.batch.outcome import Job
 from secondlook.batch.pdf import close_worker_resources
 from secondlook.batch.problems import BatchError

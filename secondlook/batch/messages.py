@@ -59,26 +59,14 @@ def info_needed_warning(determination) -> str | None:  # noqa: ANN001 - a Determ
     return f"{determination.covered}: the answer depends on {' and '.join(parts)}"
 
 
-def is_not_applicable(err: Exception) -> bool:
-    try:
-        from letters import NotApplicableError
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(err, NotApplicableError)
-
-
-def letter_error_texts(err: Exception, row: int, letter_type: str) -> list[str]:
-    """A letter that cannot be made: name the columns it needs (the letters package's errors
-    say what is missing or why the letter does not apply, never the member's values)."""
-    try:
-        from letters import LetterError, MissingFieldError
-    except ImportError:  # pragma: no cover - a test renderer without the letters package
-        return [_could_not_make(err, row, letter_type)]
-    if isinstance(err, MissingFieldError):
-        return [_missing_field_text(path, why, row, letter_type) for path, why in err.fields]
-    if isinstance(err, LetterError):
-        return [str(CellProblem(row, None, str(err)))]
-    return [_could_not_make(err, row, letter_type)]
+def letter_problem_texts(problem, row: int) -> list[str]:  # noqa: ANN001 - a LetterProblem
+    """A letter that cannot be made: name the columns it needs (the service's problems say
+    what is missing or why the letter does not apply, never the member's values)."""
+    if problem.kind == "missing" and problem.fields:
+        return [
+            _missing_field_text(path, why, row, problem.letter_type) for path, why in problem.fields
+        ]
+    return [str(CellProblem(row, None, problem.message))]
 
 
 def _missing_field_text(path: str, why: str, row: int, letter_type: str) -> str:
@@ -92,9 +80,3 @@ def _missing_field_text(path: str, why: str, row: int, letter_type: str) -> str:
         where = "" if column else f"{path}: "
         text = f"{where}needed for the {letter_type} letter: {why}"
     return str(CellProblem(row, column, text))
-
-
-def _could_not_make(err: Exception, row: int, letter_type: str) -> str:
-    return str(
-        CellProblem(row, None, f"the {letter_type} letter could not be made ({type(err).__name__})")
-    )

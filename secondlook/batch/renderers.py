@@ -11,7 +11,7 @@ import datetime as dt
 import importlib
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from secondlook.batch.fingerprint import digest_files
 from secondlook.batch.problems import BatchError
@@ -20,13 +20,12 @@ DEFAULT_RENDERER = "secondlook.batch:letters_renderer"
 
 
 class Renderer(Protocol):
-    """Draws up one letter. `version` must change whenever the output could change."""
+    """Draws up one letter: its .docx bytes, or the service's `LetterProblem` saying why it
+    cannot be made. `version` must change whenever the output could change."""
 
     version: str
 
-    def render(
-        self, letter_type: str, case, plan, determination, *, today: dt.date, law=None
-    ) -> bytes: ...
+    def render(self, letter_type: str, case, plan, determination, *, today: dt.date) -> Any: ...
 
 
 def load_renderer(spec: str) -> Renderer:
@@ -56,8 +55,9 @@ def renderer_for(spec: str) -> Renderer:
 
 
 class LettersRenderer:
-    """The letters package's compile-once `letters.Renderer`: each template is compiled once
-    per process, then filled for every row."""
+    """Letters through the service's letter pipeline (`service.render_letter`), with a
+    compile-once `letters.Renderer` of this process: each template is compiled once, then
+    filled for every row."""
 
     def __init__(self) -> None:
         import letters
@@ -68,14 +68,13 @@ class LettersRenderer:
             [p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".docx")]
         )
 
-    def render(self, letter_type: str, case, plan, determination, *, today: dt.date, law=None):
-        return self._renderer.render(letter_type, case, plan, determination, today=today, law=law)
+    def render(self, letter_type: str, case, plan, determination, *, today: dt.date) -> Any:
+        from secondlook import service
 
-    def check(self, letter_type: str, case, plan, determination, *, today: dt.date, law=None):
-        """Everything `render` checks (required fields, applicability), without drawing it up."""
-        from letters import build_context
-
-        build_context(letter_type, case, plan, determination, today=today, law=law)
+        result = service.render_letter(
+            letter_type, case, plan, determination, today=today, renderer=self._renderer
+        )
+        return result.docx if isinstance(result, service.RenderedLetter) else result
 
 
 def letters_renderer() -> Renderer:

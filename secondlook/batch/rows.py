@@ -16,8 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from coverage.case import Case
-from secondlook.batch import cells
-from secondlook.batch.cells import CellError, cell_text
+from secondlook.batch.cells import CellError, cell_text, convert, is_plain_text
 from secondlook.batch.columns import (
     ADDRESS_PARTIES,
     COLUMN_BY_FIELD,
@@ -89,13 +88,13 @@ def _converted(row_cells: Mapping[str, object], row: int, problems: list) -> dic
             raw = raw.strip()  # type: ignore[union-attr]
             if not raw:
                 continue
-            if column.kind == "text" and cells.is_plain_text(raw):  # type: ignore[arg-type]
+            if column.kind == "text" and is_plain_text(raw):  # type: ignore[arg-type]
                 values[name] = raw  # the common case, with nothing to convert
                 continue
         elif raw is None or cell_text(raw) == "":
             continue
         try:
-            values[name] = cells.convert(column, raw)
+            values[name] = convert(column, raw)
         except CellError as err:
             problems.append(CellProblem(row, name, str(err)))
     return values

@@ -7,13 +7,13 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from secondlook.batch import work
 from secondlook.batch.options import BatchOptions
 from secondlook.batch.outcome import Job
 from secondlook.batch.readers import InputFile
 from secondlook.batch.renderers import renderer_for
 from secondlook.batch.summary import ProgressCallback, ValidationReport
 from secondlook.batch.triage import triage
+from secondlook.batch.work import process_row
 
 
 def validate_batch(
@@ -42,7 +42,7 @@ def validate_batch(
     for raw in source:
         _, outcome = triage(raw, "validate", seen_ids)
         if outcome is None:
-            outcome = work.process_row(job, raw.number, raw.cells)
+            outcome = process_row(job, raw.number, raw.cells)
         report.rows += 1
         if outcome.status == "ok":
             report.ok += 1

@@ -17,8 +17,13 @@ from typing import Any
 
 from coverage.loader import LoadError
 from secondlook import files
-from secondlook.batch import messages
 from secondlook.batch.columns import AUTO
+from secondlook.batch.messages import (
+    info_needed_warning,
+    letter_problem_texts,
+    load_problem_text,
+    value_error_text,
+)
 from secondlook.batch.outcome import FileOut, Job, RowOutcome
 from secondlook.batch.problems import CellProblem, RowError
 from secondlook.batch.renderers import renderer_for
@@ -101,9 +106,9 @@ def _check(job: Job, case: Any, row: int) -> tuple[Any, Any] | list[str]:
     try:
         return plan, service.check(case, plan, case.as_of or job.today)
     except LoadError as err:
-        return [messages.load_problem_text(p, row) for p in err.problems]
+        return [load_problem_text(p, row) for p in err.problems]
     except Exception as err:  # noqa: BLE001 - one bad row never stops the batch
-        return [messages.value_error_text(err, row, "the check")]
+        return [value_error_text(err, row, "the check")]
 
 
 def _choose(chosen: tuple[str, ...], determination: Any) -> _Letters:
@@ -119,7 +124,7 @@ def _choose(chosen: tuple[str, ...], determination: Any) -> _Letters:
             letters.warnings.append(
                 f"the check does not recommend {', '.join(not_advised)} for this case"
             )
-    depends = messages.info_needed_warning(determination)
+    depends = info_needed_warning(determination)
     if depends:
         letters.warnings.append(depends)
     return letters
@@ -128,23 +133,40 @@ def _choose(chosen: tuple[str, ...], determination: Any) -> _Letters:
 def _draw_up(
     job: Job, letters: _Letters, auto: bool, case_id: str, row: int, answer: tuple[Any, Any, Any]
 ) -> None:
-    """Render (or with `dry_run` only check) each wanted letter into `letters`."""
+    """Render each wanted letter into `letters` (with `dry_run`, only check that it can be
+    made: the service's `letters_for`, nothing drawn up)."""
+    for letter_type, result in _results(job, letters.wanted, answer):
+        if isinstance(result, bytes):
+            letters.made.append(letter_type)
+            letters.rendered.append((f"{case_id}__{letter_type}.docx", result))
+        elif auto and result.kind == "not_applicable":
+            letters.warnings.append(f"{letter_type} skipped: {result.message}")
+        else:
+            letters.errors += letter_problem_texts(result, row)
+
+
+def _results(job: Job, wanted: list[str], answer: tuple[Any, Any, Any]) -> list[tuple[str, Any]]:
+    """(letter type, .docx bytes or the service's LetterProblem) for each wanted letter."""
     from secondlook import service
 
+    if job.dry_run:
+        every_type = any(t not in answer[2].letters for t in wanted)
+        found = service.letters_for(*answer, today=job.today, every_type=every_type)
+        problems = {status.letter_type: status.problem for status in found}
+        return [(t, problems.get(t) or b"") for t in wanted]
     renderer = renderer_for(job.renderer)
-    check_only = job.dry_run and hasattr(renderer, "check")
-    draw = renderer.check if check_only else renderer.render  # type: ignore[attr-defined]
-    for letter_type in letters.wanted:
+    out = []
+    for letter_type in wanted:
         try:
-            data = draw(letter_type, *answer, today=job.today, law=service.lawbook())
-        except Exception as err:  # noqa: BLE001 - one bad row never stops the batch
-            if auto and messages.is_not_applicable(err):
-                letters.warnings.append(f"{letter_type} skipped: {err}")
-            else:
-                letters.errors += messages.letter_error_texts(err, row, letter_type)
-            continue
-        letters.made.append(letter_type)
-        letters.rendered.append((f"{case_id}__{letter_type}.docx", data or b""))
+            result = renderer.render(letter_type, *answer, today=job.today)
+        except Exception as err:  # noqa: BLE001 - a pluggable renderer's fault: this row only
+            result = service.LetterProblem(
+                letter_type,
+                "error",
+                f"the {letter_type} letter could not be made ({type(err).__name__})",
+            )
+        out.append((letter_type, result))
+    return out
 
 
 def _pdfs(rendered: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
