@@ -285,15 +285,23 @@ def _serialize(element: etree._Element) -> str:
     return etree.tostring(element, encoding="unicode", pretty_print=False)
 
 
-def _paragraph_text(located_source: str, lineno: int | None) -> str | None:
+def _paragraph_text(located_source: str, lineno: int | None, hint: str | None = None) -> str | None:
     """The text (tags kept, XML dropped) of the template paragraph on a line of docxtpl's
-    source: what a person sees in Word, so they can find it."""
+    source: what a person sees in Word, so they can find it. A line can also hold the tags of
+    `{%p %}` paragraphs that follow it (docxtpl removes their paragraph): the part holding
+    `hint`, or else the first part with text, is taken."""
     if not lineno:
         return None
     lines = located_source.splitlines()
     if not 0 < lineno <= len(lines):
         return None
-    text = " ".join(re.sub(r"<[^>]+>", "", lines[lineno - 1]).split())
+    pieces = [
+        " ".join(re.sub(r"<[^>]+>", "", p).split()) for p in lines[lineno - 1].split("</w:p>")
+    ]
+    pieces = [p for p in pieces if p]
+    if not pieces:
+        return None
+    text = next((p for p in pieces if hint and hint in p), pieces[0])
     return text if len(text) <= 100 else text[:97] + "..."
 
 
@@ -842,7 +850,7 @@ class CompiledTemplate:
             for node in ast.find_all((nodes.Name, nodes.Getattr, nodes.Getitem)):
                 path = _reference_path(node)
                 if path and path[0] in names:
-                    yield path, part, _paragraph_text(source, node.lineno)
+                    yield path, part, _paragraph_text(source, node.lineno, path[0])
 
     def undeclared_variables(self) -> set[str]:
         """Names the template reads from the context (docxtpl's get_undeclared_template_
@@ -889,6 +897,10 @@ def _bound_templates(value: Any, limit: int = 100_000) -> Iterator[Any]:
             stack.extend(item.__dict__.values())
 
 
+def _renderer(templates_dir: str, letterhead: bytes | None, letters: dict[str, bytes]) -> Renderer:
+    return Renderer(templates_dir, letterhead=letterhead, letters=letters)
+
+
 def render_with_docxtpl(source: bytes, context: Mapping[str, Any], env: Environment) -> bytes:
     """The reference: plain docxtpl (new DocxTemplate, render, save) for one context."""
     template = DocxTemplate(io.BytesIO(source))
@@ -901,18 +913,28 @@ def render_with_docxtpl(source: bytes, context: Mapping[str, Any], env: Environm
 class Renderer:
     """Compile-once, render-many for the letter templates; what the batch runner uses.
 
-    Templates are compiled on first use. A Renderer pickles as its templates directory, so a
-    worker process rebuilds it cheaply (a few milliseconds per template) instead of shipping
-    compiled code.
+    `letterhead`: an organisation's letterhead .docx, applied to the shipped templates;
+    `letters`: an organisation's own template per letter type (both checked beforehand by
+    letters.organisation.check_template). Templates are compiled on first use. A Renderer
+    pickles as its templates directory and organisation templates, so a worker process rebuilds
+    it cheaply (a few milliseconds per template) instead of shipping compiled code.
     """
 
-    def __init__(self, templates_dir: Path | str = TEMPLATES_DIR):
+    def __init__(
+        self,
+        templates_dir: Path | str = TEMPLATES_DIR,
+        *,
+        letterhead: bytes | None = None,
+        letters: Mapping[str, bytes] | None = None,
+    ):
         self.templates_dir = Path(templates_dir)
+        self.letterhead = letterhead
+        self.letters = dict(letters or {})
         self.env = make_environment()
         self._compiled: dict[str, CompiledTemplate] = {}
 
     def __reduce__(self):
-        return (Renderer, (str(self.templates_dir),))
+        return (_renderer, (str(self.templates_dir), self.letterhead, self.letters))
 
     def template(self, letter_type: str) -> CompiledTemplate:
         compiled = self._compiled.get(letter_type)
@@ -921,10 +943,29 @@ class Renderer:
 
             if letter_type not in LETTER_TYPES:
                 raise KeyError(f"unknown letter type {letter_type!r}")
-            path = self.templates_dir / LETTER_TYPES[letter_type].template
-            compiled = CompiledTemplate(path.read_bytes(), env=self.env, name=path.name)
+            if letter_type in self.letters:
+                source, name = self.letters[letter_type], f"organisation {letter_type}.docx"
+            else:
+                path = self.templates_dir / LETTER_TYPES[letter_type].template
+                source, name = path.read_bytes(), path.name
+                if self.letterhead:
+                    from letters.organisation import apply_letterhead
+
+                    source = apply_letterhead(source, self.letterhead)
+            compiled = CompiledTemplate(source, env=self.env, name=name)
             self._compiled[letter_type] = compiled
         return compiled
+
+    def template_version(self, letter_type: str) -> str:
+        """The shipped template's version, plus a digest of the organisation's template or
+        letterhead when one is used (stored with each letter)."""
+        import hashlib
+
+        from letters import template_version
+
+        version = template_version(letter_type)
+        own = self.letters.get(letter_type) or self.letterhead
+        return f"{version}+org-{hashlib.sha256(own).hexdigest()[:12]}" if own else version
 
     def render_context(self, letter_type: str, context: Mapping[str, Any] | BaseModel) -> bytes:
         return self.template(letter_type).render(context)
