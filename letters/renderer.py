@@ -949,23 +949,20 @@ class Renderer:
                 path = self.templates_dir / LETTER_TYPES[letter_type].template
                 source, name = path.read_bytes(), path.name
                 if self.letterhead:
-                    from letters.organisation import apply_letterhead
+                    from letters.letterhead import apply_letterhead
 
                     source = apply_letterhead(source, self.letterhead)
             compiled = CompiledTemplate(source, env=self.env, name=name)
             self._compiled[letter_type] = compiled
         return compiled
 
-    def template_version(self, letter_type: str) -> str:
-        """The shipped template's version, plus a digest of the organisation's template or
-        letterhead when one is used (stored with each letter)."""
+    def version_suffix(self, letter_type: str) -> str:
+        """What a letter's template version gains from the organisation's template or
+        letterhead ("" for the shipped templates): a digest of the file."""
         import hashlib
 
-        from letters import template_version
-
-        version = template_version(letter_type)
         own = self.letters.get(letter_type) or self.letterhead
-        return f"{version}+org-{hashlib.sha256(own).hexdigest()[:12]}" if own else version
+        return f"+org-{hashlib.sha256(own).hexdigest()[:12]}" if own else ""
 
     def render_context(self, letter_type: str, context: Mapping[str, Any] | BaseModel) -> bytes:
         return self.template(letter_type).render(context)

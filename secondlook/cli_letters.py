@@ -92,6 +92,13 @@ def letters_list() -> None:
     help="fhir (preauth_request only): a PAS-style FHIR Bundle (.json) with the letter's PDF "
     "attached (docs/fhir.md).",
 )
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(path_type=Path),
+    help="Organisation templates: a letterhead .docx, or a folder with letterhead.docx and/or "
+    "TYPE.docx (the organisation's own letter); checked before use (docs/letters.md).",
+)
 def letter_command(
     letter_type: str,
     case_path: Path,
@@ -101,6 +108,7 @@ def letter_command(
     pdf: bool,
     pdfa: bool,
     fmt: str,
+    template_path: Path | None,
 ) -> None:
     """Write a letter (TYPE from `secondlook letters list`) for a case file.
 
@@ -112,6 +120,7 @@ def letter_command(
     day = _date(as_of, "--as-of")
     if fmt == "fhir":
         _check_fhir_target(letter_type, out)
+    renderer = organisation_renderer(template_path)
     case, plan, determination = _checked_case(case_path, plan_ref, day)
     if fmt == "fhir":
         _write_fhir_preauth(case_path, case, plan, determination, day, out, pdfa=pdfa)
@@ -123,7 +132,9 @@ def letter_command(
     rendered: dict[str, bytes] = {}
     failed = False
     for kind in targets:
-        result = service.render_letter(kind, case, plan, determination, today=day)
+        result = service.render_letter(
+            kind, case, plan, determination, today=day, renderer=renderer
+        )
         if isinstance(result, service.RenderedLetter):
             rendered[kind] = result.docx
         elif letter_type == "auto" and result.kind == "not_applicable":
@@ -138,6 +149,21 @@ def letter_command(
     if (pdf or pdfa) and rendered:
         _write_pdfs(rendered, targets, pdfa=pdfa)
     if failed:
+        sys.exit(EXIT_INVALID_INPUT)
+
+
+def organisation_renderer(path: Path | None):  # noqa: ANN201 - letters.Renderer | None
+    """The renderer for --template (None: the shipped templates); a template that fails its
+    checks prints `file: problem` lines and exits 2."""
+    if path is None:
+        return None
+    from letters.organisation import TemplateProblem, load_templates
+
+    try:
+        return load_templates(path).renderer()
+    except TemplateProblem as problem:
+        for line in problem.problems:
+            click.echo(f"{problem.name}: {line}", err=True)
         sys.exit(EXIT_INVALID_INPUT)
 
 

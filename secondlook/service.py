@@ -359,13 +359,16 @@ def render_letter(
     """One letter as .docx bytes, or the problem that stops it (checked before rendering).
 
     `evidence`: call-log lines to cite in a letter to the plan. `renderer`: a batch passes its
-    own compiled `letters.Renderer`."""
+    own compiled `letters.Renderer`; organisation templates come as one too
+    (`letters.organisation.OrganisationTemplates.renderer()`)."""
     import letters
 
     try:
         context = _letter_context(letter_type, case, plan, determination, today, evidence)
-        docx = (renderer or letters.default_renderer()).render_context(letter_type, context)
-        version = letters.template_version(letter_type)
+        chosen = renderer or letters.default_renderer()
+        docx = chosen.render_context(letter_type, context)
+        # an organisation's letterhead or own template is part of the version
+        version = letters.template_version(letter_type) + chosen.version_suffix(letter_type)
     except Exception as err:  # noqa: BLE001 - every failure becomes a typed problem
         return _letter_problem(letter_type, err)
     return RenderedLetter(letter_type, docx, version)
