@@ -1,12 +1,12 @@
-"""Admin: the organisation's users (add, change role, deactivate), its audit log, and a new
-organisation."""
+"""Admin: the organisation's users (add, change role, deactivate), its letter templates
+(letterhead, own letters), its audit log, and a new organisation."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app_pages import _nav_ui as ui
-from navigator import auth
+from navigator import auth, org_templates
 from navigator.errors import NavigatorError
 from secondlook.safe_text import md
 
@@ -20,7 +20,9 @@ if not actor.is_admin:
     st.stop()
 
 st.caption(f"Organisation: **{md(actor.organisation_name)}**")
-users_tab, audit_tab, org_tab = st.tabs(["Users", "Audit log", "New organisation"])
+users_tab, templates_tab, audit_tab, org_tab = st.tabs(
+    ["Users", "Letter templates", "Audit log", "New organisation"]
+)
 
 with users_tab:
     users = auth.list_users(store, actor)
@@ -84,6 +86,47 @@ with users_tab:
                 st.success("Saved.")
             except NavigatorError as exc:
                 ui.show_error(exc)
+
+with templates_tab:
+    st.caption(
+        "Your letterhead (a Word .docx with your logo and address in the page header) goes on "
+        "every letter; or replace a letter with your own .docx using the letter's fields "
+        "(docs/letters.md). Each upload is checked before it is used."
+    )
+    stored = org_templates.list_templates(store, actor)
+    if stored:
+        st.dataframe(
+            [{"Template": t.title, "Size": f"{t.size / 1024:.0f} KB", "By": t.uploaded_by,
+              "When": ui.when(t.uploaded_at)} for t in stored],
+            hide_index=True,
+        )  # fmt: skip
+    else:
+        st.caption("None yet: letters use the shipped templates.")
+    with st.form("nav_template_upload", clear_on_submit=True):
+        kind = st.selectbox("Template", [k for k, _ in org_templates.kinds()],
+                            format_func=dict(org_templates.kinds()).get)  # fmt: skip
+        upload = st.file_uploader("Word .docx", type=["docx"], accept_multiple_files=False)
+        if st.form_submit_button("Check and use", type="primary") and upload is not None:
+            try:
+                with st.spinner("Checking (a sample letter is made and opened in LibreOffice)"):
+                    org_templates.upload_template(store, actor, kind, upload.getvalue())
+                st.success("Checked and stored: new letters use it.")
+            except org_templates.TemplateRejected as exc:
+                st.error("This file cannot be used:")
+                for problem in exc.problems:
+                    st.text(problem)  # template text, shown as text, never as Markdown
+            except NavigatorError as exc:
+                ui.show_error(exc)
+    if stored:
+        with st.form("nav_template_remove"):
+            gone = st.selectbox("Stop using", [t.kind for t in stored],
+                                format_func=lambda k: dict(org_templates.kinds()).get(k, k))  # fmt: skip
+            if st.form_submit_button("Remove"):
+                try:
+                    org_templates.remove_template(store, actor, gone)
+                    st.success("Removed: new letters use the shipped template.")
+                except NavigatorError as exc:
+                    ui.show_error(exc)
 
 with audit_tab:
     st.caption("Who did what, when. The log holds ids and field names only, never member data.")

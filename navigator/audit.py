@@ -42,6 +42,8 @@ Action = Literal[
     "export",
     "import",
     "audit_view",
+    "template_upload",
+    "template_remove",
 ]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from coverage.case import Case
 from coverage.determination import Determination
 from coverage.plan import Plan
-from navigator import audit, facts
+from navigator import audit, facts, org_templates
 from navigator.cases import LetterInfo, _call_info, _case, _names
 from navigator.errors import CaseConflict, FieldProblem, NavigatorError, NotFound
 from navigator.store import Actor, Store
@@ -48,11 +48,15 @@ def letters_renderer(
     plan: Plan,
     determination: Determination,
     evidence: Sequence[str],
+    *,
+    templates=None,  # noqa: ANN001 - the organisation's letters.Renderer (org_templates)
 ) -> Rendered:
     """The service's letter pipeline; its problems become LetterUnavailable."""
     from secondlook import service
 
-    result = service.render_letter(letter_type, case, plan, determination, evidence=evidence)
+    result = service.render_letter(
+        letter_type, case, plan, determination, evidence=evidence, renderer=templates
+    )
     if isinstance(result, service.LetterProblem):
         raise LetterUnavailable(_problem_words(result))
     return Rendered(content=result.docx, template_version=result.template_version)
@@ -116,7 +120,14 @@ def generate_letter(
         except service.LoadError as exc:
             reasons = "; ".join(p.message for p in exc.problems)
             raise LetterUnavailable(f"The plan could not be used: {reasons}") from None
-        rendered = renderer(letter_type, case, plan, determination, [c.citation() for c in calls])
+        evidence = [c.citation() for c in calls]
+        if renderer is letters_renderer:  # the organisation's letterhead and own templates
+            templates = org_templates.renderer_for(session, actor.organisation_id)
+            rendered = renderer(
+                letter_type, case, plan, determination, evidence, templates=templates
+            )
+        else:
+            rendered = renderer(letter_type, case, plan, determination, evidence)
         if not rendered.content:
             raise LetterUnavailable("The letter came out empty; nothing was stored.")
         count = len(

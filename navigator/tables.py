@@ -72,6 +72,25 @@ class Organisation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class OrganisationTemplate(Base):
+    """An organisation's letterhead (kind "letterhead") or own template for a letter type
+    (kind = the letter type), checked by letters.organisation on upload."""
+
+    __tablename__ = "organisation_templates"
+    __table_args__ = (
+        Index("uq_organisation_templates_org_kind", "organisation_id", "kind", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(60))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class User(Base):
     __tablename__ = "users"
 
