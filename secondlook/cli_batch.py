@@ -113,6 +113,13 @@ class _Progress:
 @click.option("--today", metavar="YYYY-MM-DD", help="Date printed on the letters [default: today].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
+    "--template",
+    "template_path",
+    type=click.Path(path_type=Path),
+    help="Organisation templates: a letterhead .docx, or a folder with letterhead.docx and/or "
+    "TYPE.docx; checked before the run (docs/letters.md).",
+)
+@click.option(
     "--renderer",
     default=DEFAULT_RENDERER,
     hidden=True,
@@ -130,6 +137,7 @@ def batch_command(
     ignore_unknown_columns: bool,
     today: str | None,
     quiet: bool,
+    template_path: Path | None,
     renderer: str,
 ) -> None:
     """Make letters for every row of a CSV or XLSX file (columns: see docs/batch.md).
@@ -144,6 +152,8 @@ def batch_command(
         raise click.BadParameter("use YYYY-MM-DD", param_hint="--today") from None
     if out_dir is None and not check_only:
         raise click.UsageError("--out DIR is required (or --check to only check the rows)")
+    if template_path is not None:
+        renderer = _with_templates(renderer, template_path)
     progress = _Progress(enabled=not quiet)
     try:
         options = BatchOptions(
@@ -218,6 +228,22 @@ def check_text(report: ValidationReport) -> str:
     if report.errors > len(report.error_rows):
         lines.append(f"  ... and {report.errors - len(report.error_rows):,} more rows")
     return "\n".join(lines)
+
+
+def _with_templates(renderer: str, path: Path) -> str:
+    """The default renderer with the organisation's templates, checked once here (LibreOffice
+    included); a template that fails prints `file: problem` lines and exits 2."""
+    from letters.organisation import TemplateProblem, load_templates
+
+    if renderer != DEFAULT_RENDERER:
+        raise click.UsageError("--template works with the default renderer only")
+    try:
+        load_templates(path)
+    except TemplateProblem as problem:
+        for line in problem.problems:
+            click.echo(f"{problem.name}: {line}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    return f"{DEFAULT_RENDERER}:{path.resolve()}"
 
 
 @click.command("batch-template")

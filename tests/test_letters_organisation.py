@@ -264,3 +264,30 @@ def test_cli_template_option(tmp_path, monkeypatch):
         texts(out.read_bytes())["word/header-letterhead-default.xml"][0]
         == " Riverside Cancer Center"
     )
+
+
+def test_batch_template_option(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from secondlook.cli import cli
+
+    monkeypatch.setattr(organisation, "_opens_in_libreoffice", lambda docx, name: None)
+    head, bad = tmp_path / "letterhead.docx", tmp_path / "bad.docx"
+    head.write_bytes(letterhead())
+    bad.write_bytes(letterhead(extra="{{ denial_reason }}"))
+    rows = tmp_path / "rows.csv"
+    assert CliRunner().invoke(cli, ["batch-template", str(rows)]).exit_code == 0
+    out = tmp_path / "out"
+    base = ["batch", str(rows), "--letter", "auto", "--out", str(out), "--workers", "1", "-q"]
+    result = CliRunner().invoke(cli, [*base, "--template", str(bad)])
+    assert result.exit_code == 2 and f"{bad}: unknown variable 'denial_reason'" in result.output
+    assert not (out / "letters").exists()
+    result = CliRunner().invoke(cli, [*base, "--template", str(head)])
+    assert result.exit_code == 0, result.output
+    made = sorted((out / "letters").glob("*.docx"))
+    assert made
+    for path in made:
+        with zipfile.ZipFile(path) as archive:
+            assert RED in {
+                archive.read(n) for n in archive.namelist() if n.startswith("word/media/")
+            }

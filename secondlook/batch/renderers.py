@@ -29,15 +29,18 @@ class Renderer(Protocol):
 
 
 def load_renderer(spec: str) -> Renderer:
-    """Build a renderer from `module:factory` (a class or a function taking no arguments)."""
+    """Build a renderer from `module:factory` (a class or a function taking no arguments), or
+    `module:factory:ARGUMENT` (one string argument: the default renderer takes a folder or file
+    of organisation templates)."""
     module_name, _, attr = spec.partition(":")
+    attr, _, argument = attr.partition(":")
     if not module_name or not attr:
         raise BatchError(f"renderer {spec!r}: expected module:factory")
     try:
         factory = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as err:
         raise BatchError(f"renderer {spec!r} cannot be loaded ({type(err).__name__})") from None
-    return factory()
+    return factory(argument) if argument else factory()
 
 
 _built: dict[str, Renderer] = {}
@@ -57,16 +60,25 @@ def renderer_for(spec: str) -> Renderer:
 class LettersRenderer:
     """Letters through the service's letter pipeline (`service.render_letter`), with a
     compile-once `letters.Renderer` of this process: each template is compiled once, then
-    filled for every row."""
+    filled for every row. `templates`: the organisation's templates (letters.organisation:
+    a letterhead .docx or a folder), checked by the command before the run."""
 
-    def __init__(self) -> None:
+    def __init__(self, templates: str | None = None) -> None:
         import letters
 
-        self._renderer = letters.Renderer()
         package = Path(letters.__file__).resolve().parent
-        self.version = digest_files(
-            [p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".docx")]
-        )
+        files = [p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".docx")]
+        self._renderer = letters.Renderer()
+        if templates:
+            from letters.organisation import TemplateProblem, load_templates
+
+            try:  # LibreOffice opened them when the command checked them
+                self._renderer = load_templates(templates, libreoffice=False).renderer()
+            except TemplateProblem as problem:
+                raise BatchError(str(problem)) from None
+            root = Path(templates)
+            files += sorted(root.glob("*.docx")) if root.is_dir() else [root]
+        self.version = digest_files(files)
 
     def render(self, letter_type: str, case, plan, determination, *, today: dt.date) -> Any:
         from secondlook import service
@@ -77,5 +89,5 @@ class LettersRenderer:
         return result.docx if isinstance(result, service.RenderedLetter) else result
 
 
-def letters_renderer() -> Renderer:
-    return LettersRenderer()
+def letters_renderer(templates: str | None = None) -> Renderer:
+    return LettersRenderer(templates)
