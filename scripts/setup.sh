@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 want_apt="${1:-app}"   # "app": what the app needs; "test": everything the tests need too
 
 # python3-uno: LibreOffice's uno module for the warm converter (unoserver runs under /usr/bin/python3).
-apt_packages=(libreoffice-writer-nogui python3-uno fonts-dejavu fonts-crosextra-carlito poppler-utils)
+# poppler-utils and tesseract-ocr (+ English data; it pulls in tesseract-ocr-osd): the denial-notice
+# reader (secondlook/notices), which the app uses.
+apt_packages=(libreoffice-writer-nogui python3-uno fonts-dejavu fonts-crosextra-carlito poppler-utils
+  tesseract-ocr tesseract-ocr-eng)
 if [[ "$want_apt" == "test" ]]; then
   apt_packages+=(chromium postgresql)
 fi
