@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import difflib
 import gc
 import re
@@ -45,19 +44,6 @@ from secondlook.notices.text import normalise  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "notices"
 NUMBER_FIELDS = {"send_to_fax", "send_to_phone"}
-
-
-def comparable(field: str, found) -> object:
-    if found is None:
-        return None
-    value = found.value
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if field == "deadline":
-        return str(value)
-    return value
 
 
 def loose(field: str, value: object) -> object:
@@ -107,7 +93,7 @@ def score(spec: dict, reading) -> dict[str, tuple[bool, bool, float | None]]:
     out = {}
     for field in FIELD_NAMES:
         expected = spec["expected"][field]
-        got = None if isinstance(reading, Exception) else comparable(field, getattr(reading, field))
+        got = None if isinstance(reading, Exception) else reading.plain_values()[field]
         similarity = None
         if field == "reason_quoted" and expected:
             similarity = difflib.SequenceMatcher(

@@ -407,3 +407,9 @@ def test_two_columns_glued_into_one_line_by_poppler_are_read_apart():
         ("Appeals fax", 2),
         ("1-844-555-0171", 2),
     ]
+
+
+def test_every_market_the_reader_names_has_a_profile():
+    from coverage import markets
+
+    assert {market for market, _, _ in extract.MARKET_HINTS} == set(markets.MARKETS)

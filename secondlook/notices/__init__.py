@@ -19,7 +19,8 @@ whose message is plain words and never repeats anything from the file. See docs/
 
 from __future__ import annotations
 
-from secondlook.notices import extract, intake
+import secondlook.notices.extract as extract
+import secondlook.notices.intake as intake
 from secondlook.notices.errors import (
     DamagedFile,
     EmptyDocument,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from coverage import markets
 from secondlook.notices.intake import Document
 from secondlook.notices.layout import Line
 from secondlook.notices.reading import Deadline, Found, NoticeReading
@@ -179,14 +180,17 @@ def plan_name(text: NoticeText, market: Found | None) -> Found | None:
         match = ASK_PLAN.search(line.text)
         if match and PLAN_WORDS.search(match.group("name")):
             return found(match.group("name"), 0.75, [line], "named in 'ask ... to review'")
-    if market is not None and market.value == "original_medicare":
+    if market is not None and not markets.profile(market.value).features.network:
+        # A market without plan networks is the public program itself (Original Medicare):
+        # its notices name no plan, the program is the plan.
+        label = markets.profile(market.value).label
         return Found(
-            "Original Medicare",
+            label,
             market.confidence,
             market.page,
             market.line,
             market.snippet,
-            "a Medicare Summary Notice is from Original Medicare",
+            f"the notice is from {label}",
         )
     return _letterhead(text)
 
@@ -584,9 +588,14 @@ FULLY_INSURED = re.compile(
 
 
 def funding(text: NoticeText, market_found: Found | None) -> Found | None:
-    if market_found is not None and market_found.value not in ("employer_group", "individual"):
-        return None
+    """Self-funded or fully insured, only where the market's plans can be either (its profile's
+    allowed funding values), never for a public program."""
+    allowed = {"self_funded", "fully_insured"}
+    if market_found is not None:
+        allowed &= set(markets.profile(market_found.value).plan_rules.funding)
     for pattern, value in ((SELF_FUNDED, "self_funded"), (FULLY_INSURED, "fully_insured")):
+        if value not in allowed:
+            continue
         for paragraph in text.paragraphs:
             match = pattern.search(paragraph.text)
             if match:

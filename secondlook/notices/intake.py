@@ -12,7 +12,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from secondlook.notices import images, ocr
+import secondlook.notices.images as images
+import secondlook.notices.ocr as ocr
 from secondlook.notices.errors import (
     DamagedFile,
     EmptyDocument,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from secondlook.notices import images
+import secondlook.notices.images as images
 from secondlook.notices.errors import DamagedFile
 from secondlook.notices.layout import Page, page_from_tesseract
 from secondlook.notices.tools import Budget, run

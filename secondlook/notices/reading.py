@@ -93,6 +93,22 @@ class NoticeReading:
             name: getattr(self, name) for name in FIELD_NAMES if getattr(self, name) is not None
         }
 
+    def plain_values(self) -> dict[str, object]:
+        """Every field as plain data (None when not found): dates as ISO text, the address as a
+        list, the deadline as "180 days" or "by 2026-11-12". For display, tests and benchmarks."""
+        out: dict[str, object] = {}
+        for name in FIELD_NAMES:
+            found = getattr(self, name)
+            value = None if found is None else found.value
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            elif isinstance(value, Deadline):
+                value = str(value)
+            out[name] = value
+        return out
+
     # -- mapping to the case ------------------------------------------------------------------
     def case_fields(self) -> dict[str, Found[Any]]:
         """Case field paths (as in docs/case-format.md) to prefill, each with its evidence."""
