@@ -11,11 +11,13 @@ Text PDFs run in the quick suite; notices that need OCR take a few seconds each 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from functools import cache
 from pathlib import Path
 
 import pytest
 import yaml
+from PIL import Image
 
 from coverage.case import Denial
 from secondlook.notices import FIELD_NAMES, NoticeReading, read_notice
@@ -139,3 +141,16 @@ def test_copy_protected_pdf_is_still_read():
     reading = read_notice(data, "notice.pdf")
     assert reading.reference_number.value == "UM-2026-0418-337"
     assert reading.source == "text_pdf"
+
+
+@pytest.mark.slow
+def test_an_upside_down_scan_is_turned_and_read():
+    """A page fed into the scanner the wrong way round reads as gibberish with low confidence;
+    the reader then asks tesseract's orientation detection and reads it turned."""
+    upside_down = io.BytesIO()
+    Image.open(FIXTURES / "marketplace-epo-scan.png").rotate(180).save(upside_down, "PNG")
+    reading = read_notice(upside_down.getvalue(), "scan.png")
+    expected = spec(FIXTURES / "marketplace-epo-scan.yaml")["expected"]
+    values = reading.plain_values()
+    for field in ("plan_name", "notice_date", "reference_number", "reason_quoted", "send_to_fax"):
+        assert values[field] == expected[field], field
