@@ -105,7 +105,9 @@ with templates_tab:
     with st.form("nav_template_upload", clear_on_submit=True):
         kind = st.selectbox("Template", [k for k, _ in org_templates.kinds()],
                             format_func=dict(org_templates.kinds()).get)  # fmt: skip
-        upload = st.file_uploader("Word .docx", type=["docx"], accept_multiple_files=False)
+        upload = st.file_uploader(
+            "Word .docx (at most 5 MB)", type=["docx"], accept_multiple_files=False
+        )
         if st.form_submit_button("Check and use", type="primary") and upload is not None:
             try:
                 with st.spinner("Checking (a sample letter is made and opened in LibreOffice)"):
