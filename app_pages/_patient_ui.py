@@ -23,7 +23,8 @@ from secondlook.safe_text import md
 
 CASE_KEY = "patient_case"
 VERSION_KEY = "patient_case_version"
-STEP_KEY = "patient_step"
+STEP_KEY = "patient_step"  # the key of the step of "Check my coverage" shown
+ROUTE_KEY = "patient_route"  # the way in: second_opinion, denied or urgent
 MARKET_UNKNOWN_KEY = "patient_market_unknown"
 PROBLEMS_KEY = "patient_problems"  # {form: [(field key, message)]} after a refused submit
 
@@ -50,10 +51,20 @@ def set_case(case: Case) -> None:
     st.session_state[CASE_KEY] = case
 
 
+def has_plan(case: Case) -> bool:
+    """A plan to check against: one from the list, or the one she told us about."""
+    report = case.reported_plan
+    return bool(case.plan) or (report is not None and report.market != "unknown")
+
+
 def has_started() -> bool:
     return CASE_KEY in st.session_state and (
-        get_case().plan is not None or st.session_state.get(MARKET_UNKNOWN_KEY, False)
+        has_plan(get_case()) or st.session_state.get(MARKET_UNKNOWN_KEY, False)
     )
+
+
+def route() -> str:
+    return st.session_state.get(ROUTE_KEY) or form.route_of(get_case())
 
 
 def replace_case(case: Case) -> None:
@@ -61,7 +72,9 @@ def replace_case(case: Case) -> None:
     st.session_state[CASE_KEY] = case
     st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
     st.session_state[MARKET_UNKNOWN_KEY] = False
-    st.session_state[STEP_KEY] = len(form.STEP_TITLES) - 1
+    st.session_state[ROUTE_KEY] = form.route_of(case)
+    reported = case.plan is None and case.reported_plan is not None
+    st.session_state[STEP_KEY] = form.sequence(route(), reported=reported)[-1]
 
 
 def widget_key(*parts: str) -> str:
@@ -69,12 +82,22 @@ def widget_key(*parts: str) -> str:
 
 
 def get_plan(case: Case) -> Plan | None:
-    if not case.plan:
+    if case.plan and case.plan in get_catalog().plans:
+        return get_catalog().plans[case.plan]
+    if not has_plan(case):
         return None
-    plans = get_catalog().plans
-    if case.plan in plans:
-        return plans[case.plan]
-    return service.resolve_plan(case.plan)
+    return service.plan_for(case)
+
+
+def market_of(case: Case) -> str | None:
+    """The kind of plan, as far as we know it (it picks the words of some questions)."""
+    if case.plan:
+        try:
+            return get_plan(case).market  # type: ignore[union-attr]
+        except LoadError:
+            return None
+    report = case.reported_plan
+    return report.market if report is not None and report.market != "unknown" else None
 
 
 def show_problems(problems: list[Any], intro: str) -> None:

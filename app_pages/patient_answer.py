@@ -17,7 +17,7 @@ if not ui.has_started():
     ui.need_a_plan_first()
     st.stop()
 
-if not case.plan:  # "Not sure" what kind of plan: say what we need and how to find out
+if not ui.has_plan(case):  # "Not sure" what kind of plan: say what we need and how to find out
     st.info(f"**We need to know more.** {flow.MARKET_UNKNOWN_HEADLINE}")
     st.subheader("How to find out")
     for tip in flow.HOW_TO_TELL_YOUR_PLAN:
@@ -58,7 +58,10 @@ if answer.info_needed:
     st.subheader("What we still need to know")
     for need in answer.info_needed:
         st.markdown(f"- **{md(need.question)}** {md(need.why)}")
-    step = form.step_for_fields([need.field for need in answer.info_needed])
+    reported = case.plan is None and case.reported_plan is not None
+    step = form.step_for_fields(
+        [need.field for need in answer.info_needed], ui.route(), reported=reported
+    )
     if step is not None and st.button("Answer these questions", icon=":material/edit:"):
         st.session_state[ui.STEP_KEY] = step
         st.switch_page(ui.CHECK_PAGE)

@@ -1,19 +1,24 @@
-"""Check my coverage: a short guided form, a few questions at a time."""
+"""Check my coverage: the way in, the plan, then a few questions at a time."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app_pages import _patient_ui as ui
-from coverage.loader import LoadError
+from coverage import fields
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
-from secondlook import service
 
 st.title("Does my plan pay for a second opinion?")
 case = ui.get_case()
-step = st.session_state.setdefault(ui.STEP_KEY, 0)
-if step == 0:
+words = fields.text("en")
+reported = case.plan is None and case.reported_plan is not None
+steps = form.sequence(ui.route(), reported=reported)
+current = st.session_state.get(ui.STEP_KEY)
+if current not in steps:
+    current = "start"
+index = steps.index(current)
+if current == "start":
     st.write(
         "Answer a few short questions. In a few minutes you will know if your plan pays for a "
         "second opinion from another cancer doctor, what to do next, and you can get your "
@@ -23,31 +28,57 @@ if step == 0:
     st.page_link(
         ui.GUIDE_PAGE, label="New to second opinions? Start here", icon=":material/menu_book:"
     )
-total = len(form.STEP_TITLES)
-st.progress((step + 1) / total, text=f"Step {step + 1} of {total}: {form.STEP_TITLES[step]}")
+st.progress(
+    (index + 1) / len(steps),
+    text=f"Step {index + 1} of {len(steps)}: {form.step_title(current)}",
+)
 
 
-def go(to: int) -> None:
-    st.session_state[ui.STEP_KEY] = max(0, min(total - 1, to))
+def go(to: str) -> None:
+    st.session_state[ui.STEP_KEY] = to
     st.rerun()
 
 
+def following(key: str, *, plan_reported: bool) -> str:
+    order = form.sequence(ui.route(), reported=plan_reported)
+    return order[min(order.index(key) + 1, len(order) - 1)]
+
+
+def start_step() -> None:
+    st.subheader(form.step_title("start"))
+    routes = list(form.ROUTES)
+    with st.form("start"):
+        picked = st.radio(
+            words.phrases["route_question"],
+            routes,
+            index=routes.index(ui.route()),
+            format_func=lambda r: words.phrases[f"route_{r}"],
+            help=words.phrases["route_help"],
+            key=ui.widget_key("start", "route"),
+        )
+        if st.form_submit_button("Next", type="primary"):
+            st.session_state[ui.ROUTE_KEY] = picked
+            go("plan")
+
+
 def plan_step() -> None:
-    st.subheader("Your plan")
+    st.subheader(form.step_title("plan"))
     how = st.radio(
         "How do you want to tell us about your plan?",
-        ["find", "generic"],
+        ["find", "unlisted"],
         format_func={
             "find": "Find my plan in the list",
-            "generic": "I don't know my plan's details",
+            "unlisted": "My plan is not in the list",
         }.__getitem__,
-        index=1 if case.plan and case.plan.startswith("generic-") else 0,
+        index=1 if case.reported_plan or (case.plan or "").startswith("generic-") else 0,
         key=ui.widget_key("plan", "how"),
     )
     if how == "find":
         find_plan()
     else:
-        generic_plan()
+        unlisted_plan()
+    if st.button("Back", icon=":material/arrow_back:", key="plan_back"):
+        go("start")
 
 
 def find_plan() -> None:
@@ -76,7 +107,7 @@ def find_plan() -> None:
     if not found:
         st.warning(
             "We could not find that plan. Try fewer words, or pick "
-            "\"I don't know my plan's details\" above."
+            '"My plan is not in the list" above.'
         )
         return
     if len(found) > flow.MAX_PLANS_LISTED:
@@ -99,82 +130,75 @@ def find_plan() -> None:
             if picked is None:
                 st.error("Please pick your plan from the list.")
             else:
-                ui.set_case(case.model_copy(update={"plan": picked}))
+                ui.set_case(case.model_copy(update={"plan": picked, "reported_plan": None}))
                 st.session_state[ui.MARKET_UNKNOWN_KEY] = False
-                go(1)
+                go(following("plan", plan_reported=False))
 
 
-def generic_plan() -> None:
-    current = ui.get_plan(case) if case.plan and case.plan.startswith("generic-") else None
-    market_values = [m for m, _ in flow.MARKET_CHOICES]
-    state_values = [s for s, _ in flow.STATE_CHOICES]
-    funding_values = [f for f, _ in flow.FUNDING_CHOICES]
+def unlisted_plan() -> None:
+    """The kind of plan and the state first: the next questions depend on them."""
+    kind = form.question("reported_plan.market")
+    state = form.question("patient.state")
+    known = case.reported_plan.market if case.reported_plan else None
+    if case.plan == "original-medicare":
+        known = "original_medicare"
     st.write(
-        "We will answer from the rules for your kind of plan and your state, and tell you what "
-        "to ask your plan."
+        "That is fine: most plans are not in our list. Tell us what kind of plan it is. Next, "
+        "we ask for a few details from your plan card and papers."
     )
-    with st.form("plan_generic"):
+    problems = ui.take_problems("plan_unlisted")
+    ui.show_problem_summary(problems, (kind, state))
+    values = [v for v, _ in kind.options]
+    with st.form("plan_unlisted"):
         market = st.radio(
-            "How do you get your health plan?",
-            market_values,
-            index=market_values.index(current.market) if current else None,
-            format_func=dict(flow.MARKET_CHOICES).__getitem__,
-            key=ui.widget_key("plan", "market_generic"),
+            kind.label,
+            values,
+            index=values.index(known) if known in values else None,
+            format_func=dict(kind.options).__getitem__,
+            key=ui.widget_key("plan", "market_reported"),
         )
-        known_state = (current.situs_state if current else None) or case.patient.state
-        state = st.selectbox(
-            "Which state do you live in?",
-            state_values,
-            index=state_values.index(known_state) if known_state in state_values else None,
-            format_func=flow.STATE_NAMES.__getitem__,
-            placeholder="Pick your state",
-            key=ui.widget_key("plan", "state_generic"),
-        )
-        funding = st.radio(
-            "If you get the plan through a job: who pays the medical bills?",
-            funding_values,
-            index=funding_values.index(current.funding)
-            if current and current.funding in funding_values
-            else 2,
-            format_func=dict(flow.FUNDING_CHOICES).__getitem__,
-            help=flow.FUNDING_HELP,
-            key=ui.widget_key("plan", "funding"),
-        )
-        if st.form_submit_button("Next", type="primary"):
-            if market is None:
-                st.error("Please pick how you get your plan, or pick Not sure.")
-                return
-            patient = case.patient.model_copy(update={"state": state})
-            if market == "unknown":
-                ui.set_case(case.model_copy(update={"plan": None, "patient": patient}))
-                st.session_state[ui.MARKET_UNKNOWN_KEY] = True
-                go(1)
-            if state is None and flow.needs_state(market):
-                st.error("Please pick your state.")
-                return
-            try:
-                plan = service.generic_plan(market, state, flow.generic_funding(market, funding))
-            except LoadError as err:
-                ui.show_problems(err.problems, "We could not use those answers:")
-                return
-            ui.set_case(case.model_copy(update={"plan": plan.id, "patient": patient}))
-            st.session_state[ui.MARKET_UNKNOWN_KEY] = False
-            go(1)
+        if "reported_plan.market" in problems:
+            st.error(problems["reported_plan.market"], icon=":material/error:")
+        where = ui.render_question(state, case.patient.state, ui.widget_key("plan", "state_own"))
+        if "patient.state" in problems:
+            st.error(problems["patient.state"], icon=":material/error:")
+        submitted = st.form_submit_button("Next", type="primary")
     with st.expander("How can I tell what kind of plan I have?"):
         for tip in flow.HOW_TO_TELL_YOUR_PLAN:
             st.markdown(f"- {tip}")
+    if not submitted:
+        return
+    if market is None:
+        ui.refuse(
+            "plan_unlisted",
+            form.FormError([("reported_plan.market", words.phrases["pick_market"])]),
+        )
+    if market == "unknown":  # we cannot answer yet: say what we need and how to find out
+        ui.set_case(case.model_copy(update={"plan": None, "reported_plan": None}))
+        st.session_state[ui.MARKET_UNKNOWN_KEY] = True
+        st.switch_page(ui.ANSWER_PAGE)
+    if market != "original_medicare" and where is None:
+        ui.refuse("plan_unlisted", form.FormError([("patient.state", words.phrases["pick_state"])]))
+    st.session_state[ui.MARKET_UNKNOWN_KEY] = False
+    if market == "original_medicare":  # the same plan for everyone: it is in our list
+        updated = case.model_copy(update={"plan": "original-medicare", "reported_plan": None})
+        ui.set_case(form.write(updated, {"patient.state": where}))
+        go(following("plan", plan_reported=False))
+    answers = {"plan": "", "reported_plan.market": market, "patient.state": where}
+    ui.set_case(form.write(case, answers))
+    go(following("plan", plan_reported=True))
 
 
-def question_step(index: int) -> None:
-    guided = form.GUIDED_STEPS[index - 1]
-    form_key = f"step_{guided.key}"
+def question_step(key: str) -> None:
+    guided = form.step(key, market=ui.market_of(case))
+    form_key = f"step_{key}"
     st.subheader(guided.title)
     st.write(guided.intro)
     problems = ui.take_problems(form_key)
     ui.show_problem_summary(problems, guided.questions)
+    last = index == len(steps) - 1
     with st.form(form_key):
         values = ui.render_questions(guided, case, problems)
-        last = index == total - 1
         forward = st.form_submit_button("See my answer" if last else "Next", type="primary")
         now = False if last else st.form_submit_button("Skip the rest and see my answer")
         back = st.form_submit_button("Back", icon=":material/arrow_back:")
@@ -186,16 +210,17 @@ def question_step(index: int) -> None:
             return
         ui.set_case(updated)
         if back:
-            go(index - 1)
+            go(steps[index - 1])
         if forward and not last:
-            go(index + 1)
+            go(steps[index + 1])
         st.switch_page(ui.ANSWER_PAGE)
 
 
-if step == 0:
+if current == "start":
+    start_step()
+elif current == "plan":
     plan_step()
-elif not case.plan and not st.session_state.get(ui.MARKET_UNKNOWN_KEY):
-    st.session_state[ui.STEP_KEY] = 0
-    st.rerun()
+elif not ui.has_plan(case) and not st.session_state.get(ui.MARKET_UNKNOWN_KEY):
+    go("plan")
 else:
-    question_step(step)
+    question_step(current)

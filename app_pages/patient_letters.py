@@ -12,7 +12,7 @@ from secondlook.safe_text import md, md_lines
 st.title("Your letters")
 case = ui.get_case()
 
-if not ui.has_started() or not case.plan:
+if not ui.has_started() or not ui.has_plan(case):
     ui.need_a_plan_first()
     st.stop()
 

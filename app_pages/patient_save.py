@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _patient_ui as ui
+from coverage import fields
 from coverage.loader import LoadError
-from secondlook import service
+from secondlook import patient_form as form
 
 st.title("Save or open my answers")
 st.write(
@@ -36,14 +37,17 @@ if opened:
         st.error("Please choose your saved file first.")
     else:
         try:
-            text = upload.getvalue().decode("utf-8")
-            case = service.parse_case(text, upload.name)
+            case = form.read_case_file(upload.getvalue().decode("utf-8"))
             if case.plan:
                 ui.get_plan(case)  # the plan must still exist
         except UnicodeDecodeError:
             st.error("That file is not a Second Look file. It is not plain text.")
-        except LoadError as err:
-            ui.show_problems(err.problems, "We could not open that file:")
+        except form.FormError as err:
+            ui.show_problems(
+                [message for _, message in err.problems], "We could not open that file:"
+            )
+        except LoadError:
+            st.error(fields.text("en").phrases["plan_gone"])
         else:
             ui.replace_case(case)
             st.session_state["patient_opened"] = True

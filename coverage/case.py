@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -137,6 +138,52 @@ class Urgency(CaseModel):
     )
 
 
+ReportedMarket = Literal[
+    "employer_group",
+    "individual",
+    "original_medicare",
+    "medicare_advantage",
+    "medicaid_managed_care",
+    "unknown",
+]
+ReportedPlanType = Literal["HMO", "PPO", "EPO", "POS", "unknown"]
+
+
+class ReportedContact(CaseModel):
+    """Where to send something, as the patient copied it from her papers."""
+
+    name: str | None = None
+    address_lines: list[str] = Field(default_factory=list)
+    fax: str | None = None
+    phone: str | None = None
+    portal: str | None = None
+
+
+class ReportedPlan(CaseModel):
+    """The patient's own plan when it is not in the catalog, as she reads it on her plan card,
+    her denial notice and her Summary of Benefits and Coverage (SBC). The service turns it into
+    plan terms marked as reported by the patient."""
+
+    name: str | None = None
+    issuer: str | None = Field(None, description="The company that runs the plan.")
+    market: ReportedMarket = Field("unknown", description="How the plan was obtained.")
+    plan_type: ReportedPlanType = "unknown"
+    self_funded: Answer = Field(
+        "unknown", description="Job-based plans: does the employer pay the bills itself?"
+    )
+    requests_to: ReportedContact | None = Field(
+        None, description="Where to send requests for approval (prior authorization)."
+    )
+    appeals_to: ReportedContact | None = Field(None, description="Where to send appeals.")
+    has_sbc: Answer = Field("unknown", description="She has the plan's SBC at hand.")
+    specialist_copay: Decimal | None = Field(None, ge=0, le=100000)
+    specialist_coinsurance_percent: int | None = Field(None, ge=0, le=100)
+    referral_required: Answer = Field("unknown", description="The SBC says a referral is needed.")
+    prior_auth_required: Answer = Field(
+        "unknown", description="The SBC says prior approval is needed for a specialist."
+    )
+
+
 class Case(CaseModel):
     case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
     plan: str | None = Field(
@@ -159,7 +206,14 @@ class Case(CaseModel):
     request_sent_date: dt.date | None = Field(
         None, description="When the prior-authorisation or exception request was sent."
     )
+    treatment_date: dt.date | None = Field(
+        None, description="When surgery or treatment is scheduled (a decision is needed before)."
+    )
     denial: Denial | None = None
+    reported_plan: ReportedPlan | None = Field(
+        None,
+        description="The plan as the patient reports it, when `plan` names none from the catalog.",
+    )
 
     @field_validator("plan", mode="before")
     @classmethod

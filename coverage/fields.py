@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -41,6 +42,8 @@ Kind = Literal[
     "case_id",
     "plan",  # a plan id from the catalog
     "presence",  # yes/no/not sure: does an optional part (the denial) exist at all
+    "money",  # dollars
+    "percent",  # a whole percent
 ]
 Check = Literal["not_future", "not_before_birth"]
 
@@ -62,6 +65,7 @@ class FieldSpec:
     example: str | tuple[str, ...] = ""  # the batch template's example row
     checks: tuple[Check, ...] = ()
     required_in_batch: bool = False
+    limits: tuple[int, int] | None = None  # smallest and largest number (count, money, percent)
 
     @property
     def in_list(self) -> bool:
@@ -125,7 +129,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "unknown",
     ),
     _f("reasons.diagnosis_unclear", "answer", "reason_diagnosis_unclear", "no"),
-    _f("reasons.opinions_so_far", "count", "opinions_so_far", "1"),
+    _f("reasons.opinions_so_far", "count", "opinions_so_far", "1", limits=(0, MAX_COUNT)),
     _f("reasons.opinions_differ", "answer", "opinions_differ", "no"),
     _m("reasons.notes", "long_text", "reason_notes"),
     # The second-opinion provider.
@@ -180,6 +184,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     _m("records_from.*.phone", "phone", "records{n}_phone"),
     _m("records_from.*.fax", "phone", "records{n}_fax", "(636) 555-0120"),
     _f("request_sent_date", "date", "request_sent_date", checks=_NO_FUTURE),
+    _f("treatment_date", "date"),
     # A denial being appealed.
     _f("denial", "presence"),
     _f("denial.notice_date", "date", "denial_notice_date", checks=_NO_FUTURE),
@@ -196,13 +201,41 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("denial.send_to.fax", "phone", "denial_send_to_fax"),
     _f("denial.send_to.email", "email", "denial_send_to_email"),
     _f("denial.send_to.portal", "text", "denial_send_to_portal"),
+    # The patient's own plan when it is not in the catalog (from her card, notice and SBC).
+    _f("reported_plan.name", "text"),
+    _f("reported_plan.issuer", "text"),
+    _f("reported_plan.market", "choice"),
+    _f("reported_plan.plan_type", "choice"),
+    _f("reported_plan.self_funded", "answer"),
+    *(
+        _f(f"reported_plan.{where}.{part}", kind)
+        for where in ("requests_to", "appeals_to")
+        for part, kind in (
+            ("name", "text"),
+            ("address_lines", "address"),
+            ("fax", "phone"),
+            ("phone", "phone"),
+            ("portal", "text"),
+        )
+    ),
+    _f("reported_plan.has_sbc", "answer"),
+    _f("reported_plan.specialist_copay", "money", limits=(0, 100000)),
+    _f("reported_plan.specialist_coinsurance_percent", "percent", limits=(0, 100)),
+    _f("reported_plan.referral_required", "answer"),
+    _f("reported_plan.prior_auth_required", "answer"),
 )
 
 BY_KEY: dict[str, FieldSpec] = {spec.key: spec for spec in FIELDS}
 
-# Parts of the case that exist only when one of their fields says something: (key, model).
-# Deepest first, so an emptied `denial.send_to` can leave `denial` empty too.
-OPTIONAL_PARTS: tuple[str, ...] = ("denial.send_to", "denial")
+# Parts of the case that exist only when one of their fields says something. A part comes
+# before the part holding it, so an emptied `denial.send_to` can leave `denial` empty too.
+OPTIONAL_PARTS: tuple[str, ...] = (
+    "denial.send_to",
+    "denial",
+    "reported_plan.requests_to",
+    "reported_plan.appeals_to",
+    "reported_plan",
+)
 LISTS: tuple[str, ...] = ("records_from",)
 
 
@@ -365,7 +398,8 @@ def issues_from(
             code = _PYDANTIC_CODES.get(kind, "invalid")
         params: tuple[tuple[str, Any], ...] = ()
         if code == "range":
-            params = (("min", 0), ("max", MAX_COUNT))
+            low, high = (found.limits if found and found.limits else None) or (0, MAX_COUNT)
+            params = (("min", low), ("max", high))
         elif code == "too_long":
             params = (("max", (item.get("ctx") or {}).get("max_length", MAX_TEXT)),)
         issues.append(Issue(key, code, params))
@@ -405,6 +439,8 @@ def clean(spec_: FieldSpec, value: Any) -> Any:
         return int(str(value).strip())
     if kind == "date":
         return _date(value)
+    if kind in ("money", "percent"):
+        return _number(kind, value)
     if kind == "choice":
         return value if value not in (None, "") else None
     if value is None:
@@ -413,6 +449,26 @@ def clean(spec_: FieldSpec, value: Any) -> Any:
     if kind in ("icd10", "state"):
         text = text.upper()
     return text or None
+
+
+def _number(kind: str, value: Any) -> Decimal | int | None:
+    """Dollars ("$1,250.00") or a whole percent ("20%") as typed; blank is None."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip().removeprefix("$").removesuffix("%").replace(",", "").strip()
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise _Bad(kind) from None
+    if not number.is_finite():
+        raise _Bad(kind)
+    if kind == "percent":
+        if number != number.to_integral_value():
+            raise _Bad("percent")
+        return int(number)
+    return number
 
 
 def _date(value: Any) -> dt.date | None:
@@ -448,6 +504,8 @@ def check(spec_: FieldSpec, value: Any, today: dt.date) -> None:
         raise _Bad("phone")
     if kind == "date" and "not_future" in spec_.checks and value > today:
         raise _Bad("future")
+    if spec_.limits and not spec_.limits[0] <= value <= spec_.limits[1]:
+        raise _Bad("range", min=spec_.limits[0], max=spec_.limits[1])
 
 
 def _is_phone(text: str) -> bool:

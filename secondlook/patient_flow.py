@@ -286,13 +286,13 @@ def missing_field_labels(fields: list[tuple[str, str]]) -> list[str]:
     """
     out: list[str] = []
     for path, why in fields:
-        if path.startswith("plan."):
+        text = patient_form.where_asked(path)
+        if text is None and path.startswith("plan."):
             text = (
                 "Your plan's address or fax for this letter. Call the number on your plan card "
                 "and ask where to send it."
             )
-        else:
-            text = patient_form.where_asked(path) or why[:1].upper() + why[1:]
+        text = text or why[:1].upper() + why[1:]
         if text not in out:
             out.append(text)
     return out

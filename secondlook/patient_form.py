@@ -28,10 +28,34 @@ _WIDGETS: dict[str, Widget] = {
     "state": "state",
 }
 
-# The steps of "Check my coverage" after the plan step (which has a search box, so it is drawn
-# by its page), then the groups of details only the letters need. Keys are registry keys; a list
-# item is the first one (`records_from.0`): a patient names one office that has her records.
+# The steps of "Check my coverage" after the plan steps (the plan search has a search box, so
+# its page draws it), then the groups of details only the letters need. Keys are registry keys;
+# a list item is the first one (`records_from.0`): a patient names one office with her records.
 GUIDED_LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "plan_details",
+        (
+            "reported_plan.name",
+            "reported_plan.issuer",
+            "reported_plan.plan_type",
+            "reported_plan.self_funded",
+            "reported_plan.requests_to.name",
+            "reported_plan.requests_to.address_lines",
+            "reported_plan.requests_to.fax",
+            "reported_plan.requests_to.phone",
+            "reported_plan.requests_to.portal",
+            "reported_plan.appeals_to.name",
+            "reported_plan.appeals_to.address_lines",
+            "reported_plan.appeals_to.fax",
+            "reported_plan.appeals_to.phone",
+            "reported_plan.appeals_to.portal",
+            "reported_plan.has_sbc",
+            "reported_plan.specialist_copay",
+            "reported_plan.specialist_coinsurance_percent",
+            "reported_plan.referral_required",
+            "reported_plan.prior_auth_required",
+        ),
+    ),
     (
         "cancer",
         ("diagnosis.description", "diagnosis.newly_diagnosed", "diagnosis.rare_or_aggressive"),
@@ -57,9 +81,9 @@ GUIDED_LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
             "provider.nci_designation",
             "provider.visit_type",
             "qualified_in_network_specialist",
-            "urgency.physician_certifies_urgent",
         ),
     ),
+    ("timing", ("urgency.physician_certifies_urgent", "treatment_date")),
     (
         "denial",
         (
@@ -70,9 +94,29 @@ GUIDED_LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
             "denial.service_type",
             "denial.reason_quoted",
             "denial.reference_number",
+            "denial.claim_number",
         ),
     ),
 )
+
+# The three ways in, and the order of the steps for each: the denial route leads with the
+# denial, the urgent one with the doctor's word and the date of treatment.
+Route = Literal["second_opinion", "denied", "urgent"]
+ROUTES: tuple[Route, ...] = ("second_opinion", "denied", "urgent")
+ROUTE_STEPS: dict[str, tuple[str, ...]] = {
+    "second_opinion": ("cancer", "reasons", "doctor", "timing", "denial"),
+    "denied": ("denial", "timing", "doctor", "cancer", "reasons"),
+    "urgent": ("timing", "denial", "doctor", "cancer", "reasons"),
+}
+# Questions that do not apply to a kind of plan. Original Medicare has no network, no employer
+# and no plan papers of its own (it is a plan of the catalog); public programs are never
+# self-funded.
+NOT_ASKED: dict[str, frozenset[str]] = {
+    "original_medicare": frozenset({"qualified_in_network_specialist"}),
+    "individual": frozenset({"reported_plan.self_funded"}),
+    "medicare_advantage": frozenset({"reported_plan.self_funded"}),
+    "medicaid_managed_care": frozenset({"reported_plan.self_funded"}),
+}
 
 LETTER_LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -153,35 +197,41 @@ class Step:
     questions: tuple[Question, ...] = field(default_factory=tuple)
 
 
-def question(key: str, language: str = "en") -> Question:
+def question(key: str, language: str = "en", market: str | None = None) -> Question:
+    """A field as the patient pages ask it; some words depend on the kind of plan (Original
+    Medicare: "Does this doctor accept Medicare?")."""
     words = fields.text(language)
     spec = fields.spec(key)
     options = words.choices(key) if spec.options() else ()
+    by_market = words.fields.get(spec.key, {})
     return Question(
         field=key,
-        label=words.label(key),
+        label=by_market.get(f"patient_{market}") or words.label(key),
         kind=_WIDGETS.get(spec.kind, "text"),
-        help=words.help(key),
+        help=by_market.get(f"patient_help_{market}") or words.help(key),
         options=options,
     )
 
 
-def _steps(layout: tuple[tuple[str, tuple[str, ...]], ...], language: str) -> tuple[Step, ...]:
+def _steps(
+    layout: tuple[tuple[str, tuple[str, ...]], ...], language: str, market: str | None = None
+) -> tuple[Step, ...]:
     forms = fields.text(language).forms["patient"]
+    skipped = NOT_ASKED.get(market or "", frozenset())
     return tuple(
         Step(
             key,
             forms[key]["title"],
-            forms[key]["intro"],
-            tuple(question(k, language) for k in keys),
+            forms[key].get(f"intro_{market}") or forms[key]["intro"],
+            tuple(question(k, language, market) for k in keys if k not in skipped),
         )
         for key, keys in layout
     )
 
 
-@lru_cache(maxsize=8)
-def guided_steps(language: str = "en") -> tuple[Step, ...]:
-    return _steps(GUIDED_LAYOUT, language)
+@lru_cache(maxsize=64)
+def guided_steps(language: str = "en", market: str | None = None) -> tuple[Step, ...]:
+    return _steps(GUIDED_LAYOUT, language, market)
 
 
 @lru_cache(maxsize=8)
@@ -189,12 +239,37 @@ def letter_groups(language: str = "en") -> tuple[Step, ...]:
     return _steps(LETTER_LAYOUT, language)
 
 
+def step(key: str, language: str = "en", market: str | None = None) -> Step:
+    return next(s for s in guided_steps(language, market) if s.key == key)
+
+
+def sequence(route: str, *, reported: bool) -> tuple[str, ...]:
+    """The step keys of "Check my coverage" in order: the way in, the plan, the plan's details
+    when the plan is not in our list, then the route's questions."""
+    details = ("plan_details",) if reported else ()
+    return ("start", "plan", *details, *ROUTE_STEPS.get(route, ROUTE_STEPS["second_opinion"]))
+
+
+def route_of(case: Case) -> Route:
+    """The way in a saved case file implies: a denial first, then urgency."""
+    if case.denial is not None:
+        return "denied"
+    if case.urgency.physician_certifies_urgent == "yes":
+        return "urgent"
+    return "second_opinion"
+
+
 GUIDED_STEPS: tuple[Step, ...] = guided_steps()
 LETTER_FIELD_GROUPS: tuple[Step, ...] = letter_groups()
-CANCER_STEP, REASONS_STEP, DOCTOR_STEP, DENIAL_STEP = GUIDED_STEPS
-STEP_TITLES: tuple[str, ...] = (fields.text().forms["patient"]["plan"]["title"],) + tuple(
-    step.title for step in GUIDED_STEPS
-)
+STEP_BY_KEY: dict[str, Step] = {s.key: s for s in GUIDED_STEPS}
+DENIAL_STEP = STEP_BY_KEY["denial"]
+CANCER_STEP = STEP_BY_KEY["cancer"]
+REASONS_STEP = STEP_BY_KEY["reasons"]
+DOCTOR_STEP = STEP_BY_KEY["doctor"]
+
+
+def step_title(key: str, language: str = "en") -> str:
+    return fields.text(language).forms["patient"][key]["title"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,6 +293,8 @@ def get_answer(case: Case, key: str) -> Any:
         return value or "unknown"
     if spec.kind == "address":
         return "\n".join(value or [])
+    if spec.kind in ("money", "percent") and value is not None:
+        return str(value)
     return value
 
 
@@ -235,6 +312,13 @@ def apply_answers(
     """
     asked = {q.field for q in questions}
     answers = {key: value for key, value in values.items() if key in asked}
+    return write(case, answers, today=today, language=language)
+
+
+def write(
+    case: Case, answers: dict[str, Any], *, today: dt.date | None = None, language: str = "en"
+) -> Case:
+    """A new Case with `answers` ({field key: value}) written in; FormError in plain words."""
     try:
         return fields.build(case, answers, today=today)
     except fields.FieldErrors as err:
@@ -266,6 +350,9 @@ def problem_text(issue: fields.Issue, language: str = "en") -> str:
 def question_field(path: str) -> str | None:
     """The question's key for a path another module reports (`case.records_from[0].name`,
     `case.denial`, `case.records_from`), or None when no question asks it."""
+    for prefix, asked in PLAN_CONTACTS.items():
+        if path.startswith(prefix):
+            return asked
     key = fields.key_for_path(path)
     found = fields.find(key)
     if found is None:
@@ -275,14 +362,35 @@ def question_field(path: str) -> str | None:
     return key.replace(fields.LIST_ITEMS, "0")
 
 
-def step_for_fields(paths: list[str]) -> int | None:
-    """The step that asks the first of these fields: 0 is the plan step, then the guided steps."""
-    if any(p in ("plan.funding", "plan.market") for p in paths):
-        return 0
+# What the engine asks about a plan, and the question on the plan-details step that answers it.
+PLAN_QUESTIONS: dict[str, str] = {
+    "plan.plan_type": "reported_plan.plan_type",
+    "plan.funding": "reported_plan.self_funded",
+    "plan.second_opinion.in_network.referral_required": "reported_plan.referral_required",
+    "plan.second_opinion.in_network.prior_auth_required": "reported_plan.prior_auth_required",
+}
+
+
+# Where a letter to the plan goes, as the letters package names it, and the question that asks it
+# for a plan she reported.
+PLAN_CONTACTS: dict[str, str] = {
+    "plan.appeals.um_contact": "reported_plan.requests_to.address_lines",
+    "plan.network_exception.contact": "reported_plan.requests_to.address_lines",
+    "plan.appeals.appeals_contact": "reported_plan.appeals_to.address_lines",
+}
+
+
+def step_for_fields(paths: list[str], route: str, *, reported: bool) -> str | None:
+    """The first step of the route's sequence that asks one of these fields (the plan's
+    details only for a plan she reported: a catalog plan's terms are not hers to answer)."""
     wanted = {question_field(p) for p in paths}
-    for number, step in enumerate(GUIDED_STEPS, 1):
-        if any(q.field in wanted for q in step.questions):
-            return number
+    if reported:
+        wanted |= {PLAN_QUESTIONS[p] for p in paths if p in PLAN_QUESTIONS}
+    if any(p in ("plan.market",) for p in paths):
+        return "plan"
+    for key in sequence(route, reported=reported):
+        if key in STEP_BY_KEY and any(q.field in wanted for q in STEP_BY_KEY[key].questions):
+            return key
     return None
 
 
@@ -304,21 +412,50 @@ def where_asked(path: str, language: str = "en") -> str | None:
         for q in group.questions:
             if q.field == key:
                 return phrases["asked_on_letters_page"].format(label=q.label, group=group.title)
-    for step in guided_steps(language):
-        for q in step.questions:
+    for guided in guided_steps(language):
+        for q in guided.questions:
             if q.field == key:
-                return phrases["asked_in_check"].format(label=q.label, step=step.title)
+                return phrases["asked_in_check"].format(label=q.label, step=guided.title)
     return None
 
 
 def patient_texts(language: str = "en") -> list[str]:
     """Every label, help text, option and step text the patient pages show (readability)."""
     texts: list[str] = []
-    for step in guided_steps(language) + letter_groups(language):
-        texts += [step.title, step.intro]
-        for q in step.questions:
+    for group in guided_steps(language) + letter_groups(language):
+        texts += [group.title, group.intro]
+        for q in group.questions:
             texts.append(q.label)
             if q.help:
                 texts.append(q.help)
             texts += [words for _, words in q.options]
     return texts
+
+
+# --------------------------------------------------------------------------------------------
+# Opening a saved case file
+
+
+def read_case_file(text: str, language: str = "en") -> Case:
+    """A case file the patient saved earlier, or FormError in her words: never a file line,
+    a field path or a model message (`secondlook check` gives those to people who want them)."""
+    from pydantic import ValidationError
+
+    from coverage.loader import LoadError, parse_yaml
+
+    phrases = fields.text(language).phrases
+    try:
+        data = parse_yaml(text, "case")
+    except LoadError:
+        data = None
+    if not isinstance(data, dict):
+        raise FormError([("", phrases["not_a_case_file"])])
+    try:
+        return Case.model_validate(data)
+    except ValidationError as err:
+        issues = fields.issues_from(err)
+    problems = [
+        (issue.key, f"{label(issue.key, language)}: {problem_text(issue, language)}")
+        for issue in issues
+    ]
+    raise FormError(problems)

@@ -14,9 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from coverage import markets
+from coverage import fields, markets
 from coverage.base import Contact, DateRange, Funding, Market, PlanType, Source
-from coverage.case import Case
+from coverage.case import Case, ReportedContact, ReportedPlan
 from coverage.catalog import PLANS_DIR, Catalog, load_catalog, load_lawbook, load_plan_file
 from coverage.determination import Determination
 from coverage.engine import evaluate
@@ -45,6 +45,8 @@ __all__ = [
     "catalog",
     "check",
     "generic_plan",
+    "plan_for",
+    "reported_plan",
     "lawbook",
     "letters_for",
     "letters_to_pdf",
@@ -139,17 +141,25 @@ def parse_case(text: str, filename: str = "case.yaml") -> Case:
 def check(
     case: Case, plan: Plan | str | None = None, as_of: dt.date | None = None
 ) -> Determination:
-    """Evaluate a case. The plan defaults to `case.plan`; the date to `case.as_of`, then today."""
+    """Evaluate a case. The plan defaults to the case's own (`plan_for`); the date to
+    `case.as_of`, then today."""
     if plan is None:
-        if not case.plan:
-            raise LoadError(
-                [Problem("case", None, "plan", "no plan given and the case names none")]
-            )
-        plan = case.plan
+        plan = plan_for(case)
     if isinstance(plan, str):
         plan = resolve_plan(plan)
     day = as_of or case.as_of or today()
     return evaluate(plan, case, day, lawbook())
+
+
+def plan_for(case: Case) -> Plan:
+    """The plan a case is checked against: the plan its `plan` id names, else the plan the
+    patient reported (`reported_plan`) when she said what kind of plan it is."""
+    if case.plan:
+        return resolve_plan(case.plan)
+    report = case.reported_plan
+    if report is not None and report.market != "unknown":
+        return reported_plan(report, case.patient.state)
+    raise LoadError([Problem("case", None, "plan", "no plan given and the case names none")])
 
 
 _GENERIC_SOURCE = Source(
@@ -380,3 +390,87 @@ def letters_to_pdf(docx_by_name: Mapping[str, bytes], *, pdfa: bool = False) -> 
     from letters.pdf import convert_batch
 
     return convert_batch(dict(docx_by_name), pdfa=pdfa)
+
+
+# --------------------------------------------------------------------------------------------
+# A plan the patient reported: the defaults for its kind of plan, plus what she read on her papers
+
+
+def _reported_source(phrase: str) -> Source:
+    words = fields.text("en").phrases
+    return Source(document=words[f"{phrase}_document"], section=words[f"{phrase}_section"])
+
+
+def _reported_contact(contact: ReportedContact | None, fallback: Contact) -> Contact:
+    if contact is None:
+        return fallback
+    return Contact(
+        name=contact.name or fallback.name,
+        department=None if contact.name else fallback.department,
+        address_lines=contact.address_lines,
+        fax=contact.fax,
+        phone=contact.phone,
+        portal=contact.portal,
+    )
+
+
+_STATED = {"yes": "yes", "no": "no", "unknown": "not_stated"}
+
+
+def reported_plan(report: ReportedPlan, state: str | None, *, on: dt.date | None = None) -> Plan:
+    """A Plan from what the patient reported (`Case.reported_plan`): the defaults for a plan of
+    that kind in that state (`generic_plan`), with her answers as the plan's terms. Each term
+    she gave cites her own document ("your Summary of Benefits and Coverage, as you entered
+    it"); the rest stays "not stated", so the engine asks instead of guessing."""
+    market = report.market
+    if market == "unknown":
+        raise LoadError([Problem("plan", None, "market", "the kind of plan is not known")])
+    funding: Funding = {"yes": "self_funded", "no": "fully_insured"}.get(
+        report.self_funded, "unknown"
+    )  # type: ignore[assignment]
+    base = generic_plan(market, state, funding, report.plan_type)
+    day = on or today()
+    papers = {"source": _reported_source("reported_papers"), "last_verified": day}
+    appeals = base.appeals
+    if report.requests_to is not None or report.appeals_to is not None:
+        appeals = appeals.model_copy(
+            update={
+                "um_contact": _reported_contact(report.requests_to, appeals.um_contact),
+                "appeals_contact": _reported_contact(report.appeals_to, appeals.appeals_contact),
+                **papers,
+            }
+        )
+    terms = base.second_opinion
+    cost = base.cost_sharing
+    if report.has_sbc == "yes":
+        sbc = {"source": _reported_source("reported_sbc"), "last_verified": day}
+        access = terms.in_network.model_copy(
+            update={
+                "referral_required": _STATED[report.referral_required],
+                "prior_auth_required": _STATED[report.prior_auth_required],
+                **sbc,
+            }
+        )
+        terms = terms.model_copy(update={"in_network": access})
+        tier = cost.in_network.model_copy(
+            update={
+                "specialist_copay": report.specialist_copay,
+                "specialist_coinsurance_percent": report.specialist_coinsurance_percent,
+                **sbc,
+            }
+        )
+        cost = cost.model_copy(update={"in_network": tier})
+    words = fields.text("en").phrases
+    label = markets.profile(market).label
+    plan = base.model_copy(
+        update={
+            "id": base.id.replace("generic-", "reported-", 1),
+            "name": report.name or words["reported_plan_unnamed"].format(kind=label),
+            "issuer": report.issuer or base.issuer,
+            "metadata": PlanMetadata(fictional=False, description=words["reported_plan_about"]),
+            "second_opinion": terms,
+            "cost_sharing": cost,
+            "appeals": appeals,
+        }
+    )
+    return Plan.model_validate(plan.model_dump())  # a copy is not re-checked: check it now

@@ -53,7 +53,13 @@ def texts(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def pick_catalog_plan(at: AppTest, plan_id: str) -> AppTest:
+def choose_route(at: AppTest, route: str = "second_opinion") -> AppTest:
+    at.radio(key=key("start", "route")).set_value(route)
+    return submit(at, "start", "Next")
+
+
+def pick_catalog_plan(at: AppTest, plan_id: str, route: str = "second_opinion") -> AppTest:
+    choose_route(at, route)
     at.radio(key=key("plan", "how")).set_value("find")
     at.radio(key=key("plan", "pick")).set_value(plan_id)
     return submit(at, "plan_pick", "Use this plan")
@@ -83,6 +89,8 @@ def test_check_then_answer_then_letters():
     at.radio(key=key("doctor", "provider.in_network")).set_value("no")
     at.radio(key=key("doctor", "qualified_in_network_specialist")).set_value("no")
     submit(at, "step_doctor", "Next")
+    assert at.subheader[0].value == "How soon you need it"
+    submit(at, "step_timing", "Next")
     assert at.subheader[0].value == "Has your plan said no?"
     submit(at, "step_denial", "See my answer")
 
@@ -191,49 +199,63 @@ def test_skip_to_the_answer_from_the_first_questions():
     assert not at.exception
 
 
-def test_generic_plan_answers_from_kind_and_state_and_says_what_to_ask():
-    at = start()
-    at.radio(key=key("plan", "how")).set_value("generic")
+def unlisted(at: AppTest, market: str, state: str | None = "MO", route="second_opinion"):
+    choose_route(at, route)
+    at.radio(key=key("plan", "how")).set_value("unlisted")
     at.run()
-    at.radio(key=key("plan", "market_generic")).set_value("employer_group")
-    at.selectbox(key=key("plan", "state_generic")).set_value("MO")
-    submit(at, "plan_generic", "Next")
+    at.radio(key=key("plan", "market_reported")).set_value(market)
+    if state:
+        at.selectbox(key=key("plan", "state_own")).set_value(state)
+    return submit(at, "plan_unlisted", "Next")
+
+
+def test_a_plan_not_in_the_list_is_asked_about_and_says_what_to_ask():
+    at = unlisted(start(), "employer_group")
+    assert at.subheader[0].value == "About your plan"
     case = session_case(at)
-    plan = service.resolve_plan(case.plan)
-    assert (plan.market, plan.situs_state, plan.funding) == ("employer_group", "MO", "unknown")
+    assert case.plan is None and case.reported_plan.market == "employer_group"
     assert case.patient.state == "MO"
+    at.text_input(key=key("plan_details", "reported_plan.name")).set_value("Gold PPO 1500")
+    at.radio(key=key("plan_details", "reported_plan.plan_type")).set_value("PPO")
+    at.text_area(key=key("plan_details", "reported_plan.appeals_to.address_lines")).set_value(
+        "PO Box 1\nSt. Louis, MO 63101"
+    )
+    submit(at, "step_plan_details", "Next")
+    assert at.subheader[0].value == "About your cancer"
+    case = session_case(at)
+    plan = service.plan_for(case)
+    assert (plan.market, plan.situs_state, plan.plan_type) == ("employer_group", "MO", "PPO")
+    assert plan.name == "Gold PPO 1500"
+    assert plan.appeals.appeals_contact.address_lines == ["PO Box 1", "St. Louis, MO 63101"]
     submit(at, "step_cancer", "Skip the rest and see my answer")
     shown = texts(at)
     assert service.check(case).headline in shown
-    for question in flow.QUESTIONS_FOR_YOUR_PLAN:
-        assert question in shown
-    # "Is your plan fully insured?" is asked on the plan step: the button goes back there.
+    # "Is your plan self-funded?" is asked on the plan's details: the button goes back there.
     assert "plan.funding" in [n.field for n in service.check(case).info_needed]
     [button] = [b for b in at.button if b.label == "Answer these questions"]
     button.click().run()
-    assert at.subheader[0].value == "Your plan"
-    assert at.radio(key=key("plan", "how")).value == "generic"
-    assert at.radio(key=key("plan", "market_generic")).value == "employer_group"
+    assert at.subheader[0].value == "About your plan"
+    assert at.text_input(key=key("plan_details", "reported_plan.name")).value == "Gold PPO 1500"
 
 
-def test_generic_plan_needs_a_state():
-    at = start()
-    at.radio(key=key("plan", "how")).set_value("generic")
-    at.run()
-    at.radio(key=key("plan", "market_generic")).set_value("individual")
-    submit(at, "plan_generic", "Next")
-    assert [e.value for e in at.error] == ["Please pick your state."]
-    assert session_case(at).plan is None
+def test_a_plan_not_in_the_list_needs_a_state():
+    at = unlisted(start(), "individual", state=None)
+    assert [e.value for e in at.error] == [
+        "Please check the answer marked below.",
+        "Please pick your state.",
+    ]
+    assert session_case(at).reported_plan is None
+
+
+def test_original_medicare_not_found_in_the_list_is_original_medicare():
+    at = unlisted(start(), "original_medicare", state=None)
+    assert session_case(at).plan == "original-medicare"
+    assert at.subheader[0].value == "About your cancer"
 
 
 def test_not_sure_what_kind_of_plan_says_what_we_need():
-    at = start()
-    at.radio(key=key("plan", "how")).set_value("generic")
-    at.run()
-    at.radio(key=key("plan", "market_generic")).set_value("unknown")
-    submit(at, "plan_generic", "Next")
-    assert at.subheader[0].value == "About your cancer"
-    submit(at, "step_cancer", "Skip the rest and see my answer")
+    at = unlisted(start(), "unknown", state=None)
+    assert at.title[0].value == "Your answer"
     shown = texts(at)
     assert flow.MARKET_UNKNOWN_HEADLINE in shown
     assert flow.HOW_TO_TELL_YOUR_PLAN[0] in shown
@@ -246,9 +268,11 @@ def test_answer_these_questions_goes_to_the_step_that_asks_them():
     assert answer.info_needed
     [button] = [b for b in at.button if b.label == "Answer these questions"]
     button.click().run()
-    expected = form.step_for_fields([n.field for n in answer.info_needed])
+    expected = form.step_for_fields(
+        [n.field for n in answer.info_needed], "second_opinion", reported=False
+    )
     assert at.title[0].value == "Does my plan pay for a second opinion?"
-    assert at.subheader[0].value == form.GUIDED_STEPS[expected - 1].title
+    assert at.subheader[0].value == form.step_title(expected)
 
 
 def test_bad_letter_details_are_named_and_not_saved():
@@ -283,19 +307,25 @@ def test_resume_from_a_saved_file(name):
     assert service.check(case).headline in texts(at)
     # The guided form shows the loaded answers (widgets are rebuilt for the new case).
     at.switch_page(CHECK).run()
-    assert at.subheader[0].value == form.DENIAL_STEP.title
-    expected = "yes" if case.denial else "unknown"
-    assert at.radio(key=key("denial", "denial", 1)).value == expected
+    last = form.sequence(form.route_of(case), reported=False)[-1]
+    assert at.subheader[0].value == form.step_title(last)
+    field = form.step(last).questions[0].field
+    assert at.radio(key=key(last, field, 1)).value == form.get_answer(case, field)
 
 
-def test_a_bad_file_names_the_file_line_and_field():
+def test_a_bad_file_names_the_question_in_plain_words():
     at = start()
     at.switch_page(SAVE).run()
     text = b"plan: original-medicare\ndiagnosis:\n  newly_diagnosed: maybe\n"
     at.file_uploader[0].upload("mine.yaml", text, "application/x-yaml")
     submit(at, "open_case", "Open my answers")
     (error,) = at.error
-    assert "mine.yaml:3: diagnosis.newly_diagnosed:" in shown(error.value)
+    assert "Did you find out about this cancer in the last few months?: Pick one" in shown(
+        error.value
+    )
+    assert "diagnosis.newly_diagnosed" not in shown(error.value) and "Input should" not in shown(
+        error.value
+    )
     assert "patient_case" not in at.session_state or session_case(at).plan is None
 
 
@@ -305,7 +335,9 @@ def test_a_file_for_a_plan_we_do_not_have_is_refused():
     at.file_uploader[0].upload("old.yaml", b"plan: no-such-plan\n", "application/x-yaml")
     submit(at, "open_case", "Open my answers")
     (error,) = at.error
-    assert "no plan with id 'no-such-plan'" in shown(error.value)
+    assert "no longer in our list" in shown(error.value) and "no-such-plan" not in shown(
+        error.value
+    )
 
 
 def test_guidance_page_shows_every_section_and_the_script():
@@ -320,7 +352,7 @@ def test_guidance_page_shows_every_section_and_the_script():
 
 
 def test_plan_search_narrows_the_list():
-    at = start()
+    at = choose_route(start())
     at.text_input(key=key("plan", "search")).set_value("missouri gateway")
     submit(at, "plan_search", "Search")
     assert at.radio(key=key("plan", "pick")).options == ["Gateway Example Health PPO 1500"]

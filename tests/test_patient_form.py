@@ -24,6 +24,8 @@ SHAPED = {
     "provider.npi": "1234567893",
     "diagnosis.icd10": "C50.911",
     "patient.email": "dana@example.com",
+    "reported_plan.specialist_copay": "40",
+    "reported_plan.specialist_coinsurance_percent": "20",
 }
 
 
@@ -248,12 +250,39 @@ def test_nci_choices_never_offer_basic_laboratory_centers():
     assert "Basic" not in " ".join(label for _, label in question.options)
 
 
-def test_step_for_fields_points_at_the_step_that_asks():
-    assert form.step_for_fields(["provider.in_network"]) == 3
-    assert form.step_for_fields(["diagnosis.newly_diagnosed", "provider.in_network"]) == 1
-    assert form.step_for_fields(["nothing.here"]) is None
-    assert form.step_for_fields(["plan.plan_type"]) is None  # ask the plan: not in our form
-    assert form.step_for_fields(["diagnosis.newly_diagnosed", "plan.funding"]) == 0
+def test_step_for_fields_points_at_the_first_step_of_the_route_that_asks():
+    def first(paths, route="second_opinion", reported=False):
+        return form.step_for_fields(paths, route, reported=reported)
+
+    assert first(["provider.in_network"]) == "doctor"
+    assert first(["diagnosis.newly_diagnosed", "provider.in_network"]) == "cancer"
+    assert first(["diagnosis.newly_diagnosed", "provider.in_network"], "denied") == "doctor"
+    assert first(["nothing.here"]) is None
+    assert first(["plan.plan_type"]) is None  # a catalog plan's terms: ask the plan
+    assert first(["diagnosis.newly_diagnosed", "plan.plan_type"], reported=True) == "plan_details"
+    assert first(["plan.funding"], reported=True) == "plan_details"
+
+
+def test_each_way_in_has_its_order_of_steps():
+    assert form.sequence("denied", reported=True) == (
+        "start", "plan", "plan_details", "denial", "timing", "doctor", "cancer", "reasons"
+    )  # fmt: skip
+    assert form.sequence("urgent", reported=False)[2] == "timing"
+    assert form.sequence("second_opinion", reported=False)[2] == "cancer"
+    for route in form.ROUTES:
+        assert set(form.sequence(route, reported=True)) == {"start", "plan"} | set(form.STEP_BY_KEY)
+
+
+def test_original_medicare_is_asked_in_its_own_words():
+    doctor = form.step("doctor", market="original_medicare")
+    labels = [q.label for q in doctor.questions]
+    assert "Does this doctor accept Medicare?" in labels
+    assert not any("network" in label for label in labels)
+    details = form.step("plan_details", market="individual")
+    assert "reported_plan.self_funded" not in [q.field for q in details.questions]
+    assert "reported_plan.self_funded" in [
+        q.field for q in form.step("plan_details", market="employer_group").questions
+    ]
 
 
 @pytest.mark.parametrize(
