@@ -13,7 +13,7 @@ want_apt="${1:-app}"   # "app": what the app needs; "test": everything the tests
 apt_packages=(libreoffice-writer-nogui python3-uno fonts-dejavu fonts-crosextra-carlito poppler-utils
   tesseract-ocr tesseract-ocr-eng)
 if [[ "$want_apt" == "test" ]]; then
-  apt_packages+=(chromium postgresql)
+  apt_packages+=(chromium postgresql npm)
 fi
 
 missing=()
@@ -44,4 +44,13 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   .venv/bin/python -m pip install -q -r requirements.lock
   .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
+fi
+
+# axe-core (npm, pinned) for the accessibility checks of the browser tests, in .venv/axe.
+AXE_VERSION=4.14.1
+if [[ "$want_apt" == "test" && "$(cat .venv/axe/.version 2>/dev/null)" != "$AXE_VERSION" ]]; then
+  echo "setup: installing axe-core $AXE_VERSION"
+  mkdir -p .venv/axe
+  npm install --silent --no-audit --no-fund --prefix .venv/axe "axe-core@$AXE_VERSION" >/dev/null
+  echo "$AXE_VERSION" > .venv/axe/.version
 fi

@@ -58,6 +58,8 @@ def screenshot(page, name: str) -> Path:
 
 
 def answer_the_questions(page, wait_for_app, shots: str | None = None) -> None:
+    radio(page, "What brings you here?", "I want a second opinion")
+    click(page, wait_for_app, "Next")
     page.get_by_text("Gateway Example Health PPO 1500", exact=True).click()
     if shots:
         screenshot(page, f"{shots}-1-plan")
@@ -73,6 +75,7 @@ def answer_the_questions(page, wait_for_app, shots: str | None = None) -> None:
     if shots:
         screenshot(page, f"{shots}-3-doctor")
     click(page, wait_for_app, "Next")
+    click(page, wait_for_app, "Next")  # how soon: nothing to add
     click(page, wait_for_app, "See my answer")
     page.get_by_role("heading", name="Your answer").wait_for()
     page.get_by_role("heading", name="What to do next").wait_for()
