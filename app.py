@@ -72,8 +72,6 @@ NAVIGATOR_PAGES: list = [
     ),
 ]
 
-SECTIONS = {"For patients": PATIENT_PAGES}
-if NAVIGATOR_PAGES:
-    SECTIONS["For navigators"] = NAVIGATOR_PAGES
-
-st.navigation(SECTIONS).run()
+# One flat list: Streamlit 1.67 draws section headings inside the navigation's <ul>, which is
+# not valid list markup (axe-core "list", WCAG 1.3.1; tests/test_patient_stories.py).
+st.navigation(PATIENT_PAGES + NAVIGATOR_PAGES).run()

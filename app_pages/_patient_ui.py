@@ -204,7 +204,7 @@ def render_questions(step: form.Step, case: Case, problems: dict[str, str]) -> d
             q, form.get_answer(case, q.field), widget_key(step.key, q.field)
         )
         if q.field in problems:
-            st.error(problems[q.field], icon=":material/error:")
+            st.error(md(problems[q.field]), icon=":material/error:")
     return values
 
 
@@ -214,7 +214,9 @@ def show_problem_summary(problems: dict[str, str], questions: tuple[form.Questio
     if not problems:
         return
     asked = {q.field for q in questions}
-    elsewhere = [f"- {form.label(key)}: {msg}" for key, msg in problems.items() if key not in asked]
+    elsewhere = [
+        f"- {md(form.label(key))}: {md(msg)}" for key, msg in problems.items() if key not in asked
+    ]
     intro = (
         "Please check the answer marked below."
         if len(problems) == 1

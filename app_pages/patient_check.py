@@ -8,6 +8,7 @@ from app_pages import _patient_ui as ui
 from coverage import fields
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
+from secondlook.safe_text import md
 
 st.title("Does my plan pay for a second opinion?")
 case = ui.get_case()
@@ -158,10 +159,10 @@ def unlisted_plan() -> None:
             key=ui.widget_key("plan", "market_reported"),
         )
         if "reported_plan.market" in problems:
-            st.error(problems["reported_plan.market"], icon=":material/error:")
+            st.error(md(problems["reported_plan.market"]), icon=":material/error:")
         where = ui.render_question(state, case.patient.state, ui.widget_key("plan", "state_own"))
         if "patient.state" in problems:
-            st.error(problems["patient.state"], icon=":material/error:")
+            st.error(md(problems["patient.state"]), icon=":material/error:")
         submitted = st.form_submit_button("Next", type="primary")
     with st.expander("How can I tell what kind of plan I have?"):
         for tip in flow.HOW_TO_TELL_YOUR_PLAN:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from coverage import fields
+from coverage import fields, markets
 from coverage.case import Case
 
 Widget = Literal["tri", "choice", "text", "area", "lines", "date", "count", "state"]
@@ -31,31 +31,29 @@ _WIDGETS: dict[str, Widget] = {
 # The steps of "Check my coverage" after the plan steps (the plan search has a search box, so
 # its page draws it), then the groups of details only the letters need. Keys are registry keys;
 # a list item is the first one (`records_from.0`): a patient names one office with her records.
+_PLAN_DETAILS: tuple[str, ...] = (
+    "reported_plan.name",
+    "reported_plan.issuer",
+    "reported_plan.plan_type",
+    "reported_plan.self_funded",
+    "reported_plan.requests_to.name",
+    "reported_plan.requests_to.address_lines",
+    "reported_plan.requests_to.fax",
+    "reported_plan.requests_to.phone",
+    "reported_plan.requests_to.portal",
+    "reported_plan.appeals_to.name",
+    "reported_plan.appeals_to.address_lines",
+    "reported_plan.appeals_to.fax",
+    "reported_plan.appeals_to.phone",
+    "reported_plan.appeals_to.portal",
+    "reported_plan.has_sbc",
+    "reported_plan.specialist_copay",
+    "reported_plan.specialist_coinsurance_percent",
+    "reported_plan.referral_required",
+    "reported_plan.prior_auth_required",
+)
 GUIDED_LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "plan_details",
-        (
-            "reported_plan.name",
-            "reported_plan.issuer",
-            "reported_plan.plan_type",
-            "reported_plan.self_funded",
-            "reported_plan.requests_to.name",
-            "reported_plan.requests_to.address_lines",
-            "reported_plan.requests_to.fax",
-            "reported_plan.requests_to.phone",
-            "reported_plan.requests_to.portal",
-            "reported_plan.appeals_to.name",
-            "reported_plan.appeals_to.address_lines",
-            "reported_plan.appeals_to.fax",
-            "reported_plan.appeals_to.phone",
-            "reported_plan.appeals_to.portal",
-            "reported_plan.has_sbc",
-            "reported_plan.specialist_copay",
-            "reported_plan.specialist_coinsurance_percent",
-            "reported_plan.referral_required",
-            "reported_plan.prior_auth_required",
-        ),
-    ),
+    ("plan_details", _PLAN_DETAILS),
     (
         "cancer",
         ("diagnosis.description", "diagnosis.newly_diagnosed", "diagnosis.rare_or_aggressive"),
@@ -107,15 +105,6 @@ ROUTE_STEPS: dict[str, tuple[str, ...]] = {
     "second_opinion": ("cancer", "reasons", "doctor", "timing", "denial"),
     "denied": ("denial", "timing", "doctor", "cancer", "reasons"),
     "urgent": ("timing", "denial", "doctor", "cancer", "reasons"),
-}
-# Questions that do not apply to a kind of plan. Original Medicare has no network, no employer
-# and no plan papers of its own (it is a plan of the catalog); public programs are never
-# self-funded.
-NOT_ASKED: dict[str, frozenset[str]] = {
-    "original_medicare": frozenset({"qualified_in_network_specialist"}),
-    "individual": frozenset({"reported_plan.self_funded"}),
-    "medicare_advantage": frozenset({"reported_plan.self_funded"}),
-    "medicaid_managed_care": frozenset({"reported_plan.self_funded"}),
 }
 
 LETTER_LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -175,6 +164,24 @@ LETTER_LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+def not_asked(market: str | None) -> frozenset[str]:
+    """Questions that do not apply to a kind of plan, from its market profile: no network
+    question where there is no network (Original Medicare), no self-funded question where a
+    plan cannot be self-funded, no prior-approval address where there is no prior approval."""
+    if not market or market not in markets.MARKETS:
+        return frozenset()
+    profile = markets.profile(market)
+    skipped: set[str] = set()
+    if not profile.features.network:
+        skipped.add("qualified_in_network_specialist")
+    if "self_funded" not in profile.plan_rules.funding:
+        skipped.add("reported_plan.self_funded")
+    if not profile.features.prior_authorization:
+        skipped |= {k for k in _PLAN_DETAILS if k.startswith("reported_plan.requests_to.")}
+        skipped.add("reported_plan.prior_auth_required")
+    return frozenset(skipped)
+
+
 @dataclass(frozen=True)
 class Question:
     """One input: `field` is the registry key it writes (`records_from.0.name`)."""
@@ -217,7 +224,7 @@ def _steps(
     layout: tuple[tuple[str, tuple[str, ...]], ...], language: str, market: str | None = None
 ) -> tuple[Step, ...]:
     forms = fields.text(language).forms["patient"]
-    skipped = NOT_ASKED.get(market or "", frozenset())
+    skipped = not_asked(market)
     return tuple(
         Step(
             key,

@@ -240,7 +240,7 @@ def test_a_plan_not_in_the_list_is_asked_about_and_says_what_to_ask():
 
 def test_a_plan_not_in_the_list_needs_a_state():
     at = unlisted(start(), "individual", state=None)
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         "Please check the answer marked below.",
         "Please pick your state.",
     ]
@@ -283,12 +283,12 @@ def test_bad_letter_details_are_named_and_not_saved():
     submit(at, "letter_details", "Save these details")
     summary, under_the_field = at.error
     assert summary.value == "Please check the answer marked below."
-    assert under_the_field.value == "An NPI is 10 digits."
+    assert shown(under_the_field.value) == "An NPI is 10 digits."
     assert session_case(at).provider.npi is None
     # The message sits right under its question, in the expander that was opened for it.
     group = next(e for e in at.expander if e.label == "The second-opinion doctor")
     assert group.proto.expanded
-    assert any(e.value == "An NPI is 10 digits." for e in group.error)
+    assert any(shown(e.value) == "An NPI is 10 digits." for e in group.error)
 
 
 @pytest.mark.parametrize(
