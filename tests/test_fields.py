@@ -46,6 +46,12 @@ def test_only_one_field_catalogue_exists():
     ]
     for key in surface_keys:
         assert fields.find(key) is not None, key
+    from secondlook.batch.columns import COLUMNS
+
+    batch_only = [c.name for c in COLUMNS if not c.key]
+    assert batch_only == ["letters"]  # the one column of the batch's own
+    for column in COLUMNS:
+        assert column.key == "" or fields.find(column.key) is not None, column.name
 
 
 @pytest.mark.parametrize("spec", fields.FIELDS, ids=lambda s: s.key)

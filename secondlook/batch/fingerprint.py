@@ -4,8 +4,8 @@ A row's key is a digest of
   * the row's content (every non-blank cell, whatever the column order or row position),
   * the run's settings: the letter choice, PDF or not, the letter date,
   * the renderer's version (templates and the code that fills them),
-  * the code and data behind each answer: the coverage engine, the service, the batch's own
-    column mapping, and every plan and rule file.
+  * the code and data behind each answer: the coverage engine (with the case-field registry and
+    its words), the service, the batch's own column mapping, and every plan and rule file.
 The journal stores each finished row under its key; a re-run reuses a row only when its key is
 unchanged and its files are intact on disk.
 """
@@ -36,11 +36,12 @@ def digest_files(paths: Iterable[Path]) -> str:
 def engine_fingerprint() -> str:
     """A digest of the coverage engine's code, the service, the column mapping and the plan and
     rule data they read."""
-    from coverage import catalog
+    from coverage import catalog, fields
 
     code = Path(catalog.__file__).resolve().parent
     files = [*code.glob("*.py"), _HERE.parent / "service.py"]
     files += [_HERE / name for name in _MAPPING_MODULES]
+    files += list(fields.TEXT_DIR.glob("*.yaml"))  # the case-field registry's words
     for directory in (catalog.PLANS_DIR, catalog.RULES_DIR):
         files += [p for p in directory.rglob("*") if p.is_file()]
     return digest_files(files)
