@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from coverage.case import Case
 from coverage.catalog import Catalog
@@ -61,6 +62,22 @@ def has_started() -> bool:
     return CASE_KEY in st.session_state and (
         has_plan(get_case()) or st.session_state.get(MARKET_UNKNOWN_KEY, False)
     )
+
+
+# The browser's own "Leave site? Changes may not be saved" prompt: the answers live in this
+# browser session only, so a reload or a closed tab loses them.
+_WARN_BEFORE_LEAVING = """<script>
+window.parent.addEventListener("beforeunload", (event) => {
+  event.preventDefault();
+  event.returnValue = "";
+});
+</script>"""
+
+
+def warn_before_leaving() -> None:
+    """Once she has answered something, ask the browser to warn before a reload loses it."""
+    if has_started():
+        components.html(_WARN_BEFORE_LEAVING, height=0)
 
 
 def route() -> str:

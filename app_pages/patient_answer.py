@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _patient_ui as ui
+from coverage import fields
 from secondlook import ics
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
@@ -12,6 +13,7 @@ from secondlook.safe_text import md
 
 st.title("Your answer")
 case = ui.get_case()
+ui.warn_before_leaving()
 
 if not ui.has_started():
     ui.need_a_plan_first()
@@ -32,6 +34,17 @@ if answer is None or plan is None:
     st.page_link(ui.CHECK_PAGE, label="Change my answers", icon=":material/edit:")
     st.stop()
 
+appeal = flow.appeal_first(case, plan, answer)
+if appeal is not None:  # she was turned down: the appeal comes first
+    st.error(f"**{appeal.headline}**", icon=":material/gavel:")
+    for line in appeal.lines:
+        st.markdown(f"- {md(line)}")
+    if appeal.letters:
+        titles = ", ".join(flow.LETTER_INFO[t][0] for t in appeal.letters)
+        st.markdown(f"{md(fields.text().phrases['appeal_letters'])} {md(titles)}")
+    if st.button("Get my appeal letters", type="primary", icon=":material/mail:"):
+        st.switch_page(ui.LETTERS_PAGE)
+
 generic = plan.id.startswith("generic-")
 box = {
     "covered": st.success,
@@ -51,13 +64,16 @@ if answer.network.explanation:
     facts.append(answer.network.explanation)
 for fact in facts:
     st.markdown(f"- {md(fact)}")
-if st.button("Get my letters", type="primary", icon=":material/mail:"):
+note = flow.timing_note(case, answer)
+if note:
+    st.info(md(note), icon=":material/event:")
+if st.button("Get my letters", type="secondary" if appeal else "primary", icon=":material/mail:"):
     st.switch_page(ui.LETTERS_PAGE)
 
 if answer.info_needed:
     st.subheader("What we still need to know")
-    for need in answer.info_needed:
-        st.markdown(f"- **{md(need.question)}** {md(need.why)}")
+    for question, why in flow.open_questions(answer):
+        st.markdown(f"- **{md(question)}** {md(why)}")
     reported = case.plan is None and case.reported_plan is not None
     step = form.step_for_fields(
         [need.field for need in answer.info_needed], ui.route(), reported=reported
@@ -79,6 +95,8 @@ for number, text in enumerate(flow.records_checklist(answer), 1):
 st.subheader("What it may cost")
 for line in flow.cost_lines(answer):
     st.markdown(f"- {line}")
+for line in flow.cost_notes(plan):
+    st.markdown(f"- {md(line)}")
 
 st.subheader("Deadlines")
 if answer.deadlines:

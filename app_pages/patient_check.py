@@ -12,6 +12,7 @@ from secondlook.safe_text import md
 
 st.title("Does my plan pay for a second opinion?")
 case = ui.get_case()
+ui.warn_before_leaving()
 words = fields.text("en")
 reported = case.plan is None and case.reported_plan is not None
 steps = form.sequence(ui.route(), reported=reported)
@@ -141,8 +142,8 @@ def unlisted_plan() -> None:
     kind = form.question("reported_plan.market")
     state = form.question("patient.state")
     known = case.reported_plan.market if case.reported_plan else None
-    if case.plan == "original-medicare":
-        known = "original_medicare"
+    if case.plan and ui.get_plan(case) is not None and not case.plan.startswith("generic-"):
+        known = ui.get_plan(case).market  # type: ignore[union-attr]
     st.write(
         "That is fine: most plans are not in our list. Tell us what kind of plan it is. Next, "
         "we ask for a few details from your plan card and papers."
@@ -178,11 +179,12 @@ def unlisted_plan() -> None:
         ui.set_case(case.model_copy(update={"plan": None, "reported_plan": None}))
         st.session_state[ui.MARKET_UNKNOWN_KEY] = True
         st.switch_page(ui.ANSWER_PAGE)
-    if market != "original_medicare" and where is None:
+    if flow.needs_state(market) and where is None:
         ui.refuse("plan_unlisted", form.FormError([("patient.state", words.phrases["pick_state"])]))
     st.session_state[ui.MARKET_UNKNOWN_KEY] = False
-    if market == "original_medicare":  # the same plan for everyone: it is in our list
-        updated = case.model_copy(update={"plan": "original-medicare", "reported_plan": None})
+    nationwide = flow.nationwide_plan(ui.get_catalog().plans.values(), market)
+    if nationwide:  # the same plan for everyone (Original Medicare): it is in our list
+        updated = case.model_copy(update={"plan": nationwide, "reported_plan": None})
         ui.set_case(form.write(updated, {"patient.state": where}))
         go(following("plan", plan_reported=False))
     answers = {"plan": "", "reported_plan.market": market, "patient.state": where}

@@ -11,6 +11,7 @@ from secondlook.safe_text import md, md_lines
 
 st.title("Your letters")
 case = ui.get_case()
+ui.warn_before_leaving()
 
 if not ui.has_started() or not ui.has_plan(case):
     ui.need_a_plan_first()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from coverage import markets
+from coverage import fields, markets
 from coverage.base import STATE_NAMES, Contact
 from coverage.case import Case
 from coverage.determination import Deadline, Determination, TraceEntry
@@ -80,6 +81,17 @@ def search_plans(
         if all(word in haystack for word in words):
             found.append(plan)
     return sorted(found, key=lambda p: (p.name.lower(), p.issuer.lower()))
+
+
+def nationwide_plan(plans: Iterable[Plan], market: str) -> str | None:
+    """The one real plan of the list that is the same in every state for this kind of plan
+    (Original Medicare), or None: such a plan is never "not in the list"."""
+    found = [
+        p.id
+        for p in plans
+        if p.market == market and p.situs_state is None and not p.metadata.fictional
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 MAX_PLANS_LISTED = 15
@@ -190,6 +202,76 @@ def trace_in_order(determination: Determination) -> list[TraceEntry]:
     )
 
 
+def open_questions(determination: Determination) -> list[tuple[str, str]]:
+    """The questions the answer still needs, each once (two rules may ask the same thing)."""
+    seen: dict[str, str] = {}
+    for need in determination.info_needed:
+        seen.setdefault(need.question.strip(), need.why)
+    return list(seen.items())
+
+
+APPEAL_LETTERS = ("expedited_appeal", "appeal", "claim_file_request", "external_review_request")
+
+
+@dataclass(frozen=True)
+class AppealFirst:
+    """What a patient whose plan said no reads first: the appeal, its dates and its letters."""
+
+    headline: str
+    lines: list[str]
+    letters: list[str]
+
+
+def appeal_first(case: Case, plan: Plan, determination: Determination) -> AppealFirst | None:
+    """The appeal, before anything else, when the plan has said no (None when it has not):
+    the date to appeal by and how fast the plan must decide (from the answer's deadlines), the
+    letters for it, and, when a doctor says waiting could harm her and the kind of plan allows
+    it, the urgent outside review that may run at the same time."""
+    if case.denial is None:
+        return None
+    phrases = fields.text("en").phrases
+    urgent = case.urgency.physician_certifies_urgent == "yes"
+    lines = []
+    for deadline in determination.deadlines:
+        if "appeal" not in deadline.id and "redetermination" not in deadline.id:
+            continue
+        when = format_date(deadline.due) if deadline.due else _sentence(deadline.within)
+        lines.append(f"{deadline.title}: {when}")
+    if urgent and markets.profile(plan.market).features.urgent_external_review_with_appeal:
+        lines.append(phrases["urgent_review_same_time"])
+    letters = [t for t in APPEAL_LETTERS if t in determination.letters]
+    headline = phrases["denied_urgent_headline" if urgent else "denied_headline"]
+    return AppealFirst(headline, lines, letters)
+
+
+def timing_note(case: Case, determination: Determination) -> str | None:
+    """When surgery or treatment is set: whether a decision the plan owes could come after it."""
+    if case.treatment_date is None:
+        return None
+    phrases = fields.text("en").phrases
+    late = [
+        d
+        for d in determination.deadlines
+        if d.kind == "decide_by" and d.due is not None and d.due >= case.treatment_date
+    ]
+    words = {"treatment": format_date(case.treatment_date)}
+    if late:
+        words["due"] = format_date(late[0].due)
+        return phrases["treatment_before_decision"].format(**words)
+    return phrases["treatment_date_tell_plan"].format(**words)
+
+
+def cost_notes(plan: Plan) -> list[str]:
+    """Costs to know about as information (never as law): out-of-network care and balance
+    bills where the plan has a network, and the self-pay price of a remote opinion."""
+    phrases = fields.text("en").phrases
+    notes = []
+    if markets.profile(plan.market).features.network:
+        notes.append(phrases["cost_out_of_network"])
+    notes.append(phrases["cost_self_pay_remote"])
+    return notes
+
+
 def records_checklist(determination: Determination) -> list[str]:
     """The records and papers the answer asks for; the usual list if it names none."""
     items = [need.description for need in determination.doc_needed]
@@ -230,8 +312,11 @@ def cost_lines(determination: Determination) -> list[str]:
     said = cost.summary
     if cost.copay and cost.copay not in said:
         lines.append(f"Copay: {cost.copay}")
-    if cost.coinsurance_percent and f"{cost.coinsurance_percent}%" not in said:
-        lines.append(f"Your share after the deductible: {cost.coinsurance_percent}%")
+    share = cost.coinsurance_percent
+    if share and not share.endswith("%"):
+        share += "%"  # the engine gives "20%"; a bare number is a percent too
+    if share and share not in said:
+        lines.append(f"Your share after the deductible: {share}")
     if cost.deductible and cost.deductible not in said:
         applies = {True: " (it applies to this visit)", False: " (it does not apply)", None: ""}
         lines.append(f"Deductible: {cost.deductible}{applies[cost.deductible_applies]}")

@@ -401,12 +401,14 @@ def _reported_source(phrase: str) -> Source:
     return Source(document=words[f"{phrase}_document"], section=words[f"{phrase}_section"])
 
 
-def _reported_contact(contact: ReportedContact | None, fallback: Contact) -> Contact:
+def _reported_contact(contact: ReportedContact | None, fallback: Contact, issuer: str) -> Contact:
+    """Her address for the plan; the plan's name heads it when she gave no name or team (the
+    "member services" placeholder is only for a plan she gave no address for)."""
     if contact is None:
         return fallback
     return Contact(
-        name=contact.name or fallback.name,
-        department=None if contact.name else fallback.department,
+        name=contact.name or issuer,
+        department=None,
         address_lines=contact.address_lines,
         fax=contact.fax,
         phone=contact.phone,
@@ -431,12 +433,15 @@ def reported_plan(report: ReportedPlan, state: str | None, *, on: dt.date | None
     base = generic_plan(market, state, funding, report.plan_type)
     day = on or today()
     papers = {"source": _reported_source("reported_papers"), "last_verified": day}
+    issuer = report.issuer or base.issuer
     appeals = base.appeals
     if report.requests_to is not None or report.appeals_to is not None:
         appeals = appeals.model_copy(
             update={
-                "um_contact": _reported_contact(report.requests_to, appeals.um_contact),
-                "appeals_contact": _reported_contact(report.appeals_to, appeals.appeals_contact),
+                "um_contact": _reported_contact(report.requests_to, appeals.um_contact, issuer),
+                "appeals_contact": _reported_contact(
+                    report.appeals_to, appeals.appeals_contact, issuer
+                ),
                 **papers,
             }
         )
@@ -466,7 +471,7 @@ def reported_plan(report: ReportedPlan, state: str | None, *, on: dt.date | None
         update={
             "id": base.id.replace("generic-", "reported-", 1),
             "name": report.name or words["reported_plan_unnamed"].format(kind=label),
-            "issuer": report.issuer or base.issuer,
+            "issuer": issuer,
             "metadata": PlanMetadata(fictional=False, description=words["reported_plan_about"]),
             "second_opinion": terms,
             "cost_sharing": cost,

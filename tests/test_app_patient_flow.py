@@ -143,3 +143,57 @@ def test_a_state_filter_keeps_plans_for_every_state():
     found = {p.id for p in flow.search_plans(plans, "", state="MO")}
     assert "original-medicare" in found  # Original Medicare is the same in every state
     assert all(service.resolve_plan(pid).situs_state in ("MO", None) for pid in found)
+
+
+def _denied_urgent_case(**extra) -> Case:
+    return Case.model_validate(
+        {
+            "patient": {"state": "MO"},
+            "reported_plan": {"market": "employer_group"},
+            "denial": {"notice_date": "2026-11-20", "date_received": "2026-11-23"},
+            "urgency": {"physician_certifies_urgent": "yes"},
+            **extra,
+        }
+    )
+
+
+def test_a_denial_leads_with_the_appeal_its_date_and_the_urgent_review():
+    case = _denied_urgent_case()
+    plan = service.plan_for(case)
+    answer = service.check(case, as_of=dt.date(2026, 11, 30))
+    first = flow.appeal_first(case, plan, answer)
+    assert first is not None and "urgent appeal" in first.headline
+    assert any(line.startswith("File an internal appeal: ") for line in first.lines)
+    assert any("outside review at the same time" in line for line in first.lines)
+    assert "expedited_appeal" in first.letters
+    calm = _denied_urgent_case(urgency={"physician_certifies_urgent": "no"})
+    assert "urgent" not in flow.appeal_first(calm, plan, answer).headline
+    assert flow.appeal_first(Case(), plan, answer) is None
+
+
+def test_each_open_question_is_asked_once():
+    case = Case(plan="mo-ppo-gateway-employer-insured")
+    answer = service.check(case, as_of=dt.date(2026, 6, 1))
+    questions = [q for q, _ in flow.open_questions(answer)]
+    assert questions and len(questions) == len(set(questions))
+    assert set(questions) == {need.question.strip() for need in answer.info_needed}
+
+
+def test_a_percent_is_written_once():
+    answer = service.check(Case(plan="original-medicare"), as_of=dt.date(2026, 6, 1))
+    text = " ".join(flow.cost_lines(answer))
+    assert "%%" not in text and "20%" in text
+
+
+def test_a_treatment_date_is_used():
+    case = _denied_urgent_case(treatment_date="2026-12-02")
+    answer = service.check(case, as_of=dt.date(2026, 11, 30))
+    note = flow.timing_note(case, answer)
+    assert note and "December 2, 2026" in note
+    assert flow.timing_note(Case(), answer) is None
+
+
+def test_original_medicare_is_the_one_nationwide_plan():
+    plans = service.catalog().plans.values()
+    assert flow.nationwide_plan(plans, "original_medicare") == "original-medicare"
+    assert flow.nationwide_plan(plans, "employer_group") is None

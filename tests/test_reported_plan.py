@@ -66,6 +66,7 @@ def test_where_to_send_requests_and_appeals_is_hers_to_give():
         on=DAY,
     )
     assert plan.appeals.um_contact.fax == "314-555-0102"
+    assert (plan.appeals.um_contact.name, plan.appeals.um_contact.department) == ("Your plan", None)
     assert plan.appeals.appeals_contact.name == "Appeals Unit"
     assert plan.appeals.appeals_contact.address_lines == ["PO Box 9", "St. Louis, MO"]
     assert plan.appeals.source.document == "Your plan papers, as you entered them"
