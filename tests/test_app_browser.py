@@ -57,25 +57,32 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def step(page, wait_for_app, button: str, heading: str) -> None:
+    """Click, then wait for the next step's heading (a rerun can start late under load)."""
+    click(page, wait_for_app, button)
+    page.get_by_role("heading", name=heading, exact=True).wait_for()
+    wait_for_app(page)
+
+
 def answer_the_questions(page, wait_for_app, shots: str | None = None) -> None:
     radio(page, "What brings you here?", "I want a second opinion")
-    click(page, wait_for_app, "Next")
+    step(page, wait_for_app, "Next", "Your plan")
     page.get_by_text("Gateway Example Health PPO 1500", exact=True).click()
     if shots:
         screenshot(page, f"{shots}-1-plan")
-    click(page, wait_for_app, "Use this plan")
+    step(page, wait_for_app, "Use this plan", "About your cancer")
     radio(page, form.CANCER_STEP.questions[1].label, "Yes")
     if shots:
         screenshot(page, f"{shots}-2-cancer")
-    click(page, wait_for_app, "Next")
+    step(page, wait_for_app, "Next", "Why you want a second opinion")
     radio(page, "Are you still waiting to start treatment?", "Yes")
-    click(page, wait_for_app, "Next")
+    step(page, wait_for_app, "Next", "The doctor for your second opinion")
     radio(page, "Is this doctor in your plan's network?", "No")
     radio(page, "Does your plan's network have a doctor who treats your kind of cancer?", "No")
     if shots:
         screenshot(page, f"{shots}-3-doctor")
-    click(page, wait_for_app, "Next")
-    click(page, wait_for_app, "Next")  # how soon: nothing to add
+    step(page, wait_for_app, "Next", "How soon you need it")
+    step(page, wait_for_app, "Next", "Has your plan said no?")  # how soon: nothing to add
     click(page, wait_for_app, "See my answer")
     page.get_by_role("heading", name="Your answer").wait_for()
     page.get_by_role("heading", name="What to do next").wait_for()
