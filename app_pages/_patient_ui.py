@@ -94,6 +94,11 @@ def replace_case(case: Case) -> None:
     st.session_state[STEP_KEY] = form.sequence(route(), reported=reported)[-1]
 
 
+def refresh_widgets() -> None:
+    """Draw every input afresh from the case (after values were filled in for her)."""
+    st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
+
+
 def widget_key(*parts: str) -> str:
     return ":".join([*parts, str(st.session_state.get(VERSION_KEY, 0))])
 

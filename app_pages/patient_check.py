@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages import _patient_ui as ui
 from coverage import fields
+from secondlook import notices
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
 from secondlook.safe_text import md
@@ -192,11 +193,75 @@ def unlisted_plan() -> None:
     go(following("plan", plan_reported=True))
 
 
+NOTICE_KEY = "patient_notice_found"  # {field key: Found} read from her letter, until she confirms
+
+
+def notice_reader() -> None:
+    """Read the plan's letter (in memory only) and let her check each value before it counts."""
+    phrases = words.phrases
+    with st.expander(phrases["notice_upload"], expanded=ui.route() == "denied"):
+        st.write(phrases["notice_intro"])
+        with st.form("notice_read", clear_on_submit=True):
+            upload = st.file_uploader(
+                phrases["notice_upload"],
+                type=["pdf", "png", "jpg", "jpeg", "tif", "tiff"],
+                max_upload_size=20,
+                key=ui.widget_key("notice", "file"),
+            )
+            read = st.form_submit_button(phrases["notice_read"], icon=":material/document_scanner:")
+        if read and upload is not None:
+            try:
+                reading = notices.read_notice(upload.getvalue(), upload.name)
+            except notices.NoticeError as err:
+                st.error(md(str(err)))
+                return
+            found = flow.notice_values(reading)
+            if not found:
+                st.warning(phrases["notice_nothing"])
+                return
+            st.session_state[NOTICE_KEY] = found
+        found = st.session_state.get(NOTICE_KEY)
+        if found:
+            confirm_notice(found)
+
+
+def confirm_notice(found: dict) -> None:
+    st.write(words.phrases["notice_check"])
+    questions = tuple(form.question(key) for key in found)
+    with st.form("notice_confirm"):
+        values = {}
+        for question in questions:
+            item = found[question.field]
+            values[question.field] = ui.render_question(
+                question, flow.notice_widget_value(item), ui.widget_key("notice", question.field)
+            )
+            where = words.phrases["notice_found"].format(where=item.where)
+            st.caption(md(where if item.page else words.phrases["notice_assumed"]))
+        use = st.form_submit_button(words.phrases["notice_use"], type="primary")
+    if use:
+        try:
+            updated = form.write(case, {"denial": "yes", **values})
+        except form.FormError as err:
+            ui.show_problems(
+                [f"{form.label(k)}: {m}" for k, m in err.problems], words.phrases["notice_check"]
+            )
+            return
+        st.session_state.pop(NOTICE_KEY, None)
+        ui.set_case(updated)
+        ui.refresh_widgets()
+        st.session_state["patient_notice_used"] = True
+        st.rerun()
+
+
 def question_step(key: str) -> None:
     guided = form.step(key, market=ui.market_of(case))
     form_key = f"step_{key}"
     st.subheader(guided.title)
     st.write(guided.intro)
+    if key == "denial":
+        notice_reader()
+        if st.session_state.pop("patient_notice_used", False):
+            st.success(words.phrases["notice_used"])
     problems = ui.take_problems(form_key)
     ui.show_problem_summary(problems, guided.questions)
     last = index == len(steps) - 1

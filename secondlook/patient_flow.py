@@ -272,6 +272,21 @@ def cost_notes(plan: Plan) -> list[str]:
     return notes
 
 
+def notice_values(reading: Any) -> dict[str, Any]:
+    """The values read from her plan's letter (`secondlook.notices.NoticeReading`) that a
+    question asks, by field key, each with where it was found."""
+    found = reading.case_fields()
+    return {key: item for key, item in found.items() if patient_form.has_question(key)}
+
+
+def notice_widget_value(item: Any) -> Any:
+    """A value read from the letter as its question's widget shows it."""
+    value = item.value
+    if isinstance(value, tuple | list):
+        return "\n".join(value)
+    return value
+
+
 def records_checklist(determination: Determination) -> list[str]:
     """The records and papers the answer asks for; the usual list if it names none."""
     items = [need.description for need in determination.doc_needed]

@@ -343,6 +343,12 @@ def label(key: str, language: str = "en") -> str:
     return words.messages["some_answer"]
 
 
+def has_question(key: str, language: str = "en") -> bool:
+    """Whether the patient pages have words to ask this field."""
+    found = fields.find(key)
+    return found is not None and "patient" in fields.text(language).fields.get(found.key, {})
+
+
 def problem_text(issue: fields.Issue, language: str = "en") -> str:
     """An issue as a sentence for a patient page; other fields are named by their labels."""
     return fields.sentence(

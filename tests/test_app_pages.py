@@ -359,3 +359,25 @@ def test_plan_search_narrows_the_list():
     at.text_input(key=key("plan", "search")).set_value("no such plan anywhere")
     submit(at, "plan_search", "Search")
     assert "We could not find that plan." in texts(at)
+
+
+def test_the_denial_letter_is_read_and_each_value_checked_before_it_counts():
+    at = pick_catalog_plan(start(), "mo-ppo-riverfront-employer-self-funded", route="denied")
+    assert at.subheader[0].value == "Has your plan said no?"
+    letter = (
+        ROOT / "tests" / "fixtures" / "notices" / "erisa-self-funded-initial.pdf"
+    ).read_bytes()
+    at.file_uploader(key=key("notice", "file")).upload("letter.pdf", letter, "application/pdf")
+    submit(at, "notice_read", "Read the letter")
+    assert session_case(at).denial is None  # nothing counts before she checks it
+    assert at.date_input(key=key("notice", "denial.notice_date")).value == dt.date(2026, 3, 2)
+    assert "Found on page 1, line" in shown(texts(at))
+    at.text_input(key=key("notice", "denial.reference_number")).set_value("UM-2026-0418-338")
+    submit(at, "notice_confirm", "Use these values")
+    denial = session_case(at).denial
+    assert denial.notice_date == dt.date(2026, 3, 2)
+    assert denial.reference_number == "UM-2026-0418-338"  # her correction wins
+    assert denial.send_to.fax == "(402) 555-0187"
+    assert denial.send_to.address_lines == ["P.O. Box 22150", "Omaha, NE 68122-0150"]
+    assert at.radio(key=key("denial", "denial", 1)).value == "yes"  # the step shows them
+    assert "We filled in the values from your letter." in shown(texts(at))
