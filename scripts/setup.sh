@@ -13,7 +13,9 @@ want_apt="${1:-app}"   # "app": what the app needs; "test": everything the tests
 apt_packages=(libreoffice-writer-nogui python3-uno fonts-dejavu fonts-crosextra-carlito poppler-utils
   tesseract-ocr tesseract-ocr-eng)
 if [[ "$want_apt" == "test" ]]; then
-  apt_packages+=(chromium postgresql npm)
+  apt_packages+=(chromium postgresql)
+  # npm for axe-core below, unless a Node.js with its own npm is installed already.
+  command -v npm >/dev/null || apt_packages+=(npm)
 fi
 
 missing=()
