@@ -3,6 +3,12 @@
 PyYAML silently keeps the last of two equal keys; a plan file with two `prior_auth_required`
 lines must be an error instead. Validation errors are mapped back to the line of the offending
 key by walking the composed YAML nodes along the pydantic error `loc`.
+
+Every document is bounded before it is built (case files come from users: uploads, the patient
+app's "open a saved file", `secondlook letter --case`): at most `MAX_YAML_BYTES`, at most
+`MAX_YAML_VALUES` values once aliases (`&anchor` / `*alias`) are expanded, so that a few hundred
+bytes cannot stand for billions of values; libyaml refuses nesting deeper than 1,000 levels.
+docs/limits.md lists the limits and the messages.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_YAML_BYTES = 1_000_000  # a case file is a few kilobytes, the largest rule file ~60 KB
+MAX_YAML_VALUES = 100_000  # values after expanding aliases (a plan has a few hundred)
+TOO_LARGE = f"the file is too large (at most {MAX_YAML_BYTES:,} bytes)"
 
 
 @dataclass(frozen=True)
@@ -49,12 +59,19 @@ class _DuplicateKey(Exception):
         self.key, self.line, self.first_line = key, line, first_line
 
 
+class _ComplexKey(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
 class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     def construct_mapping(self, node, deep=False):  # noqa: ANN001
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):  # `[a, b]: x` or `? {a: 1}`
+                raise _ComplexKey(line)
+            key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise _DuplicateKey(str(key), line, seen[key])
             seen[key] = line
@@ -73,19 +90,60 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
 
 
 def parse_yaml(text: str, file: str) -> Any:
+    """The document in `text` (raises LoadError naming `file` and the line)."""
+    if len(text) > MAX_YAML_BYTES:
+        raise LoadError([Problem(file, None, "", TOO_LARGE)])
     try:
+        if "&" in text:  # anchors, so maybe aliases: count what they expand to first
+            _check_expansion(text, file)
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as dup:
         field = _path_of_line(text, dup.line) or dup.key
         raise LoadError(
             [Problem(file, dup.line, field, f"duplicate key (first at line {dup.first_line})")]
         ) from None
+    except _ComplexKey as bad:
+        message = "a key must be a plain name, not a list or a mapping"
+        raise LoadError([Problem(file, bad.line, "", message)]) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
         raise LoadError([Problem(file, line, "", f"not valid YAML: {err.problem}")]) from None
     except yaml.YAMLError as err:
         raise LoadError([Problem(file, None, "", f"not valid YAML: {err}")]) from None
+
+
+def _check_expansion(text: str, file: str) -> None:
+    """Refuse a document whose aliases expand to more than MAX_YAML_VALUES values (an "alias
+    bomb"), from the parser's events alone: nothing is built, and the count is exact."""
+    sizes: dict[str, int] = {}  # anchor -> values it stands for
+    open_nodes: list[tuple[str | None, int]] = []  # (anchor, expanded values so far)
+    total = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            open_nodes.append((event.anchor, total))
+            size = 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, before = open_nodes.pop()
+            if anchor:
+                sizes[anchor] = total - before
+            continue
+        elif isinstance(event, yaml.AliasEvent):
+            size = sizes.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        else:
+            continue
+        total += size
+        if total > MAX_YAML_VALUES:
+            line = event.start_mark.line + 1 if event.start_mark else None
+            message = (
+                f"aliases (*name) expand the file to more than {MAX_YAML_VALUES:,} values; "
+                "write the values out instead"
+            )
+            raise LoadError([Problem(file, line, "", message)])
 
 
 def _path_of_line(text: str, line: int) -> str | None:
@@ -181,8 +239,13 @@ def problems_from_validation(
 
 
 def read_text(path: Path) -> str:
+    """A data file's text: UTF-8, at most MAX_YAML_BYTES (raises LoadError)."""
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_YAML_BYTES + 1)  # also bounds a device or a pipe
+        if len(data) > MAX_YAML_BYTES:
+            raise LoadError([Problem(str(path), None, "", TOO_LARGE)])
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise LoadError([Problem(str(path), None, "", f"not UTF-8 text ({err.reason})")]) from None
     except OSError as err:
