@@ -1,9 +1,13 @@
 """Reading a batch file: CSV or XLSX, one row at a time, so memory does not grow with the file.
 
 Iterating an `InputFile` yields a `RawRow` for every non-blank row (blank rows are counted in
-`blank_rows`); a problem with the file itself (not found, not a spreadsheet, a bad header) raises
-`LoadError` before the first row. Rows are numbered as a spreadsheet shows them (the header is
-row 1), also when a CSV cell holds several lines.
+`blank_rows`); a problem with the file itself (not found, not a spreadsheet, a bad header, too
+large) raises `LoadError` before the first row. Rows are numbered as a spreadsheet shows them
+(the header is row 1), also when a CSV cell holds several lines.
+
+Every input is bounded (`limits`, docs/limits.md): the file's size, a CSV line's length, the
+header's width and the number of rows; the XLSX reader bounds its parts itself. A file that
+breaks a limit part-way ends with one problem row naming the row, and nothing after it is read.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+import secondlook.batch.limits as limits
 from coverage.loader import LoadError, Problem
 from secondlook.batch.cells import cell_text
 from secondlook.batch.columns import column_letter
@@ -30,6 +35,7 @@ def to_raw_row(number: int, header: Header, values: list[object] | tuple[object,
     columns = header.columns
     width = len(columns)
     found = row.cells
+    unheaded: list[int] = []
     for index, value in enumerate(values):
         if value is None:
             continue
@@ -41,20 +47,40 @@ def to_raw_row(number: int, header: Header, values: list[object] | tuple[object,
         if name is None:  # an unknown column the user chose to ignore
             continue
         if not name:  # a value under no header would otherwise be lost without a word
-            row.problems.append(
-                CellProblem(
-                    number,
-                    f"{column_letter(index)} (no header)",
-                    "a value in a column that has no header",
-                )
-            )
+            unheaded.append(index)
             continue
         found[name] = value
+    if unheaded:
+        more = f" (and {len(unheaded) - 1:,} more)" if len(unheaded) > 1 else ""
+        row.problems.append(
+            CellProblem(
+                number,
+                f"{column_letter(unheaded[0])} (no header)",
+                f"a value in a column that has no header{more}",
+            )
+        )
     return row
 
 
+class _LineTooLong(Exception):
+    pass
+
+
+def _bounded_lines(handle: IO[str]) -> Iterator[str]:
+    """The file's lines for csv.reader, refusing one longer than the limit (a file without
+    line breaks, or a row with millions of separators, would otherwise be read whole)."""
+    limit = limits.MAX_CSV_LINE_CHARACTERS
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit:
+            raise _LineTooLong
+        yield line
+
+
 class InputFile:
-    """A streaming reader over a CSV or XLSX batch file."""
+    """A streaming reader over a CSV or XLSX batch file (bounded: see `limits`)."""
 
     def __init__(self, path: str | Path, *, ignore_unknown: bool = False):
         self.path = Path(path)
@@ -62,23 +88,29 @@ class InputFile:
         self.ignore_unknown = ignore_unknown
         self.blank_rows = 0
         self.header: Header | None = None
+        self._sheet: XlsxSheet | None = None  # the workbook's parts, read once
         suffix = self.path.suffix.lower()
         if suffix not in (".csv", ".txt", ".xlsx", ".xlsm"):
-            raise LoadError([Problem(self.display, None, "", "expected a .csv or .xlsx file")])
+            raise self._file_problem("expected a .csv or .xlsx file")
         self.kind = "xlsx" if suffix in (".xlsx", ".xlsm") else "csv"
         if not self.path.is_file():
-            raise LoadError([Problem(self.display, None, "", "no such file")])
+            raise self._file_problem("no such file")
+        if self.kind == "csv":
+            self._check_csv_file()
 
     def count_rows(self) -> int | None:
-        """Data rows (a fast pre-pass for the progress bar; may include blank rows)."""
+        """Data rows (a fast pre-pass for the progress bar; may include blank rows). Raises
+        LoadError when the file has more rows than a batch takes."""
         if self.kind == "csv":
-            return self._count_csv_rows()
-        sheet = self._open_sheet()
-        try:
-            last = sheet.last_row()
-        finally:
-            sheet.close()
-        return max(last - 1, 0) if last else None
+            count = self._count_csv_rows()
+        else:
+            last = self._open_sheet().last_row()
+            count = max(last - 1, 0) if last else None
+        if count is not None and count > limits.MAX_ROWS:
+            raise self._file_problem(
+                f"more than {limits.MAX_ROWS:,} rows: split the file into smaller batches"
+            )
+        return count
 
     def read_header(self) -> Header:
         """Read and check the header row only (raises LoadError)."""
@@ -96,10 +128,29 @@ class InputFile:
         else:
             yield from self._iter_xlsx(header_only)
 
+    def _check_header(self, raw: list[object], line: int = 1) -> Header:
+        if len(raw) > limits.MAX_HEADER_COLUMNS:
+            raise self._file_problem(
+                f"the header has more than {limits.MAX_HEADER_COLUMNS:,} columns", line
+            )
+        return check_header(raw, self.display, ignore_unknown=self.ignore_unknown)
+
     def _file_problem(self, message: str, line: int | None = None) -> LoadError:
         return LoadError([Problem(self.display, line, "", message)])
 
     # CSV -------------------------------------------------------------------------------------
+
+    def _check_csv_file(self) -> None:
+        if self.path.stat().st_size > limits.MAX_CSV_BYTES:
+            raise self._file_problem(
+                f"the file is larger than {limits.MAX_CSV_BYTES // 2**20:,} MB: split it"
+            )
+        with open(self.path, "rb") as handle:
+            start = handle.read(4096)
+        if start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start:
+            raise self._file_problem(
+                "the file is UTF-16 text (or holds NUL bytes): save it as 'CSV UTF-8'"
+            )
 
     def _open_csv(self) -> IO[str]:
         # surrogateescape: bytes that are not UTF-8 become per-cell errors instead of stopping
@@ -110,7 +161,7 @@ class InputFile:
 
     @staticmethod
     def _delimiter(handle: IO[str]) -> str:
-        first = handle.readline()
+        first = handle.readline(limits.MAX_CSV_LINE_CHARACTERS)
         handle.seek(0)
         counts = {d: first.count(d) for d in (",", ";", "\t")}
         best = max(counts, key=lambda d: counts[d])
@@ -118,67 +169,77 @@ class InputFile:
 
     def _count_csv_rows(self) -> int | None:
         with self._open_csv() as handle:
-            reader = csv.reader(handle, delimiter=self._delimiter(handle))
+            reader = csv.reader(_bounded_lines(handle), delimiter=self._delimiter(handle))
             count = 0
             try:
                 for _ in reader:
                     count += 1
-            except csv.Error:
+            except (csv.Error, _LineTooLong):
                 return None
             return max(count - 1, 0)
 
     def _iter_csv(self, header_only: bool) -> Iterator[RawRow]:
         with self._open_csv() as handle:
-            reader = csv.reader(handle, delimiter=self._delimiter(handle), strict=True)
+            delimiter = self._delimiter(handle)
+            reader = csv.reader(_bounded_lines(handle), delimiter=delimiter, strict=True)
             try:
                 first = next(reader)
             except StopIteration:
                 raise self._file_problem("the file is empty") from None
-            except csv.Error as err:
-                raise self._file_problem(f"not a CSV header: {err}", 1) from None
-            self.header = check_header(first, self.display, ignore_unknown=self.ignore_unknown)
-            if header_only:
+            except (csv.Error, _LineTooLong) as err:
+                raise self._file_problem(f"not a CSV header: {_csv_problem(err)}", 1) from None
+            self.header = self._check_header(first)
+            if not header_only:
+                yield from self._csv_rows(reader)
+
+    def _csv_rows(self, reader: Iterator[list[str]]) -> Iterator[RawRow]:
+        assert self.header is not None
+        number = 1
+        while True:
+            number += 1
+            try:
+                values = next(reader)
+            except StopIteration:
                 return
-            number = 1
-            while True:
-                number += 1
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as err:
-                    yield _unreadable_csv_row(number, err)
-                    continue
-                if not any(v.strip() for v in values):
-                    self.blank_rows += 1
-                    continue
-                yield to_raw_row(number, self.header, values)
+            except _LineTooLong as err:  # nothing after it can be read reliably
+                yield _problem_row(number, f"unreadable CSV: {_csv_problem(err)}")
+                return
+            except csv.Error as err:
+                yield _problem_row(number, f"unreadable CSV: {_csv_problem(err)}")
+                continue
+            if number > limits.MAX_ROWS + 1:
+                yield _problem_row(number, f"more than {limits.MAX_ROWS:,} rows: split the file")
+                return
+            if not any(v.strip() for v in values):
+                self.blank_rows += 1
+                continue
+            yield to_raw_row(number, self.header, values)
 
     # XLSX ------------------------------------------------------------------------------------
 
     def _open_sheet(self) -> XlsxSheet:
-        from secondlook.batch.xlsx import XlsxError, XlsxSheet  # not needed in workers
+        if self._sheet is None:
+            from secondlook.batch.xlsx import XlsxError, XlsxSheet  # not needed in workers
 
-        try:
-            return XlsxSheet(self.path)
-        except XlsxError as err:
-            raise self._file_problem(str(err)) from None
+            try:
+                self._sheet = XlsxSheet(self.path)
+            except XlsxError as err:
+                raise self._file_problem(str(err)) from None
+        return self._sheet
 
     def _iter_xlsx(self, header_only: bool) -> Iterator[RawRow]:
-        sheet = self._open_sheet()
+        rows = self._open_sheet().rows()
         try:
-            rows = sheet.rows()
-            try:
-                header_number, first = next(rows)
-            except StopIteration:
-                raise self._file_problem("the sheet is empty") from None
-            except ValueError as err:  # XlsxError
-                raise self._file_problem(str(err)) from None
-            self.header = check_header(first, self.display, ignore_unknown=self.ignore_unknown)
-            if not header_only:
-                yield from self._xlsx_rows(rows, header_number)
-        finally:
-            sheet.close()
+            header_number, first = next(rows)
+        except StopIteration:
+            raise self._file_problem("the sheet is empty") from None
+        except ValueError as err:  # XlsxError
+            raise self._file_problem(str(err)) from None
+        self.header = self._check_header(first, header_number)
+        if header_only:
+            rows.close()
+        else:
+            yield from self._xlsx_rows(rows, header_number)
 
     def _xlsx_rows(self, rows: Iterator, previous: int) -> Iterator[RawRow]:
         assert self.header is not None
@@ -188,9 +249,8 @@ class InputFile:
             except StopIteration:
                 return
             except ValueError as err:  # XlsxError: a damaged sheet, the rest is unreadable
-                row = RawRow(previous + 1)
-                row.problems.append(CellProblem(previous + 1, None, str(err)))
-                yield row
+                where = getattr(err, "row", None) or previous + 1
+                yield _problem_row(where, str(err))
                 return
             self.blank_rows += number - previous - 1  # rows absent from the file
             previous = number
@@ -200,12 +260,22 @@ class InputFile:
             yield to_raw_row(number, self.header, values)
 
 
-def _unreadable_csv_row(number: int, err: csv.Error) -> RawRow:
-    row = RawRow(number)
+def _problem_row(number: int, message: str) -> RawRow:
+    return RawRow(number, problems=[CellProblem(number, None, message)])
+
+
+def _csv_problem(err: Exception) -> str:
+    """What is wrong, in words (the csv module's messages never quote the file)."""
+    if isinstance(err, _LineTooLong):
+        return (
+            f"a line is longer than {limits.MAX_CSV_LINE_CHARACTERS:,} characters; "
+            "nothing after it is read"
+        )
     message = str(err)
     if "field larger" in message:
-        message = "a cell is too long (an unclosed quote can swallow rows)"
-    elif "EOF" in message or "unexpected end" in message:
-        message = "a quote is opened and never closed (later rows were read into it)"
-    row.problems.append(CellProblem(number, None, f"unreadable CSV: {message}"))
-    return row
+        return "a cell is too long (an unclosed quote can swallow rows)"
+    if "EOF" in message or "unexpected end" in message:
+        return "a quote is opened and never closed (later rows were read into it)"
+    if "NUL" in message:
+        return "the file holds NUL bytes: save it as 'CSV UTF-8'"
+    return message

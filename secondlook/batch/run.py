@@ -49,7 +49,8 @@ def run_batch(
     file raises LoadError, with the output directory or scheduler BatchError."""
     started = time.perf_counter()
     source = InputFile(input_path, ignore_unknown=options.ignore_unknown_columns)
-    source.read_header()  # a bad header stops here, before anything is written
+    source.read_header()  # a bad header or a file too large stops here, before anything is
+    total = source.count_rows()  # written
     out = Path(out_dir)
     state = prepare_out_dir(out)
     letters_dir = out / LETTERS_DIR
@@ -60,7 +61,7 @@ def run_batch(
         journal = Journal(state / "state.sqlite")
         try:
             journal.start_run()
-            _run(source, letters_dir, journal, options, summary, progress)
+            _run(source, total, letters_dir, journal, options, summary, progress)
             _finish(out, letters_dir, journal, options, summary)
         finally:
             journal.close()
@@ -72,13 +73,13 @@ def run_batch(
 
 def _run(
     source: InputFile,
+    total: int | None,
     letters_dir: Path,
     journal: Journal,
     options: BatchOptions,
     summary: BatchSummary,
     progress: ProgressCallback | None,
 ) -> None:
-    total = source.count_rows()
     renderer = load_renderer(options.renderer)  # fails early, and gives the version
     run = run_fingerprint(
         letter=options.letter,
