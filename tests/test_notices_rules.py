@@ -413,3 +413,24 @@ def test_every_market_the_reader_names_has_a_profile():
     from coverage import markets
 
     assert {market for market, _, _ in extract.MARKET_HINTS} == set(markets.MARKETS)
+
+
+def test_the_rules_read_bounded_text():
+    """No rule scans a huge run of text: paragraphs are cut into pieces of at most
+    MAX_PARAGRAPH_CHARS and the text is cut at MAX_TEXT_CHARS (a note says so). A hostile PDF
+    with page after page of one unbroken paragraph is read in bounded time (bench_notices.py
+    measures it); here, that the bounds hold."""
+    from secondlook.notices import text as text_module
+
+    words = "Send your appeal to the plan because it was denied because "  # no full stop
+    lines = [
+        Line(1 + i // 60, i % 60 + 1, words * 2, 1, (0.1, (i % 60) / 61, 0.9, (i % 60) / 61 + 0.01))
+        for i in range(3000)
+    ]
+    pages = [Page(n, tuple(x for x in lines if x.page == n), "text") for n in range(1, 51)]
+    text = NoticeText(pages)
+    assert text.truncated
+    assert sum(len(x.text) + 1 for x in text.lines) <= text_module.MAX_TEXT_CHARS
+    assert max(len(p.text) for p in text.paragraphs) <= text_module.MAX_PARAGRAPH_CHARS + 200
+    reading_notes = extract.read(extract.Document("text_pdf", tuple(pages), 50)).notes
+    assert "only its beginning was read" in " ".join(reading_notes)

@@ -20,6 +20,7 @@ from secondlook.notices.text import (
     NoticeText,
     Paragraph,
     confidence_of,
+    group_paragraphs,
     identifier,
     join_lines,
     parse_date,
@@ -307,6 +308,8 @@ CUE = re.compile(
     r"|\baddress\s+below\s*:?\s*$",
     re.I,
 )
+CUE_END = re.compile(r"\b(?:to|below)\s*:?\s*$", re.I)
+MAX_SENTENCE = 600  # a sentence holding an address is short; longer ones are not searched
 INLINE_CUE = re.compile(
     r"\b(?i:send|mail|deliver|submit|write)\b[^.:]*?\bto:?\s+(?P<address>[A-Z].*?\b[A-Z]{2}\s+"
     r"\d{5}(?:-\d{4})?)\b",
@@ -343,7 +346,11 @@ class SendTo:
     def _block_cue(self, paragraph: Paragraph) -> bool:
         """A line ending a sentence such as 'Send your appeal to:', followed by an address."""
         for position, line in enumerate(paragraph.lines):
-            said = sentences(join_lines(x.text for x in paragraph.lines[: position + 1]))
+            if not CUE_END.search(line.text):
+                continue
+            # The sentence ending here: a cue is short, so four lines back is enough.
+            recent = paragraph.lines[max(0, position - 3) : position + 1]
+            said = sentences(join_lines(x.text for x in recent))
             if said and CUE.search(said[-1]) and self._block_after(line):
                 return True
         return False
@@ -363,6 +370,8 @@ class SendTo:
         return False
 
     def _inline(self, paragraph: Paragraph, sentence: str) -> bool:
+        if len(sentence) > MAX_SENTENCE:
+            return False
         match = INLINE_CUE.search(sentence)
         if not match:
             return False
@@ -401,17 +410,6 @@ class SendTo:
         return out
 
 
-def _paragraphs_of(lines: Sequence[Line]) -> list[list[Line]]:
-    paragraphs: list[list[Line]] = []
-    for line in lines:
-        last = paragraphs[-1][-1] if paragraphs else None
-        if last is not None and (last.page, last.paragraph) == (line.page, line.paragraph):
-            paragraphs[-1].append(line)
-        else:
-            paragraphs.append([line])
-    return paragraphs
-
-
 def classify_numbers(
     lines: Sequence[Line], *, only: str | None = None, label: str | None = None
 ) -> list[tuple[str, str, list[Line]]]:
@@ -419,8 +417,8 @@ def classify_numbers(
     (numbers for TTY/TDD and the national 1-800-MEDICARE line are left out). `only` keeps one
     kind; `label` keeps numbers whose preceding words match it ('Appeals fax')."""
     out = []
-    for group in _paragraphs_of(lines):
-        joined = join_lines(line.text for line in group)
+    for paragraph in group_paragraphs(lines):
+        joined = paragraph.text
         for match in PHONE.finditer(joined):
             before = joined[max(0, match.start() - 40) : match.start()].lower()
             words = list(
@@ -437,7 +435,7 @@ def classify_numbers(
             kind = "fax" if kind in ("fax", "facsimile") else "phone"
             if (only and kind != only) or (label and not re.search(label, before[-30:])):
                 continue
-            where = Paragraph(tuple(group)).lines_covering(match.start(), match.end())
+            where = paragraph.lines_covering(match.start(), match.end())
             out.append((kind, match.group(0).strip(), where))
     return out
 
@@ -475,11 +473,11 @@ def contact_numbers(send_to: SendTo, text: NoticeText) -> dict[str, Found]:
 
 
 def _portal(lines: Sequence[Line], strength: float) -> Found | None:
-    for group in _paragraphs_of(lines):
-        match = PORTAL.search(join_lines(line.text for line in group))
+    for paragraph in group_paragraphs(lines):
+        match = PORTAL.search(paragraph.text)
         if match:
             url = match.group("url").rstrip(".")
-            where = Paragraph(tuple(group)).lines_covering(match.start(), match.end())
+            where = paragraph.lines_covering(match.start(), match.end())
             return found(url, strength, where, "an online address given for appeals")
     return None
 
@@ -759,6 +757,8 @@ def read(document: Document) -> NoticeReading:
         notes.append(
             f"Only the first {len(document.pages)} of {document.pages_total} pages were read."
         )
+    if text.truncated:
+        notes.append("This file holds more text than a notice; only its beginning was read.")
     return NoticeReading(
         source=document.kind,
         pages_read=len(document.pages),

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from secondlook.notices.layout import Line, Page
 
@@ -118,23 +121,32 @@ def join_lines(texts: Iterable[str]) -> str:
 
 # -- the document as lines and paragraphs --------------------------------------------------
 
+# Bounds on what the rules read, so that no regular expression ever scans a huge run of text: a
+# real notice has paragraphs well under 2,000 characters and under 50,000 characters in all.
+MAX_PARAGRAPH_CHARS = 2_000
+MAX_TEXT_CHARS = 200_000
+
 
 @dataclass(frozen=True)
 class Paragraph:
     lines: tuple[Line, ...]
 
-    @property
+    @cached_property
     def text(self) -> str:
         return join_lines(line.text for line in self.lines)
 
     def lines_covering(self, start: int, end: int) -> list[Line]:
         """The lines holding characters start..end of `text` (as join_lines builds it)."""
-        out, offset = [], 0
-        for index, line in enumerate(self.lines):
-            length = len(join_lines(x.text for x in self.lines[: index + 1]))
+        out, offset, previous = [], 0, ""
+        for line in self.lines:
+            piece = line.text.strip()
+            gap = (
+                0 if not previous or (previous.endswith("-") and not previous.endswith(" -")) else 1
+            )
+            length = offset + (gap if piece else 0) + len(piece)
             if offset <= end and length >= start:
                 out.append(line)
-            offset = length
+            offset, previous = length, (piece or previous)
         return out or list(self.lines)
 
     @property
@@ -146,26 +158,52 @@ class Paragraph:
         return self.lines[-1]
 
 
+def group_paragraphs(lines: Iterable[Line]) -> list[Paragraph]:
+    """Consecutive lines of one paragraph, cut every MAX_PARAGRAPH_CHARS characters."""
+    out: list[Paragraph] = []
+    current: list[Line] = []
+    size = 0
+    for line in lines:
+        if current and (
+            (line.page, line.paragraph) != (current[-1].page, current[-1].paragraph)
+            or size + len(line.text) > MAX_PARAGRAPH_CHARS
+        ):
+            out.append(Paragraph(tuple(current)))
+            current, size = [], 0
+        current.append(line)
+        size += len(line.text) + 1
+    if current:
+        out.append(Paragraph(tuple(current)))
+    return out
+
+
 class NoticeText:
-    """Lines in reading order, grouped into paragraphs, with lookups the rules share."""
+    """Lines in reading order, grouped into paragraphs, with lookups the rules share.
+
+    Only the first MAX_TEXT_CHARS characters are kept (`truncated` says when more were cut)."""
 
     def __init__(self, pages: Iterable[Page]):
-        self.lines: list[Line] = [line for page in pages for line in page.lines]
-        self.paragraphs: list[Paragraph] = []
-        current: list[Line] = []
-        for line in self.lines:
-            if current and (line.page, line.paragraph) != (current[-1].page, current[-1].paragraph):
-                self.paragraphs.append(Paragraph(tuple(current)))
-                current = []
-            current.append(line)
-        if current:
-            self.paragraphs.append(Paragraph(tuple(current)))
+        self.lines: list[Line] = []
+        self.truncated = False
+        size = 0
+        for line in (line for page in pages for line in page.lines):
+            size += len(line.text) + 1
+            if size > MAX_TEXT_CHARS:
+                self.truncated = True
+                break
+            self.lines.append(line)
+        self.paragraphs = group_paragraphs(self.lines)
         self._index = {(line.page, line.number): i for i, line in enumerate(self.lines)}
         self._para_of = {
             (line.page, line.number): p
             for p, para in enumerate(self.paragraphs)
             for line in para.lines
         }
+        self._rows: dict[int, list[tuple[float, int]]] = {}
+        for i, line in enumerate(self.lines):
+            self._rows.setdefault(line.page, []).append((line.top, i))
+        for row in self._rows.values():
+            row.sort()
 
     def index(self, line: Line) -> int:
         return self._index[(line.page, line.number)]
@@ -174,13 +212,17 @@ class NoticeText:
         return self._para_of[(line.page, line.number)]
 
     def after(self, line: Line) -> Iterator[Line]:
-        yield from self.lines[self.index(line) + 1 :]
+        return itertools.islice(self.lines, self.index(line) + 1, None)
 
     def right_of(self, line: Line) -> Line | None:
         """The nearest line to the right on the same row (a table's value cell)."""
+        row = self._rows[line.page]
+        height = line.box[3] - line.box[1]
+        low = bisect.bisect_left(row, (line.top - height, -1))
+        high = bisect.bisect_right(row, (line.top + height, len(self.lines)))
         candidates = [
             other
-            for other in self.lines
+            for other in (self.lines[i] for _, i in row[low:high])
             if other is not line and other.box[0] >= line.box[2] - 0.01 and line.same_row(other)
         ]
         return min(candidates, key=lambda other: other.box[0], default=None)
