@@ -39,7 +39,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from secondlook.notices import FIELD_NAMES, NoticeError, images, ocr, read_notice  # noqa: E402  # noqa: E402
+from secondlook.notices import FIELD_NAMES, NoticeError, extract, images, ocr, read_notice  # noqa: E402
+from secondlook.notices.intake import Document  # noqa: E402
+from secondlook.notices.layout import Line, Page  # noqa: E402
 from secondlook.notices.text import normalise  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "notices"
@@ -208,6 +210,31 @@ def medians(results: dict, label: str) -> list[str]:
     return out
 
 
+def hostile_text_seconds() -> list[str]:
+    """CPU time of the rules alone on text no notice has: 3,000 lines of one unbroken paragraph
+    full of the words the rules look for (the text a hostile PDF could hold)."""
+    out = []
+    for words in (
+        "Send your appeal to the plan because it was denied because ",
+        "Date: Claim number: Reference number: Fax 555-555-0100 Call 1-800-555-0100 ",
+    ):
+        lines = [
+            Line(
+                1 + i // 60,
+                i % 60 + 1,
+                words * 2,
+                1,
+                (0.1, (i % 60) / 61, 0.9, (i % 60) / 61 + 0.01),
+            )
+            for i in range(3000)
+        ]
+        pages = tuple(Page(n, tuple(x for x in lines if x.page == n), "text") for n in range(1, 51))
+        start = cpu_seconds()
+        extract.read(Document("text_pdf", pages, len(pages)))
+        out.append(f"rules on 3,000 lines of '{words[:24]}...': {cpu_seconds() - start:.2f} s CPU")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1)
@@ -236,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{tools.peak / 2**20:.0f} MiB; Python heap peak per reading: median "
         f"{statistics.median(heap.values()):.1f} MiB, max {max(heap.values()):.1f} MiB"
     )
+    print("\n## Hostile text (bounds of the rules)\n")
+    print("\n".join(hostile_text_seconds()))
     if not args.no_baseline:
         ocr_specs = [(p, s) for p, s in specs if results[p.stem]["source"] != "text_pdf"]
         with plain_ocr():
