@@ -285,3 +285,32 @@ def test_nothing_is_logged_or_printed(caplog, capfd):
     assert caplog.records == []
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")
+
+
+def test_the_limits_pages_state_the_limits_the_reader_enforces():
+    from secondlook.notices import text
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    limits_page = (docs / "limits.md").read_text(encoding="utf-8")
+    notices_page = (docs / "notices.md").read_text(encoding="utf-8")
+    limits = Limits()
+    stated = [
+        f"| file size | {limits.max_bytes // 2**20} MB |",
+        f"| pages read | {limits.max_pages} |",
+        f"| pixels in a picture or a page | {limits.max_pixels // 1_000_000} million |",
+        f"| text printed by pdftotext or tesseract | {limits.max_text_bytes // 2**20} MB |",
+        f"| time for one tool run (one page's OCR) | {limits.seconds_per_step:g} s |",
+        f"| time in all | {limits.total_seconds:g} s |",
+        f"| text the rules read | {text.MAX_TEXT_CHARS:,} characters |",
+    ]
+    assert [line for line in stated if line not in limits_page] == []
+    for figure in (
+        f"| {limits.max_bytes // 2**20} MB |",
+        f"| {limits.max_pages} |",
+        f"| {limits.max_pixels // 1_000_000} million |",
+        f"| {limits.seconds_per_step:g} s |",
+        f"| {limits.total_seconds:g} s |",
+        f"| {limits.ocr_long_side} px long side |",
+        f"| {text.MAX_TEXT_CHARS:,} characters, paragraphs cut every {text.MAX_PARAGRAPH_CHARS:,} |",
+    ):
+        assert figure in notices_page, figure
