@@ -6,12 +6,13 @@ import streamlit as st
 
 from app_pages import _patient_ui as ui
 from coverage import fields
+from coverage.text import say
 from secondlook import ics
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
 from secondlook.safe_text import md
 
-st.title("Your answer")
+st.title(say("pages.answer_page.title"))
 case = ui.get_case()
 ui.warn_before_leaving()
 
@@ -20,18 +21,22 @@ if not ui.has_started():
     st.stop()
 
 if not ui.has_plan(case):  # "Not sure" what kind of plan: say what we need and how to find out
-    st.info(f"**We need to know more.** {flow.MARKET_UNKNOWN_HEADLINE}")
-    st.subheader("How to find out")
+    st.info(f"**{say('pages.answer_page.need_more')}** {flow.MARKET_UNKNOWN_HEADLINE}")
+    st.subheader(say("pages.answer_page.how_to_find_out"))
     for tip in flow.HOW_TO_TELL_YOUR_PLAN:
         st.markdown(f"- {tip}")
-    st.subheader("Questions to ask your plan")
+    st.subheader(say("pages.answer_page.questions_for_plan"))
     st.markdown("\n".join(f"{i}. {q}" for i, q in enumerate(flow.QUESTIONS_FOR_YOUR_PLAN, 1)))
-    st.page_link(ui.CHECK_PAGE, label="Change my answers", icon=":material/edit:")
+    st.page_link(
+        ui.CHECK_PAGE, label=say("pages.answer_page.change_answers"), icon=":material/edit:"
+    )
     st.stop()
 
 plan, answer = ui.get_determination(case)
 if answer is None or plan is None:
-    st.page_link(ui.CHECK_PAGE, label="Change my answers", icon=":material/edit:")
+    st.page_link(
+        ui.CHECK_PAGE, label=say("pages.answer_page.change_answers"), icon=":material/edit:"
+    )
     st.stop()
 
 appeal = flow.appeal_first(case, plan, answer)
@@ -42,7 +47,9 @@ if appeal is not None:  # she was turned down: the appeal comes first
     if appeal.letters:
         titles = ", ".join(flow.LETTER_INFO[t][0] for t in appeal.letters)
         st.markdown(f"{md(fields.text().phrases['appeal_letters'])} {md(titles)}")
-    if st.button("Get my appeal letters", type="primary", icon=":material/mail:"):
+    if st.button(
+        say("pages.answer_page.get_appeal_letters"), type="primary", icon=":material/mail:"
+    ):
         st.switch_page(ui.LETTERS_PAGE)
 
 generic = plan.id.startswith("generic-")
@@ -53,7 +60,7 @@ box = {
     "indeterminate": st.info,
 }[answer.covered]
 box(f"**{answer.headline}**")
-st.caption(f"Plan: {md(flow.plan_title(plan))}. Checked on {flow.format_date(answer.as_of)}.")
+st.caption(say("pages.answer_page.plan_line", plan=md(flow.plan_title(plan)), day=answer.as_of))
 
 facts = []
 if answer.referral_needed:
@@ -67,47 +74,53 @@ for fact in facts:
 note = flow.timing_note(case, answer)
 if note:
     st.info(md(note), icon=":material/event:")
-if st.button("Get my letters", type="secondary" if appeal else "primary", icon=":material/mail:"):
+if st.button(
+    say("pages.answer_page.get_letters"),
+    type="secondary" if appeal else "primary",
+    icon=":material/mail:",
+):
     st.switch_page(ui.LETTERS_PAGE)
 
 if answer.info_needed:
-    st.subheader("What we still need to know")
+    st.subheader(say("pages.answer_page.still_need"))
     for question, why in flow.open_questions(answer):
         st.markdown(f"- **{md(question)}** {md(why)}")
     reported = case.plan is None and case.reported_plan is not None
     step = form.step_for_fields(
         [need.field for need in answer.info_needed], ui.route(), reported=reported
     )
-    if step is not None and st.button("Answer these questions", icon=":material/edit:"):
+    if step is not None and st.button(
+        say("pages.answer_page.answer_these"), icon=":material/edit:"
+    ):
         st.session_state[ui.STEP_KEY] = step
         st.switch_page(ui.CHECK_PAGE)
 
-st.subheader("What to do next")
-st.caption("Tick each step when it is done.")
+st.subheader(say("pages.answer_page.next"))
+st.caption(say("pages.answer_page.tick"))
 for number, text in enumerate(flow.action_steps(answer), 1):
     st.checkbox(f"{number}. {text}", key=ui.widget_key("next", str(number)))
 
-st.subheader("Records to gather")
-st.caption("The second-opinion doctor needs to see what your first doctor saw.")
+st.subheader(say("pages.answer_page.records"))
+st.caption(say("pages.answer_page.records_caption"))
 for number, text in enumerate(flow.records_checklist(answer), 1):
     st.checkbox(text, key=ui.widget_key("records", str(number)))
 
-st.subheader("What it may cost")
+st.subheader(say("pages.answer_page.cost"))
 for line in flow.cost_lines(answer):
     st.markdown(f"- {line}")
 for line in flow.cost_notes(plan):
     st.markdown(f"- {md(line)}")
 
-st.subheader("Deadlines")
+st.subheader(say("pages.answer_page.deadlines"))
 if answer.deadlines:
     for deadline in answer.deadlines:
-        when = flow.format_date(deadline.due) if deadline.due else "no date yet"
+        when = flow.format_date(deadline.due) if deadline.due else say("pages.deadline.no_date")
         st.markdown(f"**{deadline.title}:** {when}")
         st.caption("  \n".join(flow.deadline_lines(deadline)))
     st.caption(flow.NOTICE_NOTE)
     if ics.has_dated(answer.deadlines):
         st.download_button(
-            "Add the dates to my calendar (.ics)",
+            say("pages.answer_page.calendar"),
             data=ics.deadlines_to_ics(answer.deadlines, scope=plan.id),
             file_name="second-look-deadlines.ics",
             mime="text/calendar",
@@ -115,22 +128,26 @@ if answer.deadlines:
             on_click="ignore",
         )
 else:
-    st.write("No deadlines yet. If your plan says no, come back: we will work out your dates.")
+    st.write(say("pages.deadline.none_yet"))
 
 if generic or answer.unverified:
-    st.subheader("Questions to ask your plan")
+    st.subheader(say("pages.answer_page.questions_for_plan"))
     questions = list(flow.QUESTIONS_FOR_YOUR_PLAN) if generic else []
     questions += [q for q in answer.unverified if q not in questions]
     st.markdown("\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1)))
 
 st.warning(flow.PAYMENT_NOTE)
 
-with st.expander("The rules we used"):
-    st.write(f"Main law for your plan: {answer.governing_law}")
+with st.expander(say("pages.answer_page.rules")):
+    st.write(say("pages.answer_page.main_law", law=answer.governing_law))
     for entry in flow.trace_in_order(answer):
         label = flow.TRACE_STATUS.get(entry.status, entry.status)
-        checked = f"Last checked {entry.last_verified:%B %d, %Y}." if entry.last_verified else ""
-        confirm = "" if entry.verified else " Not yet confirmed: check with your plan."
+        checked = (
+            say("pages.answer_page.last_checked", day=entry.last_verified)
+            if entry.last_verified
+            else ""
+        )
+        confirm = "" if entry.verified else " " + say("pages.answer_page.not_confirmed")
         st.markdown(
             f"**{entry.title}** ({label})  \n{entry.effect}  \n"
             f"*{entry.citation}.* {checked}{confirm}"
@@ -139,6 +156,6 @@ with st.expander("The rules we used"):
 st.caption(answer.disclaimer)
 
 st.divider()
-st.page_link(ui.LETTERS_PAGE, label="Get my letters", icon=":material/mail:")
-st.page_link(ui.CHECK_PAGE, label="Change my answers", icon=":material/edit:")
+st.page_link(ui.LETTERS_PAGE, label=say("pages.answer_page.get_letters"), icon=":material/mail:")
+st.page_link(ui.CHECK_PAGE, label=say("pages.answer_page.change_answers"), icon=":material/edit:")
 ui.save_case_button(case, key="save_from_answer")

@@ -1,8 +1,8 @@
 """The deadline calculator: when the patient must file, and when the plan or reviewer must decide.
 
 Every figure comes from the law book (data/rules/parameters/*.yaml, keyed by effective date);
-this module only does the calendar arithmetic and says, in plain words and with the dates, how
-each date was reached. Rules it follows:
+this module only does the calendar arithmetic and says, as messages (data/text/<language>/
+deadlines.yaml) with the dates, how each date was reached. Rules it follows:
 
 - Day counts are calendar days. A clock in hours is shown as calendar days rounded up
   (72 hours -> 3 days), and the basis says so.
@@ -25,15 +25,12 @@ from functools import lru_cache
 
 from coverage._memo import IdentityCache
 from coverage.case import Case, Denial
-from coverage.determination import Deadline
+from coverage.decision import DeadlineFacts
 from coverage.law import LawBook, Parameter
 from coverage.markets import MarketProfile, profile
 from coverage.plan import Plan
 from coverage.statements import say
-
-# A Deadline is frozen and all its fields are immutable, so equal arguments share one instance
-# (same keywords as the model, so exclude_unset dumps do not change).
-_shared_deadline = lru_cache(maxsize=4096, typed=True)(Deadline)
+from coverage.text import LANGUAGES, Amount, Cited, Msg, msg
 
 # Federal holidays (5 U.S.C. 6103) in their present form: Veterans Day back on November 11 from
 # 1978, Martin Luther King Jr. Day from 1986, Juneteenth from 2021.
@@ -147,12 +144,34 @@ class _LawMemo:
         self.figures: dict[tuple[str, dt.date], tuple[int | None, Parameter]] = {}
         # Parameter.citation joins its references on every call: once per parameter here.
         self.citations: dict[int, tuple[Parameter, str]] = {}  # keeps the parameter alive
+        self.made: dict[tuple, tuple[DeadlineFacts, ...]] = {}
+        self.notes: dict[tuple[str, dt.date], Cited | None] = {}
 
     def citation(self, parameter: Parameter) -> str:
         hit = self.citations.get(id(parameter))
         if hit is None:
             hit = self.citations[id(parameter)] = (parameter, parameter.citation)
         return hit[1]
+
+    def facts(self, key: tuple, out: list[DeadlineFacts], compute) -> None:  # noqa: ANN001
+        """Append the deadlines `compute()` appends to `out`, worked out once per `key` (the
+        arguments they are made from: equal cases on other plans share them)."""
+        hit = self.made.get(key)
+        if hit is None:
+            start = len(out)
+            compute()
+            if len(self.made) >= self.MAX:
+                self.made.clear()
+            self.made[key] = tuple(out[start:])
+        else:
+            out.extend(hit)
+
+    def note(self, name: str, day: dt.date) -> Cited | None:
+        """Statement `name` in words in every language, for a note beside a clock."""
+        key = (name, day)
+        if key not in self.notes:
+            self.notes[key] = _note(self.law, name, day)
+        return self.notes[key]
 
     def figure(self, name: str, day: dt.date) -> tuple[int | None, Parameter]:
         key = (name, day)
@@ -168,50 +187,48 @@ class _LawMemo:
 _LAW_MEMOS: IdentityCache[_LawMemo] = IdentityCache(maxsize=8)
 
 
-@lru_cache(maxsize=4096)  # the same few texts recur
-def _one_line(text: str) -> str:
-    """The text with each run of whitespace (line breaks in the source) made one space."""
-    return " ".join(text.split())
+def _note(law: LawBook, name: str, day: dt.date) -> Cited | None:
+    texts = []
+    for language in LANGUAGES:
+        said = say(law, name, day, lang=language, as_law=False)
+        if said is None:
+            return None
+        texts.append((language, said.text))
+    return Cited(tuple(texts), "")
 
 
-def _amount(value: int, unit: str) -> str:
-    word = {"day": "day", "hour": "hour", "month": "month"}[unit]
-    return f"{value} {word}{'' if value == 1 else 's'}"
+EMPTY = ""  # a part of a sentence that says nothing
+
+
+def sentences(*parts: Msg | str) -> Msg:
+    """Sentences said one after the other (empty parts left out)."""
+    return msg("text.sentences", parts=tuple(p for p in parts if p))
 
 
 def _as_days(value: int, unit: str) -> int:
     return math.ceil(value / 24) if unit == "hour" else value
 
 
-def _weekend_note(due: dt.date) -> str:
+def _weekend_note(due: dt.date) -> Msg | str:
     """For windows that do not roll forward: say so when the date is not a business day."""
     if is_business_day(due):
-        return ""
-    if due.weekday() == SAT:
-        what = "a Saturday"
-    elif due.weekday() == SUN:
-        what = "a Sunday"
-    else:
-        what = "a federal holiday"
-    return (
-        f" That day is {what}; the rule we have does not say the deadline moves to the next "
-        "business day, so make sure your request arrives before it."
-    )
+        return EMPTY
+    what = {SAT: "saturday", SUN: "sunday"}.get(due.weekday(), "holiday")
+    return msg("deadlines.basis.weekend", what=Msg(f"deadlines.basis.{what}"))
 
 
-def _late_note(due: dt.date, as_of: dt.date) -> str:
-    if due >= as_of:
-        return ""
-    return (
-        f" That date is before today ({format_date(as_of)}): the window may have closed. "
-        "Contact the plan at once and ask whether a late request can still be accepted."
-    )
+def _late_note(due: dt.date, as_of: dt.date) -> Msg | str:
+    return EMPTY if due >= as_of else msg("deadlines.basis.late", today=as_of)
+
+
+def _title(name: str) -> Msg:
+    return Msg(f"deadlines.title.{name}")
 
 
 class _Builder:
     """Collects deadlines for one case; all share the plan, the case facts, as_of and law book.
 
-    It sees only the case facts passed in (see compute_deadlines), never the whole case."""
+    It sees only the case facts passed in (see deadline_facts), never the whole case."""
 
     def __init__(
         self,
@@ -228,37 +245,36 @@ class _Builder:
         self.memo = memo or _LAW_MEMOS.put(id(law), (law,), _LawMemo(law))
         self.urgent = urgent
         self.request_sent_date = request_sent_date
-        self.out: list[Deadline] = []
+        self.out: list[DeadlineFacts] = []
 
-    def note(self, role: str, day: dt.date) -> str:
-        """The statement that qualifies a clock (an extension, an earlier figure), in words; ""
-        when the profile names none or it cannot be stated on `day`."""
+    def note(self, role: str, day: dt.date) -> Cited | None:
+        """The statement that qualifies a clock (an extension, an earlier figure), in every
+        language; None when the profile names none or it cannot be stated on `day`."""
         name = self.market.clock_notes.get(role)  # type: ignore[call-overload]
-        said = None if name is None else say(self.law, name, day, as_law=False)
-        return "" if said is None else said.text
+        return None if name is None else self.memo.note(name, day)
 
     def add(
         self,
         *,
         id: str,
-        title: str,
+        title: Msg,
         kind: str,
         due: dt.date | None,
-        within: str,
-        basis: str,
+        within: Msg,
+        basis: Msg,
         parameter: Parameter,
         citation: str | None = None,
         verified: bool | None = None,
         last_verified: dt.date | None = None,
     ) -> None:
         self.out.append(
-            _shared_deadline(
+            DeadlineFacts(
                 id=id,
                 title=title,
                 kind=kind,
                 due=due,
                 within=within,
-                basis=_one_line(basis),
+                basis=basis,
                 citation=citation or self.memo.citation(parameter),
                 verified=parameter.verified if verified is None else verified,
                 last_verified=last_verified or parameter.last_verified,
@@ -266,7 +282,7 @@ class _Builder:
         )
 
     def not_in_data(
-        self, *, id: str, title: str, kind: str, within: str, parameter: Parameter, day: dt.date
+        self, *, id: str, title: Msg, kind: str, within: Msg, parameter: Parameter, day: dt.date
     ) -> None:
         self.add(
             id=id,
@@ -274,9 +290,7 @@ class _Builder:
             kind=kind,
             due=None,
             within=within,
-            basis=f"Our law data has no figure for this time limit in force on "
-            f"{format_date(day)}, so we do not compute a date. Go by the time "
-            "stated on your notice or ask the plan which time limit applies.",
+            basis=msg("deadlines.basis.not_in_data", day=day),
             parameter=parameter,
             verified=False,
         )
@@ -287,70 +301,80 @@ class _Builder:
         self,
         *,
         id: str,
-        title: str,
+        title: Msg,
         name: str,
         day: dt.date,
-        after: str,
+        after: Msg,
         start: dt.date | None = None,
-        start_words: str = "",
-        extra: str = "",
+        start_words: Msg | str = EMPTY,
+        note: Cited | None = None,
         per_level: int | None = None,
         urgent_alternative: str | None = None,
     ) -> None:
         """A clock the plan or reviewer must decide within, counted from `start` when known."""
+        args = (id, title, name, day, after, start, start_words, note, per_level)
+        self.memo.facts(
+            ("decide", *args, urgent_alternative),
+            self.out,
+            lambda: self._decision_clock(*args, urgent_alternative),
+        )
+
+    def _decision_clock(
+        self,
+        id: str,
+        title: Msg,
+        name: str,
+        day: dt.date,
+        after: Msg,
+        start: dt.date | None,
+        start_words: Msg | str,
+        note: Cited | None,
+        per_level: int | None,
+        urgent_alternative: str | None,
+    ) -> None:
         value, parameter = self.memo.figure(name, day)
-        within_stub = f"after {after}"
         if value is None:
+            within = msg("deadlines.within.decide_not_in_data", after=after)
             self.not_in_data(
-                id=id,
-                title=title,
-                kind="decide_by",
-                within=f"the time your plan states, {within_stub}",
-                parameter=parameter,
-                day=day,
+                id=id, title=title, kind="decide_by", within=within, parameter=parameter, day=day
             )
             return
-        amount = _amount(value, parameter.unit)
+        amount = Amount(value, parameter.unit)
         if per_level:
-            within = f"{amount} {within_stub}, for each of the plan's {per_level} appeal levels"
+            within = msg(
+                "deadlines.within.decide_per_level", amount=amount, after=after, levels=per_level
+            )
         else:
-            within = f"{amount} {within_stub}"
-        if extra:
-            within += f" ({extra})"
+            within = msg("deadlines.within.decide", amount=amount, after=after)
+        if note:
+            within = msg("deadlines.within.with_note", within=within, note=note)
         days = _as_days(value, parameter.unit)
-        hours_words = (
-            f"{amount} is counted here as {days} calendar days (rounded up). "
+        hours = (
+            msg("deadlines.basis.hours_as_days", amount=amount, days=days)
             if parameter.unit == "hour"
-            else ""
+            else EMPTY
         )
+        due = None if start is None else start + dt.timedelta(days=days)
         if start is not None:
-            due = start + dt.timedelta(days=days)
-            basis = (
-                f"{start_words} {format_date(start)}. {hours_words}{_amount(days, 'day')} after "
-                f"that is {format_date(due)}. The clock starts when the plan receives it, so the "
-                "plan's own deadline may be a day or two later."
-            )
+            basis = [
+                msg("deadlines.basis.decide_start", start_words=start_words, start=start),
+                hours,
+                msg("deadlines.basis.decide_due", days=Amount(days, "day"), due=due),
+            ]
         else:
-            due = None
-            basis = (
-                f"The clock starts when {after}; we do not know that date yet, so no date is "
-                f"shown. {hours_words}"
-            )
+            basis = [msg("deadlines.basis.decide_undated", after=after), hours]
         if urgent_alternative:
-            alt_value, _ = self.memo.figure(urgent_alternative, day)
+            alt_value, alt = self.memo.figure(urgent_alternative, day)
             if alt_value is not None:
-                basis += (
-                    f" If a physician says that waiting this long could seriously jeopardise the "
-                    f"patient's life, health or ability to regain maximum function, ask for an "
-                    f"urgent (expedited) decision: {_amount(alt_value, 'hour')}."
-                )
+                alt_amount = Amount(alt_value, alt.unit)
+                basis.append(msg("deadlines.basis.urgent_alternative", amount=alt_amount))
         self.add(
             id=id,
             title=title,
             kind="decide_by",
             due=due,
             within=within,
-            basis=basis,
+            basis=sentences(*basis),
             parameter=parameter,
         )
 
@@ -362,49 +386,54 @@ class _Builder:
             self.clock("prior_auth_urgent"),
             self.clock("prior_auth_standard"),
         )
-        name = urgent_name if self.urgent else standard_name
         start = self.request_sent_date
         self.decision_clock(
             id="prior_auth_decision",
-            title=("Urgent" if self.urgent else "Standard")
-            + " decision on the prior-authorisation request",
-            name=name,
+            title=_title("prior_auth_decision_" + ("urgent" if self.urgent else "standard")),
+            name=urgent_name if self.urgent else standard_name,
             day=start or self.as_of,
-            after="the plan receives the request",
+            after=Msg("deadlines.after.plan_receives_request"),
             start=start,
-            start_words="The request was sent on",
-            extra=self.note(
+            start_words=Msg("deadlines.basis.request_sent"),
+            note=self.note(
                 "prior_auth_urgent" if self.urgent else "prior_auth_standard", start or self.as_of
             ),
             urgent_alternative=None if self.urgent else urgent_name,
         )
 
     def records_request_clock(self) -> None:
+        self.memo.facts(("records", self.as_of), self.out, self._records_request_clock)
+
+    def _records_request_clock(self) -> None:
         value, parameter = self.memo.figure("hipaa.access_response_days", self.as_of)
         extension, _ = self.memo.figure("hipaa.access_extension_days", self.as_of)
+        title = _title("records_request_response")
         if value is None or extension is None:
+            within = Msg("deadlines.within.records_not_in_data")
             self.not_in_data(
                 id="records_request_response",
-                title="Provider answers your medical-records request",
+                title=title,
                 kind="decide_by",
-                within="the time set by HIPAA after the provider receives your request",
+                within=within,
                 parameter=parameter,
                 day=self.as_of,
             )
             return
         due = self.as_of + dt.timedelta(days=value)
-        extended = due + dt.timedelta(days=extension)
+        amount = Amount(value, "day")
         self.add(
             id="records_request_response",
-            title="Provider answers your medical-records request",
+            title=title,
             kind="decide_by",
             due=due,
-            within=f"{_amount(value, 'day')} after the provider receives your request (one "
-            f"{extension}-day extension allowed, with written notice of the reason and the date)",
-            basis=f"Assumes you send the request today, {format_date(self.as_of)}: "
-            f"{_amount(value, 'day')} later is {format_date(due)} (the clock starts when the "
-            "provider receives it, so allow for delivery). If the provider sends written notice "
-            f"of its one extension, it has until {format_date(extended)}.",
+            within=msg("deadlines.within.records", amount=amount, extension=extension),
+            basis=msg(
+                "deadlines.basis.records",
+                today=self.as_of,
+                amount=amount,
+                due=due,
+                extended=due + dt.timedelta(days=extension),
+            ),
             parameter=parameter,
         )
 
@@ -414,76 +443,77 @@ class _Builder:
         self,
         *,
         id: str,
-        title: str,
         name: str,
         day: dt.date,
         start: dt.date | None,
-        start_words: str,
-        from_words: str,
-        extra: str = "",
-    ) -> tuple[int, Parameter] | None:
+        start_words: Msg,
+        after: Msg,
+        note: Msg | Cited | None = None,
+    ) -> None:
         """A window in days that does not move off weekends or holidays."""
+        args = (id, name, day, start, start_words, after, note)
+        self.memo.facts(("file", *args, self.as_of), self.out, lambda: self._filing_window(*args))
+
+    def _filing_window(
+        self,
+        id: str,
+        name: str,
+        day: dt.date,
+        start: dt.date | None,
+        start_words: Msg,
+        after: Msg,
+        note: Msg | Cited | None,
+    ) -> None:
         value, parameter = self.memo.figure(name, day)
+        title = _title(id)
         if value is None:
+            within = msg("deadlines.within.file_not_in_data", after=after)
             self.not_in_data(
-                id=id,
-                title=title,
-                kind="file_by",
-                within=f"the time stated on your notice, {from_words}",
-                parameter=parameter,
-                day=day,
+                id=id, title=title, kind="file_by", within=within, parameter=parameter, day=day
             )
-            return None
-        within = f"{_amount(value, 'day')} {from_words}" + (f" ({extra})" if extra else "")
+            return
+        amount = Amount(value, "day")
+        within = msg("deadlines.within.file", amount=amount, after=after)
+        if note:
+            within = msg("deadlines.within.with_note", within=within, note=note)
         if start is None:
-            self.add(
-                id=id,
-                title=title,
-                kind="file_by",
-                due=None,
-                within=within,
-                basis=f"{start_words} Enter it to get the date.",
-                parameter=parameter,
+            basis = sentences(start_words, Msg("deadlines.basis.enter_date"))
+            due = None
+        else:
+            due = start + dt.timedelta(days=value)
+            basis = sentences(
+                start_words,
+                msg("deadlines.basis.file_due", amount=amount, start=start, due=due),
+                _weekend_note(due),
+                _late_note(due, self.as_of),
             )
-            return value, parameter
-        due = start + dt.timedelta(days=value)
         self.add(
             id=id,
             title=title,
             kind="file_by",
             due=due,
             within=within,
-            basis=f"{start_words} {_amount(value, 'day')} after {format_date(start)} is "
-            f"{format_date(due)}.{_weekend_note(due)}{_late_note(due, self.as_of)}",
+            basis=basis,
             parameter=parameter,
         )
-        return value, parameter
 
 
-def _receipt(denial: Denial) -> tuple[dt.date | None, str]:
+def _receipt(denial: Denial) -> tuple[dt.date | None, Msg]:
     """When the patient received the notice, or the notice date as a conservative stand-in."""
     if denial.date_received is not None:
-        return (
-            denial.date_received,
-            f"You received the notice on {format_date(denial.date_received)}.",
-        )
+        return denial.date_received, msg("deadlines.basis.received", day=denial.date_received)
     if denial.notice_date is not None:
-        return denial.notice_date, (
-            "We do not know when you received the notice, so we count from the date printed on "
-            f"it, {format_date(denial.notice_date)}. That is conservative: counting from the day "
-            "it reached you gives a later date."
+        return denial.notice_date, msg(
+            "deadlines.basis.received_unknown_dated", day=denial.notice_date
         )
-    return None, "We do not know when you received the notice."
+    return None, Msg("deadlines.basis.received_unknown")
 
 
-def _notice_start(denial: Denial) -> tuple[dt.date | None, str]:
+def _notice_start(denial: Denial) -> tuple[dt.date | None, Msg]:
     """For windows counted from the date on the notice (never from a later receipt date)."""
     if denial.notice_date is not None:
-        return denial.notice_date, f"The notice is dated {format_date(denial.notice_date)}."
-    return None, (
-        "This window counts from the date printed on the notice, which we do not have (counting "
-        "from the day you received it could give a date that is too late)."
-    )
+        return denial.notice_date, msg("deadlines.basis.notice_dated", day=denial.notice_date)
+    return None, Msg("deadlines.basis.notice_undated")
 
 
 def _check_denial_dates(denial: Denial) -> None:
@@ -495,78 +525,91 @@ def _check_denial_dates(denial: Denial) -> None:
         raise ValueError("denial.date_received is before denial.notice_date")
 
 
-# --- the markets ---------------------------------------------------------------------------------
+# --- the procedures ------------------------------------------------------------------------------
 
 
 def _commercial(b: _Builder, denial: Denial) -> None:
-    plan = b.plan
-    levels = b.market.internal_levels(plan.appeals.levels)
+    """Employer and individual plans: internal appeals, then external review (erisa_aca)."""
+    levels = b.market.internal_levels(b.plan.appeals.levels)
     day = denial.notice_date or denial.date_received or b.as_of
     start, start_words = _receipt(denial)
+    final = denial.level == "final_internal" or (denial.level == "internal_appeal" and levels <= 1)
+    if final:
+        _external_review(b, denial, start, start_words, day)
+        return
+    if denial.level == "initial":
+        _internal_appeal_window(b, start, start_words, day)
+    else:
+        _next_level_window(b, levels, day)
+    _internal_appeal_decision(b, denial, levels, day)
+
+
+def _next_level_window(b: _Builder, levels: int, day: dt.date) -> None:
+    """A first-level appeal was denied and the plan has another level: the plan sets the time."""
+    _, parameter = b.memo.figure(b.clock("appeal_filing"), day)
+    appeals = b.plan.appeals
+    b.add(
+        id="internal_appeal_filing",
+        title=_title("internal_appeal_next_filing"),
+        kind="file_by",
+        due=None,
+        within=Msg("deadlines.within.next_level"),
+        basis=msg("deadlines.basis.next_level", levels=levels),
+        parameter=parameter,
+        citation=f"{appeals.source.document}, {appeals.source.section}",
+        verified=False,
+        last_verified=appeals.last_verified,
+    )
+
+
+def _internal_appeal_decision(b: _Builder, denial: Denial, levels: int, day: dt.date) -> None:
     pre_service = denial.service_type == "pre_service"
     urgent = b.urgent and pre_service
-    final = denial.level == "final_internal" or (denial.level == "internal_appeal" and levels <= 1)
-
-    if not final:
-        if denial.level == "initial":
-            _internal_appeal_window(b, start, start_words, day)
-        else:
-            # A first-level appeal was denied and the plan has another level.
-            _, parameter = b.memo.figure(b.clock("appeal_filing"), day)
-            b.add(
-                id="internal_appeal_filing",
-                title="File the next-level internal appeal",
-                kind="file_by",
-                due=None,
-                within="the time stated on your first-level appeal decision (your plan sets it)",
-                basis=f"Your plan has {levels} internal appeal levels and the first level upheld "
-                "the denial. The time to file the next level is set by the plan; it is not in "
-                "our law data, so no date is shown. Ask the plan if the notice does not say.",
-                parameter=parameter,
-                citation=plan.appeals.source.document + ", " + plan.appeals.source.section,
-                verified=False,
-                last_verified=plan.appeals.last_verified,
-            )
-        if urgent:
-            name, per_level = b.clock("appeal_decision_urgent"), None
-        elif levels == 1:
-            name = b.clock(
-                "appeal_decision_pre_service" if pre_service else "appeal_decision_post_service"
-            )
-            per_level = None
-        else:
-            name = b.clock(
-                "appeal_decision_pre_service_per_level"
-                if pre_service
-                else "appeal_decision_post_service_per_level"
-            )
-            per_level = levels
-        b.decision_clock(
-            id="internal_appeal_decision",
-            title=("Urgent" if urgent else "Standard") + " decision on your internal appeal",
-            name=name,
-            day=day,
-            after="the plan receives your appeal",
-            per_level=per_level,
-            extra=b.note("more_levels_than_allowed", day) if per_level and per_level > 2 else "",
-            urgent_alternative=b.clock("appeal_decision_urgent")
-            if pre_service and not urgent
-            else None,
+    per_level = None
+    if urgent:
+        name = b.clock("appeal_decision_urgent")
+    elif levels == 1:
+        name = b.clock(
+            "appeal_decision_pre_service" if pre_service else "appeal_decision_post_service"
         )
-        return
+    else:
+        name = b.clock(
+            "appeal_decision_pre_service_per_level"
+            if pre_service
+            else "appeal_decision_post_service_per_level"
+        )
+        per_level = levels
+    b.decision_clock(
+        id="internal_appeal_decision",
+        title=_title("internal_appeal_decision_" + ("urgent" if urgent else "standard")),
+        name=name,
+        day=day,
+        after=Msg("deadlines.after.plan_receives_appeal"),
+        per_level=per_level,
+        note=b.note("more_levels_than_allowed", day) if per_level and per_level > 2 else None,
+        urgent_alternative=b.clock("appeal_decision_urgent")
+        if pre_service and not urgent
+        else None,
+    )
 
-    if plan.grandfathered or plan.external_review.route == "none":
+
+def _external_review(
+    b: _Builder, denial: Denial, start: dt.date | None, start_words: Msg, day: dt.date
+) -> None:
+    if b.plan.grandfathered or b.plan.external_review.route == "none":
         return  # No ACA external review for this plan; the engine explains the governing law.
+    pre_service = denial.service_type == "pre_service"
+    urgent = b.urgent and pre_service
     _external_review_window(b, start, start_words, day)
     b.decision_clock(
         id="external_review_decision",
-        title=("Expedited" if urgent else "Standard") + " external review decision",
+        title=_title("external_review_decision_" + ("urgent" if urgent else "standard")),
         name=b.clock(
             "external_review_decision_expedited" if urgent else "external_review_decision_standard"
         ),
         day=day,
-        after="the independent reviewer receives your request",
-        extra=b.note("external_review_decision_expedited", day) if urgent else "",
+        after=Msg("deadlines.after.reviewer_receives_request"),
+        note=b.note("external_review_decision_expedited", day) if urgent else None,
         urgent_alternative=b.clock("external_review_decision_expedited")
         if pre_service and not urgent
         else None,
@@ -574,7 +617,7 @@ def _commercial(b: _Builder, denial: Denial) -> None:
 
 
 def _internal_appeal_window(
-    b: _Builder, start: dt.date | None, start_words: str, day: dt.date
+    b: _Builder, start: dt.date | None, start_words: Msg, day: dt.date
 ) -> None:
     name = b.clock("appeal_filing")
     plan_days = b.plan.appeals.filing_window_days
@@ -582,190 +625,197 @@ def _internal_appeal_window(
     if value is None or plan_days is None or plan_days <= value:
         b.filing_window(
             id="internal_appeal_filing",
-            title="File an internal appeal",
             name=name,
             day=day,
             start=start,
             start_words=start_words,
-            from_words="after you receive the denial",
-            extra="at least this long by law; your plan may allow more",
+            after=Msg("deadlines.from.receive_denial"),
+            note=Msg("deadlines.within.at_least_by_law"),
         )
         return
     # The plan allows longer than the federal minimum: its own term governs.
     source = b.plan.appeals.source
-    citation = f"{source.document}, {source.section}; federal minimum: {parameter.citation}"
-    last_verified = min(b.plan.appeals.last_verified, parameter.last_verified)
-    within = (
-        f"{plan_days} days after you receive the denial (your plan allows more than the federal "
-        f"minimum of {value} days)"
-    )
+    within = msg("deadlines.within.plan_allows_more", plan_days=plan_days, minimum=value)
     if start is None:
-        due, basis = None, f"{start_words} Enter it to get the date."
+        due, basis = None, sentences(start_words, Msg("deadlines.basis.enter_date"))
     else:
         due = start + dt.timedelta(days=plan_days)
-        basis = (
-            f"{start_words} Your plan allows {plan_days} days, more than the federal minimum of "
-            f"{value}: {plan_days} days after {format_date(start)} is {format_date(due)}."
-            f"{_weekend_note(due)}{_late_note(due, b.as_of)}"
+        basis = sentences(
+            start_words,
+            msg(
+                "deadlines.basis.plan_allows_more",
+                plan_days=plan_days,
+                minimum=value,
+                start=start,
+                due=due,
+            ),
+            _weekend_note(due),
+            _late_note(due, b.as_of),
         )
     b.add(
         id="internal_appeal_filing",
-        title="File an internal appeal",
+        title=_title("internal_appeal_filing"),
         kind="file_by",
         due=due,
         within=within,
         basis=basis,
         parameter=parameter,
-        citation=citation,
-        last_verified=last_verified,
+        citation=f"{source.document}, {source.section}; federal minimum: {parameter.citation}",
+        last_verified=min(b.plan.appeals.last_verified, parameter.last_verified),
     )
 
 
+def _months_basis(start: dt.date, months: Amount, end: dt.date) -> Msg:
+    if end.day != start.day:
+        before = end - dt.timedelta(days=1)
+        return msg(
+            "deadlines.basis.months_no_such_day",
+            months=months,
+            start=start,
+            month=before,
+            day=start.day,
+            end=end,
+        )
+    return msg("deadlines.basis.months_end", months=months, start=start, end=end)
+
+
 def _external_review_window(
-    b: _Builder, start: dt.date | None, start_words: str, day: dt.date
+    b: _Builder, start: dt.date | None, start_words: Msg, day: dt.date
 ) -> None:
     state_route = b.plan.external_review.route == "state"
     name = b.clock(
         "external_review_filing_state" if state_route else "external_review_filing_federal"
     )
-    title = "Request external review"
+    title = _title("external_review_filing")
     value, parameter = b.memo.figure(name, day)
-    after = "after you receive the final internal denial"
+    after = Msg("deadlines.from.receive_final_denial")
     if value is None:
+        within = msg("deadlines.within.file_not_in_data", after=after)
         b.not_in_data(
             id="external_review_filing",
             title=title,
             kind="file_by",
-            within=f"the time stated on your notice, {after}",
+            within=within,
             parameter=parameter,
             day=day,
         )
         return
-    months = _amount(value, "month")
+    months = Amount(value, "month")
     if state_route:
-        within = (
-            f"at least {months} {after} (your state's process, run by "
-            f"{b.plan.external_review.administered_by}; its notice gives the exact deadline)"
+        reviewer = b.plan.external_review.administered_by
+        within = msg(
+            "deadlines.within.external_state", months=months, after=after, reviewer=reviewer
         )
     else:
-        within = f"{months} {after} (moved to the next business day if it ends on a weekend or federal holiday)"
+        within = msg("deadlines.within.external_federal", months=months, after=after)
     if start is None:
+        basis = sentences(start_words, Msg("deadlines.basis.enter_date"))
         b.add(
             id="external_review_filing",
             title=title,
             kind="file_by",
             due=None,
             within=within,
-            basis=f"{start_words} Enter it to get the date.",
+            basis=basis,
             parameter=parameter,
         )
         return
     end = add_months(start, value)
-    basis = f"{start_words} {months} after {format_date(start)}"
-    if end.day != start.day:
-        before = end - dt.timedelta(days=1)
-        basis += (
-            f" would fall in {before:%B} {before.year}, which has no day {start.day}, so the "
-            f"window runs to the 1st day of the next month, {format_date(end)}."
-        )
-    else:
-        basis += f" is {format_date(end)}."
+    parts: list[Msg | str | Cited] = [start_words, _months_basis(start, months, end)]
     if state_route:
         due = end
-        basis += (
-            " A state process must allow at least this long; it may allow more, so check the "
-            "notice for the exact deadline." + _weekend_note(due)
-        )
+        parts += [Msg("deadlines.basis.state_minimum"), _weekend_note(due)]
     else:
         due = next_business_day(end)
         if due != end:
-            basis += (
-                " That is not a business day (weekend or federal holiday), so the deadline moves "
-                f"to the next business day, {format_date(due)}."
-            )
+            parts.append(msg("deadlines.basis.moved", due=due))
         myth = b.note("external_review_myth", day)
-        basis += f" ({myth}.)" if myth else ""
-    basis += _late_note(due, b.as_of)
+        if myth:
+            parts.append(msg("deadlines.basis.myth", note=myth))
+    parts.append(_late_note(due, b.as_of))
     b.add(
         id="external_review_filing",
         title=title,
         kind="file_by",
         due=due,
         within=within,
-        basis=basis,
+        basis=sentences(*parts),
         parameter=parameter,
     )
 
 
 def _original_medicare(b: _Builder, denial: Denial) -> None:
+    """Redetermination, then reconsideration by the QIC (medicare_parts_ab)."""
     day = denial.notice_date or denial.date_received or b.as_of
     if denial.level == "initial":
-        presumed, presumption = b.memo.figure(b.clock("notice_receipt_presumption"), day)
-        if denial.date_received is not None:
-            start = denial.date_received
-            words = f"You received the notice on {format_date(start)}."
-        elif denial.notice_date is not None and presumed is not None:
-            start = denial.notice_date + dt.timedelta(days=presumed)
-            words = (
-                f"The notice is dated {format_date(denial.notice_date)}; Medicare presumes you "
-                f"received it {_amount(presumed, 'day')} later, on {format_date(start)}, unless "
-                f"you show otherwise ({presumption.citation})."
-            )
-        else:
-            start = None
-            words = "We do not know the date of the notice or when you received it."
+        start, words = _presumed_receipt(b, denial, day)
         b.filing_window(
             id="medicare_redetermination_filing",
-            title="Ask for a redetermination (Medicare appeal level 1)",
             name=b.clock("appeal_filing"),
             day=day,
             start=start,
             start_words=words,
-            from_words="after you receive the notice",
+            after=Msg("deadlines.from.receive_notice"),
         )
     elif denial.level == "internal_appeal":
         start, words = _receipt(denial)
         b.filing_window(
             id="medicare_qic_reconsideration_filing",
-            title="Ask the QIC for a reconsideration (Medicare appeal level 2)",
             name=b.clock("second_level_filing"),
             day=day,
             start=start,
             start_words=words,
-            from_words="after you receive the redetermination notice",
+            after=Msg("deadlines.from.receive_redetermination"),
         )
     # Level 3 (ALJ hearing) and beyond are not in the law data yet.
 
 
+def _presumed_receipt(b: _Builder, denial: Denial, day: dt.date) -> tuple[dt.date | None, Msg]:
+    """Medicare presumes the notice arrived some days after its date, unless shown otherwise."""
+    presumed, presumption = b.memo.figure(b.clock("notice_receipt_presumption"), day)
+    if denial.date_received is not None:
+        return denial.date_received, msg("deadlines.basis.received", day=denial.date_received)
+    if denial.notice_date is not None and presumed is not None:
+        start = denial.notice_date + dt.timedelta(days=presumed)
+        return start, msg(
+            "deadlines.basis.medicare_presumed",
+            notice=denial.notice_date,
+            presumed=Amount(presumed, "day"),
+            start=start,
+            citation=presumption.citation,
+        )
+    return None, Msg("deadlines.basis.medicare_unknown")
+
+
 def _medicare_advantage(b: _Builder, denial: Denial) -> None:
+    """Reconsideration by the plan; after it, the plan forwards the case (medicare_part_c)."""
     if denial.level != "initial":
         return  # A plan that upholds its denial must forward the case to the IRE itself.
     day = denial.notice_date or denial.date_received or b.as_of
     start, words = _notice_start(denial)
     b.filing_window(
         id="ma_reconsideration_filing",
-        title="Ask the plan for a reconsideration (Medicare Advantage appeal)",
         name=b.clock("appeal_filing"),
         day=day,
         start=start,
         start_words=words,
-        from_words="after the date on the notice",
-        extra=b.note("appeal_filing", day),
+        after=Msg("deadlines.from.notice_date"),
+        note=b.note("appeal_filing", day),
     )
     pre_service = denial.service_type == "pre_service"
     urgent = b.urgent and pre_service
     if urgent:
         name = b.clock("appeal_decision_urgent")
-    elif pre_service:
-        name = b.clock("appeal_decision_pre_service")
     else:
-        name = b.clock("appeal_decision_post_service")
+        name = b.clock(
+            "appeal_decision_pre_service" if pre_service else "appeal_decision_post_service"
+        )
     b.decision_clock(
         id="ma_reconsideration_decision",
-        title=("Expedited" if urgent else "Standard") + " decision on your reconsideration",
+        title=_title("ma_reconsideration_decision_" + ("urgent" if urgent else "standard")),
         name=name,
         day=day,
-        after="the plan receives your request",
+        after=Msg("deadlines.after.plan_receives_your_request"),
         urgent_alternative=b.clock("appeal_decision_urgent")
         if pre_service and not urgent
         else None,
@@ -773,52 +823,61 @@ def _medicare_advantage(b: _Builder, denial: Denial) -> None:
 
 
 def _medicaid(b: _Builder, denial: Denial) -> None:
+    """One plan appeal, then a State fair hearing (medicaid_mco)."""
     day = denial.notice_date or denial.date_received or b.as_of
     start, words = _notice_start(denial)
     if denial.level != "initial":
-        # One plan level: its decision is final and the next step is a State fair hearing.
-        _, parameter = b.memo.figure(b.clock("fair_hearing_filing"), day)
-        b.add(
-            id="medicaid_state_fair_hearing_filing",
-            title="Ask for a State fair hearing",
-            kind="file_by",
-            due=None,
-            within=b.note("fair_hearing_filing", day) or "the time on your notice",
-            basis=(f"{words} " if start else "") + b.note("fair_hearing_basis", day) + ".",
-            parameter=parameter,
-            verified=False,
-        )
+        _fair_hearing(b, start, words, day)
         return
     b.filing_window(
         id="medicaid_appeal_filing",
-        title="File an appeal with the plan (Medicaid)",
         name=b.clock("appeal_filing"),
         day=day,
         start=start,
         start_words=words,
-        from_words="after the date on the notice",
+        after=Msg("deadlines.from.notice_date"),
     )
     b.filing_window(
         id="medicaid_continue_benefits",
-        title="File the appeal in time to keep your benefits during it",
         name=b.clock("continue_benefits"),
         day=day,
         start=start,
-        start_words=words
-        + " This matters if the notice stops or reduces a service you were already getting.",
-        from_words="after the notice",
+        start_words=sentences(words, Msg("deadlines.basis.keep_benefits")),
+        after=Msg("deadlines.from.notice"),
     )
     urgent = b.urgent and denial.service_type == "pre_service"
+    role = "appeal_decision_urgent" if urgent else "appeal_decision_pre_service"
     b.decision_clock(
         id="medicaid_appeal_decision",
-        title=("Expedited" if urgent else "Standard") + " decision on your Medicaid appeal",
-        name=b.clock("appeal_decision_urgent" if urgent else "appeal_decision_pre_service"),
+        title=_title("medicaid_appeal_decision_" + ("urgent" if urgent else "standard")),
+        name=b.clock(role),
         day=day,
-        after="the plan receives your appeal",
-        extra=b.note("appeal_decision_urgent" if urgent else "appeal_decision_pre_service", day),
+        after=Msg("deadlines.after.plan_receives_appeal"),
+        note=b.note(role, day),
         urgent_alternative=b.clock("appeal_decision_urgent")
         if denial.service_type == "pre_service" and not urgent
         else None,
+    )
+
+
+def _fair_hearing(b: _Builder, start: dt.date | None, words: Msg, day: dt.date) -> None:
+    """One plan level: its decision is final and the next step is a State fair hearing, whose
+    time limit the state sets (the federal figure is unverified: no date is computed)."""
+    _, parameter = b.memo.figure(b.clock("fair_hearing_filing"), day)
+    within = b.note("fair_hearing_filing", day) or Msg("deadlines.within.fair_hearing")
+    note = b.note("fair_hearing_basis", day)
+    b.add(
+        id="medicaid_state_fair_hearing_filing",
+        title=_title("medicaid_state_fair_hearing_filing"),
+        kind="file_by",
+        due=None,
+        within=msg("text.sentences", parts=(within,)),
+        basis=sentences(
+            words if start else EMPTY,
+            msg("deadlines.basis.fair_hearing", note=note) if note else EMPTY,
+        ),
+        parameter=parameter,
+        verified=False,
     )
 
 
@@ -831,22 +890,25 @@ _PROCEDURES = {
 }
 
 
-def compute_deadlines(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> list[Deadline]:
+def deadline_facts(
+    plan: Plan, case: Case, as_of: dt.date, law: LawBook, market: MarketProfile | None = None
+) -> tuple[DeadlineFacts, ...]:
     """Every deadline that matters for this case on `as_of`, sorted by due date (dateless last),
-    then id. Deterministic: the same inputs give the same list."""
+    then id. Deterministic: the same inputs give the same deadlines (the very same tuple, so
+    the explanation layer words it once)."""
     # The deadlines depend on these case facts alone (the builder never sees the rest of the
     # case), and the plan and law book are frozen: so each combination is worked out once.
-    # The denial is hashed by value. Each caller gets its own list.
+    # The denial is hashed by value.
     facts = (as_of, case.urgency.physician_certifies_urgent == "yes", case.request_sent_date)
     denial = case.denial
-    market = profile(plan.market)
+    market = market or profile(plan.market)
     key = (id(law), id(plan), id(market), *facts, denial)
     done = _DEADLINES.get(key)
     if done is None:
         done = _DEADLINES.put(
             key, (law, plan, market), _compute_deadlines(plan, market, law, *facts, denial)
         )
-    return list(done)
+    return done
 
 
 def _compute_deadlines(
@@ -857,7 +919,7 @@ def _compute_deadlines(
     urgent: bool,
     request_sent_date: dt.date | None,
     denial: Denial | None,
-) -> tuple[Deadline, ...]:
+) -> tuple[DeadlineFacts, ...]:
     b = _Builder(plan, market, as_of, law, urgent, request_sent_date)
     b.records_request_clock()
     if denial is None:
@@ -869,13 +931,21 @@ def _compute_deadlines(
 
 
 # Deadlines by (law book, plan) identity and (as_of, case facts); oldest out first when full.
-_DEADLINES: IdentityCache[tuple[Deadline, ...]] = IdentityCache(maxsize=8192)
+_DEADLINES: IdentityCache[tuple[DeadlineFacts, ...]] = IdentityCache(maxsize=8192)
+
+
+def compute_deadlines(
+    plan: Plan, case: Case, as_of: dt.date, law: LawBook, language: str = "en"
+) -> list:
+    """The deadlines as the answer gives them (coverage.determination.Deadline), in words."""
+    from coverage import explain
+
+    return explain.deadlines(deadline_facts(plan, case, as_of, law), language)
 
 
 def clear_caches() -> None:
-    """Forget every memoised figure, text and deadline (for tests and benchmarks: answers never
+    """Forget every memoised figure and deadline (for tests and benchmarks: answers never
     depend on it, since each cache is keyed by everything its value is made from)."""
     _LAW_MEMOS.clear()
     _DEADLINES.clear()
-    for cached in (_shared_deadline, format_date, _one_line):
-        cached.cache_clear()
+    format_date.cache_clear()

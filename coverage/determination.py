@@ -42,6 +42,7 @@ class Network(OutputModel):
     outcome: NetworkOutcome
     explanation: str
     exception_request_needed: bool = False
+    code: str | None = Field(None, description="The explanation's message id.")
 
 
 class CostShare(OutputModel):
@@ -59,6 +60,7 @@ class DocNeed(OutputModel):
     kind: Literal["clinical", "admin", "patient"]
     purpose: Literal["withpa", "withclaim", "withorder", "retain-doc"]
     description: str
+    code: str | None = Field(None, description="The description's message id.")
 
 
 class InfoNeed(OutputModel):
@@ -67,6 +69,7 @@ class InfoNeed(OutputModel):
     field: str = Field(description="Case field path, e.g. provider.in_network.")
     question: str = Field(description="The question to ask, in plain words.")
     why: str = Field(description="What the answer would decide.")
+    code: str | None = Field(None, description="The question's message id.")
 
 
 class Deadline(OutputModel):
@@ -91,7 +94,7 @@ class TraceEntry(OutputModel):
     verified: bool
     last_verified: dt.date | None
     priority: int
-    overrides: list[str] = Field(default_factory=list, description="Rule ids this one won over.")
+    overrides: tuple[str, ...] = Field(default=(), description="Rule ids this one won over.")
 
 
 class Determination(OutputModel):
@@ -102,6 +105,7 @@ class Determination(OutputModel):
     as_of: dt.date
     covered: Covered
     headline: str = Field(description="One plain sentence: the answer.")
+    headline_code: str | None = Field(None, description="The headline's message id.")
     pa_needed: PaNeeded | None = Field(description="None when not covered (CRD invariant).")
     referral_needed: ReferralNeeded | None
     network: Network
@@ -109,6 +113,9 @@ class Determination(OutputModel):
     doc_needed: list[DocNeed]
     info_needed: list[InfoNeed]
     next_steps: list[str]
+    next_step_codes: list[str] = Field(
+        default_factory=list, description="The message id of each next step, in the same order."
+    )
     letters: list[LetterType]
     deadlines: list[Deadline]
     governing_law: str = Field(description="ERISA, ACA, Medicare, Medicaid, state law...")

@@ -160,8 +160,10 @@ def sentence(law: LawBook, name: str, day: dt.date, **words: str) -> str | None:
     return None if said is None else said.sentence()
 
 
-def _paragraph(law: LawBook, entry: LawEntry, day: dt.date, words: dict[str, str]) -> str | None:
-    said = [say(law, name, day, words) for name in entry.say]
+def _paragraph(
+    law: LawBook, entry: LawEntry, day: dt.date, words: dict[str, str], lang: str
+) -> str | None:
+    said = [say(law, name, day, words, lang=lang) for name in entry.say]
     if entry.join == "clauses":
         if any(s is None for s in said):
             return None
@@ -171,14 +173,21 @@ def _paragraph(law: LawBook, entry: LawEntry, day: dt.date, words: dict[str, str
 
 
 def market_law(
-    law: LawBook, plan: Plan, part: str, day: dt.date, facts: frozenset[str], **words: str
+    law: LawBook,
+    plan: Plan,
+    part: str,
+    day: dt.date,
+    facts: frozenset[str],
+    *,
+    lang: str = "en",
+    **words: str,
 ) -> list[str]:
     """The paragraphs of law the plan's market profile states in `part` (governing_law,
     appeal, ...) for these facts (`coverage.markets.situation`), as cited sentences."""
     words.setdefault("state", state_in_sentence(plan.situs_state))
     out = []
     for entry in profile(plan.market).entries(part, facts):
-        paragraph = _paragraph(law, entry, day, words)
+        paragraph = _paragraph(law, entry, day, words, lang)
         if paragraph:
             out.append(paragraph)
     return out

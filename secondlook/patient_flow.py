@@ -19,6 +19,7 @@ from coverage.base import STATE_NAMES, Contact
 from coverage.case import Case
 from coverage.determination import Deadline, Determination, TraceEntry
 from coverage.plan import Plan
+from coverage.text import say
 from secondlook import patient_form
 
 # --------------------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def nationwide_plan(plans: Iterable[Plan], market: str) -> str | None:
 
 
 MAX_PLANS_LISTED = 15
-FICTIONAL_BADGE = "Example plan, not a real one"
+FICTIONAL_BADGE = say("pages.fictional_badge")
 
 
 def plan_caption(plan: Plan) -> str:
@@ -130,23 +131,14 @@ def needs_state(market: str) -> bool:
 
 
 # What to ask the plan when we answered from the kind of plan only.
-QUESTIONS_FOR_YOUR_PLAN: tuple[str, ...] = (
-    "Does my plan pay for a second opinion from a cancer doctor?",
-    "Do I need a referral from my doctor first?",
-    "Do I need approval before the visit (prior authorization)? How do I ask for it?",
-    "Is the doctor I want to see in my network?",
-    "What will I pay for a visit with a specialist?",
-    "If no doctor in my network treats my cancer, how do I ask to see one outside it for the "
-    "same cost?",
-    "Is my plan fully insured, or self-funded by my employer?",
-    "Does my plan pay for a video visit or a review of my records?",
+QUESTIONS_FOR_YOUR_PLAN: tuple[str, ...] = tuple(
+    say(f"pages.plan_questions.{key}")
+    for key in ("covers", "referral", "approval", "network", "cost", "outside", "funding", "visit")
 )
 
-MARKET_UNKNOWN_HEADLINE = "We need to know what kind of plan you have before we can answer."
-HOW_TO_TELL_YOUR_PLAN: tuple[str, ...] = (
-    "Look at your plan card. It often says Medicare, Medicaid, or the name of your employer.",
-    "If you get the plan through a job, your employer's HR office can tell you.",
-    "Call the member phone number on the back of your card and ask what kind of plan it is.",
+MARKET_UNKNOWN_HEADLINE = say("pages.market_unknown")
+HOW_TO_TELL_YOUR_PLAN: tuple[str, ...] = tuple(
+    say(f"pages.how_to_tell.{key}") for key in ("card", "job", "call")
 )
 FUNDING_HELP = (
     "Ask your HR office, or look in your plan booklet (the Summary Plan Description). "
@@ -156,41 +148,27 @@ FUNDING_HELP = (
 # --------------------------------------------------------------------------------------------
 # The answer in plain words
 
+# The words are in data/text/<language>/patient.yaml.
 PA_LABELS: dict[str, str] = {
-    "no-auth": "You do not need approval before the visit.",
-    "auth-needed": "You need approval from your plan before the visit (prior authorization).",
-    "satisfied": "You already have the approval you need.",
-    "conditional": "You may need approval before the visit. See the steps below.",
+    code: say(f"pages.pa.{code}") for code in ("no-auth", "auth-needed", "satisfied", "conditional")
 }
 
 REFERRAL_LABELS: dict[str, str] = {
-    "no": "You do not need a referral.",
-    "yes": "You need a referral from your doctor.",
-    "conditional": "You may need a referral. See the steps below.",
+    code: say(f"pages.referral.{code}") for code in ("no", "yes", "conditional")
 }
 
-PAYMENT_NOTE = (
-    "Covered does not mean your plan will surely pay. Your deductible, copays and plan limits "
-    "still apply. Get any approval in writing, and keep a copy."
-)
+PAYMENT_NOTE = say("pages.payment_note")
 
-NOTICE_NOTE = "If a letter from your plan gives a different date, the date in the letter counts."
+NOTICE_NOTE = say("pages.notice_note")
 
-RECORDS_TO_GATHER: tuple[str, ...] = (
-    "Your pathology report, and the glass slides or tissue blocks themselves",
-    "Your scan reports, and the images themselves (often on a disc or a download link)",
-    "Notes from your surgeon and your cancer doctor",
-    "Lab tests and any genetic or biomarker test results",
-    "A list of the treatments you have had, with dates",
+RECORDS_TO_GATHER: tuple[str, ...] = tuple(
+    say(f"pages.records.{key}") for key in ("pathology", "scans", "notes", "labs", "treatments")
 )
 
 
 TRACE_STATUS: dict[str, str] = {
-    "applied": "used",
-    "depends": "depends on your answers",
-    "overridden": "a stronger rule won",
-    "not_applicable": "does not apply",
-    "inactive": "not in force on this date",
+    status: say(f"pages.trace_status.{status}")
+    for status in ("applied", "depends", "overridden", "not_applicable", "inactive")
 }
 
 
@@ -301,13 +279,14 @@ def action_steps(determination: Determination) -> list[str]:
 
 def deadline_lines(deadline: Deadline) -> list[str]:
     """A deadline's details as short lines: the rule, how the date was found, the law."""
-    lines = [_sentence(f"The rule: {deadline.within}")]
+    lines = [_sentence(say("pages.deadline.rule", within=deadline.within))]
     if deadline.basis:
         lines.append(_sentence(deadline.basis))
-    checked = f"last checked {format_date(deadline.last_verified)}"
-    lines.append(f"Law: {deadline.citation} ({checked}).")
+    lines.append(
+        say("pages.deadline.law", citation=deadline.citation, checked=deadline.last_verified)
+    )
     if not deadline.verified:
-        lines.append("This rule is not yet confirmed. Check it with your plan.")
+        lines.append(say("pages.deadline.unconfirmed"))
     return lines
 
 
@@ -326,55 +305,35 @@ def cost_lines(determination: Determination) -> list[str]:
     lines = [cost.summary]
     said = cost.summary
     if cost.copay and cost.copay not in said:
-        lines.append(f"Copay: {cost.copay}")
+        lines.append(say("pages.cost.copay", copay=cost.copay))
     share = cost.coinsurance_percent
     if share and not share.endswith("%"):
         share += "%"  # the engine gives "20%"; a bare number is a percent too
     if share and share not in said:
-        lines.append(f"Your share after the deductible: {share}")
+        lines.append(say("pages.cost.share", percent=share))
     if cost.deductible and cost.deductible not in said:
-        applies = {True: " (it applies to this visit)", False: " (it does not apply)", None: ""}
-        lines.append(f"Deductible: {cost.deductible}{applies[cost.deductible_applies]}")
+        kind = {True: "deductible_applies", False: "deductible_not_applies"}.get(
+            cost.deductible_applies, "deductible"
+        )
+        lines.append(say(f"pages.cost.{kind}", deductible=cost.deductible))
     return lines
 
 
 # --------------------------------------------------------------------------------------------
 # Letters: names, who gets them, how to send
 
+_LETTERS = (
+    "preauth_request",
+    "network_exception_request",
+    "appeal",
+    "expedited_appeal",
+    "external_review_request",
+    "claim_file_request",
+    "records_request",
+    "physician_letter",
+)
 LETTER_INFO: dict[str, tuple[str, str]] = {
-    "preauth_request": (
-        "Request for approval before the visit",
-        "Asks your plan to approve the second opinion before you go.",
-    ),
-    "network_exception_request": (
-        "Request to see a doctor outside your network",
-        "Asks your plan to let you see this doctor for the same cost as one in your network.",
-    ),
-    "appeal": (
-        "Appeal",
-        "Asks your plan to look again at its no.",
-    ),
-    "expedited_appeal": (
-        "Urgent appeal",
-        "Asks your plan to look again at its no, fast, because waiting could harm your health.",
-    ),
-    "external_review_request": (
-        "Request for an outside review",
-        "Asks a reviewer who does not work for your plan to decide.",
-    ),
-    "claim_file_request": (
-        "Request for your claim file",
-        "Asks your plan for free copies of everything it used to make its choice.",
-    ),
-    "records_request": (
-        "Request for your medical records",
-        "Asks the office that has your records to send them, with your slides and scans, to the "
-        "second-opinion doctor.",
-    ),
-    "physician_letter": (
-        "Letter for your doctor",
-        "A letter your doctor can sign and send to back up your request.",
-    ),
+    name: (say(f"pages.letter.{name}.title"), say(f"pages.letter.{name}.what")) for name in _LETTERS
 }
 
 
@@ -388,10 +347,7 @@ def missing_field_labels(fields: list[tuple[str, str]]) -> list[str]:
     for path, why in fields:
         text = patient_form.where_asked(path)
         if text is None and path.startswith("plan."):
-            text = (
-                "Your plan's address or fax for this letter. Call the number on your plan card "
-                "and ask where to send it."
-            )
+            text = say("pages.plan_address_needed")
         text = text or why[:1].upper() + why[1:]
         if text not in out:
             out.append(text)
@@ -409,13 +365,13 @@ def _contact_lines(contact: Contact | None) -> list[str]:
     lines = [x for x in (contact.name, contact.department) if x]
     lines += list(contact.address_lines)
     if contact.fax:
-        lines.append(f"Fax: {contact.fax}")
+        lines.append(say("pages.send_to.fax", number=contact.fax))
     if contact.phone:
-        lines.append(f"Phone: {contact.phone}")
+        lines.append(say("pages.send_to.phone", number=contact.phone))
     if contact.portal:
-        lines.append(f"Online: {contact.portal}")
+        lines.append(say("pages.send_to.online", address=contact.portal))
     if contact.email:
-        lines.append(f"Email: {contact.email}")
+        lines.append(say("pages.send_to.email", address=contact.email))
     return lines
 
 
@@ -427,49 +383,42 @@ def send_to(letter_type: str, case: Case, plan: Plan | None) -> tuple[str, list[
             exception = plan.network_exception.contact
             um = plan.appeals.um_contact
             contact = exception if letter_type == "network_exception_request" and exception else um
-        return "Your plan (the prior authorization team)", _contact_lines(contact)
+        return say("pages.send_to.prior_auth_team"), _contact_lines(contact)
     if letter_type in ("appeal", "expedited_appeal", "claim_file_request"):
         lines = _contact_lines(plan.appeals.appeals_contact) if plan else []
         if letter_type == "expedited_appeal" and plan is not None:
             if plan.appeals.expedited_fax:
-                lines.append(f"Urgent fax: {plan.appeals.expedited_fax}")
+                lines.append(say("pages.send_to.urgent_fax", number=plan.appeals.expedited_fax))
             if plan.appeals.expedited_phone:
-                lines.append(f"Urgent phone: {plan.appeals.expedited_phone}")
-        return "Your plan (the appeals team)", lines
+                lines.append(say("pages.send_to.urgent_phone", number=plan.appeals.expedited_phone))
+        return say("pages.send_to.appeals_team"), lines
     if letter_type == "external_review_request":
-        who = plan.external_review.administered_by if plan else "The outside reviewer"
+        who = (
+            plan.external_review.administered_by if plan else say("pages.send_to.outside_reviewer")
+        )
         lines = _contact_lines(plan.external_review.contact) if plan else []
         return who, lines
     if letter_type == "records_request":
         if case.records_from:
             holder = case.records_from[0]
             lines = [holder.name, *holder.address_lines]
-            lines += [f"Fax: {holder.fax}"] if holder.fax else []
-            lines += [f"Phone: {holder.phone}"] if holder.phone else []
-            return "The office that has your records", lines
-        return "The office that has your records", []
+            lines += [say("pages.send_to.fax", number=holder.fax)] if holder.fax else []
+            lines += [say("pages.send_to.phone", number=holder.phone)] if holder.phone else []
+            return say("pages.send_to.records_office"), lines
+        return say("pages.send_to.records_office"), []
     if letter_type == "physician_letter":
         doctor = case.referring_physician
         lines = [x for x in (doctor.name, doctor.practice) if x] + list(doctor.address_lines)
-        return "Your cancer doctor, to sign and send to your plan", lines
-    return "See the letter", []
+        return say("pages.send_to.doctor"), lines
+    return say("pages.send_to.see_letter"), []
 
 
-HOW_TO_SEND: tuple[str, ...] = (
-    "Read the letter and fix anything that is wrong. You can edit the Word file.",
-    "Sign and date it.",
-    "Send it by fax or through the plan's website if you can. It is faster. Keep the fax "
-    "receipt or take a screenshot.",
-    "If you mail it, use certified mail with a return receipt.",
-    "Keep a copy of every page you send, and the date you sent it.",
-    "Call in two or three days to check that they got it.",
+HOW_TO_SEND: tuple[str, ...] = tuple(
+    say(f"pages.how_to_send.{key}") for key in ("read", "sign", "fax", "mail", "copy", "call")
 )
 
-CALL_LOG_TIPS: tuple[str, ...] = (
-    "The date and time",
-    "The name of the person you spoke to",
-    "What they said, in a few words",
-    "Any reference or call number",
+CALL_LOG_TIPS: tuple[str, ...] = tuple(
+    say(f"pages.call_log.{key}") for key in ("when", "who", "what", "reference")
 )
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""The engine's working state for one case (shared by coverage.engine, .network and .actions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from coverage.case import Case
+from coverage.decision import CostFacts, DocFacts, Need, TraceFacts
+from coverage.law import CoverageRule, LawBook, RuleEffect, Trigger
+from coverage.markets import MarketProfile
+from coverage.plan import Plan, SourcedTerm
+from coverage.text import Msg
+
+PLAN_PRIORITY = 300
+Answer = str  # "yes" | "no" | "unknown"
+
+
+@dataclass
+class RuleOutcome:
+    rule: CoverageRule
+    effect: RuleEffect | None
+    status: str  # applied | depends | not_applicable | inactive
+    reason: Msg
+    unknowns: list[tuple[str, Msg]] = field(default_factory=list)  # (field, question)
+    why: Msg | None = None  # why its unknowns matter (worked out once; outcomes are shared)
+    unverified: Msg | None = None  # "confirm with your plan" when the rule is not verified
+    effect_pairs: frozenset | None = None  # (effect field, value) of its effect, worked out once
+
+
+@dataclass(slots=True)
+class RulePrep:
+    """One rule as it stands for one plan on one date: everything but the case's answers."""
+
+    rule: CoverageRule
+    effect: RuleEffect | None
+    fixed: RuleOutcome | None  # the outcome when the case cannot change it
+    plan_unknowns: list[tuple[str, Msg]]  # plan facts (funding, type) the rule turns on
+    conditions: list[Trigger]
+    match_any: bool
+    words: Msg
+    effect_words: Msg
+    # Outcomes by trigger values: at most 3 ** len(conditions); outcomes are never changed.
+    by_values: dict[tuple[Answer, ...], RuleOutcome] = field(default_factory=dict)
+    # Trace entries by (outcome identity, rule ids won over): few, and never changed.
+    traces: dict[tuple[int, tuple[str, ...]], TraceFacts] = field(default_factory=dict)
+
+
+@dataclass
+class PlanView:
+    """What the engine needs from one (law book, plan, market profile, date), worked out once
+    and cached: they are frozen, so none of it can change under us."""
+
+    rules: list[RulePrep]  # law.rules order (the order rules are assessed in)
+    trace_order: list[int]  # indices into `rules`, by (priority, id): the trace order
+    market: MarketProfile
+    same_access: bool  # in- and out-of-network access terms are equal (see network.access)
+    in_cost: tuple[Msg, dict]  # the in-network cost sharing in words, and its CostFacts fields
+    out_cost: tuple[Msg, dict] | None  # and the out-of-network one, when the plan has it
+    # The plan-term trace entries by (rule id, words, status): a plan has a handful.
+    plan_traces: dict[tuple[str, Msg, str], TraceFacts] = field(default_factory=dict)
+    # Worked out on first use (coverage.network): the cost sharing by network outcome, the
+    # out-of-network plan terms as traced, the questions about unstated access terms.
+    costs: dict[str, CostFacts] = field(default_factory=dict)
+    network_terms: tuple[TraceFacts, ...] | None = None
+    access_needs: dict[tuple[str, bool], tuple[tuple[str, Msg], ...]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Work:
+    """Everything gathered while deciding one case, turned into a Decision at the end."""
+
+    plan: Plan
+    case: Case
+    as_of: dt.date
+    law: LawBook
+    view: PlanView
+    trace: list[TraceFacts] = field(default_factory=list)
+    info: dict[str, Need] = field(default_factory=dict)
+    docs: list[DocFacts] = field(default_factory=list)
+    unverified: list[Msg] = field(default_factory=list)
+    overrides: dict[str, list[str]] = field(default_factory=dict)  # winner rule id -> losers
+    applied: list[RuleEffect] = field(default_factory=list)  # effects of the applied rules
+    effects: frozenset[tuple[str, object]] = frozenset()  # (effect field, value) of those
+
+    def need(self, field_path: str, question: Msg, why: Msg) -> None:
+        old = self.info.get(field_path)
+        if old is None:
+            self.info[field_path] = Need(field_path, question, (why,))
+        elif why not in old.why:
+            self.info[field_path] = Need(field_path, old.question, (*old.why, why))
+
+    def plan_trace(
+        self,
+        rule_id: str,
+        title: Msg,
+        term: SourcedTerm,
+        effect: Msg,
+        status: str = "applied",
+    ) -> None:
+        """A plan term in the trace (the same term, words and status give the same entry)."""
+        key = (rule_id, effect, status)
+        entry = self.view.plan_traces.get(key)
+        if entry is None:
+            entry = self.view.plan_traces[key] = TraceFacts(
+                rule_id=rule_id,
+                layer="plan",
+                title=title,
+                status=status,
+                effect=effect,
+                citation=f"{term.source.document}, {term.source.section}",
+                verified=True,
+                last_verified=term.last_verified,
+                priority=PLAN_PRIORITY,
+            )
+        self.trace.append(entry)
+
+
+__all__ = ["CostFacts", "PLAN_PRIORITY", "PlanView", "RuleOutcome", "RulePrep", "Work"]
