@@ -82,8 +82,10 @@ def letters_list() -> None:
     type=click.Path(path_type=Path),
     help="The .docx to write; a folder for TYPE auto.",
 )
-@click.option("--pdf", is_flag=True, help="Also write a PDF next to each .docx (LibreOffice).")
-@click.option("--pdfa", is_flag=True, help="Make the PDF a PDF/A-2b (implies --pdf).")
+@click.option(
+    "--pdf", is_flag=True, help="Also write a tagged PDF/A-2b next to each .docx (LibreOffice)."
+)
+@click.option("--pdfa", is_flag=True, hidden=True, help="The same as --pdf (PDFs are PDF/A-2b).")
 @click.option(
     "--format",
     "fmt",
@@ -123,7 +125,7 @@ def letter_command(
     renderer = organisation_renderer(template_path)
     case, plan, determination = _checked_case(case_path, plan_ref, day)
     if fmt == "fhir":
-        _write_fhir_preauth(case_path, case, plan, determination, day, out, pdfa=pdfa)
+        _write_fhir_preauth(case_path, case, plan, determination, day, out)
         return
     targets = _targets(letter_type, determination.letters, out, case.case_id or case_path.stem)
     if not targets:
@@ -147,7 +149,7 @@ def letter_command(
         write_atomic(targets[kind], data, durable=True, parents=True)
         click.echo(f"wrote {targets[kind]}")
     if (pdf or pdfa) and rendered:
-        _write_pdfs(rendered, targets, pdfa=pdfa)
+        _write_pdfs(rendered, targets)
     if failed:
         sys.exit(EXIT_INVALID_INPUT)
 
@@ -232,12 +234,12 @@ def _targets(letter_type: str, recommended, out: Path, stem: str) -> dict[str, P
     return {letter_type: out}
 
 
-def _write_pdfs(rendered: dict[str, bytes], targets: dict[str, Path], *, pdfa: bool) -> None:
+def _write_pdfs(rendered: dict[str, bytes], targets: dict[str, Path]) -> None:
     from letters.pdf import PdfError
     from secondlook import service
 
     try:
-        pdfs = service.letters_to_pdf(rendered, pdfa=pdfa)
+        pdfs = service.letters_to_pdf(rendered)
     except (PdfError, OSError) as err:
         click.echo(f"PDF conversion failed: {err}", err=True)
         sys.exit(EXIT_CONVERSION)
@@ -263,7 +265,7 @@ def _check_fhir_target(letter_type: str, out: Path) -> None:
         _problems([Problem("--out", None, "--out", "the FHIR Bundle is JSON: use a .json name")])
 
 
-def _write_fhir_preauth(case_path: Path, case, plan, determination, day, out: Path, *, pdfa):  # noqa: ANN001
+def _write_fhir_preauth(case_path: Path, case, plan, determination, day, out: Path):  # noqa: ANN001
     """The pre-authorisation request as a PAS-style FHIR Bundle with the letter's PDF."""
     from letters import LETTER_TYPES
     from secondlook import fhir, service
@@ -279,7 +281,7 @@ def _write_fhir_preauth(case_path: Path, case, plan, determination, day, out: Pa
     from letters.pdf import PdfError
 
     try:
-        pdf = service.letters_to_pdf({kind: result.docx}, pdfa=pdfa)[kind]
+        pdf = service.letters_to_pdf({kind: result.docx})[kind]
     except (PdfError, OSError) as err:
         click.echo(f"PDF conversion failed: {err}", err=True)
         sys.exit(EXIT_CONVERSION)

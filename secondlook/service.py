@@ -384,7 +384,7 @@ def render_letter(
     return RenderedLetter(letter_type, docx, version)
 
 
-def letters_to_pdf(docx_by_name: Mapping[str, bytes], *, pdfa: bool = False) -> dict[str, bytes]:
+def letters_to_pdf(docx_by_name: Mapping[str, bytes], *, pdfa: bool = True) -> dict[str, bytes]:
     """PDFs of rendered letters, by the same names (one LibreOffice run for all of them).
     Raises letters.pdf.PdfError when LibreOffice fails; it never holds member data."""
     from letters.pdf import convert_batch

@@ -117,17 +117,18 @@ def test_bad_arguments_exit_2(tmp_path, args, message):
 
 
 @pytest.mark.slow
-def test_letter_with_pdf(tmp_path):
+@pytest.mark.parametrize("flag", ["--pdf", "--pdfa"])
+def test_letter_with_pdf_is_a_tagged_pdf_a(tmp_path, flag):
     out = tmp_path / "claim.docx"
     result = run(
         "letter", "claim_file_request",
         "--case", str(case_path("commercial-denied")),
         "--plan", str(plan_path("letters-mo-insured-ppo")),
-        "--out", str(out), "--pdfa",
+        "--out", str(out), flag,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     pdf = out.with_suffix(".pdf").read_bytes()
-    assert pdf.startswith(b"%PDF") and b"pdfaid:part" in pdf
+    assert pdf.startswith(b"%PDF") and b"pdfaid:part" in pdf and b"/StructTreeRoot" in pdf
 
 
 def test_auto_skips_letters_that_do_not_apply_without_failing(tmp_path):
