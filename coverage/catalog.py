@@ -1,21 +1,25 @@
 """The plan catalog and the law book, loaded from data/ and cached per file.
 
 A file is re-read only when its size or modification time changes, so a warm reload of a large
-catalog costs one stat() per file.
+catalog costs one stat() per file. A new process takes validated plans from a disk cache and
+builds each one only when it is first looked up, so `secondlook check` with 10,000 plans builds
+one of them.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import os
 import tempfile
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+import pydantic
 from pydantic import ValidationError
 
 from coverage import markets
@@ -67,16 +71,99 @@ def clear_cache() -> None:
 
 def load_plan_file(path: Path) -> Plan:
     text = read_text(path)
-    shown = display_path(path)
-    plan = parse_model(Plan, text, shown)
+    try:
+        plan = parse_model(Plan, text, str(path))
+    except LoadError as err:  # the path as the user sees it (relpath costs 10% of a big load)
+        shown = display_path(path)
+        raise LoadError([replace(p, file=shown) for p in err.problems]) from None
     if plan.id != path.stem:
-        raise LoadError([Problem(shown, 1, "id", f"id {plan.id!r} must match the file name")])
+        raise LoadError(
+            [Problem(display_path(path), 1, "id", f"id {plan.id!r} must match the file name")]
+        )
     return plan
+
+
+class _Stored:
+    """A plan validated by an earlier load and kept as its JSON from the disk cache; built
+    into a Plan when first used."""
+
+    __slots__ = ("path", "json", "plan")
+
+    def __init__(self, path: Path, json: str):
+        self.path, self.json = path, json
+        self.plan: Plan | None = None
+
+    def get(self) -> Plan:
+        if self.plan is None:
+            try:
+                self.plan = Plan.model_validate_json(self.json)
+            except ValueError:  # a damaged cache line: read the file itself
+                self.plan = load_plan_file(self.path)
+            self.json = ""
+        return self.plan
+
+
+class PlanMap(Mapping[str, Plan]):
+    """Plans by id. A plan from the disk cache is built when it is first looked up; iterating
+    over the values builds every one that is left."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, entries: dict[str, Plan | _Stored]):
+        self._entries = entries
+
+    def __getitem__(self, plan_id: str) -> Plan:
+        entry = self._entries[plan_id]
+        return entry.get() if type(entry) is _Stored else entry  # type: ignore[return-value]
+
+    def __contains__(self, plan_id: object) -> bool:
+        return plan_id in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def values(self):  # noqa: ANN201
+        self._build_all()
+        return super().values()
+
+    def items(self):  # noqa: ANN201
+        self._build_all()
+        return super().items()
+
+    def _build_all(self) -> None:
+        pending = [e for e in self._entries.values() if type(e) is _Stored and e.plan is None]
+        if pending:
+            with _building():
+                for entry in pending:
+                    entry.get()
+
+
+@contextmanager
+def _building(built=lambda: True):  # noqa: ANN001
+    """Build plans with the cyclic GC paused, then, if `built()`, move them out of its sight.
+
+    Thousands of small models trigger the GC over and over, each pass walking every plan built
+    so far, and at exit it walks them all again (about 2 s for 10,000 plans). The plans hold no
+    reference cycles, so freezing them (gc.freeze) costs nothing: they are still freed by
+    reference counting. Anything else alive at that moment is frozen too, which is why a load
+    freezes only when it parsed files, never on a warm reload."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if built():
+            gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
 class Catalog:
-    plans: dict[str, Plan]
+    plans: Mapping[str, Plan]
 
     def get(self, plan_id: str) -> Plan:
         try:
@@ -120,16 +207,23 @@ def _disk_cache_path(directory: Path) -> Path:
     return root / f"plans-{key[:20]}.jsonl"
 
 
+# The code a validated plan depends on: how YAML is read, the models and their validators.
+_PLAN_CODE = ("base.py", "plan.py", "markets.py", "loader.py", "yaml_fast.py", "catalog.py")
+
+
 @lru_cache(maxsize=1)
-def _plan_schema_digest() -> str:
-    schema = json.dumps(Plan.model_json_schema(), sort_keys=True)
-    return hashlib.sha256(schema.encode()).hexdigest()[:16]
+def _plan_code_digest() -> str:
+    digest = hashlib.sha256(pydantic.VERSION.encode())
+    for name in _PLAN_CODE:
+        digest.update(b"\0" + (Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _plan_model_version() -> str:
-    """What a validated plan depends on: the plan model, and the market profiles its
-    validation reads (an edited profile must not reuse plans cached under the old one)."""
-    return f"{_plan_schema_digest()}-{markets.profiles_digest()}"
+    """What a validated plan depends on: the code that reads and validates it, and the market
+    profiles its validation reads (an edited profile must not reuse plans cached under the old
+    one). Cached plans are trusted only under the same version."""
+    return f"{_plan_code_digest()}-{markets.profiles_digest()}"
 
 
 def _read_disk_cache(path: Path) -> dict[str, tuple[tuple[int, int], str]]:
@@ -156,68 +250,60 @@ def _write_disk_cache(path: Path, rows: list[str]) -> None:
 
 
 def load_catalog(directory: Path = PLANS_DIR, *, disk_cache: bool = True) -> Catalog:
-    # Building thousands of small models triggers the cyclic GC over and over, each pass
-    # walking every plan built so far; the models hold no cycles, so pause it while loading.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _load_catalog(directory, disk_cache)
-    finally:
-        if enabled:
-            gc.enable()
+    """Every plan in `directory`; all problems in all files are reported together.
 
-
-def _load_catalog(directory: Path, disk_cache: bool) -> Catalog:
-    """Load every plan; all problems in all files are reported together.
-
-    Three levels, each invalidated by a file's size or modification time: validated plans in
-    memory (a warm reload is one stat() per file), validated plans as JSON on disk (a new
-    process skips YAML parsing), and the YAML files themselves.
+    Three levels, each invalidated by a file's size or modification time: plans in memory (a
+    warm reload is one stat() per file), validated plans as JSON in a disk cache (a new process
+    reads no YAML and builds a plan only when it is used), and the YAML files themselves.
     """
-    plans: dict[str, Plan] = {}
+    entries: dict[str, Plan | _Stored] = {}
     problems: list[Problem] = []
     cache_path = _disk_cache_path(directory) if disk_cache else None
     disk: dict[str, tuple[tuple[int, int], str]] | None = None
-    loaded: list[tuple[str, tuple[int, int], Plan]] = []
-    dirty = False
-    for path in plan_files(directory):
-        stamp = _stat_key(path)
-        key = ("plan", str(path))
-        with _cache_lock:
-            hit = _file_cache.get(key)
-        plan = hit[1] if hit and hit[0] == stamp else None
-        if plan is None and cache_path is not None:
-            if disk is None:
-                disk = _read_disk_cache(cache_path)
-            entry = disk.get(path.name)
-            if entry and entry[0] == stamp:
+    loaded: list[tuple[str, tuple[int, int], Plan | _Stored]] = []
+    parsed = False
+    with _building(lambda: parsed):
+        for path in plan_files(directory):
+            stamp = _stat_key(path)
+            key = ("plan", str(path))
+            with _cache_lock:
+                hit = _file_cache.get(key)
+            entry = hit[1] if hit and hit[0] == stamp else None
+            if entry is None and cache_path is not None:
+                if disk is None:
+                    disk = _read_disk_cache(cache_path)
+                stored = disk.get(path.name)
+                if stored and stored[0] == stamp:
+                    entry = _Stored(path, stored[1])
+            if entry is None:
+                parsed = True
                 try:
-                    plan = Plan.model_validate_json(entry[1])
-                except ValueError:
-                    plan = None
-        if plan is None:
-            dirty = True
-            try:
-                plan = load_plan_file(path)
-            except LoadError as err:
-                problems.extend(err.problems)
-                continue
-        with _cache_lock:
-            _file_cache[key] = (stamp, plan)
-        plans[plan.id] = plan  # type: ignore[union-attr]
-        loaded.append((path.name, stamp, plan))  # type: ignore[arg-type]
-    if cache_path is not None and dirty:
-        disk = disk or {}
-        rows = [
-            f"{name}\t{stamp[0]}\t{stamp[1]}\t"
-            + (disk[name][1] if name in disk and disk[name][0] == stamp else plan.model_dump_json())
-            + "\n"
-            for name, stamp, plan in loaded
-        ]
-        _write_disk_cache(cache_path, rows)
+                    entry = load_plan_file(path)
+                except LoadError as err:
+                    problems.extend(err.problems)
+                    continue
+            with _cache_lock:
+                _file_cache[key] = (stamp, entry)
+            entries[path.stem] = entry  # load_plan_file checked that the id is the file name
+            loaded.append((path.name, stamp, entry))
+    if cache_path is not None and parsed:
+        _write_disk_cache(cache_path, _cache_rows(loaded, disk or {}))
     if problems:
         raise LoadError(problems)
-    return Catalog(plans)
+    return Catalog(PlanMap(entries))
+
+
+def _cache_rows(loaded, disk) -> list[str]:  # noqa: ANN001
+    rows = []
+    for name, stamp, entry in loaded:
+        if name in disk and disk[name][0] == stamp:
+            body = disk[name][1]
+        elif type(entry) is _Stored and entry.json:
+            body = entry.json
+        else:
+            body = (entry.get() if type(entry) is _Stored else entry).model_dump_json()
+        rows.append(f"{name}\t{stamp[0]}\t{stamp[1]}\t{body}\n")
+    return rows
 
 
 def _load_parameter_file(path: Path) -> dict[str, Parameter]:

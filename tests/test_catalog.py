@@ -75,3 +75,25 @@ def test_lawbook_is_reused_until_a_rule_file_changes(tmp_path):
     changed = load_lawbook(rules)
     assert changed is not first
     assert {r.id: r.priority for r in changed.rules}["mo-rsmo-376-1253"] == 221
+
+
+def test_a_new_process_gets_the_same_plans_from_the_disk_cache(tmp_path, monkeypatch):
+    from coverage.catalog import load_plan_file
+
+    monkeypatch.setenv("SECONDLOOK_CACHE_DIR", str(tmp_path / "cache"))
+    clear_cache()
+    fresh = dict(load_catalog(PLANS_DIR).plans.items())
+    clear_cache()  # as a new process would start: every plan comes from the disk cache
+    cold = load_catalog(PLANS_DIR)
+    assert list(cold.plans) == list(fresh)
+    assert all(cold.plans[pid] == fresh[pid] for pid in fresh)
+    assert cold.get(PLAN.stem) == load_plan_file(PLAN)
+
+
+def test_a_damaged_cache_line_is_read_from_the_file(folder):
+    load_catalog(folder)
+    (cache,) = Path(os.environ["SECONDLOOK_CACHE_DIR"]).glob("plans-*.jsonl")
+    name, mtime, size, _body = cache.read_text().rstrip("\n").split("\t", 3)
+    cache.write_text(f"{name}\t{mtime}\t{size}\t{{not json\n")
+    clear_cache()
+    assert load_catalog(folder).get(PLAN.stem).plan_year == 2026
