@@ -1,8 +1,13 @@
-"""`secondlook`: the command line. Each area adds its commands to `cli` (see the bottom)."""
+"""`secondlook`: the command line. Each area adds its commands to `cli` (see COMMANDS).
+
+Commands of other modules are imported only when they run (or when --help lists them), so
+`secondlook check` does not import the batch, the letters or Word.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -15,6 +20,27 @@ from secondlook import schemas, service
 from secondlook.report import determination_text
 
 EXIT_INVALID_INPUT = 2
+
+# Commands from other areas, one line each: name -> "module:attribute".
+COMMANDS = {
+    "batch": "secondlook.cli_batch:batch_command",
+    "batch-template": "secondlook.cli_batch:batch_template_command",
+    "letters": "secondlook.cli_letters:letters_group",
+    "letter": "secondlook.cli_letters:letter_command",
+}
+
+
+class _Commands(click.Group):
+    """The group of every command; those in COMMANDS are imported when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS and name not in self.commands:
+            module, attribute = COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
 
 def _fail(err: LoadError, code: int = EXIT_INVALID_INPUT) -> None:
@@ -33,7 +59,7 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
     return None  # unreachable
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="secondlook")
 def cli() -> None:
     """Second Look: get a cancer second opinion paid for.
@@ -175,14 +201,3 @@ def check(plan_ref: str | None, case_path: Path, as_of: str | None, fmt: str) ->
 
 def main() -> None:
     cli(prog_name="secondlook")
-
-
-# Commands from other areas register here, one line each.
-from secondlook.cli_batch import batch_command, batch_template_command  # noqa: E402
-
-cli.add_command(batch_command)
-cli.add_command(batch_template_command)
-from secondlook.cli_letters import letter_command, letters_group  # noqa: E402
-
-cli.add_command(letters_group)
-cli.add_command(letter_command)
