@@ -61,7 +61,7 @@ _UNSAFE_TOKEN = "|".join(
         # number-, date- or time-like plain scalars other than the agreed spellings; such keys
         r"(?=[-+._0-9])(?!" + _AGREED_VALUE + _VALUE_END + r")"
         r"(?:" + _NUMBER_LIKE + _VALUE_END + r"|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)"
-        r"|[0-9]{4}-[0-9]|[0-9]+:[0-9]|[^\n]*?" + _KEY_END + ")",
+        r"|[0-9]{4}-[0-9]|[0-9]+:[0-9]|[^\n]*?:(?=[ \n]|$))",  # (no [ ]* here: quadratic)
         # null and boolean keys
         r"(?:~|true|True|TRUE|false|False|FALSE|null|Null|NULL|)" + _KEY_END,
     ]
