@@ -58,7 +58,7 @@ from coverage.loader import load_model  # noqa: E402
 
 AS_OF = dt.date(2026, 3, 2)
 BASELINE_REV = "5c43d22"  # the engine before the speed work (per-plan caches, shared parts)
-CATALOG_BASELINE_REV = "681f216"  # the catalog before the fast YAML reader and the lazy cache
+CATALOG_BASELINE_REV = "0d360b3"  # the catalog before the fast YAML reader and the lazy cache
 MIN_PER_TIMING = 5_000  # determinations per timed run, so one run is not a few milliseconds
 # Two medians of the same work on this shared 2-core machine differ by up to ~15-20% (the
 # "noise" line shows it for each run); a ratio past 1.25 is more than that: a real difference.
