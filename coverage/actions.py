@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from coverage.appeals import next_appeal_step
 from coverage.decision import DeadlineFacts, DocFacts, NetworkFacts
+from coverage.statements import cited_statement
 from coverage.text import Msg, msg
 from coverage.work import Work
 
@@ -60,8 +61,29 @@ def _before_denial(
         and case.provider.in_network != "yes"
         and features.network
     ):
-        letters.append("network_exception_request")
+        # No exception process in the plan and no law giving one: ask for approval instead.
+        no_process = work.plan.network_exception.available == "no" and not work.gap_law
+        if no_process and not route.exception_request_needed:
+            letters += [] if "preauth_request" in letters else ["preauth_request"]
+        else:
+            letters.append("network_exception_request")
     return letters
+
+
+def simultaneous_external_review(work: Work) -> bool:
+    """An urgent pre-service denial where the market lets the patient ask for an expedited
+    external review at the same time as the expedited internal appeal (and the plan has one)."""
+    case, plan = work.case, work.plan
+    denial = case.denial
+    return (
+        denial is not None
+        and denial.level == "initial"
+        and denial.service_type == "pre_service"
+        and case.urgency.physician_certifies_urgent == "yes"
+        and work.view.market.features.urgent_external_review_with_appeal
+        and not plan.grandfathered
+        and plan.external_review.route != "none"
+    )
 
 
 def letters(work: Work, pa_needed: str | None, route: NetworkFacts, covered: str) -> list[str]:
@@ -78,6 +100,8 @@ def letters(work: Work, pa_needed: str | None, route: NetworkFacts, covered: str
             urgent = case.urgency.physician_certifies_urgent == "yes"
             # Original Medicare has no expedited redetermination for a second opinion.
             chosen.append("expedited_appeal" if urgent and features.expedited_appeal else "appeal")
+            if simultaneous_external_review(work):
+                chosen.append("external_review_request")
         if features.claim_file_letter:
             chosen.append("claim_file_request")
     chosen.append("records_request")
@@ -101,20 +125,42 @@ def _file_by(title: Msg, due) -> Msg:  # noqa: ANN001
 
 
 @lru_cache(maxsize=4096)
+def _file_within(title: Msg, within: Msg) -> Msg:
+    return msg("answer.step.file_within", title=title, within=within)
+
+
+@lru_cache(maxsize=4096)
 def _prior_approval(fax: str | None) -> Msg:
     return (
         msg("answer.step.prior_approval_fax", fax=fax) if fax else Msg("answer.step.prior_approval")
     )
 
 
-def _denial_steps(deadlines: tuple[DeadlineFacts, ...], letters: list[str]) -> list[Msg]:
+def _denial_steps(
+    work: Work, deadlines: tuple[DeadlineFacts, ...], letters: list[str]
+) -> list[Msg]:
     steps = []
-    filing = [d for d in deadlines if d.kind == "file_by" and d.due]
-    if filing:
-        steps.append(_file_by(filing[0].title, filing[0].due))
+    filing = [d for d in deadlines if d.kind == "file_by"]
+    dated = [d for d in filing if d.due]
+    if dated:
+        steps.append(_file_by(dated[0].title, dated[0].due))
+    elif filing:  # no date can be given (a State fair hearing): still the next step
+        steps.append(_file_within(filing[0].title, filing[0].within))
+    if "external_review_request" in letters and work.case.denial.level == "initial":
+        steps.append(
+            _statement_step("answer.step.simultaneous", "external_review.simultaneous", work)
+        )
+    if work.plan.grandfathered and not filing and work.view.market.features.grandfathering:
+        steps.append(
+            _statement_step("answer.step.grandfathered", "external_review.grandfathered", work)
+        )
     if "claim_file_request" in letters:
         steps.append(_CLAIM_FILE)
     return steps
+
+
+def _statement_step(message: str, statement: str, work: Work) -> Msg:
+    return msg(message, law=cited_statement(work.law, statement, work.as_of))
 
 
 def next_steps(
@@ -130,16 +176,12 @@ def next_steps(
     case = work.case
     steps: list[Msg] = [need.question for need in work.info.values()]
     if case.denial is not None:
-        steps += _denial_steps(deadlines, letters)
+        steps += _denial_steps(work, deadlines, letters)
     if referral_needed in ("yes", "conditional"):
         steps.append(_REFERRAL)
-    if (
-        pa_needed in ("auth-needed", "conditional")
-        and case.denial is None
-        and not route.exception_request_needed
-    ):
+    if "preauth_request" in letters:
         steps.append(_prior_approval(work.plan.appeals.um_contact.fax))
-    if route.exception_request_needed:
+    if "network_exception_request" in letters:
         steps.append(_NETWORK_EXCEPTION)
     steps.append(_RECORDS)
     if case.provider.nci_designation == "basic_laboratory":

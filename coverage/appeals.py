@@ -26,4 +26,8 @@ def next_appeal_step(plan: Plan, denial: Denial) -> NextStep:
     levels = route.internal_levels(plan.appeals.levels)
     if denial.level == "internal_appeal" and levels > 1:
         return "internal_appeal"
-    return "external_review" if route.appeals.after_internal == "external_review" else "none"
+    if route.appeals.after_internal != "external_review":
+        return "none"
+    # A grandfathered plan need not offer the ACA's external review; a plan may have none.
+    grandfathered = plan.grandfathered and route.features.grandfathering
+    return "none" if grandfathered or plan.external_review.route == "none" else "external_review"

@@ -542,6 +542,27 @@ def _commercial(b: _Builder, denial: Denial) -> None:
     else:
         _next_level_window(b, levels, day)
     _internal_appeal_decision(b, denial, levels, day)
+    if denial.level == "initial" and _simultaneous_review(b, denial):
+        b.decision_clock(
+            id="external_review_decision",
+            title=_title("external_review_decision_urgent"),
+            name=b.clock("external_review_decision_expedited"),
+            day=day,
+            after=Msg("deadlines.after.reviewer_receives_request"),
+            note=b.note("external_review_decision_expedited", day),
+        )
+
+
+def _simultaneous_review(b: _Builder, denial: Denial) -> bool:
+    """Urgent pre-service: an expedited external review may run beside the expedited appeal."""
+    plan = b.plan
+    return (
+        b.urgent
+        and denial.service_type == "pre_service"
+        and b.market.features.urgent_external_review_with_appeal
+        and not plan.grandfathered
+        and plan.external_review.route != "none"
+    )
 
 
 def _next_level_window(b: _Builder, levels: int, day: dt.date) -> None:
@@ -682,7 +703,8 @@ def _months_basis(start: dt.date, months: Amount, end: dt.date) -> Msg:
 def _external_review_window(
     b: _Builder, start: dt.date | None, start_words: Msg, day: dt.date
 ) -> None:
-    state_route = b.plan.external_review.route == "state"
+    route = b.plan.external_review.route
+    state_route = route == "state"
     name = b.clock(
         "external_review_filing_state" if state_route else "external_review_filing_federal"
     )
@@ -706,6 +728,8 @@ def _external_review_window(
         within = msg(
             "deadlines.within.external_state", months=months, after=after, reviewer=reviewer
         )
+    elif route == "unknown":
+        within = msg("deadlines.within.external_unknown", months=months, after=after)
     else:
         within = msg("deadlines.within.external_federal", months=months, after=after)
     if start is None:
@@ -725,6 +749,10 @@ def _external_review_window(
     if state_route:
         due = end
         parts += [Msg("deadlines.basis.state_minimum"), _weekend_note(due)]
+    elif route == "unknown":
+        # A state deadline does not move off a weekend; the federal one does: the earlier date.
+        due = end
+        parts += [Msg("deadlines.basis.route_unknown"), _weekend_note(due)]
     else:
         due = next_business_day(end)
         if due != end:

@@ -32,8 +32,8 @@ from coverage.determination import Determination
 from coverage.law import CoverageRule, LawBook, RuleEffect, Trigger
 from coverage.markets import MarketProfile, profile
 from coverage.plan import Plan
-from coverage.statements import say
-from coverage.text import LANGUAGES, Cited, Msg, msg
+from coverage.statements import cited_statement
+from coverage.text import Cited, Msg, msg
 from coverage.work import Answer, PlanView, RuleOutcome, RulePrep, Work
 
 __all__ = ["Determination", "clear_caches", "decide", "evaluate", "trigger_value"]
@@ -97,13 +97,7 @@ def trigger_value(trigger: Trigger, case: Case, plan: Plan) -> Answer:
 
 def cited(law: LawBook, statement: str, day: dt.date) -> Cited | Msg:
     """A statement of law as a clause with its citation, in every language, for the trace."""
-    texts = []
-    for language in LANGUAGES:
-        said = say(law, statement, day, lang=language, as_law=False)
-        if said is None:
-            return Msg("trace.effect.none")
-        texts.append((language, said.text))
-    return Cited(tuple(texts), said.citation)
+    return cited_statement(law, statement, day)
 
 
 # --- the rules -----------------------------------------------------------------------------------
@@ -115,6 +109,7 @@ _EFFECT_MESSAGES: tuple[tuple[str, object, str], ...] = (
     ("network_gap_remedy", "no_more_than_initial_opinion", "gap_no_more_than_initial_opinion"),
     ("network_gap_remedy", "no_cost", "gap_no_cost"),
     ("referral", "not_required", "no_referral"),
+    ("referral", "required", "on_referral"),
     ("prior_auth", "not_required", "no_prior_auth"),
 )
 _COST_MESSAGES = {
@@ -360,6 +355,7 @@ def _coverage(work: Work, live: list[RuleOutcome]) -> str:
         winner = min(applied, key=lambda o: (-o.rule.priority, o.rule.id))
         if RANK[plan_verdict] < RANK["covered"]:
             work.overrides[winner.rule.id] = [plan_id]
+            work.coverage_by_law = True
             status = "overridden"
         verdict = "covered"
     else:

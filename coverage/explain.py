@@ -201,7 +201,8 @@ def headline(decision: Decision, info: list[InfoNeed], language: str = "en") -> 
         return _covered_headline(what, tuple(needs), profile(decision.plan.market).terms.payer)
     if covered == "not-covered":
         kind = "not_with_this_doctor" if outcome == "not_covered" else "not_covered"
-        return msg(f"answer.headline.{kind}", what=what)
+        payer = profile(decision.plan.market).terms.payer
+        return msg(f"answer.headline.{kind}", what=what, payer=payer)
     if covered == "conditional":
         return msg("answer.headline.conditional", first=info[0].question if info else "")
     first = info[0].question if info else Msg("answer.headline.call_your_plan")

@@ -87,7 +87,9 @@ class RuleEffect(StrictModel):
     covers_second_opinion: bool | None = None
     third_opinion_when_opinions_differ: bool | None = None
     network_gap_remedy: NetworkGapRemedy | None = None
-    referral: Literal["plan_rules", "not_required"] | None = None
+    referral: Literal["plan_rules", "not_required", "required"] | None = Field(
+        None, description="required: the law covers the opinion on a referral."
+    )
     prior_auth: Literal["plan_rules", "not_required"] | None = None
     cost_sharing: Literal["plan_specialist", "no_cost", "medicare_part_b"] | None = None
     providers: Literal["plan_network", "any_medicare_provider"] | None = None

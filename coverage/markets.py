@@ -128,6 +128,10 @@ class Features(StrictModel):
     state_insurance_law: bool = Field(
         description="State insurance law (mandates) can reach a fully insured plan."
     )
+    grandfathering: bool = Field(
+        description="A plan may be grandfathered (in force before the ACA): then it need not "
+        "offer the ACA's internal appeal and external review rules."
+    )
     urgent_external_review_with_appeal: bool = Field(
         description="In urgent cases an expedited external review may be asked for at the same "
         "time as the expedited internal appeal."

@@ -118,6 +118,8 @@ def _out_of_network(work: Work, live: list[RuleOutcome]) -> NetworkFacts:
     gap_applied = [o for o in gap_rules if o.status == "applied"]
     gap_route = bool(gap_applied) or exception.available == "yes"
     gap_maybe = gap_route or bool(gap_rules) or exception.available == "not_stated"
+    work.gap_law = bool(gap_rules)
+    oon_covered = plan.second_opinion.out_of_network.covered
     _trace_plan_terms(work)
     if in_net == "unknown":
         work.need(
@@ -134,7 +136,7 @@ def _out_of_network(work: Work, live: list[RuleOutcome]) -> NetworkFacts:
             return NetworkFacts(
                 "out_of_network_at_in_network_cost", msg("answer.network.gap", basis=basis), True
             )
-    if specialist == "unknown" and gap_maybe:
+    if specialist == "unknown" and (gap_maybe or oon_covered == "no"):
         work.need(
             "qualified_in_network_specialist",
             Msg("answer.question.qualified_specialist"),
@@ -142,10 +144,10 @@ def _out_of_network(work: Work, live: list[RuleOutcome]) -> NetworkFacts:
         )
     if in_net == "unknown":
         return _UNKNOWN
-    return _without_gap(work, specialist == "unknown" and gap_maybe)
+    return _without_gap(work, specialist, specialist == "unknown" and gap_maybe)
 
 
-def _without_gap(work: Work, gap_undecided: bool) -> NetworkFacts:
+def _without_gap(work: Work, specialist: str, gap_undecided: bool) -> NetworkFacts:
     """Out of network, and no gap route (yet) decides it: the plan's out-of-network terms."""
     covered = work.plan.second_opinion.out_of_network.covered
     if covered == "yes":
@@ -159,7 +161,23 @@ def _without_gap(work: Work, gap_undecided: bool) -> NetworkFacts:
             _NOT_STATED_WHY,
         )
         return _NOT_STATED
+    if specialist != "yes":
+        return _ask_for_exception(work)
     return _NOT_COVERED
+
+
+def _ask_for_exception(work: Work) -> NetworkFacts:
+    """The plan's terms leave out out-of-network doctors, no law gives a route, and there may
+    be no qualified specialist in the network: say so, and ask the plan for an exception (or,
+    when it says it has no exception process, for approval of this visit)."""
+    process = work.plan.network_exception.available
+    kind = "no_exception_process" if process == "no" else "exception_unstated"
+    work.need(
+        "plan.network_exception",
+        Msg(f"answer.question.{kind}"),
+        Msg("answer.why.exception"),
+    )
+    return NetworkFacts("unknown", Msg(f"answer.network.{kind}"))
 
 
 # --- referral and prior authorisation ----------------------------------------------------------
@@ -193,6 +211,8 @@ def access(work: Work, route: NetworkFacts) -> tuple[str | None, str | None]:
         prior_auth = {"yes"}  # the exception itself is an approval before the visit
     referral_needed = referral.pop() if len(referral) == 1 else "conditional"
     referral_needed = "conditional" if referral_needed == "unknown" else referral_needed
+    if work.coverage_by_law and ("referral", "required") in work.effects:
+        referral_needed = "yes"  # the law that covers the opinion covers it on a referral
     pa = prior_auth.pop() if len(prior_auth) == 1 else "conditional"
     _ask_unstated_access(work, tiers, route)
     return referral_needed, _PA_NEEDED.get(pa, "conditional")

@@ -26,6 +26,7 @@ from coverage.base import state_in_sentence
 from coverage.law import PLACEHOLDER, LawBook, Parameter
 from coverage.markets import LawEntry, profile
 from coverage.plan import Plan
+from coverage.text import LANGUAGES, Cited, Msg
 
 UNIT_WORDS: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
@@ -218,6 +219,19 @@ def situation(
     if plan.funding in _FUNDING_FACT:
         facts.add(_FUNDING_FACT[plan.funding])
     return frozenset(facts)
+
+
+def cited_statement(law: LawBook, name: str, day: dt.date) -> Cited | Msg:
+    """A statement in every language with its citation, for an answer ("text (citation)");
+    shown even when unverified (the answer marks what to confirm), never in a letter."""
+    texts = []
+    said = None
+    for language in LANGUAGES:
+        said = say(law, name, day, lang=language, as_law=False)
+        if said is None:
+            return Msg("trace.effect.none")
+        texts.append((language, said.text))
+    return Cited(tuple(texts), said.citation if said else "")
 
 
 def clear_cache() -> None:

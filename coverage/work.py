@@ -82,6 +82,8 @@ class Work:
     overrides: dict[str, list[str]] = field(default_factory=dict)  # winner rule id -> losers
     applied: list[RuleEffect] = field(default_factory=list)  # effects of the applied rules
     effects: frozenset[tuple[str, object]] = frozenset()  # (effect field, value) of those
+    gap_law: bool = False  # a rule that may cover a network gap applies or may apply
+    coverage_by_law: bool = False  # a mandate, not the plan's terms, makes the opinion covered
 
     def need(self, field_path: str, question: Msg, why: Msg) -> None:
         old = self.info.get(field_path)

@@ -516,3 +516,13 @@ def refuse_if_not_in_market(letter_type: str, plan: Plan) -> None:
     reason = profile(plan.market).letters.not_applicable.get(letter_type)  # type: ignore[call-overload]
     if reason:
         raise NotApplicableError(letter_type, reason)
+
+
+def law_day(case: Case, determination) -> dt.date:  # noqa: ANN001
+    """The day whose law a letter states: the date on the denial notice (or when it arrived),
+    else the day the request was sent, else the answer's date: the same day the deadline
+    calculator counts from, so the letter and the answer give the same figures."""
+    denial = case.denial
+    if denial is not None and (denial.notice_date or denial.date_received):
+        return denial.notice_date or denial.date_received
+    return case.request_sent_date or determination.as_of

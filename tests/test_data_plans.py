@@ -54,7 +54,7 @@ ALLOWED_STATE_CITATIONS = {
     "F.S. 641.51",
 }
 # Cites the facts file marks unverified: a rule using one must be `verified: false`.
-UNVERIFIED_CITATIONS = {"42 CFR 438.206(b)(3)"}
+UNVERIFIED_CITATIONS = {"42 CFR 438.206(b)(3)", "ORS 743.856(1)(c)"}
 # States where the facts file found no mandate: no rule may claim one.
 NO_MANDATE_STATES = {"IL", "LA", "TX", "NJ", "PA"}
 PUBLIC_MARKETS = {"original_medicare", "medicare_advantage", "medicaid_managed_care"}

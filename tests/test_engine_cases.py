@@ -100,6 +100,12 @@ def test_engine_case(row):
                     assert hits and hits[0].due == due, [(dl.title, dl.due) for dl in d.deadlines]
             case "unverified_nonempty":
                 assert bool(d.unverified) == want
+            case "deadline_ids_include":
+                assert set(want) <= {dl.id for dl in d.deadlines}, [dl.id for dl in d.deadlines]
+            case "deadline_ids_exclude":
+                assert not set(want) & {dl.id for dl in d.deadlines}, [dl.id for dl in d.deadlines]
+            case _ if key.endswith("_excludes"):
+                assert want not in get_path(out, key.removesuffix("_excludes"))
             case _ if key.endswith("_contains"):
                 assert want in get_path(out, key.removesuffix("_contains"))
             case _:

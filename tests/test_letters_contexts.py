@@ -139,11 +139,70 @@ def test_medicare_advantage_reconsideration_is_65_days_never_60():
     assert "reconsideration of a pre-service request within 30 days (42 CFR 422.590(a))" in standard
 
 
-def test_medicare_advantage_before_2025_used_60_days():
-    case, plan, determination = scenario("ma-denied-urgent")
-    old = determination.model_copy(update={"as_of": dt.date(2024, 6, 1)})
-    text = docx_text(letters.render_letter("appeal", case, plan, old, today=TODAY))
-    assert "within 60 days of the date of the notice" in text
+def test_a_letter_states_the_law_of_the_notice_date_not_of_the_letter_date():
+    """Issue 11 #3: a notice from before a rule change gets the old figure in the letter, as
+    it does in the answer's deadlines (both sides of the 2025 change from 60 to 65 days)."""
+    case, plan, _ = scenario("ma-denied-urgent")
+    for notice, days in ((dt.date(2024, 12, 20), "60 days"), (dt.date(2025, 1, 2), "65 days")):
+        old = case.model_copy(deep=True)
+        old.denial.notice_date = notice
+        answer = service.check(old, plan, dt.date(2025, 1, 10))
+        text = docx_text(letters.render_letter("appeal", old, plan, answer, today=TODAY))
+        assert f"within {days} of the date of the notice" in text
+        within = next(d.within for d in answer.deadlines if d.id == "ma_reconsideration_filing")
+        assert within.startswith(days)
+
+
+def test_records_request_cites_the_third_party_rule_for_electronic_records_only():
+    """Issue 11 #10: 164.524(c)(3)(ii) covers electronic records, not slides or films; the
+    doctor is named above the sentence, not below."""
+    text = text_of("commercial-network-gap", "records_request")
+    cited = next(line for line in text.splitlines() if "164.524(c)(3)(ii)" in line)
+    assert cited.startswith("For the records you keep electronically")
+    assert "named above" in cited and "name below" not in text
+    assert "physical items, not electronic records" in text
+
+
+def test_medicaid_standard_authorization_says_its_rating_periods():
+    """Issue 11 #12: the 7-day standard time applies to rating periods from 2026."""
+    text = text_of("medicaid-new", "preauth_request")
+    assert "For rating periods starting on or after January 1, 2026, the plan must decide" in (text)
+
+
+def test_an_unverified_oregon_citation_is_not_stated_as_law():
+    """Issue 11 #13: ORS 743.856(1)(c) may have been renumbered: the answer says to confirm it,
+    no letter cites it (a verified mandate still is: see the Missouri test above)."""
+    from letters import law_text
+
+    case, _, _ = scenario("commercial-network-gap")
+    plan = service.resolve_plan("or-hmo-cascade-employer")
+    answer = service.check(case, plan)
+    assert any(t.rule_id == "or-ors-743-856" and t.status == "applied" for t in answer.trace)
+    assert any("ORS 743.856" in line for line in answer.unverified)
+    assert not any("ORS" in line for line in law_text.mandate_sentences(plan, answer))
+
+
+def test_urgent_employer_denial_recommends_the_simultaneous_external_review_and_it_is_written():
+    """Issue 11 #2: the answer recommends the expedited external review beside the expedited
+    appeal, and the letter says it is made at the same time."""
+    case, plan, determination = scenario("self-funded-urgent")
+    assert {"expedited_appeal", "external_review_request"} <= set(determination.letters)
+    text = text_of("self-funded-urgent", "external_review_request")
+    assert "at the same time as my expedited internal appeal" in text
+
+
+def test_grandfathered_plan_gets_no_external_review_and_no_aca_citation():
+    """Issue 11 #8: the answer recommends no external review, the letter refuses one, and the
+    governing law does not cite 45 CFR 147.136."""
+    case, plan, _ = scenario("commercial-final")
+    plan = plan.model_copy(update={"grandfathered": True})
+    answer = service.check(case, plan)
+    assert "external_review_request" not in answer.letters
+    assert "147.136" not in answer.governing_law
+    with pytest.raises(NotApplicableError):
+        build_context("external_review_request", case, plan, answer, today=TODAY)
+    claim = build_context("claim_file_request", case, plan, answer, today=TODAY)
+    assert claim.law and "147.136" not in " ".join(claim.law)
 
 
 def test_medicaid_plan_appeal_and_fair_hearing_cite_nothing_unverified():

@@ -26,6 +26,7 @@ from letters.parts import (
     enclosures_for_denial,
     footer_for,
     from_notice,
+    law_day,
     member_rows,
     opinion_word,
     paragraphs,
@@ -160,7 +161,7 @@ def build_appeal(
     need.check()
     d = case.denial
     assert d is not None and contact is not None
-    figures = Figures(law, determination.as_of)
+    figures = Figures(law, law_day(case, determination))
     title, footer = _titles(plan, case, expedited)
     service = service_words(case)
     denial_words = denial_notice_words(plan, case)

@@ -5,6 +5,7 @@ A Medicare Advantage plan forwards the case itself, so there is no letter."""
 from __future__ import annotations
 
 import letters.law_text as law_text
+from coverage.appeals import next_appeal_step
 from coverage.case import Case
 from coverage.markets import profile
 from coverage.plan import Plan
@@ -26,6 +27,7 @@ from letters.parts import (
     footer_for,
     from_notice,
     is_urgent,
+    law_day,
     member_rows,
     paragraphs,
     physician_enclosure,
@@ -42,15 +44,22 @@ from letters.parts import (
 LETTER = "external_review_request"
 
 
-def _check_stage(need: Needs, case: Case, plan: Plan, urgent: bool) -> None:
+def _check_stage(case: Case, plan: Plan, urgent: bool) -> None:
+    """External review follows the plan's last appeal level, except in an urgent case where
+    the market lets it run beside the expedited internal appeal."""
     d = case.denial
+    if d is None:
+        return
     together = urgent and profile(plan.market).features.urgent_external_review_with_appeal
-    if d is not None and d.level == "initial" and not together:
-        need.require(
-            None,
-            "case.denial.level",
-            "external review follows the plan's final appeal decision (set the level to "
-            "final_internal or internal_appeal); appeal the first denial first",
+    if d.level == "initial" and not together:
+        raise NotApplicableError(
+            LETTER,
+            "external review follows the plan's final appeal decision; appeal the first denial "
+            "first (appeal), or set the denial's level if the plan has decided an appeal",
+        )
+    if d.level != "initial" and next_appeal_step(plan, d) == "internal_appeal":
+        raise NotApplicableError(
+            LETTER, "the plan has another internal appeal level; appeal to the plan first (appeal)"
         )
 
 
@@ -85,7 +94,7 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
     require_member(need, case)
     require_denial(need, case)
     urgent = is_urgent(case) and (case.denial is None or case.denial.service_type == "pre_service")
-    _check_stage(need, case, plan, urgent)
+    _check_stage(case, plan, urgent)
     contact, path = _reviewer(case, plan)
     require_contact(
         need, contact, path, f"external reviewer ({plan.external_review.administered_by})"
@@ -94,7 +103,7 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
     d = case.denial
     assert d is not None and contact is not None
     words = profile(plan.market).letters.external_review_request
-    figures = Figures(law, determination.as_of)
+    figures = Figures(law, law_day(case, determination))
     service = service_words(case)
     denial_words = denial_notice_words(plan, case)
     simultaneous = d.level == "initial"

@@ -19,6 +19,7 @@ from letters.parts import (
     delivery_line,
     footer_for,
     is_urgent,
+    law_day,
     lower_first,
     member_rows,
     paragraphs,
@@ -40,9 +41,11 @@ from letters.parts import (
 LETTER = "network_exception_request"
 
 
-def _refuse_when_pointless(case, plan) -> None:  # noqa: ANN001
+def _refuse_when_pointless(case, plan, determination) -> None:  # noqa: ANN001
     refuse_if_not_in_market(LETTER, plan)
-    if plan.network_exception.available == "no":
+    # A plan with no exception process can still owe one by law (a state network-gap rule):
+    # then the answer recommends this letter, and it cites the law.
+    if plan.network_exception.available == "no" and LETTER not in determination.letters:
         raise NotApplicableError(
             LETTER,
             "the plan documents say it has no network exception process; ask for prior "
@@ -91,7 +94,7 @@ def _requests(case) -> list[str]:  # noqa: ANN001
 
 def build_network_exception(case, plan, determination, today, law) -> NetworkExceptionContext:  # noqa: ANN001
     need = Needs(LETTER)
-    _refuse_when_pointless(case, plan)
+    _refuse_when_pointless(case, plan, determination)
     require_member(need, case)
     need.require(provider_line(case), "case.provider.name", "the out-of-network specialist")
     contact = plan.network_exception.contact or plan.appeals.um_contact
@@ -103,7 +106,7 @@ def build_network_exception(case, plan, determination, today, law) -> NetworkExc
     require_contact(need, contact, path, "office that decides network exceptions")
     need.check()
     urgent = is_urgent(case)
-    figures = Figures(law, determination.as_of)
+    figures = Figures(law, law_day(case, determination))
     name = clean(plan.network_exception.name) or "network exception"
     service = service_words(case)
     plan_terms = plan_term_lines(case, plan)

@@ -17,6 +17,7 @@ from letters.parts import (
     footer_for,
     from_notice,
     is_urgent,
+    law_day,
     member_rows,
     opinion_word,
     paragraphs,
@@ -71,7 +72,7 @@ def build_physician(case, plan, determination, today, law) -> PhysicianLetterCon
     require_contact(need, contact, path, what)
     need.check()
     urgent = is_urgent(case)
-    figures = Figures(law, determination.as_of)
+    figures = Figures(law, law_day(case, determination))
     specialty = specialty_words(doc.specialty)
     sender, signer = _sender_and_signer(doc)
     patient = case.patient.name.strip()

@@ -18,6 +18,7 @@ from letters.parts import (
     delivery_line,
     footer_for,
     is_urgent,
+    law_day,
     member_rows,
     opinion_word,
     paragraphs,
@@ -46,7 +47,7 @@ def build_preauth(case, plan, determination, today, law) -> PreauthContext:  # n
     need.check()
     urgent = is_urgent(case)
     words = profile(plan.market).letters.preauth_request
-    figures = Figures(law, determination.as_of)
+    figures = Figures(law, law_day(case, determination))
     service = service_words(case)
     out_of_network = case.provider.in_network == "no"
     ask = f"I ask the plan to approve {service} before the visit"

@@ -83,8 +83,9 @@ def build_records(case, plan, determination, today, law) -> RecordsRequestContex
         items=RECORDS_ITEMS,
         period=period,
         law=law_text.records_law(figures),
-        timing="My second-opinion visit depends on these records, so please send them as soon "
-        "as you can.",
+        timing="The slides, tissue blocks and any images on film are physical items, not "
+        "electronic records: please send them, on loan if needed, to the same doctor. My "
+        "second-opinion visit depends on these records, so please send them as soon as you can.",
         closing=closing(case, questions=True),
         copies_to=[],
         footer_id=f"{p.name.strip()} · Date of birth {fmt_date(p.date_of_birth)} · "
