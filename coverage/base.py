@@ -19,6 +19,18 @@ Market = Literal[
 ]
 Funding = Literal["fully_insured", "self_funded", "public_program", "unknown"]
 PlanType = Literal["HMO", "PPO", "EPO", "POS", "indemnity", "fee_for_service", "unknown"]
+# What kind of coverage the policy is: state mandates often leave out the limited kinds.
+CoverageType = Literal[
+    "major_medical",
+    "supplemental",
+    "specified_disease",
+    "medicare_supplement",
+    "long_term_care",
+    "short_term",
+]
+# Who sponsors an employer plan: ERISA governs private employers' plans only (29 U.S.C.
+# 1003(b) leaves out governmental and church plans).
+Sponsor = Literal["private", "governmental", "church", "unknown"]
 
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]

@@ -56,6 +56,14 @@ class Reasons(CaseModel):
         description="Chemotherapy, radiation or another major non-surgical procedure recommended.",
     )
     diagnosis_unclear: Answer = "unknown"
+    emergency_surgery: Answer = Field(
+        "unknown",
+        description="The surgery recommended is an emergency (Medicare: no second opinion).",
+    )
+    excluded_service: Answer = Field(
+        "unknown",
+        description="The treatment is one the program never pays for (Medicare: no second opinion).",
+    )
     opinions_so_far: int = Field(1, ge=0, le=10)
     opinions_differ: Answer = "unknown"
     notes: str | None = None
@@ -114,6 +122,11 @@ class Denial(CaseModel):
     reference_number: str | None = None
     claim_number: str | None = None
     service_type: Literal["pre_service", "post_service"] = "pre_service"
+    medical_judgment: Answer = Field(
+        "unknown",
+        description="The notice gives a reason of medical judgment (not medically necessary, "
+        "experimental, the setting or level of care), not e.g. a network or benefit rule.",
+    )
     send_to: Contact | None = Field(
         None,
         description="Where the notice says to send the appeal or review request. It wins over "

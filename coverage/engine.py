@@ -167,27 +167,69 @@ def _condition_words(rule: CoverageRule) -> Msg:
 
 _FUNDING_QUESTION = ("plan.funding", Msg("answer.question.funding"))
 _PLAN_TYPE_QUESTION = ("plan.plan_type", Msg("answer.question.plan_type"))
+_TERM_QUESTION = ("plan.term_months", Msg("answer.question.term_months"))
+# The case field that says whether each exclusion holds (its question: answer.question.unless.*).
+EXCLUSION_FIELDS = {
+    "emergency_surgery": "reasons.emergency_surgery",
+    "excluded_service": "reasons.excluded_service",
+}
+
+
+def _funding_reason(rule: CoverageRule, plan: Plan, law: LawBook, as_of: dt.date) -> Msg:
+    if plan.funding == "self_funded" and rule.layer == "state":
+        if plan.sponsor == "private":  # ERISA preemption is for private employers' plans
+            return msg(
+                "trace.outcome.self_funded", preemption=cited(law, "governing.preemption", as_of)
+            )
+        return msg("trace.outcome.not_insured", law=cited(law, "governing.insured_only", as_of))
+    return msg("trace.outcome.funding", funding=plan.funding)
+
+
+def _coverage_reason(rule: CoverageRule, plan: Plan) -> Msg | None:
+    """Why the kind of coverage or the issue date keeps the rule from the plan, or None."""
+    scope = rule.applies_to
+    if scope.issued_or_renewed_from and plan.issue_date < scope.issued_or_renewed_from:
+        return msg("trace.outcome.issued_before", day=scope.issued_or_renewed_from)
+    for excluded in scope.excludes:
+        if excluded.coverage_type != plan.coverage_type:
+            continue
+        if excluded.up_to_months is None:
+            return msg("trace.outcome.coverage_type", coverage=plan.coverage_type)
+        if plan.term_months is not None and plan.term_months <= excluded.up_to_months:
+            return msg("trace.outcome.short_term", months=excluded.up_to_months)
+    return None
 
 
 def _fixed_outcome(
     rule: CoverageRule, effect: RuleEffect, plan: Plan, law, as_of
 ) -> RuleOutcome | None:  # noqa: ANN001
-    """The outcome when the plan alone decides it (funding, plan type), else None."""
+    """The outcome when the plan alone decides it (funding, plan type, kind of coverage, issue
+    date), else None."""
     scope = rule.applies_to
     if plan.funding not in scope.funding and plan.funding != "unknown":
-        if plan.funding == "self_funded" and rule.layer == "state":
-            reason = msg(
-                "trace.outcome.self_funded", preemption=cited(law, "governing.preemption", as_of)
-            )
-        else:
-            reason = msg("trace.outcome.funding", funding=plan.funding)
-        return RuleOutcome(rule, effect, "not_applicable", reason)
+        return RuleOutcome(rule, effect, "not_applicable", _funding_reason(rule, plan, law, as_of))
     if scope.plan_types and plan.plan_type not in scope.plan_types and plan.plan_type != "unknown":
         reason = msg(
             "trace.outcome.plan_type", types=", ".join(scope.plan_types), plan_type=plan.plan_type
         )
         return RuleOutcome(rule, effect, "not_applicable", reason)
+    reason = _coverage_reason(rule, plan)
+    if reason is not None:
+        return RuleOutcome(rule, effect, "not_applicable", reason)
     return None
+
+
+def _short_term_unknown(rule: CoverageRule, plan: Plan) -> bool:
+    return plan.term_months is None and any(
+        e.coverage_type == plan.coverage_type and e.up_to_months for e in rule.applies_to.excludes
+    )
+
+
+def _deciding_effect(rule: CoverageRule, effect: RuleEffect | None) -> RuleEffect | None:
+    """The effect without the parts the facts file does not verify: they never decide."""
+    if effect is None or not rule.unverified_effects:
+        return effect
+    return effect.model_copy(update={name: None for name in rule.unverified_effects})
 
 
 def prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date, law: LawBook) -> RulePrep | None:
@@ -197,7 +239,8 @@ def prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date, law: LawBook) -
         return None
     if scope.states and plan.situs_state not in scope.states:
         return None
-    effect = rule.effect_at(as_of)
+    stated = rule.effect_at(as_of)
+    effect = _deciding_effect(rule, stated)
     prep = RulePrep(
         rule=rule,
         effect=effect,
@@ -207,7 +250,15 @@ def prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date, law: LawBook) -
         match_any=rule.triggers.match == "any",
         words=_condition_words(rule),
         effect_words=_effect_words_of(rule, effect),
+        unless=list(rule.triggers.unless),
     )
+    if effect is not None and effect != stated:
+        prep.unverified_words = msg(
+            "answer.unverified.effect",
+            rule=rule.title,
+            citation=rule.citation,
+            effects=effect_words(_only(stated, rule.unverified_effects), rule),
+        )
     if effect is None:
         prep.fixed = RuleOutcome(rule, None, "inactive", msg("trace.outcome.inactive", day=as_of))
         return prep
@@ -217,7 +268,13 @@ def prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date, law: LawBook) -
             prep.plan_unknowns.append(_FUNDING_QUESTION)
         if scope.plan_types and plan.plan_type not in scope.plan_types:
             prep.plan_unknowns.append(_PLAN_TYPE_QUESTION)
+        if _short_term_unknown(rule, plan):
+            prep.plan_unknowns.append(_TERM_QUESTION)
     return prep
+
+
+def _only(effect: RuleEffect, names: list[str]) -> RuleEffect:
+    return RuleEffect(**{name: getattr(effect, name) for name in names})
 
 
 def assess_rule(prep: RulePrep, case: Case, plan: Plan) -> RuleOutcome:
@@ -225,6 +282,8 @@ def assess_rule(prep: RulePrep, case: Case, plan: Plan) -> RuleOutcome:
     if prep.fixed is not None:
         return prep.fixed
     values = tuple([trigger_value(t, case, plan) for t in prep.conditions])
+    if prep.unless:
+        values += tuple([getattr(case.reasons, name) for name in prep.unless])
     outcome = prep.by_values.get(values)
     if outcome is None:
         outcome = prep.by_values[values] = _triggered_outcome(prep, values)
@@ -233,12 +292,21 @@ def assess_rule(prep: RulePrep, case: Case, plan: Plan) -> RuleOutcome:
 
 def _triggered_outcome(prep: RulePrep, values: tuple[Answer, ...]) -> RuleOutcome:
     rule, effect, words = prep.rule, prep.effect, prep.words
+    exclusions = values[len(prep.conditions) :]
+    values = values[: len(prep.conditions)]
     met = _any(values) if prep.match_any else _all(values)
     if met == "no":
         return RuleOutcome(
             rule, effect, "not_applicable", msg("trace.outcome.not_met", conditions=words)
         )
+    for name, value in zip(prep.unless, exclusions, strict=True):
+        if value == "yes":
+            reason = msg("trace.outcome.excluded", exclusion=Msg(f"trace.unless.{name}"))
+            return RuleOutcome(rule, effect, "not_applicable", reason)
     unknowns = list(prep.plan_unknowns)
+    for name, value in zip(prep.unless, exclusions, strict=True):
+        if value == "unknown":
+            unknowns.append((EXCLUSION_FIELDS[name], Msg(f"answer.question.unless.{name}")))
     if met == "unknown":
         for trig, value in zip(prep.conditions, values, strict=True):
             if value == "unknown" and trig in TRIGGER_QUESTIONS:
@@ -258,7 +326,17 @@ def _shared_prep(rule: CoverageRule, plan: Plan, as_of: dt.date, law: LawBook) -
     scope = rule.applies_to
     if plan.market not in scope.markets or (scope.states and plan.situs_state not in scope.states):
         return None
-    key = (id(law), id(rule), plan.funding, plan.plan_type, as_of)
+    key = (
+        id(law),
+        id(rule),
+        plan.funding,
+        plan.plan_type,
+        plan.sponsor,
+        plan.coverage_type,
+        plan.term_months,
+        plan.issue_date,
+        as_of,
+    )
     prep = _PREPS.get(key)
     if prep is None:
         prep = _PREPS.put(key, (law, rule), prepare_rule(rule, plan, as_of, law))
@@ -499,6 +577,9 @@ def _assess_rules(work: Work, case: Case) -> tuple[list[RuleOutcome], list[RuleO
     applied = [o for o in live if o.status == "applied" and o.effect]
     work.applied = [o.effect for o in applied]  # type: ignore[misc]
     work.effects = _effect_pairs(applied)
+    for prep, outcome in zip(work.view.rules, outcomes, strict=True):
+        if prep.unverified_words is not None and outcome.status in ("applied", "depends"):
+            work.unverified.append(prep.unverified_words)
     for outcome in live:
         rule = outcome.rule
         if outcome.status == "depends":

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, RootModel, model_validator
 
 from coverage.base import (
+    CoverageType,
     DateRange,
     Funding,
     Market,
@@ -95,16 +96,46 @@ class RuleEffect(StrictModel):
     providers: Literal["plan_network", "any_medicare_provider"] | None = None
 
 
+class CoverageExclusion(StrictModel):
+    """A kind of coverage a rule leaves out (short-term: only up to a number of months)."""
+
+    coverage_type: CoverageType
+    up_to_months: int | None = Field(None, ge=1, description="Short-term: excluded up to this.")
+
+
+EffectName = Literal[
+    "covers_second_opinion",
+    "third_opinion_when_opinions_differ",
+    "network_gap_remedy",
+    "referral",
+    "prior_auth",
+    "cost_sharing",
+    "providers",
+]
+
+
 class AppliesTo(StrictModel):
     markets: list[Market] = Field(min_length=1)
     funding: list[Funding] = Field(min_length=1)
     plan_types: list[PlanType] = Field(default_factory=list, description="Empty means any.")
     states: list[StateCode] = Field(default_factory=list, description="Situs states; empty = any.")
+    issued_or_renewed_from: dt.date | None = Field(
+        None, description="Only plans issued or renewed on or after this date."
+    )
+    excludes: list[CoverageExclusion] = Field(
+        default_factory=list, description="Kinds of coverage the rule does not reach."
+    )
+
+
+Exclusion = Literal["emergency_surgery", "excluded_service"]
 
 
 class Triggers(StrictModel):
     match: Literal["any", "all"]
     conditions: list[Trigger] = Field(min_length=1)
+    unless: list[Exclusion] = Field(
+        default_factory=list, description="The rule does not apply when any of these holds."
+    )
 
 
 class CoverageRule(Cited):
@@ -115,6 +146,11 @@ class CoverageRule(Cited):
     applies_to: AppliesTo
     triggers: Triggers
     values: dict[dt.date, RuleEffect | None] = Field(min_length=1)
+    unverified_effects: list[EffectName] = Field(
+        default_factory=list,
+        description="Effects the facts file does not verify: they never decide an answer, "
+        "they become 'confirm with your plan'.",
+    )
 
     @model_validator(mode="after")
     def _state_rules_name_states(self) -> CoverageRule:

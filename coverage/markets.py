@@ -104,6 +104,9 @@ class PlanRules(StrictModel):
 
     funding: list[Funding] = Field(min_length=1, description="The funding values allowed.")
     situs_state: Literal["required", "optional"]
+    sponsor: Literal["required", "none"] = Field(
+        "none", description="required: a plan must say who sponsors it (employer plans)."
+    )
 
 
 class Features(StrictModel):
@@ -118,10 +121,6 @@ class Features(StrictModel):
     )
     claim_file_letter: bool = Field(
         description="The claim-file request letter is recommended after a denial."
-    )
-    erisa: bool = Field(
-        description="ERISA's claims procedure can govern the plan (private employer plans): "
-        "its claim-file rule is cited."
     )
     peer_to_peer: bool = Field(description="Letters ask for a peer-to-peer discussion.")
     group_number: bool = Field(description="Letters show the group number from the card.")
@@ -265,6 +264,15 @@ Condition = Literal[
     "federal_route",
     "other_route",
     "external_review",
+    "erisa",
+    "not_erisa",
+    "governmental",
+    "church",
+    "not_church",
+    "sponsor_unknown",
+    "aca_sponsor",
+    "medical_judgment",
+    "not_medical_judgment",
 ]
 
 
@@ -316,6 +324,7 @@ class UnknownPlan(StrictModel):
     )
     plan_type: PlanType | None = Field(None, description="Forced plan type; null: as answered.")
     appeal_levels: int = Field(ge=1, le=3)
+    sponsor: Literal["unknown"] | None = Field(None, description="unknown: we cannot tell.")
     external_review_route: dict[Funding, ExternalRouteName] = Field(
         description="The external-review route by funding."
     )
@@ -477,11 +486,17 @@ def profiles_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def check_plan(market: str, funding: str, situs_state: str | None) -> str | None:
-    """Why a plan with this market, funding and situs state is impossible, or None."""
+def check_plan(
+    market: str, funding: str, situs_state: str | None, sponsor: str | None = None
+) -> str | None:
+    """Why a plan with this market, funding, situs state and sponsor is impossible, or None."""
     rules = profile(market).plan_rules
     if funding not in rules.funding:
         return f"a {market} plan must have funding {' or '.join(rules.funding)}, not {funding}"
     if rules.situs_state == "required" and situs_state is None:
         return f"situs_state is required for a {market} plan"
+    if rules.sponsor == "required" and sponsor is None:
+        return f"sponsor is required for a {market} plan (private, governmental, church, unknown)"
+    if rules.sponsor == "none" and sponsor is not None:
+        return f"sponsor is only for employer plans, not for a {market} plan"
     return None

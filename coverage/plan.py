@@ -10,12 +10,14 @@ from pydantic import Field, StringConstraints, model_validator
 
 from coverage.base import (
     Contact,
+    CoverageType,
     DateRange,
     Funding,
     Market,
     NonEmptyStr,
     PlanType,
     SourcedTerm,
+    Sponsor,
     StateCode,
     StrictModel,
 )
@@ -124,6 +126,22 @@ class Plan(StrictModel):
     plan_year: int = Field(ge=2000, le=2100)
     effective: DateRange
     grandfathered: bool = False
+    sponsor: Sponsor | None = Field(
+        None,
+        description="Employer plans: who sponsors the plan (private employer, a state or local "
+        "government, a church). ERISA governs private employers' plans only.",
+    )
+    coverage_type: CoverageType = Field(
+        "major_medical", description="What kind of coverage the policy is."
+    )
+    term_months: int | None = Field(
+        None, ge=1, le=36, description="Short-term coverage: how many months it lasts."
+    )
+    issued_or_renewed: dt.date | None = Field(
+        None,
+        description="When the policy was issued or last renewed (state rules can apply only "
+        "from a date); left out: the start of `effective` is taken.",
+    )
     metadata: PlanMetadata
     second_opinion: SecondOpinionTerms
     cost_sharing: CostSharing
@@ -134,10 +152,15 @@ class Plan(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
         # What each market allows is in its profile (data/rules/markets/<market>.yaml).
-        problem = check_plan(self.market, self.funding, self.situs_state)
+        problem = check_plan(self.market, self.funding, self.situs_state, self.sponsor)
         if problem:
             raise ValueError(problem)
         return self
+
+    @property
+    def issue_date(self) -> dt.date:
+        """When the policy was issued or last renewed, as far as the plan data says."""
+        return self.issued_or_renewed or self.effective.start
 
     def active_on(self, day: dt.date) -> bool:
         return self.effective.contains(day)

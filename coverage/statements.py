@@ -201,10 +201,26 @@ _FUNDING_FACT = {
 }
 
 
+_SPONSOR_FACTS = {
+    None: ("not_church",),
+    "private": ("erisa", "not_church"),
+    "governmental": ("governmental", "not_erisa", "not_church", "aca_sponsor"),
+    "church": ("church", "not_erisa"),
+    "unknown": ("sponsor_unknown", "not_erisa", "not_church", "aca_sponsor"),
+}
+
+
 def situation(
-    plan: Plan, *, urgent: bool = False, pre_service: bool = True, final: bool = True
+    plan: Plan,
+    *,
+    urgent: bool = False,
+    pre_service: bool = True,
+    final: bool = True,
+    medical_judgment: bool = False,
 ) -> frozenset[str]:
-    """The conditions (see `Condition`) that hold for this plan and request."""
+    """The conditions (see `Condition`) that hold for this plan and request. ERISA governs a
+    private employer's plan only; `aca_sponsor`: a group plan the ACA rules reach without ERISA
+    (a state or local government's), or whose sponsor we do not know."""
     route = plan.external_review.route
     facts = {
         "urgent" if urgent else "not_urgent",
@@ -213,6 +229,8 @@ def situation(
         "grandfathered" if plan.grandfathered else "aca",
         "two_levels" if plan.appeals.levels > 1 else "one_level",
         "federal_route" if route == "federal_iro" else "other_route",
+        "medical_judgment" if medical_judgment else "not_medical_judgment",
+        *_SPONSOR_FACTS[plan.sponsor],
     }
     if route != "none":
         facts.add("external_review")

@@ -42,6 +42,8 @@ class RulePrep:
     effect_words: Msg
     # Outcomes by trigger values: at most 3 ** len(conditions); outcomes are never changed.
     by_values: dict[tuple[Answer, ...], RuleOutcome] = field(default_factory=dict)
+    unless: list[str] = field(default_factory=list)  # exclusions (Triggers.unless)
+    unverified_words: Msg | None = None  # the parts of its effect that do not decide
     # Trace entries by (outcome identity, rule ids won over): few, and never changed.
     traces: dict[tuple[int, tuple[str, ...]], TraceFacts] = field(default_factory=dict)
 

@@ -66,17 +66,38 @@ def preauth_law(plan: Plan, figures: Figures, *, urgent: bool) -> list[str]:
 
 
 def appeal_law(
-    plan: Plan, figures: Figures, *, urgent: bool, pre_service: bool, specialty: str
+    plan: Plan,
+    figures: Figures,
+    *,
+    urgent: bool,
+    pre_service: bool,
+    specialty: str,
+    medical_judgment: bool = False,
 ) -> list[str]:
-    """The law on the first appeal (internal appeal, redetermination, reconsideration)."""
-    facts = situation(plan, urgent=urgent and pre_service, pre_service=pre_service)
+    """The law on the first appeal (internal appeal, redetermination, reconsideration).
+    `medical_judgment`: the notice's reason is one of medical judgment (only then does the
+    letter say the denial rests on it)."""
+    facts = situation(
+        plan,
+        urgent=urgent and pre_service,
+        pre_service=pre_service,
+        medical_judgment=medical_judgment,
+    )
     return _law(plan, "appeal", figures, facts, specialty=specialty)
 
 
-def external_law(plan: Plan, figures: Figures, *, urgent: bool, final: bool = True) -> list[str]:
+def external_law(
+    plan: Plan,
+    figures: Figures,
+    *,
+    urgent: bool,
+    final: bool = True,
+    medical_judgment: bool = False,
+) -> list[str]:
     """The law on the independent review after the plan's final decision (`final=False`: an
     urgent request made at the same time as the expedited internal appeal)."""
-    return _law(plan, "external_review", figures, situation(plan, urgent=urgent, final=final))
+    facts = situation(plan, urgent=urgent, final=final, medical_judgment=medical_judgment)
+    return _law(plan, "external_review", figures, facts)
 
 
 def claim_file_law(plan: Plan, figures: Figures) -> list[str]:

@@ -224,6 +224,7 @@ def generic_plan(
         funding=funding,
         plan_type=plan_type,
         situs_state=situs,
+        sponsor=defaults.sponsor,
         plan_year=_GENERIC_VERIFIED.year,
         effective=DateRange(start=dt.date(2000, 1, 1)),
         metadata=PlanMetadata(

@@ -111,6 +111,7 @@ def make_plan(
             "plan_year": 2026,
             "effective": {"start": "2020-01-01"},
             "grandfathered": grandfathered,
+            "sponsor": "private" if market == "employer_group" else None,
             "metadata": {"fictional": True, "description": "Deadline test plan."},
             "second_opinion": {
                 "coverage": {**_SOURCE, "covered": "yes"},

@@ -344,3 +344,31 @@ def test_every_citation_in_the_letters_is_known():
             assert all(any(part in k or k in part for k in known) for part in parts), (
                 f"{name}/{letter_type}: unknown citation {cite!r}"
             )
+
+
+def test_external_review_asserts_medical_judgment_only_when_the_notice_gives_one():
+    """Issue 11 #11: a network denial is not said to involve medical judgment; a denial for
+    medical necessity is."""
+    case, plan, determination = scenario("self-funded-urgent")
+    network = build_context("external_review_request", case, plan, determination, today=TODAY)
+    assert not any("this denial does (" in line for line in network.law)
+    assert any("I ask the reviewer to decide whether this denial does" in x for x in network.law)
+    medical = case.model_copy(deep=True)
+    medical.denial.medical_judgment = "yes"
+    said = build_context("external_review_request", medical, plan, determination, today=TODAY)
+    assert any("this denial does (45 CFR 147.136(d)(1)(ii))" in line for line in said.law)
+    appeal = build_context("expedited_appeal", medical, plan, determination, today=TODAY)
+    assert any("Because the denial rests on medical judgment" in line for line in appeal.law)
+
+
+def test_a_government_employers_plan_is_not_given_erisa_law():
+    """Issue 11 #7: no ERISA claim-file rule, no ERISA preemption, the ACA rules as such."""
+    case, plan, _ = scenario("commercial-denied")
+    plan = plan.model_copy(update={"sponsor": "governmental"})
+    answer = service.check(case, plan)
+    assert "ERISA does not govern it (29 U.S.C. 1003(b))" in answer.governing_law
+    claim = build_context("claim_file_request", case, plan, answer, today=TODAY)
+    assert not any("2560.503-1(h)(2)(iii)" in line for line in claim.law)
+    appeal = build_context("appeal", case, plan, answer, today=TODAY)
+    assert any("as applied by 45 CFR 147.136(b)" in line for line in appeal.law)
+    assert not any("(h)(2)(iii)" in line for line in appeal.requests)

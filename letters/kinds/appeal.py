@@ -193,6 +193,7 @@ def build_appeal(
             urgent=expedited,
             pre_service=d.service_type == "pre_service",
             specialty=specialty,
+            medical_judgment=d.medical_judgment == "yes",
         ),
         mandates=law_text.mandate_sentences(plan, determination),
         requests=_requests(case, plan, figures),

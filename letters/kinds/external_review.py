@@ -147,7 +147,13 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
         narrative=paragraphs(case.reasons.notes),
         points=appeal_points(case, plan),
         law=law_text.governing_law(plan, figures)
-        + law_text.external_law(plan, figures, urgent=urgent, final=not simultaneous),
+        + law_text.external_law(
+            plan,
+            figures,
+            urgent=urgent,
+            final=not simultaneous,
+            medical_judgment=d.medical_judgment == "yes",
+        ),
         mandates=law_text.mandate_sentences(plan, determination),
         requests=_requests(case, plan, urgent),
         closing=closing(case),
