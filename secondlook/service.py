@@ -227,6 +227,9 @@ def generic_plan(
         sponsor=defaults.sponsor,
         plan_year=_GENERIC_VERIFIED.year,
         effective=DateRange(start=dt.date(2000, 1, 1)),
+        # A policy in force renews every year: taken as renewed in this data's year, not in
+        # 2000 (the start above only keeps the terms in force for any date checked).
+        issued_or_renewed=dt.date(_GENERIC_VERIFIED.year, 1, 1),
         metadata=PlanMetadata(
             fictional=False,
             description="General rules only: built from the kind of plan and the state, "
