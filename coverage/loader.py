@@ -22,8 +22,6 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from coverage import yaml_fast
-
 try:  # libyaml is several times faster; the pure-Python parser gives the same results.
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover
@@ -94,20 +92,9 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
 def parse_yaml(text: str, file: str) -> Any:
     """The document in `text`; a LoadError naming `file` and the line when it is not valid.
 
-    Every YAML reader in the project comes through here. Within the bounds above, yaml_fast
-    answers for the documents it reads exactly as PyYAML would (most data files); PyYAML reads
-    the rest, and reports every error."""
-    if len(text) > MAX_YAML_BYTES:
-        raise LoadError([Problem(file, None, "", TOO_LARGE)])
-    data = yaml_fast.load(text)
-    if data is not yaml_fast.NOT_FAST:
-        return data
-    return parse_yaml_pyyaml(text, file)
-
-
-def parse_yaml_pyyaml(text: str, file: str) -> Any:
-    """parse_yaml with PyYAML alone (the same bounds): the reference reading, which parse_yaml
-    always matches."""
+    Every YAML reader in the project comes through here. (A faster Rust reader, yaml-rs 0.1.6,
+    was tried for plain documents and removed: it crashed the Streamlit server process with a
+    segmentation fault when it first read data files in a script thread.)"""
     if len(text) > MAX_YAML_BYTES:
         raise LoadError([Problem(file, None, "", TOO_LARGE)])
     try:

@@ -59,8 +59,15 @@ class StreamlitServer:
 def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> StreamlitServer:
     """`streamlit run app.py` on a free port, polled on /_stcore/health until it answers ok."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    tmp = tmp_path_factory.mktemp("streamlit")
+    log_path = tmp / "server.log"
+    # A cache of its own, empty: the server reads every plan file as on a fresh clone (CI).
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONFAULTHANDLER": "1",
+        "SECONDLOOK_CACHE_DIR": str(tmp / "cache"),
+    }
     command = [
         str(ROOT / ".venv" / "bin" / "streamlit"),
         "run",
@@ -169,7 +176,12 @@ def start_streamlit(tmp: Path, env_extra: dict[str, str]) -> tuple[str, subproce
     """`streamlit run app.py` on a free port with extra environment; waits until healthy."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(PYTHONUNBUFFERED="1", **env_extra)
+    env.update(
+        PYTHONUNBUFFERED="1",
+        PYTHONFAULTHANDLER="1",
+        SECONDLOOK_CACHE_DIR=str(tmp / "cache"),
+        **env_extra,
+    )
     log_path = tmp / "server.log"
     command = [
         str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py",
