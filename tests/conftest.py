@@ -38,6 +38,15 @@ PHONE = {"width": 375, "height": 812}
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    """Streamlit's script runner (AppTest) installs the page script as `__main__` and leaves it
+    there; a process started by spawn afterwards (a Dask worker) would then re-run app.py."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
