@@ -6,9 +6,9 @@ import streamlit as st
 
 from app_pages import _patient_ui as ui
 from coverage import fields
-from secondlook import notices
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
+from secondlook import patient_notice as notice
 from secondlook.safe_text import md
 
 st.title("Does my plan pay for a second opinion?")
@@ -194,10 +194,12 @@ def unlisted_plan() -> None:
 
 
 NOTICE_KEY = "patient_notice_found"  # {field key: Found} read from her letter, until she confirms
+READING_KEY = "patient_notice_reading"  # the NoticeJob while her letter is read
 
 
 def notice_reader() -> None:
-    """Read the plan's letter (in memory only) and let her check each value before it counts."""
+    """Read the plan's letter (in memory only, in the background: OCR takes seconds a page) and
+    let her check each value before it counts."""
     phrases = words.phrases
     with st.expander(phrases["notice_upload"], expanded=ui.route() == "denied"):
         st.write(phrases["notice_intro"])
@@ -210,19 +212,39 @@ def notice_reader() -> None:
             )
             read = st.form_submit_button(phrases["notice_read"], icon=":material/document_scanner:")
         if read and upload is not None:
-            try:
-                reading = notices.read_notice(upload.getvalue(), upload.name)
-            except notices.NoticeError as err:
-                st.error(md(str(err)))
-                return
-            found = flow.notice_values(reading)
-            if not found:
-                st.warning(phrases["notice_nothing"])
-                return
-            st.session_state[NOTICE_KEY] = found
+            st.session_state.pop(NOTICE_KEY, None)
+            st.session_state[READING_KEY] = notice.start_reading(upload.getvalue(), upload.name)
+        job = st.session_state.get(READING_KEY)
+        if job is not None and not job.done():
+            reading_progress()
+        elif job is not None:
+            del st.session_state[READING_KEY]
+            take_reading(job.outcome())
         found = st.session_state.get(NOTICE_KEY)
         if found:
             confirm_notice(found)
+
+
+@st.fragment(run_every=1)
+def reading_progress() -> None:
+    """While her letter is read: a running status, redrawn each second; the whole page runs
+    again when the reading is done. The rest of the page stays usable meanwhile."""
+    job = st.session_state.get(READING_KEY)
+    if job is None or job.done():
+        st.rerun()
+    with st.status(words.phrases["notice_reading"], state="running"):
+        st.write(words.phrases["notice_reading_wait"].format(seconds=job.seconds()))
+
+
+def take_reading(outcome: notice.Outcome) -> None:
+    if outcome.reading is None:
+        st.error(md(outcome.problem or words.phrases["notice_failed"]))
+        return
+    found = {**notice.plan_values(outcome.reading, case), **flow.notice_values(outcome.reading)}
+    if not found:
+        st.warning(words.phrases["notice_nothing"])
+        return
+    st.session_state[NOTICE_KEY] = found
 
 
 def confirm_notice(found: dict) -> None:
@@ -231,12 +253,11 @@ def confirm_notice(found: dict) -> None:
     with st.form("notice_confirm"):
         values = {}
         for question in questions:
-            item = found[question.field]
+            shown, where = notice.prefill(case, question.field, found[question.field])
             values[question.field] = ui.render_question(
-                question, flow.notice_widget_value(item), ui.widget_key("notice", question.field)
+                question, shown, ui.widget_key("notice", question.field)
             )
-            where = words.phrases["notice_found"].format(where=item.where)
-            st.caption(md(where if item.page else words.phrases["notice_assumed"]))
+            st.caption(md(where))
         use = st.form_submit_button(words.phrases["notice_use"], type="primary")
     if use:
         try:
@@ -247,7 +268,7 @@ def confirm_notice(found: dict) -> None:
             )
             return
         st.session_state.pop(NOTICE_KEY, None)
-        ui.set_case(updated)
+        ui.set_case(notice.settle_market(updated, ui.get_catalog().plans.values()))
         ui.refresh_widgets()
         st.session_state["patient_notice_used"] = True
         st.rerun()

@@ -7,6 +7,8 @@ test_app_patient_flow.py) and the real download in a browser (test_app_browser.p
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 import letters
 from coverage.case import Case
+from secondlook import notices, service
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
-from secondlook import service
 from secondlook.safe_text import shown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -361,17 +363,33 @@ def test_plan_search_narrows_the_list():
     assert "We could not find that plan." in texts(at)
 
 
+NOTICES = ROOT / "tests" / "fixtures" / "notices"
+
+
+def read_letter(at: AppTest, name: str) -> AppTest:
+    """Upload her plan's letter and wait (the page keeps running) until the reading is done."""
+    at.file_uploader(key=key("notice", "file")).upload(
+        "letter.pdf", (NOTICES / name).read_bytes(), "application/pdf"
+    )
+    submit(at, "notice_read", "Read the letter")
+    deadline = time.monotonic() + 60
+    while "patient_notice_reading" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.1)
+        at.run()
+    assert "patient_notice_reading" not in at.session_state
+    assert not at.exception
+    return at
+
+
 def test_the_denial_letter_is_read_and_each_value_checked_before_it_counts():
     at = pick_catalog_plan(start(), "mo-ppo-riverfront-employer-self-funded", route="denied")
     assert at.subheader[0].value == "Has your plan said no?"
-    letter = (
-        ROOT / "tests" / "fixtures" / "notices" / "erisa-self-funded-initial.pdf"
-    ).read_bytes()
-    at.file_uploader(key=key("notice", "file")).upload("letter.pdf", letter, "application/pdf")
-    submit(at, "notice_read", "Read the letter")
+    read_letter(at, "erisa-self-funded-initial.pdf")
     assert session_case(at).denial is None  # nothing counts before she checks it
     assert at.date_input(key=key("notice", "denial.notice_date")).value == dt.date(2026, 3, 2)
     assert "Found on page 1, line" in shown(texts(at))
+    # A plan from our list keeps its own terms: the letter's plan details are not offered.
+    assert not [w for w in at.text_input if w.key == key("notice", "reported_plan.name")]
     at.text_input(key=key("notice", "denial.reference_number")).set_value("UM-2026-0418-338")
     submit(at, "notice_confirm", "Use these values")
     denial = session_case(at).denial
@@ -381,3 +399,82 @@ def test_the_denial_letter_is_read_and_each_value_checked_before_it_counts():
     assert denial.send_to.address_lines == ["P.O. Box 22150", "Omaha, NE 68122-0150"]
     assert at.radio(key=key("denial", "denial", 1)).value == "yes"  # the step shows them
     assert "We filled in the values from your letter." in shown(texts(at))
+
+
+def test_the_plan_details_on_her_letter_fill_in_the_plan_she_told_us_about():
+    at = unlisted(start(), "employer_group", route="denied")
+    at.radio(key=key("plan_details", "reported_plan.plan_type")).set_value("PPO")
+    submit(at, "step_plan_details", "Next")
+    assert at.subheader[0].value == "Has your plan said no?"
+    read_letter(at, "urgent-expedited.pdf")
+    assert session_case(at).reported_plan.name is None  # nothing counts before she checks it
+    name = at.text_input(key=key("notice", "reported_plan.name"))
+    assert name.value == "Tidewater Alliance HMO Gold"
+    assert at.radio(key=key("notice", "reported_plan.self_funded")).value == "no"
+    # She said PPO; the letter says HMO: her answer stays, and the line under it says so.
+    assert at.radio(key=key("notice", "reported_plan.plan_type")).value == "PPO"
+    lines = shown(texts(at))
+    assert "Your letter says \u201cHMO\u201d (page 1, line 9). We kept what you told us." in lines
+    assert lines.count("Found on page 1, line 9.") == 1  # the plan's name
+    submit(at, "notice_confirm", "Use these values")
+    plan = session_case(at).reported_plan
+    assert (plan.name, plan.plan_type, plan.self_funded) == (
+        "Tidewater Alliance HMO Gold",
+        "PPO",
+        "no",
+    )
+    assert session_case(at).denial.reference_number == "EXP-2609-00452"
+    assert service.plan_for(session_case(at)).name == "Tidewater Alliance HMO Gold"
+
+
+def test_the_page_stays_usable_while_her_letter_is_read(monkeypatch):
+    release = threading.Event()
+    reading = notices.read_notice((NOTICES / "urgent-expedited.pdf").read_bytes(), "letter.pdf")
+
+    def slow_reader(data: bytes, filename: str, **_) -> notices.NoticeReading:
+        assert release.wait(60)
+        return reading
+
+    monkeypatch.setattr(notices, "read_notice", slow_reader)
+    at = pick_catalog_plan(start(), "mo-ppo-riverfront-employer-self-funded", route="denied")
+    at.file_uploader(key=key("notice", "file")).upload("letter.pdf", b"%PDF-", "application/pdf")
+    submit(at, "notice_read", "Read the letter")
+    try:
+        assert [s.label for s in at.status] == ["Reading your letter\u2026"]
+        # The step's own questions are there to answer meanwhile.
+        at.radio(key=key("denial", "denial")).set_value("yes")
+        at.run()
+        assert not at.exception
+        assert at.status
+    finally:
+        release.set()
+    read = time.monotonic() + 30
+    while "patient_notice_reading" in at.session_state and time.monotonic() < read:
+        time.sleep(0.1)
+        at.run()
+    assert not at.status
+    assert at.date_input(key=key("notice", "denial.notice_date")).value == dt.date(2026, 9, 4)
+
+
+def test_a_letter_that_cannot_be_read_leaves_her_to_type_the_details(monkeypatch):
+    def broken(data: bytes, filename: str, **_):
+        raise RuntimeError("Rosa Example at /tmp/x/page-1.png")
+
+    monkeypatch.setattr(notices, "read_notice", broken)
+    at = pick_catalog_plan(start(), "mo-ppo-riverfront-employer-self-funded", route="denied")
+    at.file_uploader(key=key("notice", "file")).upload("letter.png", b"\x89PNG", "image/png")
+    submit(at, "notice_read", "Read the letter")
+    for _ in range(50):
+        if "patient_notice_reading" not in at.session_state:
+            break
+        time.sleep(0.1)
+        at.run()
+    assert [shown(e.value) for e in at.error] == [
+        "We could not read this letter. "
+        "You can type the details from your letter in the questions below."
+    ]
+    assert "Rosa" not in texts(at)
+    at.radio(key=key("denial", "denial")).set_value("yes")
+    at.date_input(key=key("denial", "denial.notice_date")).set_value(dt.date(2026, 3, 2))
+    submit(at, "step_denial", "Next")
+    assert session_case(at).denial.notice_date == dt.date(2026, 3, 2)
