@@ -186,7 +186,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     _m("records_from.*.phone", "phone", "records{n}_phone"),
     _m("records_from.*.fax", "phone", "records{n}_fax", "(636) 555-0120"),
     _f("request_sent_date", "date", "request_sent_date", checks=_NO_FUTURE),
-    _f("treatment_date", "date"),
+    _f("treatment_date", "date", "treatment_date"),
     # A denial being appealed.
     _f("denial", "presence"),
     _f("denial.notice_date", "date", "denial_notice_date", checks=_NO_FUTURE),
@@ -205,27 +205,37 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("denial.send_to.email", "email", "denial_send_to_email"),
     _f("denial.send_to.portal", "text", "denial_send_to_portal"),
     # The patient's own plan when it is not in the catalog (from her card, notice and SBC).
-    _f("reported_plan.name", "text"),
-    _f("reported_plan.issuer", "text"),
-    _f("reported_plan.market", "choice"),
-    _f("reported_plan.plan_type", "choice"),
-    _f("reported_plan.self_funded", "answer"),
+    _f("reported_plan.name", "text", "reported_plan_name"),
+    _f("reported_plan.issuer", "text", "reported_plan_issuer"),
+    _f("reported_plan.market", "choice", "reported_plan_market"),
+    _f("reported_plan.plan_type", "choice", "reported_plan_type"),
+    _f("reported_plan.self_funded", "answer", "reported_self_funded"),
     *(
-        _f(f"reported_plan.{where}.{part}", kind)
+        _f(f"reported_plan.{where}.{part}", kind, f"reported_{where}{suffix}")
         for where in ("requests_to", "appeals_to")
-        for part, kind in (
-            ("name", "text"),
-            ("address_lines", "address"),
-            ("fax", "phone"),
-            ("phone", "phone"),
-            ("portal", "text"),
+        for part, kind, suffix in (
+            ("name", "text", "_name"),
+            ("address_lines", "address", ""),
+            ("fax", "phone", "_fax"),
+            ("phone", "phone", "_phone"),
+            ("portal", "text", "_portal"),
         )
     ),
-    _f("reported_plan.has_sbc", "answer"),
-    _f("reported_plan.specialist_copay", "money", limits=(0, 100000)),
-    _f("reported_plan.specialist_coinsurance_percent", "percent", limits=(0, 100)),
-    _f("reported_plan.referral_required", "answer"),
-    _f("reported_plan.prior_auth_required", "answer"),
+    _f("reported_plan.has_sbc", "answer", "reported_has_sbc"),
+    _f(
+        "reported_plan.specialist_copay",
+        "money",
+        "reported_specialist_copay",
+        limits=(0, 100000),
+    ),
+    _f(
+        "reported_plan.specialist_coinsurance_percent",
+        "percent",
+        "reported_specialist_coinsurance",
+        limits=(0, 100),
+    ),
+    _f("reported_plan.referral_required", "answer", "reported_referral_required"),
+    _f("reported_plan.prior_auth_required", "answer", "reported_prior_auth_required"),
 )
 
 BY_KEY: dict[str, FieldSpec] = {spec.key: spec for spec in FIELDS}

@@ -45,6 +45,32 @@ LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("plan", ("plan", "case_id")),
     (
+        # A plan not in the catalog: what the patient's card, notice and plan summary say.
+        "reported_plan",
+        (
+            "reported_plan.market",
+            "reported_plan.name",
+            "reported_plan.issuer",
+            "reported_plan.plan_type",
+            "reported_plan.self_funded",
+            "reported_plan.requests_to.name",
+            "reported_plan.requests_to.fax",
+            "reported_plan.requests_to.phone",
+            "reported_plan.requests_to.portal",
+            "reported_plan.requests_to.address_lines",
+            "reported_plan.appeals_to.name",
+            "reported_plan.appeals_to.fax",
+            "reported_plan.appeals_to.phone",
+            "reported_plan.appeals_to.portal",
+            "reported_plan.appeals_to.address_lines",
+            "reported_plan.has_sbc",
+            "reported_plan.specialist_copay",
+            "reported_plan.specialist_coinsurance_percent",
+            "reported_plan.referral_required",
+            "reported_plan.prior_auth_required",
+        ),
+    ),
+    (
         "diagnosis",
         (
             "diagnosis.description",
@@ -66,6 +92,7 @@ LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
             "reasons.diagnosis_unclear",
             "reasons.opinions_so_far",
             "reasons.opinions_differ",
+            "treatment_date",
             "reasons.notes",
         ),
     ),
@@ -113,6 +140,7 @@ LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
             "denial.send_to.department",
             "denial.send_to.fax",
             "denial.send_to.phone",
+            "denial.send_to.email",
             "denial.send_to.portal",
             "denial.send_to.address_lines",
         ),
@@ -189,7 +217,7 @@ def widget_value(field: Field, case: Case) -> Any:
     if field.kind == "lines":
         return "\n".join(value or [])
     if field.kind in ("text", "area"):
-        return value or ""
+        return "" if value is None else str(value)  # money and percent are typed as text
     if field.kind == "tri" and value is None:
         return "unknown"
     return value

@@ -41,18 +41,22 @@ def _service():  # noqa: ANN202
 
 
 def check(case: Case, as_of: dt.date | None = None) -> CoverageResult:
-    if not case.plan:
-        return CoverageResult(None, "No plan chosen yet: choose the patient's plan to check.")
     try:
         service = _service()
     except ImportError:
         return CoverageResult(None, "The coverage check (secondlook.service) is not installed.")
-    if not PLAN_ID_RE.match(case.plan):
+    if not case.plan and not service.has_reported_plan(case):
+        return CoverageResult(
+            None,
+            "No plan chosen yet: choose the patient's plan to check, or for a plan not in the "
+            "catalog say how it was obtained.",
+        )
+    if case.plan and not PLAN_ID_RE.match(case.plan):
         return CoverageResult(
             None, "The plan must be a plan id from the catalog (file paths are not allowed here)."
         )
     try:
-        plan = service.resolve_plan(case.plan)
+        plan = service.plan_for(case)
     except (KeyError, FileNotFoundError) as exc:
         # Unknown plan id or path: the message names the plan, which is not member data.
         return CoverageResult(None, f"The plan could not be used: {_plain(exc)}")

@@ -112,10 +112,10 @@ def generate_letter(
                 raise NotFound(f"No call #{missing[0]} in case #{case_id}.")
             by_id = {c.id: c for c in rows}
             calls = [_call_info(by_id[i], {}) for i in cited_call_ids]
-        if not case.plan:
+        if not case.plan and not service.has_reported_plan(case):
             raise FieldProblem({"plan": "choose the patient's plan before writing letters"})
         try:
-            plan = service.resolve_plan(case.plan)
+            plan = service.plan_for(case)
             determination = service.check(case, plan=plan, as_of=today)
         except service.LoadError as exc:
             reasons = "; ".join(p.message for p in exc.problems)

@@ -151,14 +151,18 @@ def check(
     return evaluate(plan, case, day, lawbook())
 
 
+def has_reported_plan(case: Case) -> bool:
+    """The patient reported her own plan and said how she gets it (enough to check it)."""
+    return case.reported_plan is not None and case.reported_plan.market != "unknown"
+
+
 def plan_for(case: Case) -> Plan:
     """The plan a case is checked against: the plan its `plan` id names, else the plan the
     patient reported (`reported_plan`) when she said what kind of plan it is."""
     if case.plan:
         return resolve_plan(case.plan)
-    report = case.reported_plan
-    if report is not None and report.market != "unknown":
-        return reported_plan(report, case.patient.state)
+    if has_reported_plan(case):
+        return reported_plan(case.reported_plan, case.patient.state)  # type: ignore[arg-type]
     raise LoadError([Problem("case", None, "plan", "no plan given and the case names none")])
 
 

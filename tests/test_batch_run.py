@@ -389,3 +389,32 @@ def test_a_new_letter_date_redoes_the_letters(tmp_path):
     run_batch(source, out, options())
     later = run_batch(source, out, options(today=TODAY + dt.timedelta(days=100)))
     assert (later.files_written, later.reused) == (3, 0)
+
+
+def test_a_row_with_the_plan_the_patient_reported_gets_its_letters(tmp_path):
+    """No catalog plan: the reported_* columns are the plan (its appeals address in the
+    letter); a row with neither is an error naming both ways."""
+    reported = good_row(0) | {
+        "case_id": "R1",
+        "plan": "",
+        "reported_plan_market": "employer_group",
+        "reported_plan_name": "Gold PPO 1500",
+        "reported_plan_type": "PPO",
+        "reported_requests_to_name": "Utilization Management",
+        "reported_requests_to_address_line1": "PO Box 4410",
+        "reported_requests_to_city": "Kansas City",
+        "reported_requests_to_state": "MO",
+        "reported_requests_to_zip": "64141",
+        "treatment_date": "2026-12-20",
+    }
+    neither = good_row(1) | {"case_id": "R2", "plan": ""}
+    source = write_rows(tmp_path / "cases.csv", [reported, neither])
+    out = tmp_path / "out"
+    run_batch(source, out, options(letter="preauth_request", renderer=DEFAULT_RENDERER))
+    first, second = read_manifest(out / "manifest.csv")
+    assert first["status"] == "ok", first["errors"]
+    text = "\n".join(p.text for p in docx.Document(out / first["files"]).paragraphs)
+    assert "Utilization Management" in text and "PO Box 4410" in text
+    assert "Gold PPO 1500" in text
+    assert second["status"] == "error"
+    assert "reported_plan_market" in second["errors"] and "column plan" in second["errors"]

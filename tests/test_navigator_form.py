@@ -92,7 +92,7 @@ def test_a_bad_field_is_named_by_its_label_in_plain_words():
         "patient.email": "Use an email address like name@example.com.",
     }
     assert err.value.label("provider.npi") == "NPI (Second-opinion provider)"
-    assert err.value.label("patient.email") == "E-mail"
+    assert err.value.label("patient.email") == "E-mail (Patient)"  # the appeal's e-mail too
     assert "12345" not in str(err.value)
 
 
@@ -110,3 +110,30 @@ def test_the_address_on_the_denial_notice_is_kept_and_removed_when_blank():
     cleared = facts.apply_changes(with_address, case_form.values_to_changes(values))
     assert cleared.denial is not None and cleared.denial.send_to is None
     assert cleared == case
+
+
+def test_the_plan_the_patient_reported_and_the_treatment_date_are_asked():
+    """A plan not in the catalog and the scheduled treatment are fields of the form; typed in
+    as text (the copay too), they round-trip unchanged."""
+    paths = {f.path for f in case_form.ALL_FIELDS}
+    assert {
+        "treatment_date",
+        "reported_plan.market",
+        "reported_plan.plan_type",
+        "reported_plan.self_funded",
+        "reported_plan.appeals_to.address_lines",
+        "reported_plan.specialist_copay",
+    } <= paths
+    case = facts.apply_changes(
+        zelda_case(plan=None),
+        {
+            "reported_plan.market": "employer_group",
+            "reported_plan.plan_type": "PPO",
+            "reported_plan.specialist_copay": "$60",
+            "reported_plan.appeals_to.address_lines": "PO Box 1\nKansas City, MO 64141",
+        },
+    )
+    assert case.reported_plan.specialist_copay == 60
+    values = _form_values(case)
+    assert values["reported_plan.specialist_copay"] == "60"
+    assert facts.apply_changes(case, case_form.values_to_changes(values)) == case

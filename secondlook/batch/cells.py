@@ -130,9 +130,10 @@ def letter_types(value: object) -> tuple[str, ...]:
 
 def choice(value: object, column: Column) -> str:
     content = cell_text(value).lower().replace("-", "_").replace(" ", "_")
-    if content not in column.choices:
-        raise CellError(f"expected one of {', '.join(column.choices)}")
-    return content
+    for option in column.choices:  # `ppo` is PPO: the model's own spelling is kept
+        if option.lower() == content:
+            return option
+    raise CellError(f"expected one of {', '.join(column.choices)}")
 
 
 def state(value: object) -> str:

@@ -95,12 +95,18 @@ def _check(job: Job, case: Any, row: int) -> tuple[Any, Any] | list[str]:
     """(plan, determination) through the service, or the row's error texts."""
     from secondlook import service
 
-    if not case.plan:
-        problem = CellProblem(row, "plan", "required: the plan id (see `secondlook plans list`)")
+    if not case.plan and not service.has_reported_plan(case):
+        problem = CellProblem(
+            row,
+            "plan",
+            "required: the plan id (see `secondlook plans list`), or for a plan not in the "
+            "catalog the reported_plan_* columns (at least reported_plan_market)",
+        )
         return [str(problem)]
     try:
-        # Ids only: service.resolve_plan never opens a file a spreadsheet names.
-        plan = service.resolve_plan(case.plan)
+        # Ids only (service.resolve_plan never opens a file a spreadsheet names), else the
+        # plan the patient reported.
+        plan = service.plan_for(case)
     except LoadError as err:
         return [str(CellProblem(row, "plan", p.message)) for p in err.problems]
     try:
