@@ -52,7 +52,7 @@ from docxtpl import DocxTemplate, InlineImage, Listing, RichText, RichTextParagr
 from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2 import TemplateError as JinjaTemplateError
 from lxml import etree
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 import letters.package as package
@@ -115,6 +115,7 @@ class _RenderState:
     verify: bool = False  # raw markup was printed: check the part is well-formed XML
     located: Template | None = None  # diagnosis: the template with a line per paragraph
     raw_lines: list[int] | None = None  # diagnosis: lines that printed unescaped '<' or '&'
+    plain_text: bool = False  # docxtpl renders core properties: plain text, no post-processing
 
 
 _STATE: ContextVar[_RenderState | None] = ContextVar("secondlook_render_state", default=None)
@@ -141,14 +142,36 @@ class _PrintedNone(ValueError):
 
 def _finalize(value: Any) -> Any:
     if type(value) is str:  # nearly every value: nothing else to look at
-        return value if value.isprintable() else clean_text(value)
+        value = value if value.isprintable() else clean_text(value)
+        return _kept_as_typed(value) if "_" in value else value
     if value is None:
         # A template printing None is a bug: optional fields must be guarded with `if`.
         raise _PrintedNone("the template printed a value that is None (guard it with {% if %})")
     _inspect(value)
     if isinstance(value, str) and not isinstance(value, Markup):
         return clean_text(value)
+    if isinstance(value, Listing | RichText | RichTextParagraph) and "_" in value.xml:
+        xml = _RISKY_UNDERSCORE_IN_XML.sub("&#95;", value.xml)
+        return Markup(xml) if xml != value.xml else value
     return value
+
+
+# docxtpl's post-processing turns `{_{`, `}_}`, `{_%` and `%_}` anywhere in a rendered part into
+# `{{`, `}}`, `{%`, `%}` (a template's escapes). An underscore of a value beside a brace or a
+# percent sign, or at either end of the value (beside the template's text or the next value), is
+# printed as a character reference, which that replacement cannot match: what a person typed is
+# printed as typed. Other underscores (`jane_doe@example.org`) are printed as they are.
+_RISKY_UNDERSCORE = re.compile(r"(?<=[{}%])_|_(?=[{}%])|\A_|_\Z")
+_RISKY_UNDERSCORE_IN_XML = re.compile(r"(?<=[{}%])_|_(?=[{}%])")  # RichText, Listing: markup
+
+
+def _kept_as_typed(value: str) -> Any:
+    if not _RISKY_UNDERSCORE.search(value):
+        return value
+    state = _STATE.get()
+    if state is not None and state.plain_text:  # core properties: text, never replaced
+        return value
+    return Markup(_RISKY_UNDERSCORE.sub("&#95;", str(escape(value))))
 
 
 def make_environment() -> Environment:
@@ -279,6 +302,20 @@ def _finish(xml: str, newlines: bool, nested: bool) -> str:
     if "\t" in xml or "\n" in xml or "\a" in xml or "\f" in xml:
         xml = _resolve_listing(xml, nested)
     return xml
+
+
+def _as_plain_text(render_properties: Callable[..., None], state: _RenderState) -> Callable:
+    """docxtpl's render_properties, with values printed as plain text (a core property is not
+    XML and docxtpl does not post-process it)."""
+
+    def render(*args: Any, **kwargs: Any) -> None:
+        state.plain_text = True
+        try:
+            render_properties(*args, **kwargs)
+        finally:
+            state.plain_text = False
+
+    return render
 
 
 def _serialize(element: etree._Element) -> str:
@@ -727,7 +764,9 @@ class CompiledTemplate:
         tpl.crc_to_new_embedded.update(r.embedded)
         tpl.zipname_to_replace.update(r.zipnames)
         tpl.allow_missing_pics = tpl.allow_missing_pics or self.allow_missing_pics
-        token = _STATE.set(_RenderState(self, docxtpl=tpl))
+        state = _RenderState(self, docxtpl=tpl)
+        token = _STATE.set(state)
+        tpl.render_properties = _as_plain_text(tpl.render_properties, state)
         try:
             tpl.render(dict(context), jinja_env=self._env)
             out = io.BytesIO()
