@@ -7,7 +7,6 @@ interrupted (run the same command again to resume).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from secondlook.batch import (
     BatchOptions,
     BatchSummary,
     ValidationReport,
+    cells,
     run_batch,
     validate_batch,
 )
@@ -30,7 +30,6 @@ from secondlook.batch.template import write_template
 
 EXIT_ROW_ERRORS = 1
 EXIT_UNUSABLE = 2
-EXIT_INTERRUPTED = 130
 
 
 def _default_workers() -> int:
@@ -147,9 +146,9 @@ def batch_command(
     letters already made and redoes failed or changed rows; an interrupted run resumes.
     """
     try:
-        day = dt.date.fromisoformat(today) if today else None
-    except ValueError:
-        raise click.BadParameter("use YYYY-MM-DD", param_hint="--today") from None
+        day = cells.date(today) if today else None
+    except cells.CellError as err:
+        raise click.BadParameter(str(err), param_hint="--today") from None
     if out_dir is None and not check_only:
         raise click.UsageError("--out DIR is required (or --check to only check the rows)")
     if template_path is not None:
@@ -182,10 +181,10 @@ def batch_command(
         progress.close()
         click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_UNUSABLE)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM, SIGHUP (secondlook.console)
         progress.close()
         click.echo("interrupted: run the same command again to resume", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(getattr(err, "exit_status", 130))  # 143 for SIGTERM (secondlook.console)
     progress.close()
     click.echo(summary_text(summary))
     sys.exit(EXIT_ROW_ERRORS if summary.errors else 0)

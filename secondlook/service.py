@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel
+
 from coverage import fields, markets
 from coverage.base import Contact, DateRange, Funding, Market, PlanType, Source
 from coverage.case import Case, ReportedContact, ReportedPlan
@@ -21,7 +23,7 @@ from coverage.catalog import PLANS_DIR, Catalog, load_catalog, load_lawbook, loa
 from coverage.determination import Determination
 from coverage.engine import evaluate
 from coverage.law import LawBook
-from coverage.loader import LoadError, Problem, load_model, parse_model
+from coverage.loader import LoadError, Problem, display_path, load_model, parse_model
 from coverage.plan import (
     AccessRules,
     Appeals,
@@ -131,11 +133,40 @@ def load_plan_argument(id_or_path: str) -> Plan:
 
 
 def load_case(path: str | Path) -> Case:
-    return load_model(Case, path)
+    return _text_within_limits(load_model(Case, path), display_path(Path(path)))
 
 
 def parse_case(text: str, filename: str = "case.yaml") -> Case:
-    return parse_model(Case, text, filename)
+    return _text_within_limits(parse_model(Case, text, filename), filename)
+
+
+def _text_within_limits(case: Case, file: str) -> Case:
+    """A case file's texts as long as the patient pages and the batch allow (the registry's
+    limits: 500 characters, 5,000 for notes and the quoted denial reason), so that no field can
+    make a letter that takes minutes to draw up or convert."""
+    problems: list[Problem] = []
+
+    def walk(value: object, key: str) -> None:
+        if isinstance(value, str):
+            found = fields.find(key)
+            limit = (
+                fields.MAX_LONG_TEXT
+                if found is None or found.kind == "long_text"
+                else (fields.MAX_TEXT)
+            )
+            if len(value) > limit:
+                problems.append(Problem(file, None, key, f"longer than {limit:,} characters"))
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name), f"{key}.{name}" if key else name)
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                walk(item, key if isinstance(item, str) else f"{key}.{index}")
+
+    walk(case, "")
+    if problems:
+        raise LoadError(problems)
+    return case
 
 
 def check(
@@ -148,7 +179,32 @@ def check(
     if isinstance(plan, str):
         plan = resolve_plan(plan)
     day = as_of or case.as_of or today()
-    return evaluate(plan, case, day, lawbook())
+    try:
+        return evaluate(plan, case, day, lawbook())
+    except OverflowError:  # a deadline past year 9999: name the date, not a traceback
+        raise LoadError(_far_dates(case, day)) from None
+
+
+def _far_dates(case: Case, day: dt.date) -> list[Problem]:
+    """The case's dates (and the check's day) outside 1900-2199, each named by its field."""
+    earliest, latest = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+    found = [] if earliest <= day <= latest else [("as_of", day)]
+
+    def walk(value: object, path: str) -> None:
+        if isinstance(value, dt.date):
+            if not earliest <= value <= latest:
+                found.append((path, value))
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name), f"{path}.{name}" if path else name)
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+
+    walk(case, "")
+    message = "a date between 1900 and 2199 (deadlines from it fall past the calendar's end)"
+    fields = list(dict.fromkeys(path for path, _ in found)) or ["as_of"]
+    return [Problem("case", None, field, message) for field in fields]
 
 
 def has_reported_plan(case: Case) -> bool:

@@ -38,7 +38,7 @@ DIAGNOSES = (
 # Ten kinds of broken row: (column, bad value, what the error must say).
 BROKEN = (
     ("patient_dob", "03/14/1958", "not a date"),
-    ("plan", "no-such-plan", "no plan with id"),
+    ("plan", "no-such-plan", "no plan with this id"),
     ("provider_in_network", "maybe", "expected yes, no or unknown"),
     ("patient_state", "Missouri", "two-letter state"),
     ("provider_npi", "12345", "NPI is 10 digits"),
@@ -217,6 +217,35 @@ class CrashingRenderer(QuickRenderer):
 
             os._exit(70)
         return super().render(letter_type, case, plan, determination, today=today)
+
+
+class OnceKilledRenderer(QuickRenderer):
+    """Kills its worker the first time it meets a patient named `KILL ONCE ...`, as an
+    out-of-memory killer or a person would: the row itself is healthy. A marker file in
+    `markers` (the renderer's argument) remembers the kill across worker processes."""
+
+    def __init__(self, markers: str) -> None:
+        self.markers = Path(markers)
+
+    def render(self, letter_type, case, plan, determination, *, today, law=None) -> bytes:  # noqa: ANN001
+        import multiprocessing
+
+        name = case.patient.name or ""
+        if name.startswith("KILL ONCE") and multiprocessing.parent_process() is not None:
+            marker = self.markers / name.replace(" ", "_")
+            try:
+                marker.touch(exist_ok=False)
+            except FileExistsError:
+                pass
+            else:
+                import os
+
+                os._exit(71)
+        return super().render(letter_type, case, plan, determination, today=today)
+
+
+def once_killed_renderer(markers: str) -> OnceKilledRenderer:
+    return OnceKilledRenderer(markers)
 
 
 def crashing_renderer() -> CrashingRenderer:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from coverage.case import Case
 from coverage.loader import LoadError
 from secondlook import service
-from secondlook.batch.columns import COLUMN_BY_NAME, COLUMNS, column_for_field
+from secondlook.batch.columns import COLUMNS, column_for_field
 from secondlook.batch.readers import InputFile
 from secondlook.batch.rows import RowError, parse_row
 from secondlook.batch.template import template_rows
@@ -106,7 +106,7 @@ MEMBER_VALUES = {
         ("denial_level", "second", "expected one of initial"),
         ("patient_zip", "6580", "ZIP code"),
         ("case_id", "has space", "1-64 letters"),
-        ("letters", "appeal, fax", "unknown letter type 'fax'"),
+        ("letters", "appeal, zyxwvut", "1 word is not a letter type"),
         ("member_id", "X" * 600, "longer than 500 characters"),
         ("reason_notes", "line\x07bell", "control characters"),
         ("patient_name", "caf\udce9", "not valid UTF-8"),
@@ -120,8 +120,7 @@ def test_a_bad_cell_names_row_and_column_and_never_echoes_member_data(column, va
     text = str(caught.value)
     assert f"row 17, column {column}: " in text
     assert fragment in text
-    if COLUMN_BY_NAME[column].member_data:
-        assert value not in text
+    assert value not in text  # any column: a shifted row puts member data anywhere
 
 
 def test_all_problems_of_a_row_are_reported_at_once():

@@ -38,6 +38,23 @@ _ZIP = re.compile(r"^\d{5}(-\d{4})?$")
 SPREADSHEET_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!"})
 
 
+# Dates outside these years are typing mistakes (a date of birth 1856, a notice in 9999) and
+# would make deadline arithmetic overflow.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+
+
+class _UnsavedFormula:
+    """An XLSX formula cell saved without its result (files written by scripts): its value is
+    not in the file, and reading it as blank would lose data without a word."""
+
+    def __repr__(self) -> str:
+        return "formula without a saved result"
+
+
+UNSAVED_FORMULA = _UnsavedFormula()
+
+
 class CellError(ValueError):
     """A cell that does not fit its column; the message names the problem, not the value."""
 
@@ -84,6 +101,15 @@ def text(value: object, limit: int = MAX_TEXT) -> str:
 
 
 def date(value: object) -> dt.date:
+    day = _calendar_date(value)
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise CellError(
+            f"a date between {EARLIEST_DATE.year} and {LATEST_DATE.year}, e.g. 2026-03-14"
+        )
+    return day
+
+
+def _calendar_date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -122,9 +148,12 @@ def letter_types(value: object) -> tuple[str, ...]:
     if words == [AUTO]:
         return (AUTO,)
     unknown = [w for w in words if w not in LETTER_TYPES]
-    if unknown or not words:
-        shown = ", ".join(repr(w[:40]) for w in unknown[:3])
-        raise CellError(f"unknown letter type {shown}; use auto or {', '.join(LETTER_TYPES)}")
+    if unknown or not words:  # the words are not repeated: a shifted column holds member data
+        what = f"{len(unknown)} word{'s are' if len(unknown) > 1 else ' is'} not a letter type"
+        raise CellError(
+            f"{what if unknown else 'no letter type'}: use auto or "
+            f"{', '.join(LETTER_TYPES)}, separated by spaces or commas"
+        )
     return tuple(dict.fromkeys(words))
 
 
@@ -157,6 +186,13 @@ def case_id(value: object) -> str:
     if not _CASE_ID.match(content):
         raise CellError("use 1-64 letters, digits, '.', '_' or '-'")
     return content
+
+
+def shown_case_id(value: object) -> str:
+    """A row's case id as the manifest shows it: blank unless it is a valid id (an invalid
+    one may be a patient's name from a shifted column)."""
+    content = cell_text(value)
+    return content if _CASE_ID.match(content) else ""
 
 
 _CONVERTERS: dict[str, Callable[[object, Column], Any]] = {

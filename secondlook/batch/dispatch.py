@@ -9,6 +9,7 @@ becomes an error.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,14 @@ from secondlook.batch.journal import Journal
 from secondlook.batch.outcome import Job, RowOutcome
 from secondlook.batch.problems import CellProblem
 from secondlook.batch.summary import BatchSummary, ProgressCallback
+
+ROW_DEATHS = 2  # a row that kills a worker this often, alone, is an error
+
+
+def _shown_id(cells: dict) -> str:
+    from secondlook.batch.cells import shown_case_id
+
+    return shown_case_id(cells.get("case_id"))
 
 
 class Dispatcher:
@@ -119,18 +128,28 @@ class Dispatcher:
         self._one_by_one(failed)
 
     def _one_by_one(self, rows: list) -> None:
-        for number, key, cells in rows:
+        """Each row alone in a worker. A row is an error only when a worker dies with it alone
+        `ROW_DEATHS` times: a worker killed from outside (the out-of-memory killer, a person)
+        while a healthy row runs does not make that row an error; it runs again."""
+        queue = deque(rows)
+        deaths: Counter[int] = Counter()
+        while queue:
+            number, key, cells = queue.popleft()
             try:
                 outcome = self.runner.submit(self.job, [(number, cells)]).result()[0]
                 self.pool_worked = True
             except Exception as err:  # noqa: BLE001
                 self.generation += 1
                 self.runner.recover()
+                deaths[number] += 1
+                if deaths[number] < ROW_DEATHS:
+                    queue.append((number, key, cells))
+                    continue
                 problem = CellProblem(
                     number,
                     None,
                     f"the worker stopped while processing this row ({type(err).__name__})",
                 )
-                outcome = RowOutcome.error(number, str(cells.get("case_id", "")), [str(problem)])
+                outcome = RowOutcome.error(number, _shown_id(cells), [str(problem)])
             self.record(key, outcome)
         self.journal.commit()

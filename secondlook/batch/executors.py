@@ -5,7 +5,12 @@ the chunk's outcomes, `wait_any`, `recover` after a worker died, `close`."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
+import os
+import sys
+import threading
+import time
 
 import secondlook.batch.work as work  # module attribute: tests replace process_rows
 from secondlook.batch.outcome import Job
@@ -36,10 +41,52 @@ class InProcess:
 
 
 _WORKER_MODULES = ["secondlook.batch", "secondlook.service", "coverage.engine", "letters"]
+WATCH_SECONDS = 0.2  # how often a worker looks whether the run that started it is still there
 
 
 def _process_rows(job: Job, rows: list) -> list:
     return work.process_rows(job, rows)
+
+
+def _watch_owner(owner: int) -> None:
+    """Pool worker initializer: leave as soon as the run that started the pool is gone.
+
+    A worker's parent is the forkserver, which leaves when the run does; an idle worker would
+    otherwise wait for work forever, holding the command's stdout and stderr open (and with them
+    whatever reads its output). A daemon thread checks both, whatever the worker is doing."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent and work.process_alive(owner):
+            time.sleep(WATCH_SECONDS)
+        close_worker_resources(quick=True)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
+def _start_forkserver() -> None:
+    """Start the forkserver (and the resource tracker it starts) with stdout and stderr on
+    /dev/null: they, and every worker forked from them, would otherwise hold the command's
+    output open after it ended (whatever reads it would wait), and print a worker's start-up
+    failure into it. Workers report through their results, never on stderr. A forkserver that
+    is already running is left as it is."""
+    from multiprocessing import forkserver
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        forkserver.ensure_running()
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 class Pool:
@@ -51,10 +98,16 @@ class Pool:
         # engine and the letters package (fast to start, and safe in a threaded app server).
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(_WORKER_MODULES)
+        _start_forkserver()
         self._start()
 
     def _start(self) -> None:
-        self.executor = cf.ProcessPoolExecutor(self.workers, mp_context=self._context)
+        self.executor = cf.ProcessPoolExecutor(
+            self.workers,
+            mp_context=self._context,
+            initializer=_watch_owner,
+            initargs=(os.getpid(),),
+        )
 
     def submit(self, job: Job, rows: list) -> cf.Future:
         return self.executor.submit(_process_rows, job, rows)
@@ -69,6 +122,12 @@ class Pool:
         self._start()
 
     def close(self, cancel: bool = False) -> None:
+        """Wait for the workers to finish, or with `cancel` (an interrupted run) stop them now:
+        their rows are redone by the resumed run."""
+        if cancel:
+            # The executor has no public way to stop running work; its process table does.
+            for process in list(getattr(self.executor, "_processes", {}).values()):
+                process.kill()
         self.executor.shutdown(wait=not cancel, cancel_futures=cancel)
 
 

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from secondlook import files
 from secondlook.batch.outcome import RowOutcome
 
 
@@ -21,6 +22,10 @@ class Journal:
     row -> outcome table from which the manifest is written."""
 
     def __init__(self, path: Path):
+        # Private before SQLite opens it (its -wal and -shm files take the same mode): the
+        # journal holds every row's outcome.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, files.PRIVATE_FILE))
+        files.make_private(path)
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -84,7 +89,8 @@ class Journal:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("COMMIT")
-        self.db.close()
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
 
 
 def files_intact(letters_dir: Path, outcome: RowOutcome) -> bool:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from secondlook import files
 from secondlook.batch.problems import BatchError
 
 STATE_DIR = ".secondlook-batch"
@@ -23,6 +26,8 @@ ZIP_NAME = "letters.zip"
 def prepare_out_dir(out: Path) -> Path:
     """Create the output directory's layout; returns the journal's directory."""
     state = out / STATE_DIR
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"--out {out}: this is a file; give a directory (new or made by a batch)")
     if out.exists() and not state.exists():
         clash = [n for n in (LETTERS_DIR, MANIFEST, ZIP_NAME) if (out / n).exists()]
         if clash:
@@ -30,15 +35,44 @@ def prepare_out_dir(out: Path) -> Path:
                 f"{out}: {clash[0]} exists but was not made by `secondlook batch`; "
                 "choose a new or empty output directory"
             )
-    (out / LETTERS_DIR).mkdir(parents=True, exist_ok=True)
-    state.mkdir(exist_ok=True)
+    try:
+        out.mkdir(mode=files.PRIVATE_DIR, parents=True, exist_ok=True)
+        files.private_dir(out / LETTERS_DIR)  # letters and the journal hold member data
+        files.private_dir(state)
+    except OSError as err:
+        raise BatchError(f"--out {out}: cannot write there ({err.strerror})") from None
     return state
+
+
+@contextlib.contextmanager
+def output_errors(out: Path) -> Iterator[None]:
+    """A failure to write the output (a full disk, a read-only or vanished directory) as a
+    BatchError naming the directory; the journal keeps what was done, so a re-run resumes."""
+    try:
+        yield
+    except sqlite3.Error as err:
+        raise BatchError(
+            f"--out {out}: the journal cannot be written ({_sqlite_reason(err)}); free some "
+            "space or fix the directory, then run the same command again to resume"
+        ) from None
+    except OSError as err:
+        raise BatchError(
+            f"--out {out}: cannot write the output ({err.strerror or type(err).__name__}); free "
+            "some space or fix the directory, then run the same command again to resume"
+        ) from None
+
+
+def _sqlite_reason(err: sqlite3.Error) -> str:
+    """SQLite's own words (they never hold the journal's content), e.g. `database or disk is
+    full`."""
+    return str(err).splitlines()[0][:120] if str(err) else type(err).__name__
 
 
 @contextlib.contextmanager
 def locked(state: Path) -> Iterator[None]:
     """One run at a time per output directory."""
-    with open(state / "lock", "a+") as handle:
+    fd = os.open(state / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, files.PRIVATE_FILE)
+    with open(fd, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

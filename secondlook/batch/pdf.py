@@ -39,10 +39,14 @@ def to_pdf(rendered: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
     return [(name[: -len(".docx")] + ".pdf", converted[name]) for name, _ in rendered]
 
 
-def close_worker_resources() -> None:
-    """Stop this process's warm LibreOffice, if a run with PDFs started one."""
+def close_worker_resources(*, quick: bool = False) -> None:
+    """Stop this process's warm LibreOffice, if a run with PDFs started one. `quick`: from a
+    worker that is leaving because its run is gone (no lock: a conversion may hold it)."""
     global _converter
-    with _lock:
+    if quick:
         converter, _converter = _converter, None
+    else:
+        with _lock:
+            converter, _converter = _converter, None
     if converter is not None:
         converter.close()

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING
 
 import secondlook.batch.limits as limits
 from coverage.loader import LoadError, Problem
-from secondlook.batch.cells import cell_text
+from secondlook.batch.cells import UNSAVED_FORMULA, cell_text
 from secondlook.batch.columns import column_letter
 from secondlook.batch.header import Header, check_header
 from secondlook.batch.problems import CellProblem
@@ -46,6 +46,10 @@ def to_raw_row(number: int, header: Header, values: list[object] | tuple[object,
         name = columns[index] if index < width else ""
         if name is None:  # an unknown column the user chose to ignore
             continue
+        if value is UNSAVED_FORMULA:
+            where = name or f"{column_letter(index)} (no header)"
+            row.problems.append(CellProblem(number, where, UNSAVED_FORMULA_MESSAGE))
+            continue
         if not name:  # a value under no header would otherwise be lost without a word
             unheaded.append(index)
             continue
@@ -60,6 +64,12 @@ def to_raw_row(number: int, header: Header, values: list[object] | tuple[object,
             )
         )
     return row
+
+
+UNSAVED_FORMULA_MESSAGE = (
+    "a formula whose result is not saved in the file (open and save it in Excel or "
+    "LibreOffice, or paste the values)"
+)
 
 
 class _LineTooLong(Exception):

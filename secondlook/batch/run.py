@@ -31,6 +31,7 @@ from secondlook.batch.outdir import (
     MANIFEST,
     ZIP_NAME,
     locked,
+    output_errors,
     prepare_out_dir,
 )
 from secondlook.batch.readers import InputFile
@@ -55,9 +56,10 @@ def run_batch(
     state = prepare_out_dir(out)
     letters_dir = out / LETTERS_DIR
     summary = BatchSummary(out_dir=out, manifest=out / MANIFEST)
-    with locked(state):
+    with locked(state), output_errors(out):
         files.remove_temp_files(out)
         files.remove_temp_files(letters_dir)
+        _mark_stale(out)
         journal = Journal(state / "state.sqlite")
         try:
             journal.start_run()
@@ -103,7 +105,8 @@ def _run(
         _feed(source, run, dispatcher, chunk_size)
     except BaseException:
         dispatcher.runner.close(cancel=True)
-        journal.commit()
+        with contextlib.suppress(Exception):  # keep what is done; the first error is the one
+            journal.commit()
         raise
     dispatcher.runner.close()
 
@@ -134,6 +137,14 @@ def _feed(source: InputFile, run: str, dispatcher: Dispatcher, chunk_size: int) 
         dispatcher.submit(pending)
     dispatcher.collect(0)
     dispatcher.checkpoint()
+
+
+def _mark_stale(out: Path) -> None:
+    """No manifest or ZIP while a run is under way: the old ones would not match the letters
+    it rewrites. Both are written again, complete, when the run ends."""
+    for name in (MANIFEST, ZIP_NAME):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(out / name)
 
 
 def _chunk_size(total: int | None, workers: int) -> int:

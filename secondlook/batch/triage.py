@@ -3,6 +3,7 @@ the problems found while reading it (an unreadable row, a case id used twice).""
 
 from __future__ import annotations
 
+from secondlook.batch.cells import shown_case_id
 from secondlook.batch.fingerprint import row_key
 from secondlook.batch.outcome import RowOutcome
 from secondlook.batch.problems import CellProblem, RowError
@@ -34,4 +35,5 @@ def triage(raw: RawRow, run: str, seen_ids: dict[str, int]) -> tuple[str, RowOut
         parse_row(raw.cells, raw.number)
     except RowError as err:
         problems += [p for p in err.problems if p not in problems]
-    return key, RowOutcome.error(raw.number, case_id, [str(p) for p in problems])
+    shown = shown_case_id(case_id)
+    return key, RowOutcome.error(raw.number, shown, [str(p) for p in problems])

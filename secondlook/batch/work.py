@@ -17,6 +17,7 @@ from typing import Any
 
 from coverage.loader import LoadError
 from secondlook import files
+from secondlook.batch.cells import shown_case_id
 from secondlook.batch.columns import AUTO
 from secondlook.batch.messages import (
     info_needed_warning,
@@ -46,7 +47,7 @@ def process_rows(job: Job, rows: list[tuple[int, dict[str, object]]]) -> list[Ro
 
 
 def _case_id(row_cells: dict[str, object]) -> str:
-    return str(row_cells.get("case_id", "") or "").strip()
+    return shown_case_id(row_cells.get("case_id"))
 
 
 @dataclass
@@ -108,13 +109,23 @@ def _check(job: Job, case: Any, row: int) -> tuple[Any, Any] | list[str]:
         # plan the patient reported.
         plan = service.plan_for(case)
     except LoadError as err:
-        return [str(CellProblem(row, "plan", p.message)) for p in err.problems]
+        return [str(CellProblem(row, "plan", _plan_message(p.message))) for p in err.problems]
     try:
         return plan, service.check(case, plan, case.as_of or job.today)
     except LoadError as err:
         return [load_problem_text(p, row) for p in err.problems]
     except Exception as err:  # noqa: BLE001 - one bad row never stops the batch
         return [value_error_text(err, row, "the check")]
+
+
+def _plan_message(message: str) -> str:
+    """The service's plan problem without the id it quotes (a shifted column can put member
+    data in the plan cell)."""
+    if message.startswith("no plan with id"):
+        return "no plan with this id (see `secondlook plans list`)"
+    if "'" in message or '"' in message:
+        return "not a plan id: use one from `secondlook plans list` or generic-<market>-<state>-<funding>"
+    return message
 
 
 def _choose(chosen: tuple[str, ...], determination: Any) -> _Letters:
@@ -183,7 +194,7 @@ def _pdfs(rendered: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
 
 def _write(job: Job, rendered: list[tuple[str, bytes]]) -> list[FileOut]:
     """Write the row's files (or, for Dask, hand their bytes back to the client)."""
-    if job.letters_dir is not None and job.owner_pid and not _alive(job.owner_pid):
+    if job.letters_dir is not None and job.owner_pid and not process_alive(job.owner_pid):
         os._exit(1)  # orphaned by a killed run: leave the rest to the resumed run
     out = []
     for name, data in rendered:
@@ -196,7 +207,7 @@ def _write(job: Job, rendered: list[tuple[str, bytes]]) -> list[FileOut]:
     return out
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

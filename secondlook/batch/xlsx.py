@@ -32,6 +32,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
 import secondlook.batch.limits as limits
+from secondlook.batch.cells import UNSAVED_FORMULA
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _STRICT_REL_NS = "http://purl.oclc.org/ooxml/officeDocument/relationships"
@@ -356,7 +357,7 @@ class _SheetRows:
     def _values(self, row: etree._Element) -> list[object]:
         tag = row.tag
         ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
-        cell_tag, v_tag, is_tag = ns + "c", ns + "v", ns + "is"
+        cell_tag, v_tag, is_tag, f_tag = ns + "c", ns + "v", ns + "is", ns + "f"
         found: dict[int, object] = {}
         position = -1
         for cell in row:
@@ -370,6 +371,10 @@ class _SheetRows:
             node = cell.find(v_tag)
             if node is not None and node.text is not None:
                 found[position] = self.sheet.value(kind, node.text, cell.get("s"))
+            elif (node is None or kind != "str") and cell.find(f_tag) is not None:
+                # No result, or an empty one where only a text result may be empty: a file
+                # written by a script (openpyxl writes `<f>..</f><v></v>`).
+                found[position] = UNSAVED_FORMULA
         if not found:
             return []
         values: list[object] = [None] * (max(found) + 1)

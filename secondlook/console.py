@@ -1,0 +1,48 @@
+"""The `secondlook` command's entry point: signals become a message, never a traceback.
+
+Ctrl-C (SIGINT), SIGTERM and SIGHUP raise `Interrupted` (a KeyboardInterrupt) from the moment
+the command starts, also while it is still importing; commands clean up as for Ctrl-C (a batch
+keeps its journal and says how to resume), and anything that does not is stopped here with one
+line on stderr and the shell's exit status for the signal (130 for Ctrl-C, 143 for SIGTERM).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal that asks the command to stop."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum
+
+
+def _raise(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def exit_status(err: KeyboardInterrupt) -> int:
+    return err.exit_status if isinstance(err, Interrupted) else 128 + signal.SIGINT
+
+
+def main() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise)
+    try:
+        from secondlook.cli import cli
+
+        cli(prog_name="secondlook", standalone_mode=True)
+    except KeyboardInterrupt as err:  # before a command could handle it (e.g. while importing)
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(exit_status(err))
+
+
+if __name__ == "__main__":
+    main()
