@@ -140,8 +140,14 @@ def _step(names: tuple[str, ...]) -> str:
 st.markdown(" → ".join(_step(names) for names in pipeline.STEPS))
 with st.form("nav_status"):
     c1, c2 = st.columns(2)
-    moves = pipeline.next_statuses(detail.status)
-    new_status = c1.selectbox("Move to", moves, format_func=pipeline.label)
+    # "Keep" comes first: handing a case to a colleague must never move it along the pipeline.
+    moves = [None, *pipeline.next_statuses(detail.status)]
+    new_status = c1.selectbox(
+        "Move to",
+        moves,
+        format_func=lambda s: f"Keep: {pipeline.label(detail.status)}" if s is None
+        else pipeline.label(s),
+    )  # fmt: skip
     users = auth.list_users(store, actor, include_inactive=False)
     names = {u.id: u.display_name for u in users}
     current_assignee = detail.assigned_to.id if detail.assigned_to else None

@@ -250,7 +250,25 @@ def test_an_invalid_status_move_is_not_offered(store):
     created = cases.create_case(store, admin, zelda_case())
     at = app(DETAIL, admin, case=str(created.id))
     move = next(s for s in at.selectbox if s.label == "Move to")
-    assert move.options == ["Coverage checked", "Closed"]
+    assert move.options == ["Keep: Intake", "Coverage checked", "Closed"]
+    assert move.value is None  # the default keeps the status
+
+
+@pytest.mark.parametrize("status", ["intake", "denied"])
+def test_handing_a_case_to_a_colleague_keeps_its_status(store, status):
+    admin = first_org(store)
+    colleague = navigator(store, admin, "nina")
+    created = cases.create_case(store, admin, zelda_case(), status=status)
+    clocks = [(d.key, d.due) for d in created.deadlines if d.relevant]
+    for assignee in (colleague.user_id, admin.user_id):  # there and back: two hand-offs
+        at = app(DETAIL, admin, case=str(created.id))
+        next(s for s in at.selectbox if s.label == "Navigator").set_value(assignee)
+        submit(at, "nav_status", "Save status and navigator")
+        after = cases.open_case(store, admin, created.id, record_view=False)
+        assert after.assigned_to.id == assignee
+        assert after.status == status
+        assert [(d.key, d.due) for d in after.deadlines if d.relevant] == clocks
+    assert [h.to_status for h in after.history] == [status]
 
 
 def test_other_organisation_cannot_open_a_case_by_id(store):
