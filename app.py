@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # page files import their shared UI helpers from app_pages/
     sys.path.insert(0, str(ROOT))
 
+from app_pages._nav_ui import current_actor  # noqa: E402 - needs the path above
+
 st.set_page_config(page_title="Second Look", page_icon=":material/health_and_safety:")
 
 PATIENT_PAGES = [
@@ -47,31 +49,50 @@ PATIENT_PAGES = [
     ),
 ]
 
-# Navigator and batch pages: add one st.Page(...) entry per page to this list.
-NAVIGATOR_PAGES: list = [
-    st.Page(
+
+def navigator_pages(signed_in: bool, is_admin: bool) -> list:
+    """A signed-in navigator's pages; anyone else sees only the sign-in entry."""
+    account = st.Page(
         "app_pages/nav_login.py",
-        title="Navigator sign-in",
+        title="My account" if signed_in else "Navigator sign-in",
         icon=":material/badge:",
         url_path="navigator",
-    ),
-    st.Page(
-        "app_pages/nav_cases.py", title="Cases", icon=":material/folder_shared:", url_path="cases"
-    ),
-    st.Page(
-        "app_pages/nav_case_detail.py", title="Case", icon=":material/assignment:", url_path="case"
-    ),
-    st.Page(
-        "app_pages/nav_batch.py", title="Batch letters", icon=":material/stacks:", url_path="batch"
-    ),
-    st.Page(
-        "app_pages/nav_admin.py",
-        title="Admin",
-        icon=":material/admin_panel_settings:",
-        url_path="admin",
-    ),
-]
+    )
+    if not signed_in:
+        return [account]
+    pages = [
+        st.Page(
+            "app_pages/nav_cases.py", title="Cases", icon=":material/folder_shared:",
+            url_path="cases",
+        ),
+        st.Page(
+            "app_pages/nav_case_detail.py", title="Case", icon=":material/assignment:",
+            url_path="case",
+        ),
+        st.Page(
+            "app_pages/nav_batch.py", title="Batch letters", icon=":material/stacks:",
+            url_path="batch",
+        ),
+    ]  # fmt: skip
+    if is_admin:
+        pages.append(
+            st.Page(
+                "app_pages/nav_admin.py",
+                title="Admin",
+                icon=":material/admin_panel_settings:",
+                url_path="admin",
+            )  # fmt: skip
+        )
+    return [*pages, account]
 
+
+# Patients see only their pages and, last, one entry for staff. The navigator pages exist (and
+# can be reached by URL) only in a signed-in navigator's session; each page still checks.
 # One flat list: Streamlit 1.67 draws section headings inside the navigation's <ul>, which is
 # not valid list markup (axe-core "list", WCAG 1.3.1; tests/test_patient_stories.py).
-st.navigation(PATIENT_PAGES + NAVIGATOR_PAGES).run()
+actor = current_actor()
+page = st.navigation(
+    PATIENT_PAGES + navigator_pages(actor is not None, actor is not None and actor.is_admin)
+)
+st.set_page_config(page_title=f"{page.title} · Second Look")  # each page its own browser title
+page.run()

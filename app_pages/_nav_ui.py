@@ -1,26 +1,38 @@
 """Shared Streamlit helpers for the navigator pages: the store, the auth gate, small widgets.
 
 All logic lives in the `navigator` package; this module only draws. `gate()` is the one place
-that decides who is logged in: tests under AppTest (where `st.user` does not work) either drive
-its login form or put an `Actor` in `st.session_state[ACTOR_KEY]`.
+that decides who is signed in, on every run of every navigator page: the session must still be
+valid in the database (not deactivated, reset or changed), not idle for longer than the idle
+timeout, and a one-time password must be replaced before anything else. Tests under AppTest
+(where `st.user` does not work) either drive its sign-in form or put an `Actor` in
+`st.session_state[ACTOR_KEY]`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import shutil
+import time
+from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from navigator import auth, pipeline
+from navigator import auth, clock, pipeline
 from navigator.db import database_url, describe_url
 from navigator.errors import AuthError, CaseConflict, FieldProblem, NavigatorError
 from navigator.store import Actor, Store
+from secondlook.files import private_dir
 from secondlook.safe_text import md
 
 ACTOR_KEY = "nav_actor"
 CASE_KEY = "nav_case_id"  # the case the detail page shows
+LAST_ACTIVE_KEY = "nav_last_active"
+WORK_DIRS_KEY = "nav_work_dirs"
+SIGNED_OUT_KEY = "signed_out_reason"  # outlives sign-out (no nav_ prefix), shown once
+OIDC_ORG_KEY = "nav_oidc_org"
 LOGIN_PAGE = "app_pages/nav_login.py"
 CASES_PAGE = "app_pages/nav_cases.py"
 DETAIL_PAGE = "app_pages/nav_case_detail.py"
@@ -29,6 +41,9 @@ CONFLICT_MESSAGE = (
     "Someone else saved this case since you opened it. Nothing was overwritten: your change "
     "was not saved. Reload the case to see their changes, then make your change again."
 )
+# Work folders (batch inputs and letters) live beside the database, private to this server's
+# user, and are removed at sign-out or after this long without use.
+WORK_ROOT = Path(os.environ.get("SECONDLOOK_WORK_DIR") or Path("var") / "work")
 
 
 @st.cache_resource(show_spinner="Opening the case store…")
@@ -57,13 +72,23 @@ def oidc_configured() -> bool:
         return False
 
 
-def _oidc_email() -> str | None:
+def _oidc_identity() -> tuple[str, object] | None:
+    """(e-mail, email_verified) of the OIDC identity, or None when not signed in with one."""
     try:
         if st.user.is_logged_in:
-            return st.user.get("email")
+            return st.user.get("email") or "", st.user.get("email_verified")
     except Exception:  # noqa: BLE001 - st.user is unavailable (AppTest, no auth configured)
         return None
     return None
+
+
+def client_source() -> str:
+    """The client's address for the sign-in throttle (behind a proxy on this host, uvicorn
+    takes it from X-Forwarded-For; see docs/security.md)."""
+    try:
+        return st.context.ip_address or auth.LOCAL_SOURCE
+    except Exception:  # noqa: BLE001 - no browser context (AppTest)
+        return auth.LOCAL_SOURCE
 
 
 def current_actor() -> Actor | None:
@@ -71,55 +96,96 @@ def current_actor() -> Actor | None:
     return actor if isinstance(actor, Actor) else None
 
 
+def touch() -> None:
+    """Record activity (each run of a page, each action in a fragment)."""
+    st.session_state[LAST_ACTIVE_KEY] = time.time()
+
+
+def _idle_seconds() -> float:
+    last = st.session_state.get(LAST_ACTIVE_KEY)
+    return time.time() - last if last else 0.0
+
+
+@st.fragment(run_every=min(60.0, max(1.0, auth.idle_timeout().total_seconds() / 3)))
+def _idle_watch() -> None:
+    """Signs an unattended page out (and clears it from the screen) once the idle time is up."""
+    if _idle_seconds() > auth.idle_timeout().total_seconds():
+        st.rerun(scope="app")
+
+
 def gate() -> Actor:
-    """The auth gate: returns the logged-in user, or draws login / first-run set-up and stops."""
+    """The auth gate: the signed-in user, or the sign-in page (or the set-up note) and stop."""
     actor = current_actor()
     if actor is not None:
+        store = get_store()
+        if _idle_seconds() > auth.idle_timeout().total_seconds():
+            minutes = round(auth.idle_timeout().total_seconds() / 60)
+            sign_out(f"You were signed out after {minutes} minutes without activity.", "idle")
+        try:
+            actor = auth.check_session(store, actor)
+        except AuthError as exc:
+            sign_out(str(exc), "session ended")
+        st.session_state[ACTOR_KEY] = actor
+        touch()
+        _idle_watch()
+        if actor.must_change_password:
+            _choose_password_form(store, actor)
+            st.stop()
         return actor
     store = get_store()
+    reason = st.session_state.pop(SIGNED_OUT_KEY, None)
+    if reason:
+        st.info(md(reason), icon=":material/logout:")
     if oidc_configured():
-        email = _oidc_email()
-        if email:
-            try:
-                st.session_state[ACTOR_KEY] = auth.login_oidc(store, email)
-                st.rerun()
-            except AuthError as exc:
-                st.error(md(exc))
+        _oidc_sign_in(store)
     if auth.needs_setup(store):
-        _setup_form(store)
+        _setup_note()
     else:
         _login_form(store)
     st.stop()
 
 
-def _setup_form(store: Store) -> None:
-    st.title("Set up the navigator workspace")
-    st.write(
-        "No one has set up this workspace yet. Create your organisation and the first admin "
-        "account. The admin then adds the navigators."
+def _signed_in(actor: Actor) -> None:
+    st.session_state[ACTOR_KEY] = actor
+    touch()
+    st.rerun()
+
+
+def _oidc_sign_in(store: Store) -> None:
+    identity = _oidc_identity()
+    if identity is None:
+        return
+    email, verified = identity
+    chosen = st.query_params.get("org") or st.session_state.get(OIDC_ORG_KEY)
+    try:
+        actor = auth.login_oidc(store, email, email_verified=verified, organisation=chosen)
+    except auth.ChooseOrganisation as exc:
+        st.title("Choose your organisation")
+        st.write("Your e-mail address has an account in each of these organisations.")
+        for code, name in exc.choices:
+            if st.button(md(name), key=f"nav_oidc_{code}"):  # a label is Markdown
+                st.session_state[OIDC_ORG_KEY] = code
+                st.rerun()
+        st.stop()
+    except AuthError as exc:
+        st.error(md(exc))
+        return
+    _signed_in(actor)
+
+
+def _setup_note() -> None:
+    st.title("Navigator sign-in")
+    st.info(
+        "This workspace has no organisation yet. The server's operator creates the first one on "
+        "the server, and hands its admin a one-time password:",
+        icon=":material/terminal:",
     )
-    with st.form("nav_setup"):
-        org = st.text_input("Organisation", placeholder="e.g. Riverside Cancer Center")
-        name = st.text_input("Your name")
-        username = st.text_input("Username", help="Lower-case letters, digits, . _ @ -")
-        password = st.text_input(
-            "Password", type="password", help=f"At least {auth.MIN_PASSWORD_LENGTH} characters."
-        )
-        again = st.text_input("Password again", type="password")
-        submitted = st.form_submit_button("Create workspace", type="primary")
-    if submitted:
-        if password != again:
-            st.error("The two passwords differ.")
-            return
-        try:
-            actor = auth.first_run_setup(
-                store, organisation=org, username=username, display_name=name, password=password
-            )
-        except NavigatorError as exc:
-            show_error(exc)
-            return
-        st.session_state[ACTOR_KEY] = actor
-        st.rerun()
+    st.code(
+        '.venv/bin/secondlook-navigator create-organisation "Riverside Cancer Center" \\\n'
+        '    --code riverside --admin ada --admin-name "Ada Admin"',
+        language="bash",
+    )
+    st.caption("No web page can set up the workspace or add an organisation.")
 
 
 def _login_form(store: Store) -> None:
@@ -127,29 +193,100 @@ def _login_form(store: Store) -> None:
     if oidc_configured():
         st.button("Sign in with your organisation", type="primary", on_click=st.login)
         st.caption("Or with a Second Look username and password:")
+    several = store.organisation_count() > 1
     with st.form("nav_login"):
+        organisation = None
+        if several:
+            organisation = st.text_input(
+                "Organisation", value=st.query_params.get("org", ""),
+                help="Your organisation's short name, e.g. riverside (ask your admin).",
+            )  # fmt: skip
         username = st.text_input("Username", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            st.session_state[ACTOR_KEY] = auth.login(store, username, password)
+            actor = auth.login(store, username, password, organisation=organisation,
+                               source=client_source())  # fmt: skip
         except AuthError as exc:
             st.error(md(exc))
             return
-        st.rerun()
+        _signed_in(actor)
 
 
-def sign_out() -> None:
+def _choose_password_form(store: Store, actor: Actor) -> None:
+    st.title("Choose your password")
+    st.write(
+        "You signed in with a one-time password. Choose your own before you go on: at least "
+        f"{auth.MIN_PASSWORD_LENGTH} characters, known only to you."
+    )
+    with st.form("nav_choose_password"):
+        old = st.text_input("One-time password", type="password", autocomplete="current-password")
+        new = st.text_input("New password", type="password", autocomplete="new-password")
+        again = st.text_input("New password again", type="password", autocomplete="new-password")
+        submitted = st.form_submit_button("Save my password", type="primary")
+    if submitted:
+        if new != again:
+            st.error("The two new passwords differ.")
+            return
+        try:
+            _signed_in(auth.change_password(store, actor, old, new))
+        except NavigatorError as exc:
+            show_error(exc)
+
+
+def private_work_dir(kind: str) -> Path:
+    """A folder for this session's files of one kind (batch inputs and letters): 0700, removed
+    at sign-out, and after the idle timeout plus an hour without use by `purge_stale_work`."""
+    dirs = st.session_state.setdefault(WORK_DIRS_KEY, {})
+    path = dirs.get(kind)
+    if path is None or not Path(path).is_dir():
+        actor = current_actor()
+        private_dir(WORK_ROOT)
+        path = private_dir(
+            WORK_ROOT / f"{kind}-{actor.user_id if actor else 0}-{os.urandom(8).hex()}"
+        )
+        dirs[kind] = path
+    os.utime(path)  # in use: the age purge counts from here
+    return Path(path)
+
+
+def forget_work_dir(kind: str) -> None:
+    path = st.session_state.get(WORK_DIRS_KEY, {}).pop(kind, None)
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def purge_stale_work(now: float | None = None) -> None:
+    """Remove work folders no session has used for the idle timeout plus an hour (a browser
+    closed without signing out leaves its folder behind)."""
+    if not WORK_ROOT.is_dir():
+        return
+    limit = auth.idle_timeout().total_seconds() + 3600
+    now = now or time.time()
+    for entry in WORK_ROOT.iterdir():
+        with contextlib.suppress(OSError):
+            if entry.is_dir() and now - entry.stat().st_mtime > limit:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def sign_out(message: str | None = None, reason: str = "") -> None:
+    """End the navigator session: audit it, delete its work folders and every nav_ key, leave
+    the organisation's sign-in too (OIDC), and show the sign-in page (with `message`)."""
     actor = current_actor()
     if actor is not None:
-        auth.logout(get_store(), actor)
+        with contextlib.suppress(NavigatorError):
+            auth.logout(get_store(), actor, reason=reason)
+    for path in st.session_state.get(WORK_DIRS_KEY, {}).values():
+        shutil.rmtree(path, ignore_errors=True)
     for key in list(st.session_state.keys()):
         if str(key).startswith("nav_"):
             del st.session_state[key]
-    if _oidc_email():
+    if message:
+        st.session_state[SIGNED_OUT_KEY] = message
+    if _oidc_identity():
         st.logout()
-    st.rerun()
+    st.switch_page(LOGIN_PAGE)  # the other navigator pages are gone from the menu now
 
 
 # A table's own "Download as CSV" would be an export that bypasses the audit log: exports go
@@ -181,12 +318,24 @@ def show_error(exc: Exception) -> None:
         st.error(md(exc))
 
 
-def local_zone() -> dt.tzinfo:
+def browser_zone() -> str | None:
     try:
-        name = st.context.timezone
-        return ZoneInfo(name) if name else dt.UTC
-    except Exception:  # noqa: BLE001 - unknown zone name or no browser context
-        return dt.UTC
+        return st.context.timezone
+    except Exception:  # noqa: BLE001 - no browser context (AppTest)
+        return None
+
+
+def local_zone() -> dt.tzinfo:
+    """The signed-in user's zone (own setting, browser, organisation), else the browser's."""
+    actor = current_actor()
+    if actor is None:
+        return clock.zone_for(None, browser_zone(), None)
+    return clock.zone_for(actor.time_zone, browser_zone(), actor.organisation_time_zone)
+
+
+def today() -> dt.date:
+    """Today in the user's time zone (never the server's)."""
+    return clock.today_in(local_zone())
 
 
 def when(value: dt.datetime | None) -> str:

@@ -1,5 +1,6 @@
-"""Admin: the organisation's users (add, change role, deactivate), its letter templates
-(letterhead, own letters), its audit log, and a new organisation."""
+"""Admin: the organisation's users (add with a one-time password, change role, deactivate,
+reset a password, unlock), its letter templates (letterhead, own letters), its time zone, and
+its audit log. Organisations are created by the site operator on the command line, never here."""
 
 from __future__ import annotations
 
@@ -19,13 +20,29 @@ if not actor.is_admin:
     st.info("Only admins manage users and read the audit log. Ask an admin of your organisation.")
     st.stop()
 
-st.caption(f"Organisation: **{md(actor.organisation_name)}**")
-users_tab, templates_tab, audit_tab, org_tab = st.tabs(
-    ["Users", "Letter templates", "Audit log", "New organisation"]
+st.caption(
+    f"Organisation: **{md(actor.organisation_name)}** · sign-in code `{actor.organisation_code}`"
 )
+users_tab, templates_tab, audit_tab, org_tab = st.tabs(
+    ["Users", "Letter templates", "Audit log", "Organisation"]
+)
+ONE_TIME = "nav_admin_one_time"  # shown once, then forgotten
+
+
+def show_one_time_password() -> None:
+    handed = st.session_state.pop(ONE_TIME, None)
+    if handed:
+        username, password = handed
+        st.success(
+            f"One-time password for **{md(username)}** (shown once; hand it over privately — "
+            "it must be replaced at the first sign-in):"
+        )
+        st.code(password, language=None)
+
 
 with users_tab:
     users = auth.list_users(store, actor)
+    show_one_time_password()
     st.dataframe(
         [
             {
@@ -33,7 +50,9 @@ with users_tab:
                 "Username": u.username,
                 "Role": u.role,
                 "Active": u.active,
-                "Password": u.has_password,
+                "Password": ("one-time" if u.must_change_password else "set")
+                if u.has_password
+                else "",
                 "SSO e-mail": u.email or "",
             }
             for u in users
@@ -47,17 +66,17 @@ with users_tab:
         username = c2.text_input("Username")
         role = c1.selectbox("Role", ["navigator", "admin"])
         email = c2.text_input("E-mail (for organisation sign-in)", help="Optional.")
-        password = st.text_input(
-            "Initial password",
-            type="password",
-            help=f"At least {auth.MIN_PASSWORD_LENGTH} characters; leave empty for an "
-            "SSO-only account (then give an e-mail).",
+        password_sign_in = st.checkbox(
+            "Can sign in with a password (a one-time password is made now)", value=True
         )
         if st.form_submit_button("Add user", type="primary"):
             try:
-                auth.create_user(store, actor, username=username, display_name=name, role=role,
-                                 password=password or None, email=email or None)  # fmt: skip
-                st.success(f"Added {md(username)}.")
+                made = auth.create_user(store, actor, username=username, display_name=name,
+                                        role=role, email=email or None,
+                                        password_sign_in=password_sign_in)  # fmt: skip
+                if made.one_time_password:
+                    st.session_state[ONE_TIME] = (made.username, made.one_time_password)
+                st.rerun()
             except NavigatorError as exc:
                 ui.show_error(exc)
     with st.form("nav_change_user"):
@@ -78,11 +97,15 @@ with users_tab:
         new_active = c2.selectbox("Active", [None, True, False],
                                   format_func=lambda a: "Keep" if a is None
                                   else ("Active" if a else "Deactivated"))  # fmt: skip
-        new_password = st.text_input("New password (optional)", type="password")
+        reset = c1.checkbox("Reset the password (ends their sessions; one-time password)")
+        unlock = c2.checkbox("Unlock sign-in (after too many wrong passwords)")
         if st.form_submit_button("Save user") and target is not None:
             try:
-                auth.update_user(store, actor, target, role=new_role, active=new_active,
-                                 password=new_password or None)  # fmt: skip
+                change = auth.update_user(store, actor, target, role=new_role, active=new_active,
+                                          reset_password=reset, unlock=unlock)  # fmt: skip
+                if change.one_time_password:
+                    st.session_state[ONE_TIME] = (change.user.username, change.one_time_password)
+                    st.rerun()
                 st.success("Saved.")
             except NavigatorError as exc:
                 ui.show_error(exc)
@@ -150,20 +173,20 @@ with audit_tab:
 
 with org_tab:
     st.write(
-        "Add another organisation on this server with its first admin. Its cases are separate "
-        "from yours: you will not see them."
+        "New organisations are added by the server's operator "
+        "(`secondlook-navigator create-organisation`), never from this page."
     )
-    with st.form("nav_new_org", clear_on_submit=True):
-        org = st.text_input("Organisation name")
-        c1, c2 = st.columns(2)
-        admin_name = c1.text_input("Admin's name")
-        admin_username = c2.text_input("Admin's username")
-        admin_password = st.text_input("Admin's initial password", type="password")
-        if st.form_submit_button("Create organisation"):
+    with st.form("nav_org_time_zone"):
+        zone = st.text_input(
+            "Organisation's time zone",
+            value=actor.organisation_time_zone or "",
+            placeholder="America/Chicago",
+            help="Used for dates when a user has set none and the browser gives none.",
+        )
+        if st.form_submit_button("Save time zone"):
             try:
-                auth.create_organisation(store, actor, name=org, admin_username=admin_username,
-                                         admin_display_name=admin_name,
-                                         admin_password=admin_password)  # fmt: skip
-                st.success(f"Created {md(org)}.")
+                auth.set_organisation_time_zone(store, actor, zone)
+                st.session_state[ui.ACTOR_KEY] = auth.check_session(store, actor)
+                st.rerun()
             except NavigatorError as exc:
                 ui.show_error(exc)

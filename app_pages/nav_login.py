@@ -1,5 +1,5 @@
-"""Navigator sign-in and account: log in (or set up the workspace on first run), sign out,
-change password."""
+"""Navigator sign-in and account: sign in (the gate draws the form), sign out, change the
+password, choose a time zone."""
 
 from __future__ import annotations
 
@@ -35,10 +35,24 @@ with st.expander("Change my password"), st.form("nav_change_password", clear_on_
             st.error("The two new passwords differ.")
         else:
             try:
-                auth.change_password(store, actor, old, new)
-                st.success("Password changed.")
+                st.session_state[ui.ACTOR_KEY] = auth.change_password(store, actor, old, new)
+                st.success("Password changed. Your other open sessions have ended.")
             except NavigatorError as exc:
                 ui.show_error(exc)
+
+with st.expander("My time zone"), st.form("nav_time_zone"):
+    st.caption(
+        f"Dates (today, the call log, letters, deadlines) are shown for {ui.local_zone()}. "
+        "Leave empty to use your browser's zone, then your organisation's."
+    )
+    zone = st.text_input("Time zone", value=actor.time_zone or "",
+                         placeholder=ui.browser_zone() or "America/Chicago")  # fmt: skip
+    if st.form_submit_button("Save time zone"):
+        try:
+            st.session_state[ui.ACTOR_KEY] = auth.set_own_time_zone(store, actor, zone)
+            st.rerun()
+        except NavigatorError as exc:
+            ui.show_error(exc)
 
 if st.button("Sign out", type="secondary"):
     ui.sign_out()

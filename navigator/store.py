@@ -31,13 +31,19 @@ class Actor:
     organisation_id: int
     organisation_name: str
     role: str
+    session_epoch: int = 0  # the account's epoch at sign-in: a reset or deactivation ends it
+    via: str = "password"  # password | oidc
+    must_change_password: bool = False  # signed in with a one-time password
+    time_zone: str | None = None  # the user's own setting (IANA name)
+    organisation_time_zone: str | None = None
+    organisation_code: str = ""
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
     @classmethod
-    def of(cls, user: User, organisation: Organisation) -> Actor:
+    def of(cls, user: User, organisation: Organisation, via: str = "password") -> Actor:
         return cls(
             user_id=user.id,
             username=user.username,
@@ -45,6 +51,12 @@ class Actor:
             organisation_id=organisation.id,
             organisation_name=organisation.name,
             role=user.role,
+            session_epoch=user.session_epoch or 0,
+            via=via,
+            must_change_password=via == "password" and bool(user.must_change_password),
+            time_zone=user.time_zone,
+            organisation_time_zone=organisation.time_zone,
+            organisation_code=organisation.code,
         )
 
 
@@ -80,8 +92,12 @@ class Store:
                 or not user.active
                 or user.organisation_id != actor.organisation_id
                 or user.role != actor.role
+                or (user.session_epoch or 0) != actor.session_epoch
             ):
                 raise AuthError("Your session has ended or your account changed: log in again.")
+            if actor.via == "password" and user.must_change_password:
+                raise PermissionDenied("Choose your own password first (you signed in with a "
+                                       "one-time password).")  # fmt: skip
             if admin and user.role != "admin":
                 raise PermissionDenied("Only an admin can do this.")
             yield session, user
@@ -89,3 +105,7 @@ class Store:
     def user_count(self) -> int:
         with self.transaction() as session:
             return session.scalar(select(func.count()).select_from(User)) or 0
+
+    def organisation_count(self) -> int:
+        with self.transaction() as session:
+            return session.scalar(select(func.count()).select_from(Organisation)) or 0

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -69,6 +70,11 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # A short name typed at sign-in when a server holds several organisations (usernames are
+    # unique only within one organisation).
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    # IANA zone (e.g. America/Chicago) for dates when neither the user nor the browser gives one.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -93,15 +99,26 @@ class OrganisationTemplate(Base):
 
 class User(Base):
     __tablename__ = "users"
+    # Unique within an organisation only: an admin learns nothing about other organisations.
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "username", name="uq_users_org_username"),
+        UniqueConstraint("organisation_id", "email", name="uq_users_org_email"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    username: Mapped[str] = mapped_column(String(100), unique=True)
+    username: Mapped[str] = mapped_column(String(100))
     display_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))  # navigator | admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A one-time password (new account, reset) must be replaced at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Raised by a password change or reset and by deactivation: every open session of the
+    # account (which remembers the epoch it signed in at) ends at its next action.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -245,3 +262,15 @@ class AuditEvent(Base):
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts counted per key (`account:<user id>:<source>` and `source:<source>`) in a
+    fixed window. A slot is taken atomically (one INSERT … ON CONFLICT DO UPDATE … RETURNING)
+    before the password is checked, so parallel attempts cannot slip past the limit."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -14,29 +14,33 @@ MEMBER_ID = "ZT998877"
 DIAGNOSIS = "Glioblastoma of the left temporal lobe"
 
 
-def first_org(store: Store, name: str = "Riverside Cancer Center") -> Actor:
-    return auth.first_run_setup(
-        store, organisation=name, username="admin", display_name="Ada Admin", password=PASSWORD
+def own_password(store: Store, username: str, one_time: str, organisation: str) -> Actor:
+    """Sign in with a one-time password and replace it with PASSWORD, as a new user must."""
+    first = auth.login(store, username, one_time, organisation=organisation)
+    assert first.must_change_password
+    return auth.change_password(store, first, one_time, PASSWORD)
+
+
+def first_org(
+    store: Store, name: str = "Riverside Cancer Center", code: str = "riverside"
+) -> Actor:
+    made = auth.create_organisation(
+        store, name=name, code=code, admin_username="admin", admin_display_name="Ada Admin"
     )
+    return own_password(store, "admin", made.one_time_password, code)
 
 
 def navigator(store: Store, admin: Actor, username: str, name: str | None = None) -> Actor:
-    auth.create_user(
-        store, admin, username=username, display_name=name or username.title(), password=PASSWORD
-    )
-    return auth.login(store, username, PASSWORD)
+    made = auth.create_user(store, admin, username=username, display_name=name or username.title())
+    return own_password(store, username, made.one_time_password, admin.organisation_code)
 
 
 def second_org(store: Store, admin: Actor, name: str = "Lakeside Oncology") -> Actor:
-    auth.create_organisation(
-        store,
-        admin,
-        name=name,
-        admin_username="lake-admin",
+    made = auth.create_organisation(
+        store, name=name, code="lakeside", admin_username="lake-admin",
         admin_display_name="Lake Admin",
-        admin_password=PASSWORD,
-    )
-    return auth.login(store, "lake-admin", PASSWORD)
+    )  # fmt: skip
+    return own_password(store, "lake-admin", made.one_time_password, "lakeside")
 
 
 def zelda_case(**overrides) -> Case:

@@ -60,10 +60,10 @@ def csv_bytes(tmp_path: Path, rows: list[dict]) -> bytes:
 
 
 def test_the_page_is_behind_the_navigator_sign_in(store):
-    at = open_page(None)
-    titles = [t.value for t in at.title]
-    assert "Batch letters" not in titles
-    assert titles == ["Set up the navigator workspace"]
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()  # a visitor: the navigator pages are not in the app at all
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(PAGE)
 
 
 def test_upload_check_make_fix_and_start_over(store, tmp_path):

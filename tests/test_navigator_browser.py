@@ -13,7 +13,7 @@ from pathlib import Path
 import docx
 import pytest
 from nav_browser import go, screenshot, textbox
-from navigator_helpers import PASSWORD, zelda_case
+from navigator_helpers import PASSWORD, first_org, zelda_case
 
 from navigator import auth, cases
 from navigator.store import Store
@@ -26,21 +26,45 @@ PATIENT = "Zelda Browsertest"
 PLAN = "Riverfront"  # mo-ppo-riverfront-employer-self-funded, found by typing its name
 
 
-def test_first_run_sign_in_case_and_letter(nav_server, page, wait_for_app):
+def sidebar_links(page) -> list[str]:  # noqa: ANN001
+    texts = page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
+    return [t.split("\n")[-1] for t in texts]  # the icon's name comes first
+
+
+def test_first_sign_in_case_and_letter(nav_server, page, wait_for_app):
     url, db_url, log_path = nav_server.url, nav_server.db_url, nav_server.log_path
+    # The operator creates the organisation on the server; no page can.
     page.goto(f"{url}/navigator")
     wait_for_app(page)
-    # First run: set up the workspace.
-    assert page.get_by_role("heading", name="Set up the navigator workspace").is_visible()
-    textbox(page, "Organisation").fill("Riverside Cancer Center")
-    textbox(page, "Your name").fill("Ada Admin")
+    assert "secondlook-navigator create-organisation" in page.locator("code").first.inner_text()
+    store = Store.open(db_url)
+    try:
+        made = auth.create_organisation(store, name="Riverside Cancer Center", code="riverside",
+                                        admin_username="admin", admin_display_name="Ada Admin")  # fmt: skip
+    finally:
+        store.close()
+    # A visitor's menu: the patient pages and one staff entry; each page has its own title.
+    page.goto(f"{url}/navigator")
+    wait_for_app(page)
+    links = sidebar_links(page)
+    assert "Navigator sign-in" in links and "Cases" not in links and "Admin" not in links
+    assert page.title() == "Navigator sign-in · Second Look"
+
+    # First sign-in with the one-time password: choose a password first.
     textbox(page, "Username").fill("admin")
-    textbox(page, "Password").fill(PASSWORD)
-    textbox(page, "Password again").fill(PASSWORD)
-    page.get_by_role("button", name="Create workspace").click()
+    textbox(page, "Password").fill(made.one_time_password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="Choose your password").wait_for()
+    textbox(page, "One-time password").fill(made.one_time_password)
+    textbox(page, "New password").fill(PASSWORD)
+    textbox(page, "New password again").fill(PASSWORD)
+    page.get_by_role("button", name="Save my password").click()
     wait_for_app(page)
     page.get_by_role("heading", name="Navigator workspace", exact=True).wait_for()
     assert "Ada Admin" in page.locator("[data-testid='stMain']").inner_text()
+    links = sidebar_links(page)
+    assert {"Cases", "Case", "Batch letters", "Admin", "My account"} <= set(links)
 
     # Sign out and back in with the password.
     page.get_by_role("button", name="Sign out").first.click()
@@ -56,6 +80,7 @@ def test_first_run_sign_in_case_and_letter(nav_server, page, wait_for_app):
 
     # A new case with a plan from the catalog.
     go(page, wait_for_app, "Cases")
+    assert page.title() == "Cases · Second Look"
     page.get_by_role("tab", name="New case").click()
     form = page.locator("[data-testid='stForm']").filter(
         has=page.get_by_role("button", name="Create case")
@@ -136,8 +161,7 @@ def test_case_page_on_a_phone(nav_server, phone_page, wait_for_app):
     store = Store.open(db_url)
     try:
         if auth.needs_setup(store):
-            auth.first_run_setup(store, organisation="Org", username="admin",
-                                 display_name="Ada Admin", password=PASSWORD)  # fmt: skip
+            first_org(store)
         admin = auth.login(store, "admin", PASSWORD)
         if not cases.list_cases(store, admin):
             cases.create_case(store, admin, zelda_case())

@@ -4,13 +4,15 @@ conflicts, other organisations. (The real browser flow is in test_navigator_brow
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
 from navigator_helpers import PASSWORD, PATIENT, first_org, navigator, second_org, zelda_case
 from streamlit.testing.v1 import AppTest
 
-from navigator import cases, facts
+from navigator import auth, cases, facts
+from navigator.errors import AuthError
 from navigator.store import Store
 from secondlook.safe_text import shown
 
@@ -62,41 +64,38 @@ def inputs(at: AppTest) -> dict:
     return {w.label: w for w in at.text_input}
 
 
-def test_first_run_setup_creates_the_admin_and_signs_in(store):
+def test_an_empty_workspace_cannot_be_set_up_from_a_page(store):
     at = app(LOGIN)
-    assert at.title[0].value == "Set up the navigator workspace"
-    fields = inputs(at)
-    fields["Organisation"].input("Riverside Cancer Center")
-    fields["Your name"].input("Ada Admin")
-    fields["Username"].input("admin")
-    fields["Password"].input(PASSWORD)
-    fields["Password again"].input(PASSWORD)
-    submit(at, "nav_setup", "Create workspace")
-    assert "Signed in as **Ada Admin** (Admin) at **Riverside Cancer Center**" in texts(at)
-    assert at.session_state["nav_actor"].is_admin
+    assert at.title[0].value == "Navigator sign-in"
+    assert "secondlook-navigator create-organisation" in at.code[0].value
+    assert len(at.text_input) == 0 and len(at.button) == 0  # nothing to fill in, no one to become
 
 
-def test_setup_reports_field_problems_and_mismatched_passwords(store):
+def test_a_one_time_password_must_be_replaced_before_anything_else(store):
+    made = auth.create_organisation(store, name="Riverside", code="riverside",
+                                    admin_username="ada", admin_display_name="Ada Admin")  # fmt: skip
     at = app(LOGIN)
+    inputs(at)["Username"].input("ada")
+    inputs(at)["Password"].input(made.one_time_password)
+    submit(at, "nav_login", "Sign in")
+    assert at.title[0].value == "Choose your password"
+    at.switch_page(CASES).run()
+    assert at.title[0].value == "Choose your password"  # every page asks first
+    assert len(at.tabs) == 0
     fields = inputs(at)
-    fields["Organisation"].input("Org")
-    fields["Your name"].input("Ada")
-    fields["Username"].input("admin")
-    fields["Password"].input("short")
-    fields["Password again"].input("short")
-    submit(at, "nav_setup", "Create workspace")
-    assert "**password**: must be at least 10 characters" in texts(at)
-    fields = inputs(at)
-    fields["Password"].input(PASSWORD)
-    fields["Password again"].input(PASSWORD + "!")
-    submit(at, "nav_setup", "Create workspace")
-    assert "The two passwords differ." in texts(at)
+    fields["One-time password"].input(made.one_time_password)
+    fields["New password"].input(PASSWORD)
+    fields["New password again"].input(PASSWORD)
+    submit(at, "nav_choose_password", "Save my password")
+    assert at.title[0].value == "Cases"
+    assert auth.login(store, "ada", PASSWORD).username == "ada"
 
 
 def test_sign_in_with_the_form_and_wrong_password(store):
     first_org(store)
     at = app(LOGIN)
     assert at.title[0].value == "Navigator sign-in"
+    assert "Organisation" not in inputs(at)  # one organisation on this server
     inputs(at)["Username"].input("admin")
     inputs(at)["Password"].input("wrong password")
     submit(at, "nav_login", "Sign in")
@@ -107,13 +106,34 @@ def test_sign_in_with_the_form_and_wrong_password(store):
     assert "Signed in as **Ada Admin**" in texts(at)
 
 
-@pytest.mark.parametrize("page", [CASES, DETAIL, ADMIN, LOGIN])
-def test_every_navigator_page_is_behind_the_gate(store, page):
+def test_with_several_organisations_sign_in_asks_which(store):
+    admin = first_org(store)
+    second_org(store, admin)
+    at = app(LOGIN, org="lakeside")
+    fields = inputs(at)
+    assert fields["Organisation"].value == "lakeside"  # from the sign-in link ?org=
+    fields["Username"].input("lake-admin")
+    fields["Password"].input(PASSWORD)
+    submit(at, "nav_login", "Sign in")
+    assert "Signed in as **Lake Admin**" in texts(at)
+
+
+@pytest.mark.parametrize("page", [CASES, DETAIL, ADMIN, "app_pages/nav_batch.py"])
+def test_navigator_pages_do_not_exist_for_a_visitor(store, page):
     admin = first_org(store)
     created = cases.create_case(store, admin, zelda_case())
-    at = app(page, case=str(created.id))
-    assert at.title[0].value == "Navigator sign-in"
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["case"] = str(created.id)
+    at.run()
+    with pytest.raises(Exception, match="Could not find a navigation page"):
+        at.switch_page(page).run()
     assert PATIENT not in texts(at)
+
+
+def test_the_sign_in_page_is_behind_the_gate(store):
+    first_org(store)
+    at = app(LOGIN)
+    assert at.title[0].value == "Navigator sign-in"
     assert len(at.tabs) == 0 and len(at.dataframe) == 0
 
 
@@ -123,6 +143,29 @@ def test_sign_out_clears_the_session(store):
     at.button(key="nav_sign_out").click().run()
     assert "nav_actor" not in at.session_state
     assert at.title[0].value == "Navigator sign-in"
+
+
+def test_an_idle_session_is_signed_out(store):
+    admin = first_org(store)
+    at = app(CASES, admin)
+    assert at.title[0].value == "Cases"
+    at.session_state["nav_last_active"] = time.time() - 31 * 60
+    at.run()
+    assert at.title[0].value == "Navigator sign-in"
+    assert "signed out after 30 minutes without activity" in texts(at)
+    assert "nav_actor" not in at.session_state
+    assert any(r.action == "logout" and r.detail == "idle" for r in auth.audit_log(store, admin))
+
+
+def test_a_reset_or_deactivation_ends_an_open_page_session(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina")
+    at = app(CASES, nina)
+    assert at.title[0].value == "Cases"
+    auth.update_user(store, admin, nina.user_id, reset_password=True)
+    at.run()
+    assert at.title[0].value == "Navigator sign-in"
+    assert "Your session has ended" in texts(at)
 
 
 def test_create_a_case_from_the_cases_page_and_land_on_it(store):
@@ -284,17 +327,34 @@ def test_other_organisation_cannot_open_a_case_by_id(store):
 def test_admin_page_is_for_admins(store):
     admin = first_org(store)
     nina = navigator(store, admin, "nina")
-    at = app(ADMIN, nina)
-    assert "Only admins manage users" in texts(at)
+    at = app(LOGIN, nina)  # a navigator's menu has no Admin page at all
+    with pytest.raises(Exception, match="Could not find a navigation page"):
+        at.switch_page(ADMIN).run()
     at = app(ADMIN, admin)
+    assert [t.label for t in at.tabs] == ["Users", "Letter templates", "Audit log", "Organisation"]
     usernames = list(at.dataframe[0].value["Username"])
     assert set(usernames) == {"admin", "nina"}
     fields = inputs(at)
     fields["Name"].input("Tom Navigator")
     fields["Username"].input("tom")
-    fields["Initial password"].input(PASSWORD)
     submit(at, "nav_add_user", "Add user")
-    assert "Added tom." in texts(at)
+    assert "One-time password for **tom**" in texts(at)
+    one_time = at.code[0].value
+    first = auth.login(store, "tom", one_time)
+    assert first.must_change_password
+
+
+def test_an_admin_unlocks_a_locked_account_from_the_page(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina")
+    for _ in range(auth.LOCKOUT_ATTEMPTS):
+        with pytest.raises(AuthError):
+            auth.login(store, "nina", "wrong password")
+    at = app(ADMIN, admin)
+    next(s for s in at.selectbox if s.label == "User").set_value(nina.user_id)
+    next(c for c in at.checkbox if c.label.startswith("Unlock")).check()
+    submit(at, "nav_change_user", "Save user")
+    assert auth.login(store, "nina", PASSWORD).username == "nina"
 
 
 def test_deadline_board_lists_overdue_cases(store):
@@ -434,25 +494,29 @@ def test_the_pages_on_postgresql(postgres_url, monkeypatch):
         store.close()
 
 
-def test_oidc_sign_in_maps_the_identity_to_an_account(store, monkeypatch):
-    """With `[auth]` configured, the gate offers st.login and maps st.user's e-mail to an
-    account. (st.user does not work under AppTest: the gate's two OIDC hooks are patched.)"""
+def test_oidc_sign_in_maps_a_verified_identity_to_an_account(store, monkeypatch):
+    """With `[auth]` configured, the gate offers st.login and maps st.user's verified e-mail to
+    an account. (st.user does not work under AppTest: the gate's two OIDC hooks are patched.)"""
     from app_pages import _nav_ui
-    from navigator import auth
 
     admin = first_org(store)
     auth.create_user(store, admin, username="sso-nina", display_name="Nina SSO",
-                     email="nina@example.org")  # fmt: skip
+                     email="nina@example.org", password_sign_in=False)  # fmt: skip
     monkeypatch.setattr(_nav_ui, "oidc_configured", lambda: True)
-    monkeypatch.setattr(_nav_ui, "_oidc_email", lambda: None)
+    monkeypatch.setattr(_nav_ui, "_oidc_identity", lambda: None)
     at = app(LOGIN)
     assert [b.label for b in at.button][0] == "Sign in with your organisation"
 
-    monkeypatch.setattr(_nav_ui, "_oidc_email", lambda: "Nina@Example.org")
+    monkeypatch.setattr(_nav_ui, "_oidc_identity", lambda: ("Nina@Example.org", False))
+    at = app(LOGIN)
+    assert "did not confirm that this e-mail address is yours" in texts(at)
+    assert "nav_actor" not in at.session_state
+
+    monkeypatch.setattr(_nav_ui, "_oidc_identity", lambda: ("Nina@Example.org", True))
     at = app(LOGIN)
     assert "Signed in as **Nina SSO** (Navigator)" in texts(at)
 
-    monkeypatch.setattr(_nav_ui, "_oidc_email", lambda: "stranger@example.org")
+    monkeypatch.setattr(_nav_ui, "_oidc_identity", lambda: ("stranger@example.org", True))
     at = app(LOGIN)
     assert "no active Second Look account for your e-mail address" in texts(at)
     assert "nav_actor" not in at.session_state

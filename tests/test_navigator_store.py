@@ -65,7 +65,9 @@ def test_opening_again_keeps_the_data(tmp_path):
     store = Store.open(url)
     with store.transaction() as s:
         s.execute(
-            sa.text("INSERT INTO organisations (name, created_at) VALUES ('X', '2026-01-01')")
+            sa.text(
+                "INSERT INTO organisations (name, code, created_at) VALUES ('X', 'x', '2026-01-01')"
+            )
         )
     store.close()
     store = Store.open(url)

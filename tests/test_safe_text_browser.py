@@ -20,7 +20,7 @@ import threading
 import pytest
 from conftest import free_port
 from nav_browser import go, set_files, sign_in
-from navigator_helpers import PASSWORD, zelda_case
+from navigator_helpers import PASSWORD, own_password, zelda_case
 from pydantic import ValidationError
 
 from coverage.case import Case
@@ -140,10 +140,11 @@ def test_user_text_never_fetches_or_links(
     text = payload(payload_host.base)
     store = Store.open(nav_server.db_url)
     try:
-        admin = auth.first_run_setup(
-            store, organisation=text, username="admin", display_name=text, password=PASSWORD
+        made = auth.create_organisation(
+            store, name=text, code="org", admin_username="admin", admin_display_name=text
         )
-        auth.create_user(store, admin, username="nav", display_name=text, password=PASSWORD)
+        admin = own_password(store, "admin", made.one_time_password, "org")
+        auth.create_user(store, admin, username="nav", display_name=text)
         case = payload_case(text)
         created = cases.create_case(store, admin, case)
         cases.add_call(
