@@ -117,3 +117,35 @@ def test_every_store_setting_is_documented():
     for setting in ("DATABASE_URL", "SECONDLOOK_DB_PATH", "var/secondlook.db", "TEST_DATABASE_URL"):
         assert setting in text, setting
     assert str(db.DEFAULT_DB_PATH) in text
+
+
+def test_an_existing_store_gets_organisation_codes_and_per_organisation_names(nav_db_url):
+    engine = db.create_db_engine(nav_db_url)
+    try:
+        db.upgrade(engine, "0001")
+        with engine.begin() as conn:
+            for name in ("Riverside Cancer Center", "Riverside  Cancer-Center!"):
+                conn.execute(
+                    sa.text("INSERT INTO organisations (name, created_at) VALUES (:n, :t)"),
+                    {"n": name, "t": "2026-01-01 00:00:00"},
+                )
+            conn.execute(sa.text(
+                "INSERT INTO users (organisation_id, username, display_name, role, active, "
+                "created_at) VALUES (1, 'ada', 'Ada', 'admin', true, '2026-01-01 00:00:00')"
+            ))  # fmt: skip
+        db.upgrade(engine)
+        with engine.begin() as conn:
+            codes = conn.execute(sa.text("SELECT code FROM organisations ORDER BY id")).scalars()
+            assert list(codes) == ["riverside-cancer-center", "riverside-cancer-center-2"]
+            row = conn.execute(
+                sa.text("SELECT must_change_password, session_epoch FROM users")
+            ).one()
+            assert tuple(row) == (False, 0)
+            # The same username in another organisation is allowed now.
+            conn.execute(sa.text(
+                "INSERT INTO users (organisation_id, username, display_name, role, active, "
+                "must_change_password, session_epoch, created_at) "
+                "VALUES (2, 'ada', 'Ada 2', 'admin', true, false, 0, '2026-01-01 00:00:00')"
+            ))  # fmt: skip
+    finally:
+        engine.dispose()
