@@ -41,9 +41,6 @@ CONFLICT_MESSAGE = (
     "Someone else saved this case since you opened it. Nothing was overwritten: your change "
     "was not saved. Reload the case to see their changes, then make your change again."
 )
-# Work folders (batch inputs and letters) live beside the database, private to this server's
-# user, and are removed at sign-out or after this long without use.
-WORK_ROOT = Path(os.environ.get("SECONDLOOK_WORK_DIR") or Path("var") / "work")
 
 
 @st.cache_resource(show_spinner="Opening the case store…")
@@ -235,6 +232,12 @@ def _choose_password_form(store: Store, actor: Actor) -> None:
             show_error(exc)
 
 
+def work_root() -> Path:
+    """Where work folders (batch inputs and letters) live: SECONDLOOK_WORK_DIR, default
+    var/work beside the database; private to this server's user (0700)."""
+    return private_dir(os.environ.get("SECONDLOOK_WORK_DIR") or Path("var") / "work")
+
+
 def private_work_dir(kind: str) -> Path:
     """A folder for this session's files of one kind (batch inputs and letters): 0700, removed
     at sign-out, and after the idle timeout plus an hour without use by `purge_stale_work`."""
@@ -242,10 +245,8 @@ def private_work_dir(kind: str) -> Path:
     path = dirs.get(kind)
     if path is None or not Path(path).is_dir():
         actor = current_actor()
-        private_dir(WORK_ROOT)
-        path = private_dir(
-            WORK_ROOT / f"{kind}-{actor.user_id if actor else 0}-{os.urandom(8).hex()}"
-        )
+        owner = actor.user_id if actor else 0
+        path = private_dir(work_root() / f"{kind}-{owner}-{os.urandom(8).hex()}")
         dirs[kind] = path
     os.utime(path)  # in use: the age purge counts from here
     return Path(path)
@@ -260,11 +261,9 @@ def forget_work_dir(kind: str) -> None:
 def purge_stale_work(now: float | None = None) -> None:
     """Remove work folders no session has used for the idle timeout plus an hour (a browser
     closed without signing out leaves its folder behind)."""
-    if not WORK_ROOT.is_dir():
-        return
     limit = auth.idle_timeout().total_seconds() + 3600
     now = now or time.time()
-    for entry in WORK_ROOT.iterdir():
+    for entry in work_root().iterdir():
         with contextlib.suppress(OSError):
             if entry.is_dir() and now - entry.stat().st_mtime > limit:
                 shutil.rmtree(entry, ignore_errors=True)
@@ -316,6 +315,15 @@ def show_error(exc: Exception) -> None:
         st.error(f"Please correct:\n\n{lines}")
     else:
         st.error(md(exc))
+
+
+def upload_limit_mb() -> int:
+    """The one upload limit: Streamlit's server.maxUploadSize (.streamlit/config.toml)."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def upload_limit_bytes() -> int:
+    return upload_limit_mb() * 1024 * 1024
 
 
 def browser_zone() -> str | None:

@@ -2,17 +2,14 @@
 download the ZIP and the manifest.
 
 The work is `secondlook.batch` (what `secondlook batch` runs); this page only gathers input and
-draws the results. Files live in a private temporary folder for this session, which the
-navigator deletes with "Start a new batch" (and which is removed after a day in any case).
+draws the results. Files live in a private folder for this session (`ui.private_work_dir`),
+deleted by "Start a new batch", at sign-out (also the idle sign-out), and an hour after the
+idle timeout if the browser was simply closed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,42 +31,25 @@ from secondlook.batch import (
 )
 from secondlook.batch.columns import COLUMNS, accepted_values
 from secondlook.batch.template import template_csv_bytes, template_xlsx_bytes
-from secondlook.files import PRIVATE_DIR, private_dir, write_atomic
+from secondlook.files import write_atomic
 from secondlook.safe_text import md
 
 actor = ui.gate()
 ui.sidebar_account(actor)
 
-WORK_ROOT = Path(tempfile.gettempdir()) / "secondlook-batch"
-MAX_AGE_SECONDS = 24 * 3600
 SHOWN_ERRORS = 500
 KEY = "nav_batch"  # session keys start with nav_ so that signing out forgets them
 
 
-def _purge_old_work() -> None:
-    if not WORK_ROOT.is_dir():
-        return
-    now = time.time()
-    for entry in WORK_ROOT.iterdir():
-        with contextlib.suppress(OSError):
-            if now - entry.stat().st_mtime > MAX_AGE_SECONDS:
-                shutil.rmtree(entry, ignore_errors=True)
-
-
 def _work_dir() -> Path:
-    path = st.session_state.get(f"{KEY}_dir")
-    if path is None or not Path(path).is_dir():
-        private_dir(WORK_ROOT)
-        path = WORK_ROOT / f"{actor.user_id}-{secrets.token_hex(8)}"
-        path.mkdir(mode=PRIVATE_DIR)
-        st.session_state[f"{KEY}_dir"] = path
-    return Path(path)
+    """This session's private folder (removed at sign-out, or when unused for a while)."""
+    path = ui.private_work_dir("batch")
+    st.session_state[f"{KEY}_dir"] = path
+    return path
 
 
 def _new_batch() -> None:
-    path = st.session_state.pop(f"{KEY}_dir", None)
-    if path:
-        shutil.rmtree(path, ignore_errors=True)
+    ui.forget_work_dir("batch")
     for key in [k for k in st.session_state if str(k).startswith(f"{KEY}_")]:
         del st.session_state[key]
     st.session_state[f"{KEY}_upload_gen"] = st.session_state.get(f"{KEY}_upload_gen", 0) + 1
@@ -131,7 +111,7 @@ _PROBLEM_COLUMNS = {
     "Problem": st.column_config.TextColumn(width="large"),
 }
 
-_purge_old_work()
+ui.purge_stale_work()
 
 st.title("Batch letters")
 st.write(
@@ -328,5 +308,5 @@ if ran and (out / MANIFEST).is_file():
     st.caption(
         "The manifest has one line per row of your spreadsheet: ok or error, the files made "
         "and their SHA-256 checksums. The letters stay on the server only until you start a new "
-        "batch (at most a day)."
+        "batch or sign out."
     )

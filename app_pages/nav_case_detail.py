@@ -164,7 +164,13 @@ with st.form("nav_status"):
     if st.form_submit_button("Save status and navigator"):
         attempt(
             lambda: cases.save_case(
-                store, actor, case_id, detail.version, status=new_status, assigned_to_id=assignee
+                store,
+                actor,
+                case_id,
+                detail.version,
+                status=new_status,
+                assigned_to_id=assignee,
+                as_of=ui.today(),
             ),
             "Saved.",
         )
@@ -223,7 +229,7 @@ with tabs[0]:
         )
     if st.button("Check coverage again", key="nav_recheck"):
         attempt(
-            lambda: cases.save_case(store, actor, case_id, detail.version),
+            lambda: cases.save_case(store, actor, case_id, detail.version, as_of=ui.today()),
             "Coverage checked again.",
         )
     with st.expander("FHIR export"):
@@ -248,7 +254,7 @@ with tabs[0]:
         if exported is not None:
             st.download_button(
                 f"Download {exported.filename}",
-                data=exported.data,
+                data=lambda data=exported.data: data,  # on the /media route only from the click
                 file_name=exported.filename,
                 mime=exported.mime,
                 key="nav_fhir_download",
@@ -353,7 +359,9 @@ with tabs[1]:
         else:
             if facts.diff_paths(case, new_case):
                 attempt(
-                    lambda: cases.save_case(store, actor, case_id, detail.version, new_case),
+                    lambda: cases.save_case(
+                        store, actor, case_id, detail.version, new_case, as_of=ui.today()
+                    ),
                     "Case saved; coverage checked again.",
                 )
             else:
@@ -398,6 +406,7 @@ with tabs[2]:
                     letter_type,
                     expected_version=detail.version,
                     cited_call_ids=cited,
+                    today=ui.today(),
                 ),  # fmt: skip
                 "Letter generated and stored with the case.",
             )
@@ -432,7 +441,7 @@ with tabs[2]:
 with tabs[3]:
     with st.form("nav_call", clear_on_submit=True):
         c1, c2 = st.columns(2)
-        call_date = c1.date_input("Date", value=dt.date.today(), format="YYYY-MM-DD")
+        call_date = c1.date_input("Date", value=ui.today(), format="YYYY-MM-DD")
         channel = c2.selectbox("How", cases.CHANNELS, format_func=str.capitalize)
         person = c1.text_input("Who you spoke with", placeholder="e.g. Dana, UM nurse")
         organisation = c2.text_input("For", placeholder="e.g. the plan's prior-auth line")
@@ -450,6 +459,7 @@ with tabs[3]:
                     channel=channel,
                     organisation=organisation,
                     reference_number=reference,
+                    today=ui.today(),
                 ),  # fmt: skip
                 "Call logged.",
             )
@@ -480,10 +490,14 @@ with tabs[5]:
         kind = st.selectbox(
             "Kind", list(cases.DOCUMENT_KINDS), format_func=cases.DOCUMENT_KINDS.get
         )
-        upload = st.file_uploader("File", key="nav_doc_file")
+        limit = ui.upload_limit_mb()
+        upload = st.file_uploader(f"File (at most {limit} MB)", key="nav_doc_file")
         if st.form_submit_button("Upload"):
             if upload is None:
-                st.error("Choose a file first.")
+                st.error(
+                    f"Choose a file first. A file over {limit} MB is refused as soon as it is "
+                    "chosen (the box above says so): split or compress it."
+                )
             else:
                 attempt(
                     lambda: cases.add_document(
@@ -494,6 +508,7 @@ with tabs[5]:
                         filename=upload.name,
                         content_type=upload.type,
                         data=upload.getvalue(),
+                        max_bytes=ui.upload_limit_bytes(),
                     ),  # fmt: skip
                     "Document stored with the case.",
                 )

@@ -24,7 +24,7 @@ def catalog_plans() -> list[tuple[str, str]]:
 
 
 st.title("Cases")
-today = dt.date.today()
+today = ui.today()  # the navigator's day, not the server's
 users = auth.list_users(store, actor, include_inactive=False)
 user_names = {u.id: u.display_name for u in users}
 plan_names = dict(catalog_plans())
@@ -207,7 +207,9 @@ with new_tab:
                     "patient.state": state,
                 },
             )
-            created = cases.create_case(store, actor, new_case, assigned_to_id=assignee)
+            created = cases.create_case(
+                store, actor, new_case, assigned_to_id=assignee, as_of=today
+            )
         except NavigatorError as exc:
             ui.show_error(exc)
         else:
@@ -240,7 +242,7 @@ with exchange_tab:
         st.download_button(
             f"Download {result.count} case{'s' if result.count != 1 else ''} "
             f"({result.format.upper()})",
-            data=result.data,
+            data=lambda data=result.data: data,  # on the /media route only from the click
             file_name=result.filename,
             mime=result.mime,
             key="nav_export_download",
@@ -257,7 +259,9 @@ with exchange_tab:
             if upload is None:
                 st.error("Choose a file first.")
             else:
-                outcome = exchange.import_cases(store, actor, upload.getvalue(), upload.name)
+                outcome = exchange.import_cases(
+                    store, actor, upload.getvalue(), upload.name, as_of=today
+                )
                 if outcome.ok:
                     st.success(
                         f"Imported {len(outcome.created)} case"

@@ -55,6 +55,7 @@ DOCUMENT_KINDS = {
     "authorisation": "Authorisation or approval",
     "other": "Other",
 }
+# The pages pass Streamlit's server.maxUploadSize (.streamlit/config.toml, tested equal to this).
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
 _UNSET: Any = object()
 
@@ -743,6 +744,7 @@ def add_document(
     filename: str,
     content_type: str | None,
     data: bytes,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> DocumentInfo:
     """Keep an uploaded document (the denial letter, records...) with the case."""
     problems = {}
@@ -750,8 +752,8 @@ def add_document(
         problems["kind"] = f"must be one of {', '.join(DOCUMENT_KINDS)}"
     if not data:
         problems["file"] = "is empty"
-    elif len(data) > MAX_DOCUMENT_BYTES:
-        problems["file"] = f"is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB"
+    elif len(data) > max_bytes:
+        problems["file"] = f"is larger than {max_bytes / (1024 * 1024):g} MB"
     if problems:
         raise FieldProblem(problems)
     with store.acting(actor) as (session, user):

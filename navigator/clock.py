@@ -32,8 +32,13 @@ def zone_for(
     return dt.UTC
 
 
+def utc_now() -> dt.datetime:
+    """The moment, in UTC (one place, so tests can move the clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def now_in(zone: dt.tzinfo, now: dt.datetime | None = None) -> dt.datetime:
-    return (now or dt.datetime.now(dt.UTC)).astimezone(zone)
+    return (now or utc_now()).astimezone(zone)
 
 
 def today_in(zone: dt.tzinfo, now: dt.datetime | None = None) -> dt.date:

@@ -22,6 +22,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from secondlook.files import make_private, private_dir, private_file
+
 DEFAULT_DB_PATH = Path("var") / "secondlook.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -58,15 +60,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite(path: Path) -> None:
+    """The database and its write-ahead files hold member data: 0600, in a 0700 folder. SQLite
+    creates -wal and -shm with the database file's mode, which is set first."""
+    private_dir(path.parent)
+    private_file(path)
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if extra.exists():
+            make_private(extra)
+
+
 def create_db_engine(url: str) -> Engine:
-    """An engine for `url`; creates the SQLite file's folder. Does not migrate."""
+    """An engine for `url`; creates the SQLite file (0600) and its folder (0700), and keeps the
+    -wal/-shm files 0600 on every connection. Does not migrate."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
-        if db and db != ":memory:" and not db.startswith("file:"):
-            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if db and db != ":memory:" and not db.startswith("file:"):
+            path = Path(db).expanduser()
+            _private_sqlite(path)
+            event.listen(engine, "connect", lambda *_: _private_sqlite(path))
         return engine
     return create_engine(url, pool_pre_ping=True)
 

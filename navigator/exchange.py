@@ -7,8 +7,10 @@ fit its columns) is reported by case number and field name, never silently dropp
 
 Import is all or nothing: every row is read and validated first; any problem (named by row and
 column, never echoing member data) and nothing is stored. Exports and imports are audited.
-XLSX cells are written as text (a value starting with `=` stays text, never a formula); CSV keeps
-values exactly as stored, for re-import.
+Formula injection: a CSV cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+leading apostrophe (`secondlook.files.neutralise`, as in the batch manifest), which the batch
+reader removes again, so an export imports back unchanged. XLSX cells are typed text with
+Excel's quote-prefix style: the value is exact and stays text even when a cell is edited.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from navigator.tables import CaseRecord, Letter
 from secondlook.batch.columns import COLUMN_NAMES, COLUMNS
 from secondlook.batch.readers import InputFile
 from secondlook.batch.rows import RowError, parse_row
+from secondlook.files import neutralise
 
 Format = Literal["csv", "xlsx"]
 MAX_IMPORT_ROWS = 5000
@@ -159,7 +162,7 @@ def _csv_bytes(rows: list[dict[str, str]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMN_NAMES)
     for row in rows:
-        writer.writerow([row[name] for name in COLUMN_NAMES])
+        writer.writerow([neutralise(row[name]) for name in COLUMN_NAMES])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -176,6 +179,8 @@ def _xlsx_bytes(rows: list[dict[str, str]]) -> bytes:
         if value:
             cell.data_type = "s"  # never a formula
             cell.number_format = "@"
+            if neutralise(value) != value:
+                cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
         return cell
 
     sheet.append([text_cell(name) for name in COLUMN_NAMES])

@@ -50,12 +50,13 @@ def letters_renderer(
     evidence: Sequence[str],
     *,
     templates=None,  # noqa: ANN001 - the organisation's letters.Renderer (org_templates)
+    today: dt.date | None = None,
 ) -> Rendered:
     """The service's letter pipeline; its problems become LetterUnavailable."""
     from secondlook import service
 
     result = service.render_letter(
-        letter_type, case, plan, determination, evidence=evidence, renderer=templates
+        letter_type, case, plan, determination, evidence=evidence, renderer=templates, today=today
     )
     if isinstance(result, service.LetterProblem):
         raise LetterUnavailable(_problem_words(result))
@@ -124,7 +125,7 @@ def generate_letter(
         if renderer is letters_renderer:  # the organisation's letterhead and own templates
             templates = org_templates.renderer_for(session, actor.organisation_id)
             rendered = renderer(
-                letter_type, case, plan, determination, evidence, templates=templates
+                letter_type, case, plan, determination, evidence, templates=templates, today=today
             )
         else:
             rendered = renderer(letter_type, case, plan, determination, evidence)

@@ -3,7 +3,9 @@
     write_atomic(path, data)            readers see the old file or the new one, never a part
     with atomic_output(path) as handle:  the same for a file written piece by piece
     neutralise(cell)                    a spreadsheet cell that cannot run as a formula
+    unneutralise(cell)                  the value again, when such a file is read back
     private_dir(path)                   a directory only the user can enter (0700)
+    private_file(path)                  a file only the user can read (0600), e.g. the database
 
 Every file this module creates has mode 0600 and every directory 0700, whatever the umask:
 letters, manifests, journals, exports and the database hold member data.
@@ -108,6 +110,16 @@ def private_dir(path: Path | str) -> Path:
     return path
 
 
+def private_file(path: Path | str) -> Path:
+    """A file only the user can read (the database): created empty with 0600 if missing (never
+    through a wider mode), or made 0600 if it exists with a wider mode."""
+    path = Path(path)
+    with contextlib.suppress(FileExistsError):
+        os.close(_create_private(path))
+    make_private(path)
+    return path
+
+
 def make_private(path: Path | str) -> None:
     """Make an existing file 0600 (a directory 0700) if others could read it."""
     info = os.stat(path)
@@ -128,4 +140,12 @@ def neutralise(cell: object) -> object:
     """
     if isinstance(cell, str) and cell.startswith(_FORMULA_START):
         return "'" + cell
+    return cell
+
+
+def unneutralise(cell: str) -> str:
+    """The value `neutralise` protected: the apostrophe it added before a formula character is
+    removed (so an export reads back exactly)."""
+    if cell[:1] == "'" and cell[1:2] and cell[1:].startswith(_FORMULA_START):
+        return cell[1:]
     return cell

@@ -4,7 +4,6 @@ re-run after fixing, start over. (Downloaded bytes are tested below the UI, in t
 from __future__ import annotations
 
 import io
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -28,8 +27,7 @@ def store(tmp_path, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     db_path = tmp_path / "var" / "secondlook.db"
     monkeypatch.setenv("SECONDLOOK_DB_PATH", str(db_path))
-    (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # the page's work folders
+    monkeypatch.setenv("SECONDLOOK_WORK_DIR", str(tmp_path / "work"))  # the page's work folders
     s = Store.open(f"sqlite:///{db_path}")
     yield s
     s.close()
@@ -113,7 +111,7 @@ def test_upload_check_make_fix_and_start_over(store, tmp_path):
     captions = " ".join(c.value for c in at.caption)
     assert "38 rows were already done" in captions
 
-    assert work.parent == tmp_path / "tmp" / "secondlook-batch"
+    assert work.parent == tmp_path / "work"
     click(at, "Start a new batch")
     assert not work.exists()
     assert "nav_batch_dir" not in at.session_state

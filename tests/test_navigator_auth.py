@@ -382,3 +382,21 @@ def test_oidc_with_accounts_in_two_organisations_asks_which(store):
     chosen = auth.login_oidc(store, "sam@example.org", email_verified=True,
                              organisation="lakeside")  # fmt: skip
     assert chosen.organisation_id == other.organisation_id
+
+
+def test_the_time_zone_is_the_users_then_the_browsers_then_the_organisations():
+    from navigator import clock
+
+    evening = dt.datetime(2026, 3, 5, 2, 22, tzinfo=dt.UTC)
+    chicago, tokyo = "America/Chicago", "Asia/Tokyo"
+    assert clock.today_in(clock.zone_for(chicago, tokyo, None), evening) == dt.date(2026, 3, 4)
+    assert clock.today_in(clock.zone_for(None, chicago, tokyo), evening) == dt.date(2026, 3, 4)
+    assert clock.today_in(clock.zone_for(None, None, chicago), evening) == dt.date(2026, 3, 4)
+    assert clock.today_in(clock.zone_for("Not/AZone", None, None), evening) == dt.date(2026, 3, 5)
+
+
+def test_a_bad_time_zone_is_refused(store):
+    admin = first_org(store)
+    with pytest.raises(FieldProblem):
+        auth.set_own_time_zone(store, admin, "Mars/Olympus")
+    assert auth.set_own_time_zone(store, admin, "America/Chicago").time_zone == "America/Chicago"

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import docx
 import pytest
-from nav_browser import go, screenshot, textbox
+from nav_browser import go, screenshot, sign_in, textbox
 from navigator_helpers import PASSWORD, first_org, zelda_case
 
 from navigator import auth, cases
@@ -185,3 +188,72 @@ def test_case_page_on_a_phone(nav_server, phone_page, wait_for_app):
         "document.querySelector('[data-testid=stMain]').scrollWidth - window.innerWidth"
     )
     assert overflow <= 1  # nothing wider than the phone
+
+
+def signed_in_admin_with_a_letter(db_url: str) -> tuple[int, int]:
+    """The module's admin (made if the first test did not run) and a case with a letter."""
+    from navigator import letter_store
+
+    store = Store.open(db_url)
+    try:
+        if auth.needs_setup(store):
+            first_org(store)
+        admin = auth.login(store, "admin", PASSWORD)
+        case = zelda_case(provider={"name": "Dr. Example Neuro-Oncologist", "in_network": "no"})
+        created = cases.create_case(store, admin, case)
+        letter = letter_store.generate_letter(
+            store, admin, created.id, "preauth_request", expected_version=created.version
+        )
+        return created.id, letter.id
+    finally:
+        store.close()
+
+
+def fetch_status(url: str) -> int:
+    """GET without the browser's cookies or session."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_downloads_exist_only_from_the_click_and_uploads_say_the_limit(
+    nav_server, page, wait_for_app, tmp_path
+):
+    case_id, _ = signed_in_admin_with_a_letter(nav_server.db_url)
+    sign_in(page, wait_for_app, nav_server.url, "admin", PASSWORD)
+    go(page, wait_for_app, "Cases")
+    page.get_by_role("tab", name="All cases").click()
+    textbox(page, "Search").fill(f"#{case_id}")
+    textbox(page, "Search").press("Enter")
+    wait_for_app(page)
+    page.get_by_test_id("stBaseButton-secondaryFormSubmit").filter(has_text="Open").click()
+    wait_for_app(page)
+    page.get_by_role("tab", name="Letters").click()
+    wait_for_app(page)
+    # Nothing is on the media route before the click (the bytes are made on the click).
+    assert not re.search(r"(?<!static)/media/\w", page.content())
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download").first.click()
+    url = info.value.url
+    assert "/media/" in url
+    # Streamlit's media route checks no session: the file answers anyone who has the URL...
+    assert fetch_status(url) == 200
+    # ...until the next two runs of any page clean it up (the idle watch runs every minute).
+    for tab in ("Notes", "Letters", "Notes"):
+        page.get_by_role("tab", name=tab).click()
+        wait_for_app(page)
+    assert fetch_status(url) == 404
+
+    # A file over the limit: the uploader refuses it, and the form says the limit in words.
+    page.get_by_role("tab", name="Documents").click()
+    wait_for_app(page)
+    big = tmp_path / "scan.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * (26 * 1024 * 1024))
+    page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(str(big))
+    page.get_by_text("25.0MB or smaller", exact=False).wait_for()
+    page.get_by_role("button", name="Upload", exact=True).click()
+    wait_for_app(page)
+    assert page.get_by_text("A file over 25 MB is refused", exact=False).is_visible()
+    assert page.get_by_text("File (at most 25 MB)").is_visible()

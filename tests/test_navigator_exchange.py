@@ -103,6 +103,50 @@ def test_xlsx_cells_are_text_never_formulas(store):
     assert stored_cases(store, other)["RS-0001"] == sneaky
 
 
+FORMULAS = {
+    "patient_name": '=HYPERLINK("http://x.example","click")',
+    "member_id": "=cmd|' /C calc'!A0",
+    "group_number": "@SUM(1+1)",
+    "diagnosis_stage": "-IV",
+    "patient_phone": "+1 555 0100",
+}
+
+
+def formula_case():
+    return zelda_case(
+        patient={"name": FORMULAS["patient_name"], "member_id": FORMULAS["member_id"],
+                 "group_number": FORMULAS["group_number"], "phone": FORMULAS["patient_phone"],
+                 "state": "MO"},
+        diagnosis={"description": "Glioblastoma", "stage": FORMULAS["diagnosis_stage"]},
+    )  # fmt: skip
+
+
+def test_csv_export_neutralises_formula_cells_and_imports_back_unchanged(store):
+    admin = first_org(store)
+    sneaky = formula_case()
+    cases.create_case(store, admin, sneaky)
+    exported = exchange.export_cases(store, admin, fmt="csv")
+    row = next(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    for column, value in FORMULAS.items():
+        assert row[column] == "'" + value, column  # a spreadsheet shows it as text
+    assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values())
+    other = second_org(store, admin)
+    result = exchange.import_cases(store, other, exported.data, "cases.csv")
+    assert result.ok, result.problems
+    assert stored_cases(store, other)["RS-0001"] == sneaky
+
+
+def test_xlsx_formula_looking_cells_keep_excels_text_marker(store):
+    admin = first_org(store)
+    cases.create_case(store, admin, formula_case())
+    sheet = load_workbook(io.BytesIO(exchange.export_cases(store, admin, fmt="xlsx").data))["Cases"]
+    header = [c.value for c in sheet[1]]
+    for column, value in FORMULAS.items():
+        cell = sheet.cell(row=2, column=header.index(column) + 1)
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (value, "s", True), column
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
+
+
 def test_what_the_format_cannot_hold_is_reported_not_dropped_silently(store):
     admin = first_org(store)
     many = zelda_case(

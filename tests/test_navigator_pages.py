@@ -4,9 +4,12 @@ conflicts, other organisations. (The real browser flow is in test_navigator_brow
 from __future__ import annotations
 
 import datetime as dt
+import io
+import subprocess
 import time
 from pathlib import Path
 
+import docx
 import pytest
 from navigator_helpers import PASSWORD, PATIENT, first_org, navigator, second_org, zelda_case
 from streamlit.testing.v1 import AppTest
@@ -520,3 +523,66 @@ def test_oidc_sign_in_maps_a_verified_identity_to_an_account(store, monkeypatch)
     at = app(LOGIN)
     assert "no active Second Look account for your e-mail address" in texts(at)
     assert "nav_actor" not in at.session_state
+
+
+# 20:22 in Chicago on 4 March is already 5 March on the server (UTC).
+CHICAGO_EVENING = dt.datetime(2026, 3, 5, 2, 22, tzinfo=dt.UTC)
+
+
+def test_dates_are_the_users_day_not_the_servers(store, monkeypatch):
+    from navigator import clock, letter_store
+
+    monkeypatch.setattr(clock, "utc_now", lambda: CHICAGO_EVENING)
+    admin = first_org(store)
+    admin = auth.set_own_time_zone(store, admin, "America/Chicago")
+    case = zelda_case(provider={"name": "Dr. Example Neuro-Oncologist", "in_network": "no"})
+    created = cases.create_case(store, admin, case, as_of=dt.date(2026, 3, 4))
+    at = app(CASES, admin)
+    assert "Today is Wed 04 Mar 2026" in texts(at)
+    at = app(DETAIL, admin, case=str(created.id))
+    assert next(d for d in at.date_input if d.label == "Date").value == dt.date(2026, 3, 4)
+    inputs(at)["Who you spoke with"].input("Dana")
+    next(t for t in at.text_area if t.label == "What was said").input("Form received.")
+    submit(at, "nav_call", "Add to call log")
+    [call] = cases.open_case(store, admin, created.id, record_view=False).calls
+    assert call.call_date == dt.date(2026, 3, 4)
+    next(s for s in at.selectbox if s.label == "Letter").set_value("preauth_request")
+    submit(at, "nav_letter", "Generate letter")
+    [letter] = cases.open_case(store, admin, created.id, record_view=False).letters
+    _, content = letter_store.letter_content(store, admin, created.id, letter.id)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+    assert "March 4, 2026" in text and "March 5, 2026" not in text
+
+
+def test_without_a_setting_the_organisations_zone_is_used(store, monkeypatch):
+    from navigator import clock
+
+    monkeypatch.setattr(clock, "utc_now", lambda: CHICAGO_EVENING)
+    admin = first_org(store)
+    at = app(CASES, admin)
+    assert "Today is Thu 05 Mar 2026" in texts(at)  # nothing known: UTC
+    auth.set_organisation_time_zone(store, admin, "America/Chicago")
+    at = app(CASES, auth.check_session(store, admin))
+    assert "Today is Wed 04 Mar 2026" in texts(at)
+
+
+def test_the_upload_limit_is_one_number_shown_and_enforced(store):
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    limit_mb = config["server"]["maxUploadSize"]
+    assert limit_mb * 1024 * 1024 == cases.MAX_DOCUMENT_BYTES
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    at = app(DETAIL, admin, case=str(created.id))
+    [uploader] = [u for u in at.get("file_uploader") if "File" in u.label]
+    assert uploader.label == f"File (at most {limit_mb} MB)"
+    submit(at, "nav_doc", "Upload")
+    assert f"A file over {limit_mb} MB is refused" in texts(at)
+
+
+def test_secrets_are_ignored_by_git():
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", "-q", ".streamlit/secrets.toml"], cwd=ROOT
+    )
+    assert result.returncode == 0

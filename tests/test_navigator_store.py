@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -122,7 +124,7 @@ def test_every_store_setting_is_documented():
 def test_an_existing_store_gets_organisation_codes_and_per_organisation_names(nav_db_url):
     engine = db.create_db_engine(nav_db_url)
     try:
-        db.upgrade(engine, "0001")
+        db.upgrade(engine, "0002")
         with engine.begin() as conn:
             for name in ("Riverside Cancer Center", "Riverside  Cancer-Center!"):
                 conn.execute(
@@ -149,3 +151,39 @@ def test_an_existing_store_gets_organisation_codes_and_per_organisation_names(na
             ))  # fmt: skip
     finally:
         engine.dispose()
+
+
+def _mode(path) -> int:  # noqa: ANN001
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_the_database_its_folder_and_wal_files_are_private(tmp_path):
+    old_umask = os.umask(0o022)  # what a server usually runs with
+    try:
+        folder = tmp_path / "var"
+        store = Store.open(f"sqlite:///{folder / 'secondlook.db'}")
+        try:
+            with store.transaction() as s:  # a write: the -wal and -shm files exist now
+                s.execute(sa.text(
+                    "INSERT INTO organisations (name, code, created_at) VALUES ('X', 'x', '2026-01-01')"
+                ))  # fmt: skip
+            db_file = folder / "secondlook.db"
+            assert _mode(folder) == 0o700
+            assert _mode(db_file) == 0o600
+            for suffix in ("-wal", "-shm"):
+                assert _mode(f"{db_file}{suffix}") == 0o600, suffix
+        finally:
+            store.close()
+    finally:
+        os.umask(old_umask)
+
+
+def test_an_existing_world_readable_database_is_made_private(tmp_path):
+    folder = tmp_path / "var"
+    folder.mkdir(mode=0o755)
+    db_file = folder / "secondlook.db"
+    Store.open(f"sqlite:///{db_file}").close()
+    for path, mode in ((folder, 0o755), (db_file, 0o644)):
+        os.chmod(path, mode)
+    Store.open(f"sqlite:///{db_file}").close()
+    assert (_mode(folder), _mode(db_file)) == (0o700, 0o600)

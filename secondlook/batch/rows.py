@@ -18,6 +18,7 @@ from coverage.case import Case
 from secondlook.batch.cells import CellError, cell_text, convert, is_plain_text
 from secondlook.batch.columns import ADDRESSES, COLUMN_BY_NAME, column_for_field, column_for_key
 from secondlook.batch.problems import CellProblem, RowError
+from secondlook.files import unneutralise
 
 
 @dataclass
@@ -100,7 +101,7 @@ def _converted(row_cells: Mapping[str, object], row: int, problems: list) -> dic
         if column is None:
             continue  # unknown columns were reported (or allowed) when the header was read
         if raw.__class__ is str:
-            raw = raw.strip()  # type: ignore[union-attr]
+            raw = unneutralise(raw.strip())  # type: ignore[union-attr,arg-type]
             if not raw:
                 continue
             if column.kind == "text" and is_plain_text(raw):  # type: ignore[arg-type]
