@@ -29,13 +29,14 @@ st.write(
 statuses = ui.letter_statuses(case, plan, answer)
 missing = [path for t in answer.letters for path in statuses[t][2]]
 open_groups = form.groups_needing(missing)  # the groups the suggested letters still need
-questions = tuple(q for group in form.LETTER_FIELD_GROUPS for q in group.questions)
+groups = form.letter_groups_for(case)
+questions = tuple(q for group in groups for q in group.questions)
 problems = ui.take_problems("letter_details")
 
 ui.show_problem_summary(problems, questions)
 with st.form("letter_details"):
     values: dict = {}
-    for group in form.LETTER_FIELD_GROUPS:
+    for group in groups:
         has_problem = any(q.field in problems for q in group.questions)
         with st.expander(group.title, expanded=group.key in open_groups or has_problem):
             st.caption(group.intro)

@@ -132,6 +132,12 @@ class Denial(CaseModel):
         description="Where the notice says to send the appeal or review request. It wins over "
         "the plan file's address: the notice governs.",
     )
+    external_review_to: Contact | None = Field(
+        None,
+        description="Where the notice says to ask for an external (outside) review, when it "
+        "names a place of its own (a state office or a review organization). It wins over "
+        "send_to and the plan file for the external review request.",
+    )
 
     @model_validator(mode="after")
     def _received_after_notice(self) -> Denial:

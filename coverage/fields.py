@@ -204,6 +204,18 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("denial.send_to.fax", "phone", "denial_send_to_fax"),
     _f("denial.send_to.email", "email", "denial_send_to_email"),
     _f("denial.send_to.portal", "text", "denial_send_to_portal"),
+    _f("denial.external_review_to.name", "text", "external_review_to_name"),
+    _f("denial.external_review_to.department", "text", "external_review_to_department"),
+    _f(
+        "denial.external_review_to.address_lines",
+        "address",
+        "external_review_to",
+        ("", "", "", "", ""),
+    ),
+    _f("denial.external_review_to.phone", "phone", "external_review_to_phone"),
+    _f("denial.external_review_to.fax", "phone", "external_review_to_fax"),
+    _f("denial.external_review_to.email", "email", "external_review_to_email"),
+    _f("denial.external_review_to.portal", "text", "external_review_to_portal"),
     # The patient's own plan when it is not in the catalog (from her card, notice and SBC).
     _f("reported_plan.name", "text", "reported_plan_name"),
     _f("reported_plan.issuer", "text", "reported_plan_issuer"),
@@ -244,6 +256,7 @@ BY_KEY: dict[str, FieldSpec] = {spec.key: spec for spec in FIELDS}
 # before the part holding it, so an emptied `denial.send_to` can leave `denial` empty too.
 OPTIONAL_PARTS: tuple[str, ...] = (
     "denial.send_to",
+    "denial.external_review_to",
     "denial",
     "reported_plan.requests_to",
     "reported_plan.appeals_to",

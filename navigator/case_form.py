@@ -143,6 +143,13 @@ LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
             "denial.send_to.email",
             "denial.send_to.portal",
             "denial.send_to.address_lines",
+            "denial.external_review_to.name",
+            "denial.external_review_to.department",
+            "denial.external_review_to.fax",
+            "denial.external_review_to.phone",
+            "denial.external_review_to.email",
+            "denial.external_review_to.portal",
+            "denial.external_review_to.address_lines",
         ),
     ),
 )

@@ -376,7 +376,11 @@ def _contact_lines(contact: Contact | None) -> list[str]:
 
 
 def send_to(letter_type: str, case: Case, plan: Plan | None) -> tuple[str, list[str]]:
-    """Who the letter goes to, and their address, fax and portal as far as we know them."""
+    """Who the letter goes to, and their address, fax and portal as far as we know them (the
+    letters package's own choice of address: the one on her plan's letter wins)."""
+    from letters.kinds.external_review import reviewer_contact
+    from letters.parts import from_notice
+
     if letter_type in ("preauth_request", "network_exception_request"):
         contact = None
         if plan is not None:
@@ -385,7 +389,10 @@ def send_to(letter_type: str, case: Case, plan: Plan | None) -> tuple[str, list[
             contact = exception if letter_type == "network_exception_request" and exception else um
         return say("pages.send_to.prior_auth_team"), _contact_lines(contact)
     if letter_type in ("appeal", "expedited_appeal", "claim_file_request"):
-        lines = _contact_lines(plan.appeals.appeals_contact) if plan else []
+        # The address on her plan's letter wins, as in the letter itself.
+        lines = (
+            _contact_lines(from_notice(case, plan.appeals.appeals_contact, "")[0]) if plan else []
+        )
         if letter_type == "expedited_appeal" and plan is not None:
             if plan.appeals.expedited_fax:
                 lines.append(say("pages.send_to.urgent_fax", number=plan.appeals.expedited_fax))
@@ -393,11 +400,12 @@ def send_to(letter_type: str, case: Case, plan: Plan | None) -> tuple[str, list[
                 lines.append(say("pages.send_to.urgent_phone", number=plan.appeals.expedited_phone))
         return say("pages.send_to.appeals_team"), lines
     if letter_type == "external_review_request":
-        who = (
-            plan.external_review.administered_by if plan else say("pages.send_to.outside_reviewer")
-        )
-        lines = _contact_lines(plan.external_review.contact) if plan else []
-        return who, lines
+        if plan is None:
+            return say("pages.send_to.outside_reviewer"), []
+        contact, path = reviewer_contact(case, plan)
+        named_by_her_letter = path == "case.denial.external_review_to"
+        who = say("pages.send_to.outside_reviewer") if named_by_her_letter else None
+        return who or plan.external_review.administered_by, _contact_lines(contact)
     if letter_type == "records_request":
         if case.records_from:
             holder = case.records_from[0]

@@ -152,6 +152,17 @@ LETTER_LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        # Only once her plan has said no (`letter_groups_for`): its letter names the place.
+        "outside_review",
+        (
+            "denial.external_review_to.name",
+            "denial.external_review_to.address_lines",
+            "denial.external_review_to.fax",
+            "denial.external_review_to.phone",
+            "denial.external_review_to.portal",
+        ),
+    ),
+    (
         "medical",
         (
             "diagnosis.description",
@@ -244,6 +255,16 @@ def guided_steps(language: str = "en", market: str | None = None) -> tuple[Step,
 @lru_cache(maxsize=8)
 def letter_groups(language: str = "en") -> tuple[Step, ...]:
     return _steps(LETTER_LAYOUT, language)
+
+
+def letter_groups_for(case: Case, language: str = "en") -> tuple[Step, ...]:
+    """The letter-detail groups for this case: where to ask for an outside review only when
+    her plan has said no (its letter names the place; an answer there would make a denial)."""
+    return tuple(
+        group
+        for group in letter_groups(language)
+        if group.key != "outside_review" or case.denial is not None
+    )
 
 
 def step(key: str, language: str = "en", market: str | None = None) -> Step:
@@ -390,6 +411,8 @@ PLAN_CONTACTS: dict[str, str] = {
     "plan.appeals.um_contact": "reported_plan.requests_to.address_lines",
     "plan.network_exception.contact": "reported_plan.requests_to.address_lines",
     "plan.appeals.appeals_contact": "reported_plan.appeals_to.address_lines",
+    # The outside reviewer: the letter that said no says where to ask (any plan).
+    "plan.external_review.contact": "denial.external_review_to.address_lines",
 }
 
 

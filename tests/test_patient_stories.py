@@ -38,6 +38,8 @@ class Story:
     plan_choices: dict[str, str] = field(default_factory=dict)  # label -> option
     choices: dict[str, str] = field(default_factory=dict)  # later steps: label -> option
     dates: dict[str, str] = field(default_factory=dict)  # label -> MM/DD/YYYY
+    # Letter details of her own on the letters page (group -> label -> text), from her papers.
+    letter_details: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 APPEALS = {
@@ -88,6 +90,17 @@ STORIES = (
         dates={
             "Date printed on the letter that said no": "11/20/2026",
             "Date you got that letter": "11/23/2026",
+        },
+        # Her plan's letter names where to ask for the outside review (no list knows it).
+        letter_details={
+            "Where to ask for an outside review": {
+                "Who the letter says to ask for an outside review (name or office)": (
+                    "Example Review Organization"
+                ),
+                "The address the letter gives for an outside review": (
+                    "PO Box 4000\nJefferson City, MO 65102"
+                ),
+            }
         },
     ),
     Story(
@@ -275,7 +288,7 @@ def live_the_story(page, wait_for_app, url: str, story: Story, width: str) -> di
 
     advance(page, wait_for_app, page.get_by_role("link", name="Get my letters").first)
     fill(page, "Your full name", story.patient)
-    for group, answers in LETTER_DETAILS.items():
+    for group, answers in (LETTER_DETAILS | story.letter_details).items():
         expander = page.get_by_text(group, exact=True).first
         if not page.get_by_label(next(iter(answers)), exact=True).is_visible():
             expander.click()

@@ -63,7 +63,11 @@ def _check_stage(case: Case, plan: Plan, urgent: bool) -> None:
         )
 
 
-def _reviewer(case: Case, plan: Plan):  # noqa: ANN202
+def reviewer_contact(case: Case, plan: Plan):  # noqa: ANN201
+    """(contact, path) the request goes to: the place the denial notice names for external
+    review, else the notice's address (`from_notice`), else the plan file's reviewer."""
+    if case.denial is not None and case.denial.external_review_to is not None:
+        return case.denial.external_review_to, "case.denial.external_review_to"
     contact = plan.external_review.contact
     path = "plan.external_review.contact"
     if contact is None and plan.external_review.route == "federal_iro":
@@ -95,7 +99,7 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
     require_denial(need, case)
     urgent = is_urgent(case) and (case.denial is None or case.denial.service_type == "pre_service")
     _check_stage(case, plan, urgent)
-    contact, path = _reviewer(case, plan)
+    contact, path = reviewer_contact(case, plan)
     require_contact(
         need, contact, path, f"external reviewer ({plan.external_review.administered_by})"
     )
