@@ -59,17 +59,10 @@ box = {
     "not-covered": st.error,
     "indeterminate": st.info,
 }[answer.covered]
-box(f"**{answer.headline}**")
+box(f"**{flow.answer_headline(case, answer)}**")
 st.caption(say("pages.answer_page.plan_line", plan=md(flow.plan_title(plan)), day=answer.as_of))
 
-facts = []
-if answer.referral_needed:
-    facts.append(flow.REFERRAL_LABELS[answer.referral_needed])
-if answer.pa_needed:
-    facts.append(flow.PA_LABELS[answer.pa_needed])
-if answer.network.explanation:
-    facts.append(answer.network.explanation)
-for fact in facts:
+for fact in flow.answer_facts(answer):
     st.markdown(f"- {md(fact)}")
 note = flow.timing_note(case, answer)
 if note:

@@ -59,14 +59,56 @@ def letters_renderer(
         letter_type, case, plan, determination, evidence=evidence, renderer=templates, today=today
     )
     if isinstance(result, service.LetterProblem):
-        raise LetterUnavailable(_problem_words(result))
+        raise LetterUnavailable(problem_words(result, case))
     return Rendered(content=result.docx, template_version=result.template_version)
 
 
-def _problem_words(problem) -> str:  # noqa: ANN001 - secondlook.service.LetterProblem
+# Where a letter goes, as the letters package names a plan's contact, and the case field that
+# gives it: for a plan the patient reported, her report; for any plan, the denial notice.
+_REPORTED_CONTACTS = {
+    "plan.appeals.um_contact": "reported_plan.requests_to.address_lines",
+    "plan.network_exception.contact": "reported_plan.requests_to.address_lines",
+    "plan.appeals.appeals_contact": "reported_plan.appeals_to.address_lines",
+}
+_NOTICE_CONTACTS = {
+    "plan.external_review.contact": "denial.external_review_to.address_lines",
+    "plan.appeals.appeals_contact": "denial.send_to.address_lines",
+}
+_NOT_IN_THE_FORM = (
+    "the plan's address or fax for this letter (ask the plan: its file does not give it)"
+)
+
+
+def field_label(path: str, case: Case) -> str:
+    """A missing fact as the case form names it ("Address on the notice (Request and
+    denial)"), never an internal path."""
+    from coverage import fields
+    from navigator import case_form
+
+    contacts = dict(_NOTICE_CONTACTS)
+    if not case.plan and case.reported_plan is not None:
+        contacts |= _REPORTED_CONTACTS
+    for prefix, key in contacts.items():
+        if path.startswith(prefix):
+            return case_form.label(key)
+    key = fields.key_for_path(path)
+    found = fields.find(key)
+    if found is None:
+        return _NOT_IN_THE_FORM
+    if found.kind == "presence":  # the part itself (`denial`): its first dated field
+        return case_form.label(next(f.key for f in fields.FIELDS if f.key.startswith(key + ".")))
+    if fields.pattern_of(key) != found.key:  # a part (`records_from`): its first field
+        key = found.key.replace(fields.LIST_ITEMS, "0")
+    return case_form.label(key)
+
+
+def problem_words(problem, case: Case) -> str:  # noqa: ANN001 - secondlook.service.LetterProblem
+    """Why a letter cannot be written, naming the case form's fields."""
     if problem.kind == "missing":
-        needs = "; ".join(f"{path.removeprefix('case.')}: {why}" for path, why in problem.fields)
-        return f"The {letter_title(problem.letter_type)} needs more facts first: {needs}."
+        needs = list(dict.fromkeys(field_label(path, case) for path, _ in problem.fields))
+        return (
+            f"The {letter_title(problem.letter_type)} needs more facts first: {'; '.join(needs)}."
+        )
     return problem.message
 
 

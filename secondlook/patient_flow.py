@@ -188,6 +188,22 @@ def open_questions(determination: Determination) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+def answer_facts(determination: Determination) -> list[str]:
+    """The short facts under the headline: referral, approval, network. A referral or approval
+    the plan's papers leave open is not said here ("You may need a referral") when a question
+    below asks it: once is enough."""
+    asked = {need.field.rsplit(".", 1)[-1] for need in determination.info_needed}
+    facts = []
+    referral, approval = determination.referral_needed, determination.pa_needed
+    if referral and not (referral == "conditional" and "referral_required" in asked):
+        facts.append(REFERRAL_LABELS[referral])
+    if approval and not (approval == "conditional" and "prior_auth_required" in asked):
+        facts.append(PA_LABELS[approval])
+    if determination.network.explanation:
+        facts.append(determination.network.explanation)
+    return facts
+
+
 APPEAL_LETTERS = ("expedited_appeal", "appeal", "claim_file_request", "external_review_request")
 
 
@@ -216,10 +232,19 @@ def appeal_first(case: Case, plan: Plan, determination: Determination) -> Appeal
         when = format_date(deadline.due) if deadline.due else _sentence(deadline.within)
         lines.append(f"{deadline.title}: {when}")
     if urgent and markets.profile(plan.market).features.urgent_external_review_with_appeal:
-        lines.append(phrases["urgent_review_same_time"])
+        suggested = "external_review_request" in determination.letters
+        lines.append(phrases[f"urgent_review_same_time{'_suggested' if suggested else ''}"])
     letters = [t for t in APPEAL_LETTERS if t in determination.letters]
     headline = phrases["denied_urgent_headline" if urgent else "denied_headline"]
     return AppealFirst(headline, lines, letters)
+
+
+def answer_headline(case: Case, determination: Determination) -> str:
+    """The answer's headline; once her plan has said no, as what the rules say for her appeal
+    (the appeal itself comes first on the page)."""
+    if case.denial is None:
+        return determination.headline
+    return fields.text("en").phrases["denied_rules_say"].format(headline=determination.headline)
 
 
 def timing_note(case: Case, determination: Determination) -> str | None:

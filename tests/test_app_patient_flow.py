@@ -164,7 +164,9 @@ def test_a_denial_leads_with_the_appeal_its_date_and_the_urgent_review():
     first = flow.appeal_first(case, plan, answer)
     assert first is not None and "urgent appeal" in first.headline
     assert any(line.startswith("File an internal appeal: ") for line in first.lines)
-    assert any("outside review at the same time" in line for line in first.lines)
+    review = [line for line in first.lines if "outside review at the same time" in line]
+    assert review and "external_review_request" in first.letters
+    assert "Other letters" not in review[0]  # it is a suggested letter, not one of the others
     assert "expedited_appeal" in first.letters
     calm = _denied_urgent_case(urgency={"physician_certifies_urgent": "no"})
     assert "urgent" not in flow.appeal_first(calm, plan, answer).headline
@@ -197,3 +199,32 @@ def test_original_medicare_is_the_one_nationwide_plan():
     plans = service.catalog().plans.values()
     assert flow.nationwide_plan(plans, "original_medicare") == "original-medicare"
     assert flow.nationwide_plan(plans, "employer_group") is None
+
+
+def test_once_her_plan_said_no_the_headline_is_what_the_rules_say_for_her_appeal():
+    case = _denied_urgent_case()
+    answer = service.check(case, as_of=dt.date(2026, 11, 30))
+    assert answer.headline.startswith("Covered if a few things check out")
+    headline = flow.answer_headline(case, answer)
+    assert headline == f"For your appeal, what the rules say: {answer.headline}"
+    not_denied = case.model_copy(update={"denial": None})
+    assert flow.answer_headline(not_denied, answer) == answer.headline
+
+
+def test_a_referral_the_papers_leave_open_is_said_once_as_a_question():
+    case = Case.model_validate(
+        {"patient": {"state": "MO"}, "reported_plan": {"market": "medicaid_managed_care"}}
+    )
+    answer = service.check(case, as_of=dt.date(2026, 11, 30))
+    assert answer.referral_needed == "conditional" and answer.pa_needed == "conditional"
+    questions = [q for q, _ in flow.open_questions(answer)]
+    assert sum("referral" in q for q in questions) == 1
+    assert sum("prior approval" in q for q in questions) == 1
+    facts = flow.answer_facts(answer)
+    assert flow.REFERRAL_LABELS["conditional"] not in facts
+    assert flow.PA_LABELS["conditional"] not in facts
+    known = service.check(
+        Case(plan="medicaid-mco-showme-example"), as_of=dt.date(2026, 11, 30)
+    )  # its papers say no referral is needed: that is said
+    assert known.referral_needed == "no"
+    assert flow.answer_facts(known)[0] == flow.REFERRAL_LABELS["no"]

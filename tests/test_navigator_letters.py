@@ -85,7 +85,9 @@ def test_a_letter_that_cannot_be_written_names_the_fields_and_stores_nothing(sto
     with pytest.raises(letter_store.LetterUnavailable) as err:
         letter_store.generate_letter(store, admin, created.id, "physician_letter",
                                      expected_version=created.version)  # fmt: skip
-    assert "referring_physician.name" in str(err.value)
+    assert str(err.value) == (
+        "The Letter of medical necessity needs more facts first: Physician (Referring physician)."
+    )  # the form's words, never a field path
     assert PATIENT not in str(err.value)
     no_plan = cases.create_case(store, admin, zelda_case(plan=None))
     from navigator.errors import FieldProblem
@@ -150,3 +152,31 @@ def test_a_tampered_blob_is_detected(store):
 
     with pytest.raises(NavigatorError, match="checksum"):
         letter_store.letter_content(store, admin, created.id, info.id)
+
+
+def test_missing_facts_are_named_as_the_case_form_names_them():
+    """A plan's address the letters need is the form field that gives it: the patient's own
+    report for a plan not in the catalog, the denial notice for the outside reviewer."""
+    from coverage.case import Case
+    from secondlook import service
+
+    case = Case.model_validate(
+        {
+            "patient": {"state": "MO", "name": "A. Example"},
+            "reported_plan": {"market": "employer_group"},
+            "urgency": {"physician_certifies_urgent": "yes"},
+            "denial": {"notice_date": "2026-11-01"},
+        }
+    )
+    plan = service.plan_for(case)
+    answer = service.check(case, plan)
+    words = {
+        t: letter_store.problem_words(service.render_letter(t, case, plan, answer), case)
+        for t in ("expedited_appeal", "external_review_request")
+    }
+    assert words["expedited_appeal"] == (
+        "The Expedited appeal needs more facts first: Member ID; Address for appeals."
+    )
+    assert words["external_review_request"].endswith("Address for external review.")
+    assert not any("." in w.split(": ", 1)[1].rstrip(".") for w in words.values())  # no paths
+    assert letter_store.field_label("case.records_from", case) == "Name (records holder 1)"

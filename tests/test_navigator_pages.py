@@ -411,7 +411,9 @@ def test_a_letter_that_cannot_be_written_says_what_is_missing(store):
     at = app(DETAIL, admin, case=str(created.id))
     next(s for s in at.selectbox if s.label == "Letter").set_value("physician_letter")
     submit(at, "nav_letter", "Generate letter")
-    assert "referring_physician.name" in texts(at)
+    shown = texts(at)
+    assert "needs more facts first: Physician (Referring physician)." in shown
+    assert "referring_physician.name" not in shown  # the form's words, never a field path
     assert cases.open_case(store, admin, created.id, record_view=False).letters == []
 
 
