@@ -234,6 +234,12 @@ def reading_progress() -> None:
         st.rerun()
     with st.status(words.phrases["notice_reading"], state="running"):
         st.write(words.phrases["notice_reading_wait"].format(seconds=job.seconds()))
+        pages = job.pages()
+        if pages is not None:  # OCR goes page by page: show which one
+            read, total = pages
+            page = min(read + 1, total)
+            st.progress(read / total, text=words.phrases["notice_reading_page"].format(
+                page=page, total=total))  # fmt: skip
 
 
 def take_reading(outcome: notice.Outcome) -> None:

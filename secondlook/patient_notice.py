@@ -12,6 +12,7 @@ denial's values. This module never imports streamlit.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -44,12 +45,29 @@ class Outcome:
     problem: str | None = None
 
 
+class Pages:
+    """How far the reader is: pages read and pages to read (set from the reading thread)."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self.total = 0
+
+    def report(self, read: int, total: int) -> None:
+        self.read, self.total = read, total
+
+
 class NoticeJob:
     """One letter being read in the background."""
 
-    def __init__(self, future: Future[Outcome]):
+    def __init__(self, future: Future[Outcome], pages: Pages | None = None):
         self._future = future
         self._started = time.monotonic()
+        self._pages = pages or Pages()
+
+    def pages(self) -> tuple[int, int] | None:
+        """(pages read, pages to read) once the reader knows how many pages there are."""
+        read, total = self._pages.read, self._pages.total
+        return (read, total) if total else None
 
     def done(self) -> bool:
         return self._future.done()
@@ -73,7 +91,9 @@ def start_reading(
     """Start reading her letter in the background (`read`: `notices.read_notice`) and return at
     once. When too many letters are waiting, the job is done at once with a problem saying so."""
     global _in_flight
-    read = read or notices.read_notice
+    pages = Pages()
+    if read is None:
+        read = functools.partial(notices.read_notice, progress=pages.report)
     with _lock:
         busy = _in_flight >= READERS + MAX_WAITING
         if not busy:
@@ -82,7 +102,7 @@ def start_reading(
         finished: Future[Outcome] = Future()
         finished.set_result(Outcome(problem=_words(language, "notice_busy")))
         return NoticeJob(finished)
-    return NoticeJob(_pool.submit(_read, bytes(data), filename, read, language))
+    return NoticeJob(_pool.submit(_read, bytes(data), filename, read, language), pages)
 
 
 def _read(data: bytes, filename: str, read: Callable[[bytes, str], Any], language: str) -> Outcome:

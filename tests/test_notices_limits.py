@@ -262,9 +262,9 @@ def test_the_private_folder_is_private_and_removed_after_a_reading(private_tmp, 
     seen = []
     real = intake.load
 
-    def spy(data, filename, budget, workdir):
+    def spy(data, filename, budget, workdir, *progress):
         seen.append((workdir, stat.S_IMODE(workdir.stat().st_mode)))
-        result = real(data, filename, budget, workdir)
+        result = real(data, filename, budget, workdir, *progress)
         seen.append(sorted(p.name for p in workdir.iterdir()))
         return result
 

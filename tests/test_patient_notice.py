@@ -156,3 +156,16 @@ def test_a_letter_from_original_medicare_makes_it_the_plan_from_our_list():
     assert service.plan_for(settled).market == "original_medicare"
     employer = reported(name="Gold PPO")
     assert notice.settle_market(employer, service.catalog().plans.values()) == employer
+
+
+def test_the_reader_says_page_by_page_how_far_it_is():
+    """A scan is read page by page (OCR takes seconds a page): the job knows which page."""
+    name = "erisa-self-funded-initial.pdf"  # two pages
+    calls: list[tuple[int, int]] = []
+    data = (NOTICES / name).read_bytes()
+    notices.read_notice(data, name, progress=lambda read, total: calls.append((read, total)))
+    assert calls == [(0, 2), (1, 2), (2, 2)]
+    job = notice.start_reading(data, name)  # the real reader, in the background
+    assert job.outcome().reading is not None
+    assert job.pages() == (2, 2)
+    assert notice.start_reading(data, name, read=lambda d, n: reading_of(name)).pages() is None

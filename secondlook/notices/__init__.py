@@ -19,6 +19,8 @@ whose message is plain words and never repeats anything from the file. See docs/
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import secondlook.notices.extract as extract
 import secondlook.notices.intake as intake
 from secondlook.notices.errors import (
@@ -58,15 +60,22 @@ __all__ = [
 ]
 
 
-def read_notice(data: bytes, filename: str, *, limits: Limits | None = None) -> NoticeReading:
+def read_notice(
+    data: bytes,
+    filename: str,
+    *,
+    limits: Limits | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> NoticeReading:
     """Read a denial notice (PDF, PNG, JPEG or TIFF bytes). `filename` is only a hint for the
     error message about formats this reader does not take; the kind of file is decided by its
-    content. Raises a `NoticeError` subclass, never anything else."""
+    content. `progress(pages read, pages to read)` is called before each page and at the end
+    (OCR takes seconds a page). Raises a `NoticeError` subclass, never anything else."""
     limits = limits or Limits()
     try:
         budget = Budget(limits)
         with private_dir() as workdir:
-            document = intake.load(bytes(data), filename, budget, workdir)
+            document = intake.load(bytes(data), filename, budget, workdir, progress)
         if not any(page.lines for page in document.pages):
             raise NoText(
                 "No text could be read from this file. If it is a photo, take it again flat, "

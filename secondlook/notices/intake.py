@@ -7,6 +7,7 @@ The kind of file is decided by its first bytes, never by its name. A PDF page wh
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,19 +52,29 @@ def sniff(data: bytes, filename: str) -> str:
     )
 
 
-def load(data: bytes, filename: str, budget: Budget, workdir: Path) -> Document:
+Progress = Callable[[int, int], None]  # (pages read, pages to read)
+
+
+def _no_progress(done: int, total: int) -> None:
+    pass
+
+
+def load(
+    data: bytes, filename: str, budget: Budget, workdir: Path, progress: Progress | None = None
+) -> Document:
     limits = budget.limits
     if len(data) > limits.max_bytes:
         raise FileTooLarge(
             f"This file is larger than {limits.max_bytes // (1024 * 1024)} MB. A denial notice "
             "is usually much smaller: upload the notice's pages only, or a photo of each page."
         )
+    progress = progress or _no_progress
     if sniff(data, filename) == "pdf":
-        return _load_pdf(data, budget, workdir)
-    return _load_image(data, budget, workdir)
+        return _load_pdf(data, budget, workdir, progress)
+    return _load_image(data, budget, workdir, progress)
 
 
-def _load_pdf(data: bytes, budget: Budget, workdir: Path) -> Document:
+def _load_pdf(data: bytes, budget: Budget, workdir: Path, progress: Progress) -> Document:
     path = workdir / "notice.pdf"
     path.write_bytes(data)
     total = _pdf_page_count(path, budget, workdir)
@@ -78,10 +89,12 @@ def _load_pdf(data: bytes, budget: Budget, workdir: Path) -> Document:
     text_pages = pages_from_pdftotext(done.stdout)[:count]
     pages = []
     for number in range(1, count + 1):
+        progress(number - 1, count)
         page = text_pages[number - 1] if number <= len(text_pages) else None
         if page is None or page.char_count < MIN_TEXT_CHARS:
             page = ocr.read_page(_rasterise(path, number, budget, workdir), number, budget, workdir)
         pages.append(page)
+    progress(count, count)
     methods = {page.method for page in pages}
     kind = (
         {"text": "text_pdf", "ocr": "scanned_pdf"}.get(methods.pop(), "")
@@ -129,11 +142,14 @@ def _rasterise(path: Path, number: int, budget: Budget, workdir: Path) -> Image.
             file.unlink(missing_ok=True)
 
 
-def _load_image(data: bytes, budget: Budget, workdir: Path) -> Document:
+def _load_image(data: bytes, budget: Budget, workdir: Path, progress: Progress) -> Document:
     total, frames = images.open_frames(data, budget.limits)
     if total == 0:
         raise EmptyDocument("This picture has no pages.")
-    pages = [
-        ocr.read_page(frame, number, budget, workdir) for number, frame in enumerate(frames, 1)
-    ]
+    count = min(total, budget.limits.max_pages)
+    pages = []
+    for number, frame in enumerate(frames, 1):
+        progress(number - 1, count)
+        pages.append(ocr.read_page(frame, number, budget, workdir))
+    progress(len(pages), len(pages))
     return Document("image", tuple(pages), total)
