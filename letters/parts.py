@@ -306,11 +306,15 @@ def from_notice(case: Case, contact: Contact | None, path: str) -> tuple[Contact
     return contact, path
 
 
-def delivery_line(fax: str | None, *, expedited: bool = False, phone: str | None = None) -> str:
+def delivery_line(
+    fax: str | None, *, expedited: bool = False, phone: str | None = None, mail: bool = True
+) -> str:
+    """How the letter goes; `mail` False when there is no address to mail it to (a fax only)."""
+    by_mail = ", and by mail" if mail else ""
     if fax and expedited and phone:
-        return f"By fax to {fax} (expedited line), by phone to {phone}, and by mail"
+        return f"By fax to {fax} (expedited line), by phone to {phone}{by_mail}"
     if fax:
-        return f"By fax to {fax} and by mail"
+        return f"By fax to {fax}{' and by mail' if mail else ''}"
     return "By mail"
 
 

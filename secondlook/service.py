@@ -465,8 +465,11 @@ def _reported_source(phrase: str) -> Source:
     return Source(document=words[f"{phrase}_document"], section=words[f"{phrase}_section"])
 
 
-def _reported_contact(contact: ReportedContact | None, fallback: Contact, issuer: str) -> Contact:
-    """Her address for the plan; the plan's name heads it when she gave no name or team (the
+def _reported_contact(
+    contact: ReportedContact | None, fallback: Contact, issuer: str | None
+) -> Contact:
+    """Her address for the plan; the company's name heads it when she gave no name or team,
+    and nothing when she gave neither (a letter to "Your plan" would puzzle the mail room; the
     "member services" placeholder is only for a plan she gave no address for)."""
     if contact is None:
         return fallback
@@ -502,9 +505,11 @@ def reported_plan(report: ReportedPlan, state: str | None, *, on: dt.date | None
     if report.requests_to is not None or report.appeals_to is not None:
         appeals = appeals.model_copy(
             update={
-                "um_contact": _reported_contact(report.requests_to, appeals.um_contact, issuer),
+                "um_contact": _reported_contact(
+                    report.requests_to, appeals.um_contact, report.issuer
+                ),
                 "appeals_contact": _reported_contact(
-                    report.appeals_to, appeals.appeals_contact, issuer
+                    report.appeals_to, appeals.appeals_contact, report.issuer
                 ),
                 **papers,
             }

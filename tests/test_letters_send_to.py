@@ -120,3 +120,34 @@ def test_the_outside_review_goes_where_her_plans_letter_says():
     assert "Example Review Organization" in lines and "PO Box 4000" in lines
     appeal = service.render_letter("expedited_appeal", answered, plan, answer)
     assert "PO Box 9000" in text_of(appeal.docx)  # the appeal still goes to the plan
+
+
+def test_the_copy_to_a_plan_with_no_company_name_says_whose_plan():
+    case = _urgent_denial_under_a_plan_she_reported(
+        external_review_to={"name": "Example Review Organization", "address_lines": ["PO Box 4"]}
+    )
+    plan = service.plan_for(case)
+    result = service.render_letter("external_review_request", case, plan, service.check(case))
+    text = "\n".join(
+        c.text
+        for t in docx.Document(io.BytesIO(result.docx)).tables
+        for r in t.rows
+        for c in r.cells
+    ) + text_of(result.docx)
+    assert "My health plan, appeals department" in text and "Your plan," not in text
+
+
+def test_a_letter_to_a_fax_number_only_is_not_said_to_go_by_mail():
+    from letters.parts import delivery_line
+
+    assert delivery_line("314-555-0102", mail=False) == "By fax to 314-555-0102"
+    assert delivery_line("314-555-0102") == "By fax to 314-555-0102 and by mail"
+    case = _urgent_denial_under_a_plan_she_reported()
+    case = type(case).model_validate(
+        case.model_dump()
+        | {"reported_plan": {"market": "employer_group", "appeals_to": {"fax": "314-555-0199"}}}
+    )
+    plan = service.plan_for(case)
+    result = service.render_letter("claim_file_request", case, plan, service.check(case))
+    text = text_of(result.docx)
+    assert "By fax to 314-555-0199" in text and "and by mail" not in text

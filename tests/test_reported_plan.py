@@ -66,7 +66,12 @@ def test_where_to_send_requests_and_appeals_is_hers_to_give():
         on=DAY,
     )
     assert plan.appeals.um_contact.fax == "314-555-0102"
-    assert (plan.appeals.um_contact.name, plan.appeals.um_contact.department) == ("Your plan", None)
+    # No company given: no "Your plan" heading the address the plan's mail room reads.
+    assert (plan.appeals.um_contact.name, plan.appeals.um_contact.department) == (None, None)
+    named = service.reported_plan(
+        report(issuer="Acme Health", requests_to={"fax": "314-555-0102"}), "MO", on=DAY
+    )
+    assert named.appeals.um_contact.name == "Acme Health"
     assert plan.appeals.appeals_contact.name == "Appeals Unit"
     assert plan.appeals.appeals_contact.address_lines == ["PO Box 9", "St. Louis, MO"]
     assert plan.appeals.source.document == "Your plan papers, as you entered them"

@@ -174,7 +174,10 @@ def build_appeal(
         expedited_note=_expedited_note(plan, figures) if expedited else "",
         recipient=recipient_party(contact),
         delivery=delivery_line(
-            fax, expedited=expedited, phone=plan.appeals.expedited_phone if expedited else None
+            fax,
+            expedited=expedited,
+            phone=plan.appeals.expedited_phone if expedited else None,
+            mail=bool(contact.address_lines),
         ),
         re_rows=member_rows(case, plan) + denial_rows(case) + service_rows(case),
         salutation=profile(plan.market).letters.appeal.salutation,

@@ -60,7 +60,7 @@ def build_claim_file(case, plan, determination, today, law) -> ClaimFileContext:
         **common(letter_type, case, plan, today),
         title="Request for my complete claim file",
         recipient=recipient_party(contact),
-        delivery=delivery_line(contact.fax),
+        delivery=delivery_line(contact.fax, mail=bool(contact.address_lines)),
         re_rows=member_rows(case, plan) + denial_rows(case) + service_rows(case)[:1],
         salutation="Dear Appeals Department:",
         service=service_words(case),

@@ -76,6 +76,13 @@ def reviewer_contact(case: Case, plan: Plan):  # noqa: ANN201
     return from_notice(case, contact, path)
 
 
+def _plan_copy(plan: Plan) -> str:
+    # A plan whose company is not known is called "Your plan" on her pages; in her letter to
+    # the reviewer that would read as the reviewer's plan.
+    issuer = "My health plan" if plan.issuer == "Your plan" else plan.issuer
+    return f"{issuer}, appeals department"
+
+
 def _requests(case: Case, plan: Plan, urgent: bool) -> list[str]:
     office = profile(plan.market).terms.claims_office
     requests = [
@@ -135,7 +142,7 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
         if urgent
         else "",
         recipient=recipient_party(contact),
-        delivery=delivery_line(contact.fax),
+        delivery=delivery_line(contact.fax, mail=bool(contact.address_lines)),
         re_rows=member_rows(case, plan)
         + denial_rows(case)
         + service_rows(case)
@@ -165,6 +172,6 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
         + [enclosure]
         + physician_enclosure(case)
         + [CLINICAL_ENCLOSURE],
-        copies_to=([f"{plan.issuer}, appeals department"] if copy_plan else []) + copies(case),
+        copies_to=([_plan_copy(plan)] if copy_plan else []) + copies(case),
         footer_id=footer_for(case, plan, words.footer_expedited if urgent else words.footer),
     )

@@ -125,7 +125,7 @@ def build_network_exception(case, plan, determination, today, law) -> NetworkExc
         if urgent
         else "",
         recipient=recipient_party(contact),
-        delivery=delivery_line(contact.fax),
+        delivery=delivery_line(contact.fax, mail=bool(contact.address_lines)),
         re_rows=member_rows(case, plan)
         + service_rows(case)
         + [Row(label="Request", value=f"{name} (in-network cost sharing)")],

@@ -94,7 +94,7 @@ def build_physician(case, plan, determination, today, law) -> PhysicianLetterCon
         else "",
         sender=sender,
         recipient=recipient_party(contact),
-        delivery=delivery_line(contact.fax),
+        delivery=delivery_line(contact.fax, mail=bool(contact.address_lines)),
         re_rows=member_rows(case, plan) + denial_rows(case) + service_rows(case),
         salutation="Dear Medical Director:",
         signer=signer,

@@ -76,7 +76,7 @@ def build_preauth(case, plan, determination, today, law) -> PreauthContext:  # n
         if urgent
         else "",
         recipient=recipient_party(contact),
-        delivery=delivery_line(contact.fax),
+        delivery=delivery_line(contact.fax, mail=bool(contact.address_lines)),
         re_rows=member_rows(case, plan)
         + service_rows(case)
         + ([Row(label="Request", value="Urgent (expedited)")] if urgent else []),

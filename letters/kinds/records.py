@@ -56,7 +56,7 @@ def build_records(case, plan, determination, today, law) -> RecordsRequestContex
                 + [x.strip() for x in h.address_lines if x.strip()],
                 contact=contact_lines(phone=h.phone, fax=h.fax),
             ),
-            delivery=delivery_line(h.fax),
+            delivery=delivery_line(h.fax, mail=bool(h.address_lines)),
         )
         for h in case.records_from
     ]
