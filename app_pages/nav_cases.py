@@ -75,7 +75,10 @@ with board_tab:
 with list_tab:
     with st.container(border=True):
         search = st.text_input(
-            "Search", placeholder="Name, member ID, reference or #case number", key="nav_search"
+            "Search",
+            placeholder="Name or Last, First · date of birth · member ID · reference · #number",
+            help="Every word must match. Dates as 1971-05-04 or 05/04/1971.",
+            key="nav_search",
         )
         c1, c2 = st.columns(2)
         statuses = c1.multiselect(

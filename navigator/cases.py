@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
@@ -23,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from coverage.case import Case
 from coverage.determination import Determination
 from navigator import audit, facts, pipeline
+from navigator.case_form import label
 from navigator.coverage_link import CoverageResult
 from navigator.coverage_link import check as coverage_check
 from navigator.errors import CaseConflict, FieldProblem, NotFound
@@ -246,8 +248,36 @@ def _apply_facts(record: CaseRecord, case: Case) -> None:
     record.facts = facts.to_json(case)
     record.patient_name = case.patient.name
     record.member_id = case.patient.member_id
+    record.patient_dob = case.patient.date_of_birth
     record.case_ref = case.case_id
     record.plan_id = case.plan
+
+
+def _check_reference_free(
+    session: Session, actor: Actor, reference: str | None, own_id: int | None = None
+) -> None:
+    """A case reference names one case in an organisation: a second use is refused."""
+    if not reference:
+        return
+    stmt = select(CaseRecord.id).where(
+        CaseRecord.organisation_id == actor.organisation_id, CaseRecord.case_ref == reference
+    )
+    if own_id is not None:
+        stmt = stmt.where(CaseRecord.id != own_id)
+    other = session.scalars(stmt.limit(1)).first()
+    if other is not None:
+        raise FieldProblem(
+            {"case_id": f"is already the reference of case #{other} in your organisation"},
+            {"case_id": label("case_id")},
+        )
+
+
+def _touch(session: Session, record: CaseRecord, user: User) -> None:
+    """A call, note or document changes the case: its version goes up, so a colleague's open
+    page sees that it is stale (the same warning as after a save)."""
+    record.updated_by_id = user.id
+    record.updated_at = utcnow()
+    _flush(session, record, record.version)
 
 
 def _apply_coverage(record: CaseRecord, result: CoverageResult) -> None:
@@ -341,6 +371,7 @@ def _create_record(
     assignee: int | None,
 ) -> CaseRecord:
     _org_user(session, actor, assignee)
+    _check_reference_free(session, actor, case.case_id)
     now = utcnow()
     record = CaseRecord(
         organisation_id=actor.organisation_id,
@@ -389,6 +420,8 @@ def save_case(
             old_case = facts.from_json(record.facts)
             new_case = case if case is not None else old_case
             changes = facts.diff_paths(old_case, new_case)
+            if new_case.case_id != old_case.case_id:
+                _check_reference_free(session, actor, new_case.case_id, record.id)
             status_detail = assign_detail = None
             if status is not None and status != record.status:
                 pipeline.check_transition(record.status, status)
@@ -562,14 +595,20 @@ def list_cases(
 ) -> list[CaseSummary]:
     """The organisation's cases, filtered; soonest deadline first, then most recently updated.
 
-    `search` matches the patient's name, member id, case reference, or `#<case number>`.
+    `search` matches the patient's name (also written "Last, First"), member id, case
+    reference, date of birth (2026-05-04 or 05/04/2026), or `#<case number>`; every word must
+    match.
     """
     today = today or dt.date.today()
     with store.acting(actor) as (session, _):
         stmt = select(CaseRecord).where(CaseRecord.organisation_id == actor.organisation_id)
-        words = search.split()
+        words = search.replace(",", " ").split()
         for word in words:
             term = word.lower()
+            born = search_date(term)
+            if born is not None:
+                stmt = stmt.where(CaseRecord.patient_dob == born)
+                continue
             conds = [
                 func.lower(CaseRecord.patient_name).contains(term, autoescape=True),
                 func.lower(CaseRecord.member_id).contains(term, autoescape=True),
@@ -602,6 +641,20 @@ def list_cases(
         records = session.scalars(stmt).all()
         names = _names(session, [r.assigned_to_id for r in records])
         return [_summary(r, names) for r in records]
+
+
+def search_date(word: str) -> dt.date | None:
+    """A search word that is a date: ISO (1971-05-04) or US style (05/04/1971, 5/4/1971)."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", word):
+            return dt.date.fromisoformat(word)
+        found = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", word)
+        if found:
+            month, day_, year = (int(x) for x in found.groups())
+            return dt.date(year, month, day_)
+    except ValueError:
+        return None
+    return None
 
 
 def plan_ids_in_use(store: Store, actor: Actor) -> list[str]:
@@ -706,6 +759,7 @@ def add_call(
         )
         session.add(call)
         session.flush()
+        _touch(session, record, user)
         audit.record(
             session, "call_add", organisation_id=actor.organisation_id, user_id=user.id,
             object_type="case", object_id=record.id, detail=f"call #{call.id} channel={channel}",
@@ -722,6 +776,7 @@ def add_note(store: Store, actor: Actor, case_id: int, body: str) -> NoteInfo:
         note = Note(case_id=record.id, body=body, created_by_id=user.id, created_at=utcnow())
         session.add(note)
         session.flush()
+        _touch(session, record, user)
         audit.record(
             session, "note_add", organisation_id=actor.organisation_id, user_id=user.id,
             object_type="case", object_id=record.id, detail=f"note #{note.id}",
@@ -771,6 +826,7 @@ def add_document(
         )
         session.add(doc)
         session.flush()
+        _touch(session, record, user)
         # The file name is not logged: it often contains the patient's name.
         audit.record(
             session, "document_upload", organisation_id=actor.organisation_id, user_id=user.id,

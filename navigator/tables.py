@@ -130,6 +130,8 @@ class CaseRecord(Base):
     __table_args__ = (
         Index("ix_cases_org_status", "organisation_id", "status"),
         Index("ix_cases_org_next_due", "organisation_id", "next_due"),
+        Index("ix_cases_org_patient_dob", "organisation_id", "patient_dob"),
+        Index("ix_cases_org_case_ref", "organisation_id", "case_ref"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -140,6 +142,7 @@ class CaseRecord(Base):
     # Copied from the facts on every save, for search and filters.
     patient_name: Mapped[str | None] = mapped_column(String(300))
     member_id: Mapped[str | None] = mapped_column(String(100))
+    patient_dob: Mapped[dt.date | None] = mapped_column(Date)
     case_ref: Mapped[str | None] = mapped_column(String(64))
     plan_id: Mapped[str | None] = mapped_column(String(200))
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)

@@ -136,9 +136,10 @@ def test_no_member_data_in_the_audit_log_or_in_captured_logs(store, caplog):
                              content_type="application/pdf", data=b"%PDF-1.4")  # fmt: skip
     cases.document_content(store, nina, c.id, doc.id)
     cases.list_cases(store, nina, search=PATIENT)
+    view = cases.open_case(store, nina, c.id)  # the call, note and document raised the version
     letter = letter_store.generate_letter(
         store, nina, c.id, "appeal", expected_version=view.version,
-        cited_call_ids=[x.id for x in cases.open_case(store, nina, c.id).calls],
+        cited_call_ids=[x.id for x in view.calls],
     )  # fmt: skip
     letter_store.letter_content(store, nina, c.id, letter.id)
     exported = exchange.export_cases(store, nina, [c.id], fmt="csv")

@@ -95,7 +95,9 @@ def test_filters_status_plan_navigator_and_deadline(store, team):
     admin, nina = team
     tom = navigator(store, admin, "tom", "Tom Navigator")
     denied = cases.create_case(store, nina, zelda_case(), status="denied", as_of=AS_OF)
-    no_denial = zelda_case(plan="original-medicare", denial=None, request_sent_date=None)
+    no_denial = zelda_case(
+        case_id="RS-0003", plan="original-medicare", denial=None, request_sent_date=None
+    )
     intake = cases.create_case(store, nina, no_denial, assigned_to_id=tom.user_id)
     ids = lambda **kw: {c.id for c in cases.list_cases(store, nina, **kw)}  # noqa: E731
     assert ids(statuses=["denied"]) == {denied.id}
@@ -228,3 +230,65 @@ def test_notes_and_documents(store, team):
                            content_type=None, data=b"")  # fmt: skip
     with pytest.raises(NotFound):
         cases.document_content(store, nina, c.id, doc.id + 100)
+
+
+def test_a_reference_names_one_case_in_an_organisation(store, team):
+    admin, nina = team
+    first = cases.create_case(store, nina, zelda_case())
+    with pytest.raises(FieldProblem) as err:
+        cases.create_case(store, nina, zelda_case(patient=Patient(name="Otto Other")))
+    assert set(err.value.problems) == {"case_id"}
+    assert f"case #{first.id}" in err.value.problems["case_id"]
+    assert err.value.label("case_id") == "Your reference"
+    other = cases.create_case(store, nina, zelda_case(case_id="RS-0002"))
+    with pytest.raises(FieldProblem):  # renaming onto a used reference is refused too
+        cases.save_case(store, nina, other.id, other.version, zelda_case(case_id="RS-0001"))
+    saved = cases.save_case(
+        store, nina, first.id, first.version, zelda_case(qualified_in_network_specialist="yes")
+    )
+    assert saved.case.case_id == "RS-0001"  # keeping its own reference is fine
+    assert len(cases.list_cases(store, nina)) == 2
+    # Another organisation may use the same reference.
+    from navigator_helpers import second_org
+
+    lake = second_org(store, admin)
+    assert cases.create_case(store, lake, zelda_case()).case.case_id == "RS-0001"
+
+
+def test_search_by_last_first_and_by_date_of_birth(store, team):
+    _, nina = team
+    z = cases.create_case(store, nina, zelda_case())  # born 1971-05-04
+    other = cases.create_case(
+        store, nina,
+        zelda_case(case_id="RS-0002", patient=Patient(name="Otto Other",
+                                                      date_of_birth=dt.date(1980, 1, 2))),
+    )  # fmt: skip
+    ids = lambda text: [c.id for c in cases.list_cases(store, nina, search=text)]  # noqa: E731
+    assert ids("Testpatient, Zelda") == [z.id]
+    assert ids("testpatient,zelda") == [z.id]
+    assert ids("Other, Zelda") == []
+    assert ids("1971-05-04") == [z.id]
+    assert ids("05/04/1971") == [z.id]
+    assert ids("5/4/1971") == [z.id]
+    assert ids("1/2/1980") == [other.id]
+    assert ids("Other 1971-05-04") == []  # every word must match
+    assert ids("13/45/1971") == []  # not a date: searched as text, found nowhere
+    assert ids("RS-0002") == [other.id]
+
+
+def test_calls_notes_and_documents_raise_the_case_version(store, team):
+    _, nina = team
+    c = cases.create_case(store, nina, zelda_case())
+    cases.add_call(store, nina, c.id, call_date=dt.date(2026, 4, 3), person="Dana",
+                   summary="Form not received.", today=dt.date(2026, 4, 3))  # fmt: skip
+    assert cases.current_version(store, nina, c.id).version == c.version + 1
+    cases.add_note(store, nina, c.id, "Call back Tuesday.")
+    cases.add_document(store, nina, c.id, kind="other", filename="a.pdf",
+                       content_type="application/pdf", data=b"%PDF-1.4")  # fmt: skip
+    latest = cases.current_version(store, nina, c.id)
+    assert latest.version == c.version + 3 and latest.updated_by == "Nina Navigator"
+    # A colleague who opened the case before the call cannot save over it.
+    from navigator.errors import CaseConflict
+
+    with pytest.raises(CaseConflict):
+        cases.save_case(store, nina, c.id, c.version, status="coverage_checked")

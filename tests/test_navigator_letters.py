@@ -61,7 +61,7 @@ def test_generate_store_and_download_again(store):
     assert "CALL-778" in text and "Said the network gap exception form was never received." in text
     # Listed with the case; a second appeal gets the next number.
     second = letter_store.generate_letter(store, nina, created.id, "appeal",
-                                          expected_version=created.version)  # fmt: skip
+                                          expected_version=version)  # fmt: skip
     assert second.filename.endswith("-appeal-2.docx")
     detail = cases.open_case(store, nina, created.id)
     assert [x.id for x in detail.letters] == [info.id, second.id]

@@ -153,6 +153,42 @@ def test_an_existing_store_gets_organisation_codes_and_per_organisation_names(na
         engine.dispose()
 
 
+def test_an_existing_store_gets_each_patients_date_of_birth_for_search(nav_db_url):
+    engine = db.create_db_engine(nav_db_url)
+    cases = sa.table(
+        "cases", sa.column("organisation_id", sa.Integer), sa.column("version", sa.Integer),
+        sa.column("status", sa.String), sa.column("facts", sa.JSON),
+        sa.column("created_by_id", sa.Integer), sa.column("created_at", sa.DateTime),
+        sa.column("updated_by_id", sa.Integer), sa.column("updated_at", sa.DateTime),
+    )  # fmt: skip
+    when = sa.func.current_timestamp()
+    try:
+        db.upgrade(engine, "0003")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO organisations (name, code, created_at) VALUES ('R', 'r', "
+                "CURRENT_TIMESTAMP)"
+            ))  # fmt: skip
+            conn.execute(sa.text(
+                "INSERT INTO users (organisation_id, username, display_name, role, active, "
+                "must_change_password, session_epoch, created_at) "
+                "VALUES (1, 'ada', 'Ada', 'admin', true, false, 0, CURRENT_TIMESTAMP)"
+            ))  # fmt: skip
+            for born in ("1971-05-04", None, "not a date"):
+                conn.execute(cases.insert().values(
+                    organisation_id=1, version=1, status="intake",
+                    facts={"patient": {"name": "Z", "date_of_birth": born}},
+                    created_by_id=1, created_at=when, updated_by_id=1, updated_at=when,
+                ))  # fmt: skip
+        db.upgrade(engine)
+        with engine.begin() as conn:
+            born = conn.execute(sa.text("SELECT patient_dob FROM cases ORDER BY id")).scalars()
+            assert [str(b) if b else None for b in born] == ["1971-05-04", None, None]
+        db.downgrade(engine, "0003")
+    finally:
+        engine.dispose()
+
+
 def _mode(path) -> int:  # noqa: ANN001
     return stat.S_IMODE(os.stat(path).st_mode)
 
