@@ -266,10 +266,15 @@ with exchange_tab:
                     store, actor, upload.getvalue(), upload.name, as_of=today
                 )
                 if outcome.ok:
+                    where = ", ".join(
+                        f"{count} {ui.status_label(status)}"
+                        for status, count in sorted(outcome.statuses.items())
+                    )
                     st.success(
                         f"Imported {len(outcome.created)} case"
-                        f"{'s' if len(outcome.created) != 1 else ''}; they are in the list "
-                        "under Intake."
+                        f"{'s' if len(outcome.created) != 1 else ''} ({where}). The status comes "
+                        "from the dates in the file: a denial date means Denied, a request date "
+                        "Request sent; their deadlines are on the board."
                     )
                 else:
                     lines = "\n".join(f"- {md(p)}" for p in outcome.problems[:200])

@@ -20,6 +20,7 @@ import datetime as dt
 import io
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,6 +299,7 @@ class ImportResult:
     created: list[int]
     problems: list[str]
     rows: int
+    statuses: dict[str, int] = field(default_factory=dict)  # status -> cases created there
 
     @property
     def ok(self) -> bool:
@@ -344,10 +346,23 @@ def _read(data: bytes, filename: str) -> tuple[list[tuple[int, Case]], list[str]
     return cases, problems, rows
 
 
+def status_from_facts(case: Case) -> str:
+    """Where an imported case stands, from its dates: a denial on file means denied (the appeal
+    clock runs), a request date means request sent (the plan's decision clock runs), else
+    intake. Its deadlines then show at once instead of after a move a step at a time."""
+    denial = case.denial
+    if denial is not None and (denial.notice_date or denial.date_received):
+        return "denied"
+    if case.request_sent_date is not None:
+        return "request_sent"
+    return "intake"
+
+
 def import_cases(
     store: Store, actor: Actor, data: bytes, filename: str, *, as_of: dt.date | None = None
 ) -> ImportResult:
-    """Create one case per row (status intake, assigned to the actor); all rows or none."""
+    """Create one case per row (assigned to the actor; its status from its dates, see
+    `status_from_facts`); all rows or none."""
     parsed, problems, rows = _read(data, filename)
     if not problems and not parsed:
         problems.append("the file has no case rows")
@@ -376,13 +391,16 @@ def import_cases(
                 detail=f"rejected rows={rows} problems={len(problems)}",
             )  # fmt: skip
             return ImportResult([], problems, rows)
-        created = []
+        created, statuses = [], Counter()
         for number, case in parsed:
-            record = _create_record(session, actor, user, case, results[number], "intake", user.id)
+            status = status_from_facts(case)
+            record = _create_record(session, actor, user, case, results[number], status, user.id)
             created.append(record.id)
+            statuses[status] += 1
         audit.record(
             session, "import", organisation_id=actor.organisation_id, user_id=user.id,
             detail=f"format={Path(filename).suffix.lower().lstrip('.')} rows={rows} "
-            f"created={len(created)}",
+            f"created={len(created)} "
+            + " ".join(f"{status}={count}" for status, count in sorted(statuses.items())),
         )  # fmt: skip
-        return ImportResult(created, [], rows)
+        return ImportResult(created, [], rows, dict(statuses))

@@ -4,6 +4,7 @@ warnings instead of silent loss, audit and organisation scope."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -221,7 +222,7 @@ def test_export_and_import_are_audited_without_member_data(store):
         ).all()
     assert rows == [
         ("export", f"format=xlsx cases=1 ids={created.id}"),
-        ("import", "format=csv rows=1 created=1"),
+        ("import", "format=csv rows=1 created=1 intake=1"),
     ]
 
 
@@ -237,3 +238,32 @@ def test_export_is_scoped_to_the_organisation(store):
     text = everything.data.decode("utf-8-sig")
     assert "LK-1" in text and "RS-0001" not in text
     assert theirs.id != mine.id
+
+
+def test_import_infers_the_status_from_the_dates_so_deadlines_show_at_once(store):
+    admin = first_org(store)
+    plan = "mo-ppo-riverfront-employer-self-funded"
+    header = "case_id,patient_name,plan,request_sent_date,denial_notice_date,denial_received_date"
+    rows = [
+        f"D-1,Denied Person,{plan},2026-03-20,2026-03-30,2026-04-02",
+        f"R-1,Requested Person,{plan},2026-04-01,,",
+        f"I-1,New Person,{plan},,,",
+    ]
+    result = exchange.import_cases(
+        store, admin, "\n".join([header, *rows]).encode(), "day.csv", as_of=dt.date(2026, 4, 6)
+    )
+    assert result.ok, result.problems
+    assert result.statuses == {"denied": 1, "request_sent": 1, "intake": 1}
+    by_ref = {c.case_ref: c for c in cases.list_cases(store, admin)}
+    assert {ref: c.status for ref, c in by_ref.items()} == {
+        "D-1": "denied", "R-1": "request_sent", "I-1": "intake",
+    }  # fmt: skip
+    denied = cases.open_case(store, admin, by_ref["D-1"].id, record_view=False)
+    [appeal] = [d for d in denied.deadlines if d.key == "internal_appeal_filing"]
+    assert appeal.relevant and appeal.due == dt.date(2026, 9, 29)  # 180 days from receipt
+    assert by_ref["D-1"].next_due == dt.date(2026, 9, 29)
+    requested = cases.open_case(store, admin, by_ref["R-1"].id, record_view=False)
+    [decision] = [d for d in requested.deadlines if d.key == "prior_auth_decision"]
+    assert decision.relevant and decision.due is not None and decision.due > dt.date(2026, 4, 1)
+    assert by_ref["R-1"].next_due == decision.due
+    assert [h.to_status for h in denied.history] == ["denied"]
