@@ -62,6 +62,10 @@ def navigator_pages(signed_in: bool, is_admin: bool) -> list:
         return [account]
     pages = [
         st.Page(
+            "app_pages/nav_my_day.py", title="My day", icon=":material/today:",
+            url_path="my-day",
+        ),
+        st.Page(
             "app_pages/nav_cases.py", title="Cases", icon=":material/folder_shared:",
             url_path="cases",
         ),

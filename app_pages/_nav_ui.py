@@ -35,6 +35,7 @@ SIGNED_OUT_KEY = "signed_out_reason"  # outlives sign-out (no nav_ prefix), show
 OIDC_ORG_KEY = "nav_oidc_org"
 LOGIN_PAGE = "app_pages/nav_login.py"
 CASES_PAGE = "app_pages/nav_cases.py"
+MY_DAY_PAGE = "app_pages/nav_my_day.py"
 DETAIL_PAGE = "app_pages/nav_case_detail.py"
 ADMIN_PAGE = "app_pages/nav_admin.py"
 CONFLICT_MESSAGE = (

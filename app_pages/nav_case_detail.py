@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages import _nav_ui as ui
-from navigator import auth, case_form, cases, exchange, facts, letter_store, pipeline
+from navigator import auth, case_form, cases, exchange, facts, letter_store, pipeline, tasks
 from navigator.coverage_link import plan_choices
 from navigator.errors import CaseConflict, FieldProblem, NavigatorError, NotFound
 from secondlook.safe_text import md
@@ -138,7 +138,7 @@ def _step(names: tuple[str, ...]) -> str:
 
 
 st.markdown(" → ".join(_step(names) for names in pipeline.STEPS))
-with st.form("nav_status"):
+with st.form("nav_status", clear_on_submit=True):
     c1, c2 = st.columns(2)
     # "Keep" comes first: handing a case to a colleague must never move it along the pipeline.
     moves = [None, *pipeline.next_statuses(detail.status)]
@@ -161,6 +161,12 @@ with st.form("nav_status"):
         index=options.index(current_assignee),
         format_func=lambda u: "Unassigned" if u is None else names.get(u, "?"),
     )
+    handoff_note = st.text_area(
+        "Hand-off note",
+        placeholder="When you hand the case to a colleague: what they need to know",
+        help="Goes into their My day queue as a hand-off due today, and into the case's notes.",
+        height=68,
+    )
     if st.form_submit_button("Save status and navigator"):
         attempt(
             lambda: cases.save_case(
@@ -170,6 +176,7 @@ with st.form("nav_status"):
                 detail.version,
                 status=new_status,
                 assigned_to_id=assignee,
+                handoff_note=handoff_note,
                 as_of=ui.today(),
             ),
             "Saved.",
@@ -177,7 +184,7 @@ with st.form("nav_status"):
 
 # A keyed tab bar keeps the navigator on the tab they were using across reruns (after a save).
 tabs = st.tabs(
-    ["Coverage", "Case facts", "Letters", "Call log", "Notes", "Documents", "History"],
+    ["Coverage", "Case facts", "Letters", "Call log", "Notes", "Documents", "History", "Tasks"],
     key="nav_case_tab",
     on_change="rerun",
 )
@@ -368,6 +375,32 @@ with tabs[1]:
                 st.info("Nothing changed.")
 
 # --- letters ----------------------------------------------------------------------------------
+
+
+def mark_sent_form(letter: cases.LetterInfo) -> None:
+    """How and when the letter went out: the case moves on and the plan's clock starts."""
+    with st.form(f"nav_sent_{letter.id}", border=False):
+        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        via = c1.selectbox("Sent by", list(letter_store.SEND_CHANNELS),
+                           format_func=letter_store.SEND_CHANNELS.get, key=f"nav_via_{letter.id}")  # fmt: skip
+        sent_on = c2.date_input("Sent on", value=ui.today(), max_value=ui.today(),
+                                format="YYYY-MM-DD", key=f"nav_sent_on_{letter.id}")  # fmt: skip
+        if c3.form_submit_button("Mark sent"):
+            attempt(
+                lambda: letter_store.mark_sent(
+                    store,
+                    actor,
+                    case_id,
+                    letter.id,
+                    via=via,
+                    sent_on=sent_on,
+                    expected_version=detail.version,
+                    today=ui.today(),
+                ),  # fmt: skip
+                "Marked sent; the case and its deadlines are updated.",
+            )
+
+
 with tabs[2]:
     recommended = list(detail.determination.letters) if detail.determination else []
     types = letter_store.letter_types()
@@ -426,6 +459,14 @@ with tabs[2]:
                 f"{letter.case_version}{cites}  \n"
                 f"template {letter.template_version} · sha256 `{letter.sha256[:12]}…`"
             )
+            if letter.sent_on:
+                left.markdown(
+                    f":green-badge[Sent {ui.day(letter.sent_on)} · "
+                    f"{letter_store.SEND_CHANNELS.get(letter.sent_via, letter.sent_via)}] "
+                    f"recorded by {md(letter.sent_by or '?')}"
+                )
+            else:
+                mark_sent_form(letter)
             right.download_button(
                 "Download",
                 data=lambda lid=letter.id: letter_store.letter_content(store, actor, case_id, lid)[
@@ -445,7 +486,12 @@ with tabs[3]:
         channel = c2.selectbox("How", cases.CHANNELS, format_func=str.capitalize)
         person = c1.text_input("Who you spoke with", placeholder="e.g. Dana, UM nurse")
         organisation = c2.text_input("For", placeholder="e.g. the plan's prior-auth line")
-        reference = st.text_input("Reference number")
+        c3, c4 = st.columns(2)
+        reference = c3.text_input("Reference number")
+        follow_up = c4.date_input(
+            "Follow up on", value=None, min_value=ui.today(), format="YYYY-MM-DD",
+            help="Optional: puts a follow-up in your My day queue on that day.",
+        )  # fmt: skip
         summary = st.text_area("What was said")
         if st.form_submit_button("Add to call log"):
             attempt(
@@ -459,6 +505,7 @@ with tabs[3]:
                     channel=channel,
                     organisation=organisation,
                     reference_number=reference,
+                    follow_up_on=follow_up,
                     today=ui.today(),
                 ),  # fmt: skip
                 "Call logged.",
@@ -540,3 +587,45 @@ with tabs[6]:
         f"Created {ui.when(detail.created_at)} by {md(detail.created_by)}. Every view, edit, letter "
         "and export is in the organisation's audit log."
     )
+
+# --- tasks ------------------------------------------------------------------------------------
+with tabs[7]:
+    with st.form("nav_task", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        task_title = c1.text_input("Task", placeholder="e.g. Send the slides to the reviewer")
+        task_due = c2.date_input("Due", value=ui.today(), format="YYYY-MM-DD")
+        task_for = c1.selectbox(
+            "For", [actor.user_id, *[u for u in names if u and u != actor.user_id], None],
+            format_func=lambda u: "The team" if u is None else names.get(u, "?"),
+        )  # fmt: skip
+        task_note = c2.text_input("Note")
+        if st.form_submit_button("Add task"):
+            attempt(
+                lambda: tasks.add_task(
+                    store,
+                    actor,
+                    case_id,
+                    title=task_title,
+                    due=task_due,
+                    assigned_to_id=task_for,
+                    note=task_note,
+                ),  # fmt: skip
+                "Task added.",
+            )
+    if not detail.tasks:
+        st.caption("No tasks yet.")
+    for task in detail.tasks:
+        with st.container(border=True):
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            owner = task.assigned_to.display_name if task.assigned_to else "the team"
+            state = f" · done by {md(task.done_by or '?')}" if task.done else ""
+            left.markdown(
+                f"**{tasks.KINDS.get(task.kind, task.kind)}** · due {ui.day(task.due)} · "
+                f"{md(owner)}{state}  \n{md(task.title)}"
+            )
+            if task.note:
+                left.text(task.note)
+            label = "Reopen" if task.done else "Done"
+            if right.button(label, key=f"nav_task_{task.id}"):
+                attempt(lambda t=task: tasks.set_done(store, actor, t.id, not t.done),
+                        "Task reopened." if task.done else "Task done.")  # fmt: skip

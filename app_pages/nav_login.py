@@ -19,6 +19,7 @@ role = "Admin" if actor.is_admin else "Navigator"
 st.write(
     f"Signed in as **{md(actor.display_name)}** ({role}) at **{md(actor.organisation_name)}**."
 )
+st.page_link(ui.MY_DAY_PAGE, label="My day: what is due", icon=":material/today:")
 st.page_link(ui.CASES_PAGE, label="Go to cases and deadlines", icon=":material/arrow_forward:")
 if actor.is_admin:
     st.page_link(ui.ADMIN_PAGE, label="Manage users and read the audit log",

@@ -37,6 +37,7 @@ from navigator.tables import (
     Letter,
     Note,
     StatusEvent,
+    Task,
     User,
     utcnow,
 )
@@ -57,6 +58,8 @@ DOCUMENT_KINDS = {
     "authorisation": "Authorisation or approval",
     "other": "Other",
 }
+TASK_KINDS = {"task": "Task", "follow_up": "Follow-up", "handoff": "Hand-off"}
+MAX_TASK_TITLE = 300
 # The pages pass Streamlit's server.maxUploadSize (.streamlit/config.toml, tested equal to this).
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
 _UNSET: Any = object()
@@ -117,6 +120,9 @@ class LetterInfo:
     cited_call_ids: list[int]
     created_by: str
     created_at: dt.datetime
+    sent_on: dt.date | None = None
+    sent_via: str | None = None
+    sent_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,25 @@ class StatusChange:
 
 
 @dataclass(frozen=True)
+class TaskInfo:
+    id: int
+    case_id: int
+    kind: str
+    title: str
+    note: str
+    due: dt.date
+    assigned_to: UserRef | None
+    done_at: dt.datetime | None
+    done_by: str | None
+    created_by: str
+    created_at: dt.datetime
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+
+@dataclass(frozen=True)
 class CaseDetail:
     id: int
     version: int
@@ -186,6 +211,7 @@ class CaseDetail:
     notes: list[NoteInfo] = field(default_factory=list)
     documents: list[DocumentInfo] = field(default_factory=list)
     history: list[StatusChange] = field(default_factory=list)
+    tasks: list[TaskInfo] = field(default_factory=list)
 
     @property
     def next_steps(self) -> list[str]:
@@ -342,6 +368,86 @@ def _flush(session: Session, record: CaseRecord, expected_version: int) -> None:
 # Cases
 
 
+def _task_info(task: Task, names: dict[int, str]) -> TaskInfo:
+    assigned = (
+        UserRef(task.assigned_to_id, names.get(task.assigned_to_id, "?"))
+        if task.assigned_to_id is not None
+        else None
+    )
+    return TaskInfo(
+        task.id, task.case_id, task.kind, task.title, task.note, task.due, assigned,
+        task.done_at, names.get(task.done_by_id) if task.done_by_id else None,
+        names.get(task.created_by_id, "?"), task.created_at,
+    )  # fmt: skip
+
+
+def _check_task(title: str, due: dt.date | None, kind: str) -> str:
+    problems = {}
+    title = " ".join((title or "").split())
+    if not title:
+        problems["title"] = "is required (what is to be done)"
+    elif len(title) > MAX_TASK_TITLE:
+        problems["title"] = f"is longer than {MAX_TASK_TITLE} characters"
+    if not isinstance(due, dt.date):
+        problems["due"] = "is required (the day it is due)"
+    if kind not in TASK_KINDS:
+        problems["kind"] = "must be task, follow_up or handoff"
+    if problems:
+        raise FieldProblem(problems)
+    return title
+
+
+def _new_task(
+    session: Session,
+    actor: Actor,
+    user: User,
+    record: CaseRecord,
+    *,
+    title: str,
+    due: dt.date,
+    assigned_to_id: int | None,
+    note: str = "",
+    kind: str = "task",
+) -> Task:
+    """Add a task inside an open transaction (the call log and hand-offs use this too)."""
+    title = _check_task(title, due, kind)
+    _org_user(session, actor, assigned_to_id)
+    task = Task(
+        organisation_id=actor.organisation_id, case_id=record.id, kind=kind, title=title,
+        note=(note or "").strip(), due=due, assigned_to_id=assigned_to_id,
+        created_by_id=user.id, created_at=utcnow(),
+    )  # fmt: skip
+    session.add(task)
+    session.flush()
+    audit.record(
+        session, "task_add", organisation_id=actor.organisation_id, user_id=user.id,
+        object_type="case", object_id=record.id,
+        detail=f"task #{task.id} kind={kind} "
+        + (f"assigned_to=user#{assigned_to_id}" if assigned_to_id else "team"),
+    )  # fmt: skip
+    return task
+
+
+def _hand_off(
+    session: Session, actor: Actor, user: User, record: CaseRecord, note: str, day: dt.date
+) -> None:
+    """The receiver (or the team, when unassigned) gets a hand-off task with the note; the
+    note is also kept on the case."""
+    note = (note or "").strip()
+    _new_task(session, actor, user, record, title=f"Hand-off from {user.display_name}",
+              due=day, assigned_to_id=record.assigned_to_id, note=note, kind="handoff")  # fmt: skip
+    if note:
+        receiver = _names(session, [record.assigned_to_id]).get(record.assigned_to_id, "the team")
+        kept = Note(case_id=record.id, body=f"Hand-off to {receiver}: {note}",
+                    created_by_id=user.id, created_at=utcnow())  # fmt: skip
+        session.add(kept)
+        session.flush()
+        audit.record(
+            session, "note_add", organisation_id=actor.organisation_id, user_id=user.id,
+            object_type="case", object_id=record.id, detail=f"note #{kept.id} (hand-off)",
+        )  # fmt: skip
+
+
 def create_case(
     store: Store,
     actor: Actor,
@@ -404,17 +510,28 @@ def save_case(
     *,
     status: str | None = None,
     assigned_to_id: int | None = _UNSET,
+    handoff_note: str = "",
     as_of: dt.date | None = None,
 ) -> CaseDetail:
     """Save changes to a case the actor opened at `expected_version`.
 
     Any of the facts, the status and the assignee can change; the coverage answer and deadlines
-    are recomputed from the facts. Raises CaseConflict when someone else saved in between.
+    are recomputed from the facts. Handing the case to someone else puts a hand-off (with
+    `handoff_note`) in their queue, due `as_of`. Raises CaseConflict when someone else saved in
+    between.
     """
     with store.acting(actor) as (session, user):
         record = _case(session, actor, case_id)
         if record.version != expected_version:
             raise CaseConflict(case_id, expected_version, record.version)
+        handing_over = assigned_to_id is not _UNSET and assigned_to_id not in (
+            record.assigned_to_id,
+            user.id,
+        )
+        if (handoff_note or "").strip() and not handing_over:
+            raise FieldProblem({"handoff_note": "goes with a hand-off: choose the colleague "
+                                "(Navigator) you hand the case to"}, {"handoff_note":
+                                "Hand-off note"})  # fmt: skip
         # No autoflush: the one UPDATE (with its version check) happens in _flush below.
         with session.no_autoflush:
             old_case = facts.from_json(record.facts)
@@ -455,6 +572,8 @@ def save_case(
                 session, "case_edit", organisation_id=actor.organisation_id, user_id=user.id,
                 object_type="case", object_id=record.id, detail=assign_detail,
             )  # fmt: skip
+            if record.assigned_to_id != user.id:
+                _hand_off(session, actor, user, record, handoff_note, as_of or dt.date.today())
         if not (changes or status_detail or assign_detail):
             audit.record(
                 session, "coverage_check", organisation_id=actor.organisation_id,
@@ -508,6 +627,11 @@ def _detail(session: Session, record: CaseRecord) -> CaseDetail:
     history = session.scalars(
         select(StatusEvent).where(StatusEvent.case_id == cid).order_by(StatusEvent.id)
     ).all()
+    tasks = session.scalars(
+        select(Task)
+        .where(Task.case_id == cid)
+        .order_by(Task.done_at.is_not(None), Task.due, Task.id)
+    ).all()
     names = _names(
         session,
         [record.assigned_to_id, record.created_by_id, record.updated_by_id]
@@ -515,7 +639,9 @@ def _detail(session: Session, record: CaseRecord) -> CaseDetail:
         + [x.logged_by_id for x in calls]
         + [x.created_by_id for x in notes]
         + [x.uploaded_by_id for x in docs]
-        + [x.user_id for x in history],
+        + [x.user_id for x in history]
+        + [x.sent_by_id for x in letters]
+        + [i for t in tasks for i in (t.assigned_to_id, t.created_by_id, t.done_by_id)],
     )
     kind = relevant_kind(record.status)
     return CaseDetail(
@@ -555,6 +681,9 @@ def _detail(session: Session, record: CaseRecord) -> CaseDetail:
                 list(x.cited_call_ids or []),
                 names.get(x.created_by_id, "?"),
                 x.created_at,
+                x.sent_on,
+                x.sent_via,
+                names.get(x.sent_by_id) if x.sent_by_id else None,
             )  # fmt: skip
             for x in letters
         ],
@@ -567,6 +696,7 @@ def _detail(session: Session, record: CaseRecord) -> CaseDetail:
             StatusChange(x.from_status, x.to_status, names.get(x.user_id, "?"), x.at)
             for x in history
         ],
+        tasks=[_task_info(t, names) for t in tasks],
     )
 
 
@@ -726,10 +856,11 @@ def add_call(
     channel: str = "phone",
     organisation: str | None = None,
     reference_number: str | None = None,
+    follow_up_on: dt.date | None = None,
     today: dt.date | None = None,
 ) -> CallInfo:
     """Log a call (or fax, portal message...): when, with whom, the reference number, what was
-    said. Letters can cite these entries."""
+    said. Letters can cite these entries. `follow_up_on` puts a follow-up in the logger's queue."""
     today = today or dt.date.today()
     problems = {}
     person = " ".join((person or "").split())
@@ -742,6 +873,8 @@ def add_call(
         problems["channel"] = f"must be one of {', '.join(CHANNELS)}"
     if call_date > today + dt.timedelta(days=1):
         problems["call_date"] = "is in the future"
+    if follow_up_on is not None and follow_up_on < today:
+        problems["follow_up_on"] = "is in the past"
     if problems:
         raise FieldProblem(problems)
     with store.acting(actor) as (session, user):
@@ -759,6 +892,9 @@ def add_call(
         )
         session.add(call)
         session.flush()
+        if follow_up_on is not None:
+            _new_task(session, actor, user, record, title=f"Follow up: call with {person}"[:MAX_TASK_TITLE],
+                      due=follow_up_on, assigned_to_id=user.id, kind="follow_up")  # fmt: skip
         _touch(session, record, user)
         audit.record(
             session, "call_add", organisation_id=actor.organisation_id, user_id=user.id,

@@ -18,13 +18,26 @@ from sqlalchemy import select
 from coverage.case import Case
 from coverage.determination import Determination
 from coverage.plan import Plan
-from navigator import audit, facts, org_templates
-from navigator.cases import LetterInfo, _call_info, _case, _names
+from navigator import audit, facts, org_templates, pipeline
+from navigator.cases import (
+    CaseDetail,
+    LetterInfo,
+    _apply_coverage,
+    _apply_facts,
+    _call_info,
+    _case,
+    _detail,
+    _flush,
+    _names,
+)
+from navigator.coverage_link import check as coverage_check
 from navigator.errors import CaseConflict, FieldProblem, NavigatorError, NotFound
 from navigator.store import Actor, Store
-from navigator.tables import Call, Letter, utcnow
+from navigator.tables import Call, Letter, StatusEvent, utcnow
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+SEND_CHANNELS = {"fax": "Fax", "mail": "Mail", "portal": "Portal", "email": "E-mail",
+                 "hand": "By hand"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -209,7 +222,63 @@ def generate_letter(
 def _letter_info(x: Letter, names: dict[int, str]) -> LetterInfo:
     return LetterInfo(x.id, x.letter_type, x.template_version, x.sha256, x.size, x.filename,
                       x.case_version, list(x.cited_call_ids or []),
-                      names.get(x.created_by_id, "?"), x.created_at)  # fmt: skip
+                      names.get(x.created_by_id, "?"), x.created_at, x.sent_on, x.sent_via,
+                      names.get(x.sent_by_id) if x.sent_by_id else None)  # fmt: skip
+
+
+def mark_sent(
+    store: Store,
+    actor: Actor,
+    case_id: int,
+    letter_id: int,
+    *,
+    via: str,
+    sent_on: dt.date,
+    expected_version: int,
+    today: dt.date | None = None,
+) -> CaseDetail:
+    """Record that a stored letter went out (how, which day). A request letter's day becomes
+    the case's request date; the case moves to where the letter puts it (request sent, appeal,
+    external review); the coverage check runs again, so the plan's clock starts at once.
+    Raises CaseConflict when the case changed since the navigator opened it."""
+    today = today or dt.date.today()
+    problems = {}
+    if via not in SEND_CHANNELS:
+        problems["sent_via"] = f"must be one of {', '.join(SEND_CHANNELS)}"
+    if not isinstance(sent_on, dt.date) or sent_on > today + dt.timedelta(days=1):
+        problems["sent_on"] = "is missing or in the future"
+    if problems:
+        raise FieldProblem(problems)
+    with store.acting(actor) as (session, user):
+        record = _case(session, actor, case_id)
+        if record.version != expected_version:
+            raise CaseConflict(case_id, expected_version, record.version)
+        letter = session.scalar(
+            select(Letter).where(Letter.id == letter_id, Letter.case_id == record.id)
+        )
+        if letter is None:
+            raise NotFound(f"No letter #{letter_id} in case #{case_id}.")
+        with session.no_autoflush:
+            letter.sent_on, letter.sent_via = sent_on, via
+            letter.sent_by_id, letter.sent_recorded_at = user.id, utcnow()
+            case = facts.from_json(record.facts)
+            if letter.letter_type in pipeline.REQUEST_LETTERS:
+                case = case.model_copy(update={"request_sent_date": sent_on})
+            moved = pipeline.status_after_sending(letter.letter_type, record.status)
+            if moved:
+                session.add(StatusEvent(case_id=record.id, from_status=record.status,
+                                        to_status=moved, user_id=user.id, at=utcnow()))  # fmt: skip
+                record.status = moved
+            _apply_facts(record, case)
+            _apply_coverage(record, coverage_check(case, today))
+            record.updated_by_id, record.updated_at = user.id, utcnow()
+        _flush(session, record, expected_version)
+        audit.record(
+            session, "letter_sent", organisation_id=actor.organisation_id, user_id=user.id,
+            object_type="case", object_id=record.id,
+            detail=f"letter #{letter.id} via={via}" + (f" status->{moved}" if moved else ""),
+        )  # fmt: skip
+        return _detail(session, record)
 
 
 def letter_content(

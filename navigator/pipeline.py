@@ -99,3 +99,23 @@ def check_transition(old: str, new: str) -> None:
         raise InvalidTransition(
             f"a case cannot move from {label(old)} to {label(new)}; allowed: {allowed}"
         )
+
+
+# "Mark sent" on a letter moves the case to where the letter puts it, from any earlier status
+# (a request sent from intake skips the coverage-checked step; nothing moves backwards).
+# Letter type -> (statuses it moves from, status it moves to).
+SENT_MOVES: dict[str, tuple[tuple[str, ...], str]] = {
+    "preauth_request": (("intake", "coverage_checked"), "request_sent"),
+    "network_exception_request": (("intake", "coverage_checked"), "request_sent"),
+    "appeal": (("denied",), "appeal"),
+    "expedited_appeal": (("denied",), "appeal"),
+    "external_review_request": (("denied", "appeal"), "external_review"),
+}
+# Letters whose sending day is the case's request date (the plan's decision clock starts).
+REQUEST_LETTERS = ("preauth_request", "network_exception_request")
+
+
+def status_after_sending(letter_type: str, status: str) -> str | None:
+    """The status a case moves to when this letter is sent, or None (it stays)."""
+    origins, target = SENT_MOVES.get(letter_type, ((), ""))
+    return target if status in origins else None

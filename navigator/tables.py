@@ -207,6 +207,11 @@ class Letter(Base):
     cited_call_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "Mark sent": the day it went out (the user's day), how, who recorded it and when.
+    sent_on: Mapped[dt.date | None] = mapped_column(Date)
+    sent_via: Mapped[str | None] = mapped_column(String(20))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sent_recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Call(Base):
@@ -249,6 +254,27 @@ class Document(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Task(Base):
+    """Work on a case with a due day: a task, a follow-up (from the call log) or a hand-off
+    (from a colleague, with their note). Unassigned tasks belong to the team's queue."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_org_done_due", "organisation_id", "done_at", "due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # task | follow_up | handoff
+    title: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str] = mapped_column(Text, default="")
+    due: Mapped[dt.date] = mapped_column(Date)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEvent(Base):

@@ -199,7 +199,10 @@ def signed_in_admin_with_a_letter(db_url: str) -> tuple[int, int]:
         if auth.needs_setup(store):
             first_org(store)
         admin = auth.login(store, "admin", PASSWORD)
-        case = zelda_case(provider={"name": "Dr. Example Neuro-Oncologist", "in_network": "no"})
+        case = zelda_case(
+            case_id="RS-LETTER",
+            provider={"name": "Dr. Example Neuro-Oncologist", "in_network": "no"},
+        )
         created = cases.create_case(store, admin, case)
         letter = letter_store.generate_letter(
             store, admin, created.id, "preauth_request", expected_version=created.version

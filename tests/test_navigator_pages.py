@@ -25,6 +25,7 @@ LOGIN = "app_pages/nav_login.py"
 CASES = "app_pages/nav_cases.py"
 DETAIL = "app_pages/nav_case_detail.py"
 ADMIN = "app_pages/nav_admin.py"
+MY_DAY = "app_pages/nav_my_day.py"
 
 
 @pytest.fixture
@@ -402,7 +403,7 @@ def test_generate_a_letter_from_the_case_page(store):
     assert "Letter generated and stored with the case." in texts(at)
     stored = cases.open_case(store, admin, created.id, record_view=False).letters
     assert [(x.letter_type, x.cited_call_ids) for x in stored] == [("appeal", [1])]
-    assert "from case version 1 · cites 1 call(s)" in texts(at)
+    assert "from case version 2 · cites 1 call(s)" in texts(at)  # the call raised the version
 
 
 def test_a_letter_that_cannot_be_written_says_what_is_missing(store):
@@ -447,7 +448,7 @@ def test_import_and_export_from_the_cases_page(store):
     good = f"case_id,patient_name,plan\nA-1,{PATIENT},original-medicare\n".encode()
     at.file_uploader(key="nav_import_file").upload("intake.csv", good, "text/csv")
     submit(at, "nav_import", "Import")
-    assert "Imported 1 case;" in texts(at)
+    assert "Imported 1 case (1 Intake)." in texts(at)
     assert [c.patient_name for c in cases.list_cases(store, admin)] == [PATIENT]
 
     at = app(CASES, admin)
@@ -588,3 +589,54 @@ def test_secrets_are_ignored_by_git():
         ["git", "check-ignore", "--no-index", "-q", ".streamlit/secrets.toml"], cwd=ROOT
     )
     assert result.returncode == 0
+
+
+def test_my_day_lists_a_hand_off_with_its_note_and_opens_the_case(store):
+    from navigator import tasks
+
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina", "Nina Navigator")
+    created = cases.create_case(store, admin, zelda_case(), status="denied")
+    at = app(DETAIL, admin, case=str(created.id))
+    next(s for s in at.selectbox if s.label == "Navigator").set_value(nina.user_id)
+    next(t for t in at.text_area if t.label == "Hand-off note").input("Records *arrive* Friday.")
+    submit(at, "nav_status", "Save status and navigator")
+    at = app(MY_DAY, nina)
+    shown_text = texts(at)
+    assert "Today (1)" in shown_text and "Hand-off from Ada Admin" in shown_text
+    assert "Records *arrive* Friday." in [t.value for t in at.text]  # plain text, as typed
+    assert "Overdue (1)" in shown_text  # the appeal deadline of the denied case, now Nina's
+    [handoff] = tasks.my_day(store, nina, today=dt.date.today()).due_today
+    at.button(key=f"nav_day_done_today_0_{created.id}").click().run()
+    assert not at.exception, at.exception
+    assert tasks.my_day(store, nina, today=dt.date.today()).due_today == []
+    assert "Nothing due today." in texts(at)
+    tasks.add_task(store, nina, created.id, title="Call the reviewer", due=dt.date.today())
+    at = app(MY_DAY, nina)
+    at.button(key=f"nav_day_open_today_0_{created.id}").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["nav_case_id"] == created.id  # the case page is opened
+    assert handoff.task_id is not None
+
+
+def test_mark_a_letter_sent_and_add_a_task_from_the_case_page(store):
+    from navigator import letter_store
+
+    admin = first_org(store)
+    case = zelda_case(denial=None, request_sent_date=None,
+                      provider={"name": "Dr. Example Neuro-Oncologist", "in_network": "no"})  # fmt: skip
+    created = cases.create_case(store, admin, case)
+    letter = letter_store.generate_letter(store, admin, created.id, "preauth_request",
+                                          expected_version=created.version)  # fmt: skip
+    at = app(DETAIL, admin, case=str(created.id))
+    next(s for s in at.selectbox if s.label == "Sent by").set_value("portal")
+    submit(at, f"nav_sent_{letter.id}", "Mark sent")
+    assert "Marked sent; the case and its deadlines are updated." in texts(at)
+    after = cases.open_case(store, admin, created.id, record_view=False)
+    assert after.status == "request_sent" and after.case.request_sent_date == dt.date.today()
+    assert after.letters[0].sent_via == "portal"
+    assert "Sent " in texts(at) and "Request sent" in texts(at)
+    inputs(at)["Task"].input("Confirm the plan received it")
+    submit(at, "nav_task", "Add task")
+    [task] = cases.open_case(store, admin, created.id, record_view=False).tasks
+    assert task.title == "Confirm the plan received it" and task.assigned_to.id == admin.user_id
