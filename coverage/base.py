@@ -55,16 +55,47 @@ PR Puerto Rico|GU Guam|VI U.S. Virgin Islands|AS American Samoa|MP Northern Mari
 )
 
 
-def state_name(code: str | None) -> str:
+# The Spanish names that differ from the English ones (the others are written the same).
+STATE_NAMES_ES: dict[str, str] = {
+    "DC": "Distrito de Columbia",
+    "HI": "Hawái",
+    "LA": "Luisiana",
+    "MS": "Misisipi",
+    "MO": "Misuri",
+    "NH": "Nuevo Hampshire",
+    "NJ": "Nueva Jersey",
+    "NM": "Nuevo México",
+    "NY": "Nueva York",
+    "NC": "Carolina del Norte",
+    "ND": "Dakota del Norte",
+    "OR": "Oregón",
+    "PA": "Pensilvania",
+    "SC": "Carolina del Sur",
+    "SD": "Dakota del Sur",
+    "WV": "Virginia Occidental",
+    "VI": "Islas Vírgenes de EE. UU.",
+    "AS": "Samoa Estadounidense",
+    "MP": "Islas Marianas del Norte",
+}
+
+
+def state_name(code: str | None, language: str = "en") -> str:
+    if language == "es":
+        return STATE_NAMES_ES.get(code or "") or STATE_NAMES.get(code or "", code or "su estado")
     return STATE_NAMES.get(code or "", code or "the state's")
 
 
 _WITH_ARTICLE = frozenset({"DC", "VI", "MP"})  # "the District of Columbia insurance law"
+_ARTICLE_ES = {"DC": "el", "VI": "las", "MP": "las"}
 
 
-def state_in_sentence(code: str | None) -> str:
-    """The state's name as a sentence uses it: 'Missouri', 'the District of Columbia'."""
-    name = state_name(code)
+def state_in_sentence(code: str | None, language: str = "en") -> str:
+    """The state's name as a sentence uses it: 'Missouri', 'the District of Columbia'
+    (Spanish: 'Misuri', 'el Distrito de Columbia')."""
+    name = state_name(code, language)
+    if language == "es":
+        article = _ARTICLE_ES.get(code or "")
+        return f"{article} {name}" if article else name
     return f"the {name}" if code in _WITH_ARTICLE else name
 
 

@@ -233,6 +233,11 @@ class Case(CaseModel):
         None,
         description="The plan as the patient reports it, when `plan` names none from the catalog.",
     )
+    language: Literal["en", "es"] = Field(
+        "en",
+        description="The language the patient reads the pages and her reading copies in "
+        "(en: English, es: Spanish). Letters to a US plan are always written in English.",
+    )
 
     @field_validator("plan", mode="before")
     @classmethod

@@ -3,8 +3,9 @@
 The engine decides and names its sentences by message id (coverage.text, wording in
 data/text/<language>/); this module picks the words for the codes (the headline for a verdict),
 renders every message in the reader's language, and adds the statements of governing law from
-the market profile (data/rules/markets, data/rules/statements). Another language plugs in here:
-`determination(decision, "es")`.
+the market profile (data/rules/markets, data/rules/statements), in English or Spanish:
+`determination(decision, "es")`. English that comes from data files (a rule's title, a market's
+words) is worded from the phrasebook (`coverage.text.data_words`).
 
 Equal facts give equal words, so the rendered parts are shared between answers (they are frozen
 models whose fields are all immutable); each answer gets its own lists.
@@ -35,7 +36,7 @@ from coverage.determination import (
 )
 from coverage.markets import profile
 from coverage.statements import market_law, situation
-from coverage.text import Msg, msg, render
+from coverage.text import Msg, data_words, msg, render
 
 DISCLAIMER = Msg("answer.disclaimer")
 
@@ -125,7 +126,12 @@ def _trace(facts: TraceFacts, language: str) -> TraceEntry:
 
 
 def _trace_entry(facts: TraceFacts, language: str) -> TraceEntry:
-    title = facts.title if isinstance(facts.title, str) else render(facts.title, language)
+    # A rule's title is English from its data file: the phrasebook words it in other languages.
+    title = (
+        data_words(facts.title, language)
+        if isinstance(facts.title, str)
+        else render(facts.title, language)
+    )
     return _new_trace_entry(
         {
             "rule_id": facts.rule_id,

@@ -187,6 +187,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     _m("records_from.*.fax", "phone", "records{n}_fax", "(636) 555-0120"),
     _f("request_sent_date", "date", "request_sent_date", checks=_NO_FUTURE),
     _f("treatment_date", "date", "treatment_date"),
+    _f("language", "choice", "language"),  # the patient's language (letters to a plan stay English)
     # A denial being appealed.
     _f("denial", "presence"),
     _f("denial.notice_date", "date", "denial_notice_date", checks=_NO_FUTURE),
@@ -705,7 +706,7 @@ def _get_obj(case: Case, key: str) -> Any:
 # Wording (data/fields/<language>.yaml)
 
 TEXT_DIR = Path(__file__).resolve().parent.parent / "data" / "fields"
-LANGUAGES: tuple[str, ...] = ("en",)
+LANGUAGES: tuple[str, ...] = ("en", "es")
 
 
 @dataclass(frozen=True)
@@ -768,13 +769,14 @@ def _str_keys(mapping: Mapping[Any, str]) -> dict[str, str]:
 
 
 def missing_words(other: FieldText, english: FieldText | None = None) -> list[str]:
-    """What a patient would read in English but `other` lacks: every patient label and help,
-    patient option, message, phrase and patient form text (a test fails on any)."""
+    """What a patient would read in English but `other` lacks: every patient label and help
+    (and their per-market variants), patient option, message, phrase and patient form text,
+    including per-market intros (a test fails on any)."""
     english = english or text("en")
     missing: list[str] = []
     for key, words in english.fields.items():
-        for name in ("patient", "patient_help"):
-            if name in words and not other.fields.get(key, {}).get(name):
+        for name in words:  # patient, patient_help and their per-market variants
+            if name.startswith("patient") and not other.fields.get(key, {}).get(name):
                 missing.append(f"fields.{key}.{name}")
     for group, audiences in english.options.items():
         theirs = other.options.get(group, {}).get("patient", {})

@@ -168,7 +168,7 @@ class CoverageRule(Cited):
         return _value_at(self.values, day)  # type: ignore[return-value]
 
 
-Language = Literal["en"]
+Language = Literal["en", "es"]
 
 # `{group.name}` a figure from a parameter, `{group.name:spec}` a fact about it (see
 # coverage/statements.py), `{word}` a word the caller gives (a state, a specialty).

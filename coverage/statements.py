@@ -19,6 +19,7 @@ statement or one of its figures not verified.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from coverage._memo import IdentityCache
@@ -26,16 +27,7 @@ from coverage.base import state_in_sentence
 from coverage.law import PLACEHOLDER, LawBook, Parameter
 from coverage.markets import LawEntry, profile
 from coverage.plan import Plan
-from coverage.text import LANGUAGES, Cited, Msg
-
-UNIT_WORDS: dict[str, dict[str, tuple[str, str]]] = {
-    "en": {
-        "day": ("day", "days"),
-        "business_day": ("business day", "business days"),
-        "hour": ("hour", "hours"),
-        "month": ("month", "months"),
-    }
-}
+from coverage.text import LANGUAGES, Cited, Msg, amount_words, short_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +50,11 @@ def amount(value: object, unit: str, lang: str = "en") -> str:
         return f"${value:,.0f}"
     if unit == "percent":
         return f"{value}%"
-    number = int(value)  # type: ignore[call-overload]
-    one, many = UNIT_WORDS[lang][unit]
-    return f"{number} {one if number == 1 else many}"
+    return amount_words(int(value), unit, lang)  # type: ignore[call-overload]
 
 
 def long_date(day: dt.date, lang: str = "en") -> str:
-    return f"{day:%B} {day.day}, {day.year}"
+    return short_date(day, lang)
 
 
 def _history(parameter: Parameter, day: dt.date) -> tuple[dt.date | None, object | None]:
@@ -85,8 +75,9 @@ def _figure(parameter: Parameter, spec: str | None, day: dt.date, lang: str) -> 
         return amount(value, parameter.unit, lang)
     if spec == "number":
         return f"{value.normalize():f}"
-    if spec == "adjective":
-        return amount(value, parameter.unit, lang).rstrip("s").replace(" ", "-")
+    if spec == "adjective":  # "14-day"; Spanish puts it after the noun: "de 14 días"
+        words = amount(value, parameter.unit, lang)
+        return f"de {words}" if lang == "es" else words.rstrip("s").replace(" ", "-")
     since, before = _history(parameter, day)
     if spec == "since":
         return long_date(since, lang) if since else None
@@ -127,12 +118,15 @@ def _render(
         return text
 
     text = PLACEHOLDER.sub(fill, statement.text[lang])  # type: ignore[index]
+    if lang == "es":  # a filled-in "de el Distrito de Columbia" contracts, as Spanish writes it
+        text = _SPANISH_CONTRACTIONS.sub(lambda m: m.group(1) + "l ", text)
     if missing or (as_law and not verified):
         return None
     citation = statement.citation or "; ".join(citations)
     return Said(text=text, citation=citation, verified=verified, last_verified=last_verified)
 
 
+_SPANISH_CONTRACTIONS = re.compile(r"\b(de|a) el ")
 _SAID: IdentityCache[Said | None] = IdentityCache(maxsize=8192)
 _NOTHING = Said("", "", False, dt.date.min)  # a cached "cannot be stated"
 
@@ -185,7 +179,7 @@ def market_law(
 ) -> list[str]:
     """The paragraphs of law the plan's market profile states in `part` (governing_law,
     appeal, ...) for these facts (`coverage.markets.situation`), as cited sentences."""
-    words.setdefault("state", state_in_sentence(plan.situs_state))
+    words.setdefault("state", state_in_sentence(plan.situs_state, lang))
     out = []
     for entry in profile(plan.market).entries(part, facts):
         paragraph = _paragraph(law, entry, day, words, lang)

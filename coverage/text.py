@@ -11,8 +11,9 @@ form: "Monday, March 1, 2027"), an `Amount` ("15 days"), a `Cited` statement of 
 "March 1, 2027", `{name:iso}` as 2027-03-01, `{name:month}` as "March 2027"; `{name:list}`
 joins a list with "; ".
 
-English is the only language today. Another language is another folder with the same ids and
-the same placeholders; `missing(language)` lists what it lacks (a test fails on any gap).
+English and Spanish (`es`). Another language is another folder with the same ids and the
+same placeholders; `missing(language)` lists what it lacks (a test fails on any gap). How a
+language writes dates, units and lists is in `_CALENDAR`, `_UNITS` and `_LIST_SEPARATOR`.
 """
 
 from __future__ import annotations
@@ -27,18 +28,44 @@ from typing import Any, NamedTuple
 from coverage.loader import LoadError, Problem, display_path, parse_yaml, read_text
 
 TEXT_DIR = Path(__file__).resolve().parent.parent / "data" / "text"
-LANGUAGES: tuple[str, ...] = ("en",)
+LANGUAGES: tuple[str, ...] = ("en", "es")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?::([a-z]+))?\}")
 
 # How a language writes the pieces between words.
-_LIST_SEPARATOR = {"en": "; "}
+_LIST_SEPARATOR = {"en": "; ", "es": "; "}
 _UNITS = {
     "en": {
         "day": ("day", "days"),
         "business_day": ("business day", "business days"),
         "hour": ("hour", "hours"),
         "month": ("month", "months"),
-    }
+    },
+    "es": {
+        "day": ("día", "días"),
+        "business_day": ("día hábil", "días hábiles"),
+        "hour": ("hora", "horas"),
+        "month": ("mes", "meses"),
+    },
+}
+# Spanish names of weekdays (Monday first) and months; never the process locale.
+_CALENDAR = {
+    "es": (
+        ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+        (
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ),
+    )
 }
 
 
@@ -76,13 +103,26 @@ def amount_words(value: int, unit: str, language: str = "en") -> str:
 
 
 def long_date(day: dt.date, language: str = "en") -> str:
-    """'Monday, March 1, 2027'."""
-    return f"{day:%A}, {day:%B} {day.day}, {day.year}"
+    """'Monday, March 1, 2027'; Spanish: 'lunes, 1 de marzo de 2027'."""
+    if language == "en":
+        return f"{day:%A}, {day:%B} {day.day}, {day.year}"
+    weekdays, _ = _CALENDAR[language]
+    return f"{weekdays[day.weekday()]}, {short_date(day, language)}"
 
 
 def short_date(day: dt.date, language: str = "en") -> str:
-    """'March 1, 2027'."""
-    return f"{day:%B} {day.day}, {day.year}"
+    """'March 1, 2027'; Spanish: '1 de marzo de 2027'."""
+    if language == "en":
+        return f"{day:%B} {day.day}, {day.year}"
+    _, months = _CALENDAR[language]
+    return f"{day.day} de {months[day.month - 1]} de {day.year}"
+
+
+def month_year(day: dt.date, language: str = "en") -> str:
+    """'March 2027'; Spanish: 'marzo de 2027'."""
+    if language == "en":
+        return f"{day:%B} {day.year}"
+    return f"{_CALENDAR[language][1][day.month - 1]} de {day.year}"
 
 
 # --- the catalogue ------------------------------------------------------------------------------
@@ -124,6 +164,90 @@ def catalogue(language: str = "en") -> dict[str, str]:
     return messages
 
 
+# --- the phrasebook: English that lives elsewhere, in another language ----------------------
+#
+# Some English is not ours to give an id: words in data files (rule titles, market terms, the
+# placeholders of a plan we know nothing about) and the sentences of the letters, written in
+# English in the letter code. `data/phrasebook/<language>.yaml` gives each one in the language,
+# keyed by the English itself (with an optional `context` when one English text needs two
+# renderings). A message argument that is such English is rendered from it; the letters look up
+# every sentence (`letters.wording`), and a test fails on a sentence the phrasebook lacks.
+
+PHRASEBOOK_DIR = TEXT_DIR.parent / "phrasebook"
+_TAGS = re.compile(r"\{\{[^}]*\}\}")  # a template's own tags ({{ service }}): kept as they are
+_ENTRY_KEYS = {"en", "context", "note"}
+
+
+@lru_cache(maxsize=8)
+def phrasebook(language: str) -> dict[tuple[str, str], str]:
+    """{(context, English): words} for a language other than English, read once per process
+    (strict: a duplicate, a blank or a placeholder that differs is a `file:line` error)."""
+    path = PHRASEBOOK_DIR / f"{language}.yaml"
+    shown = display_path(path)
+    if language == "en" or language not in LANGUAGES or not path.is_file():
+        raise LoadError([Problem(shown, None, "", f"no phrasebook for language {language!r}")])
+    data = parse_yaml(read_text(path), shown)
+    if not isinstance(data, list):
+        raise LoadError([Problem(shown, 1, "", "expected a list of {en, <language>} entries")])
+    out: dict[tuple[str, str], str] = {}
+    problems: list[Problem] = []
+    for number, entry in enumerate(data, 1):
+        where = f"entry {number}"
+        allowed = _ENTRY_KEYS | {language}
+        if (
+            not isinstance(entry, dict)
+            or set(entry) - allowed
+            or not {"en", language} <= set(entry)
+        ):
+            problems.append(
+                Problem(shown, None, where, f"needs en and {language} (and may have context, note)")
+            )
+            continue
+        english, words = entry["en"], entry[language]
+        context = entry.get("context") or ""
+        if not all(isinstance(v, str) and v.strip() for v in (english, words)):
+            problems.append(Problem(shown, None, where, "en and the translation must be text"))
+            continue
+        english, words = " ".join(english.split()), " ".join(words.split())
+        tags = sorted(_TAGS.findall(english)), sorted(_TAGS.findall(words))
+        if placeholders(english) != placeholders(words) or tags[0] != tags[1]:
+            problems.append(Problem(shown, None, where, "placeholders differ from the English"))
+        if (context, english) in out:
+            problems.append(Problem(shown, None, where, "this English is given twice"))
+        out[(context, english)] = words
+    if problems:
+        raise LoadError(problems)
+    return out
+
+
+def phrase(english: str, language: str, context: str = "") -> str:
+    """English from a data file or the letter code, in `language`. KeyError when the phrasebook
+    lacks it (a missing translation is never shown as English in silence)."""
+    if language == "en":
+        return english
+    return phrasebook(language)[(context, " ".join(english.split()))]
+
+
+def data_words(value: str, language: str) -> str:
+    """A message argument in `language`: English from a data file when the phrasebook has it
+    (a rule's title, a market's words); anything else (a name, a number, a citation, what a
+    person typed) as it is."""
+    if language == "en":
+        return value
+    return phrasebook(language).get(("", " ".join(value.split())), value)
+
+
+def reword(english: str, language: str, prefix: str) -> str:
+    """A message already worded in English (`english`, one of the messages whose id starts with
+    `prefix` and that take no arguments), in `language`. KeyError when no message matches."""
+    if language == "en":
+        return english
+    for key, text in catalogue("en").items():
+        if key.startswith(prefix) and text == english and not placeholders(text):
+            return catalogue(language)[key]
+    raise KeyError(f"no message under {prefix!r} reads {english!r}")
+
+
 def placeholders(text: str) -> set[str]:
     return {m.group(1) for m in PLACEHOLDER.finditer(text)}
 
@@ -159,8 +283,10 @@ def _word(value: Any, spec: str | None, language: str) -> str:
         if spec == "iso":
             return value.isoformat()
         if spec == "month":
-            return f"{value:%B} {value.year}"
+            return month_year(value, language)
         return short_date(value, language) if spec == "date" else long_date(value, language)
+    if isinstance(value, str):
+        return data_words(value, language)
     return str(value)
 
 
@@ -203,3 +329,4 @@ def clear_cache() -> None:
     render.cache_clear()
     _segments.cache_clear()
     catalogue.cache_clear()
+    phrasebook.cache_clear()

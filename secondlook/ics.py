@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterable
 
 from coverage.determination import Deadline
+from coverage.text import say
 
 PRODID = "-//Second Look//Second opinion deadlines//EN"
 REMINDER_DAYS = 3
@@ -50,11 +51,15 @@ def _uid(deadline: Deadline, due: dt.date, scope: str) -> str:
     return f"{digest[:32]}@secondlook"
 
 
-def _description(deadline: Deadline) -> str:
-    lines = [deadline.within, f"How we worked out the date: {deadline.basis}", deadline.citation]
+def _description(deadline: Deadline, language: str) -> str:
+    lines = [
+        deadline.within,
+        say("app.calendar.worked_out", language, basis=deadline.basis),
+        deadline.citation,
+    ]
     if not deadline.verified:
-        lines.append("This rule is not yet confirmed. Check the date with your plan.")
-    lines.append("If a notice from your plan gives a different date, the notice's date counts.")
+        lines.append(say("app.calendar.unconfirmed", language))
+    lines.append(say("app.calendar.notice_counts", language))
     return "\n".join(lines)
 
 
@@ -63,8 +68,10 @@ def deadlines_to_ics(
     *,
     scope: str = "",
     now: dt.datetime | None = None,
+    language: str = "en",
 ) -> bytes:
-    """An .ics calendar with one all-day event (and a reminder) per deadline that has a date.
+    """An .ics calendar with one all-day event (and a reminder) per deadline that has a date,
+    in the patient's language (the deadlines come worded in it).
 
     Deadlines without a computed date are left out: a calendar entry needs a day.
     """
@@ -87,11 +94,11 @@ def deadlines_to_ics(
             f"DTSTART;VALUE=DATE:{due.strftime('%Y%m%d')}",
             f"DTEND;VALUE=DATE:{(due + dt.timedelta(days=1)).strftime('%Y%m%d')}",
             f"SUMMARY:{_escape(deadline.title)}",
-            f"DESCRIPTION:{_escape(_description(deadline))}",
+            f"DESCRIPTION:{_escape(_description(deadline, language))}",
             "TRANSP:TRANSPARENT",
             "BEGIN:VALARM",
             "ACTION:DISPLAY",
-            f"DESCRIPTION:{_escape('Coming up: ' + deadline.title)}",
+            f"DESCRIPTION:{_escape(say('app.calendar.coming_up', language, title=deadline.title))}",
             f"TRIGGER:-P{REMINDER_DAYS}D",
             "END:VALARM",
             "END:VEVENT",

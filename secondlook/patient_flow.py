@@ -3,6 +3,11 @@
 The questions themselves (fields, wording, checks) come from the case-field registry through
 `secondlook.patient_form`. The Streamlit pages render and show; everything that is not drawing
 widgets lives here, so it can be tested without a browser. This module never imports streamlit.
+
+Every text takes the patient's language (`case.language`: "en" or "es"); the words are data
+(`data/text/<language>/pages.yaml` and `app.yaml`, `data/fields/<language>.yaml`), and English
+from data files (a market's words, the placeholders of a plan we know nothing about) is worded
+from the phrasebook (`coverage.text.data_words`).
 """
 
 from __future__ import annotations
@@ -15,45 +20,44 @@ from typing import Any
 import yaml
 
 from coverage import fields, markets
-from coverage.base import STATE_NAMES, Contact
+from coverage.base import STATE_NAMES, Contact, state_name
 from coverage.case import Case
 from coverage.determination import Deadline, Determination, TraceEntry
 from coverage.plan import Plan
-from coverage.text import say
+from coverage.text import data_words, long_date, say
 from secondlook import patient_form
 
 # --------------------------------------------------------------------------------------------
 # Answers
 
-TRI_OPTIONS: tuple[tuple[str, str], ...] = (("yes", "Yes"), ("no", "No"), ("unknown", "Not sure"))
 
-MARKET_CHOICES: tuple[tuple[str, str], ...] = (
-    ("employer_group", "Through a job (mine or a family member's)"),
-    ("individual", "I bought it myself, or through the Marketplace"),
-    ("original_medicare", "Original Medicare (the red, white and blue card)"),
-    ("medicare_advantage", "A Medicare Advantage plan (Medicare from a private company)"),
-    ("medicaid_managed_care", "Medicaid, through a health plan"),
-    ("unknown", "Not sure"),
-)
-
-FUNDING_CHOICES: tuple[tuple[str, str], ...] = (
-    ("fully_insured", "An insurance company pays the bills"),
-    ("self_funded", "My employer pays the bills itself (self-funded)"),
-    ("unknown", "Not sure"),
-)
+def market_choices(language: str = "en") -> tuple[tuple[str, str], ...]:
+    """How she gets her plan: (market, words), "not sure" last."""
+    return fields.text(language).choices("reported_plan.market")
 
 
-STATE_CHOICES: tuple[tuple[str, str], ...] = tuple(
-    sorted(STATE_NAMES.items(), key=lambda item: item[1])
-)
+def funding_choices(language: str = "en") -> tuple[tuple[str, str], ...]:
+    not_sure = dict(fields.text(language).choices("reported_plan.self_funded"))["unknown"]
+    return (
+        ("fully_insured", say("app.plan.funding_insured", language)),
+        ("self_funded", say("app.plan.funding_self", language)),
+        ("unknown", not_sure),
+    )
+
+
+def state_choices(language: str = "en") -> tuple[tuple[str, str], ...]:
+    """Every state and territory by its name in the language, in alphabetical order."""
+    names = {code: state_name(code, language) for code in STATE_NAMES}
+    return tuple(sorted(names.items(), key=lambda item: item[1]))
+
 
 # --------------------------------------------------------------------------------------------
 # The plan: picked from the catalog, or answered from the kind of plan and the state
 
 
-def plan_kind(market: str) -> str:
+def plan_kind(market: str, language: str = "en") -> str:
     """The kind of plan in a few words ("Job-based plan"), from the market's profile."""
-    return markets.profile(market).short_label
+    return data_words(markets.profile(market).short_label, language)
 
 
 def search_plans(
@@ -76,6 +80,7 @@ def search_plans(
                 STATE_NAMES.get(plan.situs_state or "", ""),
                 plan.market.replace("_", " "),
                 plan_kind(plan.market),
+                plan_kind(plan.market, "es"),
                 plan.plan_type,
             ]
         ).lower()
@@ -96,24 +101,50 @@ def nationwide_plan(plans: Iterable[Plan], market: str) -> str | None:
 
 
 MAX_PLANS_LISTED = 15
-FICTIONAL_BADGE = say("pages.fictional_badge")
 
 
-def plan_caption(plan: Plan) -> str:
+def fictional_badge(language: str = "en") -> str:
+    return say("pages.fictional_badge", language)
+
+
+def plan_caption(plan: Plan, language: str = "en") -> str:
     """The line under a plan's name in the picker: who offers it, where, what kind."""
-    where = STATE_NAMES.get(plan.situs_state or "", "All states")
-    parts = [plan.issuer, where, plan_kind(plan.market)]
+    where = (
+        state_name(plan.situs_state, language)
+        if plan.situs_state
+        else say("app.plan.all_states", language)
+    )
+    parts = [plan.issuer, where, plan_kind(plan.market, language)]
     if plan.metadata.fictional:
-        parts.append(FICTIONAL_BADGE)
+        parts.append(fictional_badge(language))
     return " · ".join(parts)
 
 
-def plan_title(plan: Plan) -> str:
+def _built_plan_name(plan: Plan, language: str) -> str:
+    """The name of a plan built from the kind of plan (and what she reported), in words."""
+    kind = data_words(markets.profile(plan.market).label, language)
+    reported = plan.id.startswith("reported-")
+    if reported and plan.name != fields.text("en").phrases["reported_plan_unnamed"].format(
+        kind=markets.profile(plan.market).label
+    ):
+        return plan.name  # the name she gave
+    if reported:
+        return say("app.plan.reported_unnamed", language, kind=kind)
+    if plan.situs_state:
+        state = state_name(plan.situs_state, language)
+        return say("app.plan.generic", language, kind=kind, state=state)
+    return say("app.plan.generic_no_state", language, kind=kind)
+
+
+def plan_title(plan: Plan, language: str = "en") -> str:
     """The plan's name as the answer page shows it, badged when it is a made-up example."""
     if plan.id.startswith("generic-"):
-        return plan.name
-    badge = f" ({FICTIONAL_BADGE.lower()})" if plan.metadata.fictional else ""
-    return f"{plan.name}, {plan.issuer}{badge}"
+        return plan.name if language == "en" else _built_plan_name(plan, language)
+    name = plan.name
+    if plan.id.startswith("reported-") and language != "en":
+        name = _built_plan_name(plan, language)
+    badge = f" ({fictional_badge(language).lower()})" if plan.metadata.fictional else ""
+    return f"{name}, {data_words(plan.issuer, language)}{badge}"
 
 
 def generic_funding(market: str, funding: str) -> str:
@@ -130,51 +161,91 @@ def needs_state(market: str) -> bool:
     return markets.profile(market).plan_rules.situs_state == "required"
 
 
-# What to ask the plan when we answered from the kind of plan only.
-QUESTIONS_FOR_YOUR_PLAN: tuple[str, ...] = tuple(
-    say(f"pages.plan_questions.{key}")
-    for key in ("covers", "referral", "approval", "network", "cost", "outside", "funding", "visit")
-)
+def _listed(prefix: str, keys: tuple[str, ...], language: str) -> tuple[str, ...]:
+    """Messages under `prefix` ("pages.records.") in order."""
+    return tuple(say(f"{prefix}{key}", language) for key in keys)
 
-MARKET_UNKNOWN_HEADLINE = say("pages.market_unknown")
-HOW_TO_TELL_YOUR_PLAN: tuple[str, ...] = tuple(
-    say(f"pages.how_to_tell.{key}") for key in ("card", "job", "call")
-)
-FUNDING_HELP = (
-    "Ask your HR office, or look in your plan booklet (the Summary Plan Description). "
-    "This matters: state rules do not apply to self-funded plans."
-)
+
+def questions_for_your_plan(language: str = "en") -> tuple[str, ...]:
+    """What to ask the plan when we answered from the kind of plan only."""
+    keys = ("covers", "referral", "approval", "network", "cost", "outside", "funding", "visit")
+    return _listed("pages.plan_questions.", keys, language)
+
+
+def market_unknown_headline(language: str = "en") -> str:
+    return say("pages.market_unknown", language)
+
+
+def how_to_tell_your_plan(language: str = "en") -> tuple[str, ...]:
+    return _listed("pages.how_to_tell.", ("card", "job", "call"), language)
+
+
+def funding_help(language: str = "en") -> str:
+    return say("app.plan.funding_help", language)
+
 
 # --------------------------------------------------------------------------------------------
-# The answer in plain words
+# The answer in plain words (data/text/<language>/pages.yaml)
 
-# The words are in data/text/<language>/patient.yaml.
-PA_LABELS: dict[str, str] = {
-    code: say(f"pages.pa.{code}") for code in ("no-auth", "auth-needed", "satisfied", "conditional")
-}
+_PA_CODES = ("no-auth", "auth-needed", "satisfied", "conditional")
+_REFERRAL_CODES = ("no", "yes", "conditional")
+_TRACE_STATUSES = ("applied", "depends", "overridden", "not_applicable", "inactive")
 
-REFERRAL_LABELS: dict[str, str] = {
-    code: say(f"pages.referral.{code}") for code in ("no", "yes", "conditional")
-}
 
-PAYMENT_NOTE = say("pages.payment_note")
+def pa_labels(language: str = "en") -> dict[str, str]:
+    return dict(zip(_PA_CODES, _listed("pages.pa.", _PA_CODES, language), strict=True))
 
-NOTICE_NOTE = say("pages.notice_note")
 
-RECORDS_TO_GATHER: tuple[str, ...] = tuple(
-    say(f"pages.records.{key}") for key in ("pathology", "scans", "notes", "labs", "treatments")
+def referral_labels(language: str = "en") -> dict[str, str]:
+    words = _listed("pages.referral.", _REFERRAL_CODES, language)
+    return dict(zip(_REFERRAL_CODES, words, strict=True))
+
+
+def payment_note(language: str = "en") -> str:
+    return say("pages.payment_note", language)
+
+
+def notice_note(language: str = "en") -> str:
+    return say("pages.notice_note", language)
+
+
+def records_to_gather(language: str = "en") -> tuple[str, ...]:
+    keys = ("pathology", "scans", "notes", "labs", "treatments")
+    return _listed("pages.records.", keys, language)
+
+
+def trace_status(language: str = "en") -> dict[str, str]:
+    words = _listed("pages.trace_status.", _TRACE_STATUSES, language)
+    return dict(zip(_TRACE_STATUSES, words, strict=True))
+
+
+# Where a plan term or a deadline comes from, when we wrote it in English (a plan she reported,
+# a plan we know nothing about, the federal minimum next to a plan's own figure).
+def citation_words(citation: str, language: str = "en") -> str:
+    """A citation as a page shows it: the law's own citation is never translated; the English
+    we wrote around it (her papers "as you entered them", "federal minimum") is."""
+    if language == "en":
+        return citation
+    english, theirs = fields.text("en").phrases, fields.text(language).phrases
+    for phrase in ("reported_sbc", "reported_papers"):
+        for part in ("document", "section"):
+            key = f"{phrase}_{part}"
+            citation = citation.replace(english[key], theirs[key])
+    for words in _GENERIC_SOURCE_WORDS:
+        citation = citation.replace(words, data_words(words, language))
+    minimum = say("deadlines.citation.plan_and_minimum", language, plan="", minimum="")
+    return citation.replace("; federal minimum: ", minimum)
+
+
+_GENERIC_SOURCE_WORDS = (
+    "No plan documents: general rules for this kind of plan",
+    "Ask the plan for its Evidence of Coverage or Summary Plan Description",
 )
-
-
-TRACE_STATUS: dict[str, str] = {
-    status: say(f"pages.trace_status.{status}")
-    for status in ("applied", "depends", "overridden", "not_applicable", "inactive")
-}
 
 
 def trace_in_order(determination: Determination) -> list[TraceEntry]:
     """Rules that shaped the answer first, then the ones that did not apply."""
-    order = {status: index for index, status in enumerate(TRACE_STATUS)}
+    order = {status: index for index, status in enumerate(_TRACE_STATUSES)}
     return sorted(
         determination.trace, key=lambda entry: (order.get(entry.status, 99), entry.priority)
     )
@@ -188,7 +259,7 @@ def open_questions(determination: Determination) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def answer_facts(determination: Determination) -> list[str]:
+def answer_facts(determination: Determination, language: str = "en") -> list[str]:
     """The short facts under the headline: referral, approval, network. A referral or approval
     the plan's papers leave open is not said here ("You may need a referral") when a question
     below asks it: once is enough."""
@@ -196,9 +267,9 @@ def answer_facts(determination: Determination) -> list[str]:
     facts = []
     referral, approval = determination.referral_needed, determination.pa_needed
     if referral and not (referral == "conditional" and "referral_required" in asked):
-        facts.append(REFERRAL_LABELS[referral])
+        facts.append(referral_labels(language)[referral])
     if approval and not (approval == "conditional" and "prior_auth_required" in asked):
-        facts.append(PA_LABELS[approval])
+        facts.append(pa_labels(language)[approval])
     if determination.network.explanation:
         facts.append(determination.network.explanation)
     return facts
@@ -216,20 +287,22 @@ class AppealFirst:
     letters: list[str]
 
 
-def appeal_first(case: Case, plan: Plan, determination: Determination) -> AppealFirst | None:
+def appeal_first(
+    case: Case, plan: Plan, determination: Determination, language: str = "en"
+) -> AppealFirst | None:
     """The appeal, before anything else, when the plan has said no (None when it has not):
     the date to appeal by and how fast the plan must decide (from the answer's deadlines), the
     letters for it, and, when a doctor says waiting could harm her and the kind of plan allows
     it, the urgent outside review that may run at the same time."""
     if case.denial is None:
         return None
-    phrases = fields.text("en").phrases
+    phrases = fields.text(language).phrases
     urgent = case.urgency.physician_certifies_urgent == "yes"
     lines = []
     for deadline in determination.deadlines:
         if "appeal" not in deadline.id and "redetermination" not in deadline.id:
             continue
-        when = format_date(deadline.due) if deadline.due else _sentence(deadline.within)
+        when = format_date(deadline.due, language) if deadline.due else _sentence(deadline.within)
         lines.append(f"{deadline.title}: {when}")
     if urgent and markets.profile(plan.market).features.urgent_external_review_with_appeal:
         suggested = "external_review_request" in determination.letters
@@ -239,35 +312,36 @@ def appeal_first(case: Case, plan: Plan, determination: Determination) -> Appeal
     return AppealFirst(headline, lines, letters)
 
 
-def answer_headline(case: Case, determination: Determination) -> str:
+def answer_headline(case: Case, determination: Determination, language: str = "en") -> str:
     """The answer's headline; once her plan has said no, as what the rules say for her appeal
     (the appeal itself comes first on the page)."""
     if case.denial is None:
         return determination.headline
-    return fields.text("en").phrases["denied_rules_say"].format(headline=determination.headline)
+    phrases = fields.text(language).phrases
+    return phrases["denied_rules_say"].format(headline=determination.headline)
 
 
-def timing_note(case: Case, determination: Determination) -> str | None:
+def timing_note(case: Case, determination: Determination, language: str = "en") -> str | None:
     """When surgery or treatment is set: whether a decision the plan owes could come after it."""
     if case.treatment_date is None:
         return None
-    phrases = fields.text("en").phrases
+    phrases = fields.text(language).phrases
     late = [
         d
         for d in determination.deadlines
         if d.kind == "decide_by" and d.due is not None and d.due >= case.treatment_date
     ]
-    words = {"treatment": format_date(case.treatment_date)}
+    words = {"treatment": format_date(case.treatment_date, language)}
     if late:
-        words["due"] = format_date(late[0].due)
+        words["due"] = format_date(late[0].due, language)
         return phrases["treatment_before_decision"].format(**words)
     return phrases["treatment_date_tell_plan"].format(**words)
 
 
-def cost_notes(plan: Plan) -> list[str]:
+def cost_notes(plan: Plan, language: str = "en") -> list[str]:
     """Costs to know about as information (never as law): out-of-network care and balance
     bills where the plan has a network, and the self-pay price of a remote opinion."""
-    phrases = fields.text("en").phrases
+    phrases = fields.text(language).phrases
     notes = []
     if markets.profile(plan.market).features.network:
         notes.append(phrases["cost_out_of_network"])
@@ -290,10 +364,10 @@ def notice_widget_value(item: Any) -> Any:
     return value
 
 
-def records_checklist(determination: Determination) -> list[str]:
+def records_checklist(determination: Determination, language: str = "en") -> list[str]:
     """The records and papers the answer asks for; the usual list if it names none."""
     items = [need.description for need in determination.doc_needed]
-    return items or list(RECORDS_TO_GATHER)
+    return items or list(records_to_gather(language))
 
 
 def action_steps(determination: Determination) -> list[str]:
@@ -302,16 +376,17 @@ def action_steps(determination: Determination) -> list[str]:
     return [step for step in determination.next_steps if step.strip() not in asked]
 
 
-def deadline_lines(deadline: Deadline) -> list[str]:
+def deadline_lines(deadline: Deadline, language: str = "en") -> list[str]:
     """A deadline's details as short lines: the rule, how the date was found, the law."""
-    lines = [_sentence(say("pages.deadline.rule", within=deadline.within))]
+    lines = [_sentence(say("pages.deadline.rule", language, within=deadline.within))]
     if deadline.basis:
         lines.append(_sentence(deadline.basis))
+    citation = citation_words(deadline.citation, language)
     lines.append(
-        say("pages.deadline.law", citation=deadline.citation, checked=deadline.last_verified)
+        say("pages.deadline.law", language, citation=citation, checked=deadline.last_verified)
     )
     if not deadline.verified:
-        lines.append(say("pages.deadline.unconfirmed"))
+        lines.append(say("pages.deadline.unconfirmed", language))
     return lines
 
 
@@ -320,27 +395,28 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def format_date(day: dt.date | None) -> str:
-    return f"{day:%A, %B} {day.day}, {day.year}" if day else ""
+def format_date(day: dt.date | None, language: str = "en") -> str:
+    """'Monday, March 1, 2027'; Spanish: 'lunes, 1 de marzo de 2027'."""
+    return long_date(day, language) if day else ""
 
 
-def cost_lines(determination: Determination) -> list[str]:
+def cost_lines(determination: Determination, language: str = "en") -> list[str]:
     """The cost in plain words; the copay, share and deductible only when not already said."""
     cost = determination.cost_sharing
     lines = [cost.summary]
     said = cost.summary
     if cost.copay and cost.copay not in said:
-        lines.append(say("pages.cost.copay", copay=cost.copay))
+        lines.append(say("pages.cost.copay", language, copay=cost.copay))
     share = cost.coinsurance_percent
     if share and not share.endswith("%"):
         share += "%"  # the engine gives "20%"; a bare number is a percent too
     if share and share not in said:
-        lines.append(say("pages.cost.share", percent=share))
+        lines.append(say("pages.cost.share", language, percent=share))
     if cost.deductible and cost.deductible not in said:
         kind = {True: "deductible_applies", False: "deductible_not_applies"}.get(
             cost.deductible_applies, "deductible"
         )
-        lines.append(say(f"pages.cost.{kind}", deductible=cost.deductible))
+        lines.append(say(f"pages.cost.{kind}", language, deductible=cost.deductible))
     return lines
 
 
@@ -357,12 +433,21 @@ _LETTERS = (
     "records_request",
     "physician_letter",
 )
-LETTER_INFO: dict[str, tuple[str, str]] = {
-    name: (say(f"pages.letter.{name}.title"), say(f"pages.letter.{name}.what")) for name in _LETTERS
-}
+LETTER_TYPES: tuple[str, ...] = _LETTERS
 
 
-def missing_field_labels(fields: list[tuple[str, str]]) -> list[str]:
+def letter_info(language: str = "en") -> dict[str, tuple[str, str]]:
+    """Each letter's name and what it does, in the patient's words."""
+    return {
+        name: (
+            say(f"pages.letter.{name}.title", language),
+            say(f"pages.letter.{name}.what", language),
+        )
+        for name in _LETTERS
+    }
+
+
+def missing_field_labels(fields: list[tuple[str, str]], language: str = "en") -> list[str]:
     """What a letter still needs, as the questions that ask for it and where they are.
 
     `fields` are (path, what is needed) pairs as the letters package reports them, with paths
@@ -370,41 +455,53 @@ def missing_field_labels(fields: list[tuple[str, str]]) -> list[str]:
     """
     out: list[str] = []
     for path, why in fields:
-        text = patient_form.where_asked(path)
+        text = patient_form.where_asked(path, language)
         if text is None and path.startswith("plan."):
-            text = say("pages.plan_address_needed")
-        text = text or why[:1].upper() + why[1:]
+            text = say("pages.plan_address_needed", language)
+        if text is None:  # the letters package's own words are English
+            text = why[:1].upper() + why[1:] if language == "en" else _need_words(why, language)
         if text not in out:
             out.append(text)
     return out
 
 
-def letter_filename(letter_type: str, extension: str) -> str:
-    """File names carry no member data."""
-    return f"second-look-{letter_type.replace('_', '-')}.{extension}"
+def _need_words(why: str, language: str) -> str:
+    return say("app.problems.letter_need", language, what=data_words(why, language))
 
 
-def _contact_lines(contact: Contact | None) -> list[str]:
+def letter_filename(letter_type: str, extension: str, language: str = "en") -> str:
+    """File names carry no member data; a Spanish copy ends in -es."""
+    suffix = "" if language == "en" else f"-{language}"
+    return f"second-look-{letter_type.replace('_', '-')}{suffix}.{extension}"
+
+
+def _contact_lines(contact: Contact | None, language: str) -> list[str]:
     if contact is None:
         return []
-    lines = [x for x in (contact.name, contact.department) if x]
+    # A name or department from the plan we built is our English ("Your plan"): in words.
+    lines = [data_words(x, language) for x in (contact.name, contact.department) if x]
     lines += list(contact.address_lines)
     if contact.fax:
-        lines.append(say("pages.send_to.fax", number=contact.fax))
+        lines.append(say("pages.send_to.fax", language, number=contact.fax))
     if contact.phone:
-        lines.append(say("pages.send_to.phone", number=contact.phone))
+        lines.append(say("pages.send_to.phone", language, number=contact.phone))
     if contact.portal:
-        lines.append(say("pages.send_to.online", address=contact.portal))
+        lines.append(say("pages.send_to.online", language, address=contact.portal))
     if contact.email:
-        lines.append(say("pages.send_to.email", address=contact.email))
+        lines.append(say("pages.send_to.email", language, address=contact.email))
     return lines
 
 
-def send_to(letter_type: str, case: Case, plan: Plan | None) -> tuple[str, list[str]]:
+def send_to(
+    letter_type: str, case: Case, plan: Plan | None, language: str = "en"
+) -> tuple[str, list[str]]:
     """Who the letter goes to, and their address, fax and portal as far as we know them (the
     letters package's own choice of address: the one on her plan's letter wins)."""
     from letters.kinds.external_review import reviewer_contact
     from letters.parts import from_notice
+
+    def words(key: str, **args: str) -> str:
+        return say(f"pages.send_to.{key}", language, **args)
 
     if letter_type in ("preauth_request", "network_exception_request"):
         contact = None
@@ -412,56 +509,58 @@ def send_to(letter_type: str, case: Case, plan: Plan | None) -> tuple[str, list[
             exception = plan.network_exception.contact
             um = plan.appeals.um_contact
             contact = exception if letter_type == "network_exception_request" and exception else um
-        return say("pages.send_to.prior_auth_team"), _contact_lines(contact)
+        return words("prior_auth_team"), _contact_lines(contact, language)
     if letter_type in ("appeal", "expedited_appeal", "claim_file_request"):
         # The address on her plan's letter wins, as in the letter itself.
-        lines = (
-            _contact_lines(from_notice(case, plan.appeals.appeals_contact, "")[0]) if plan else []
-        )
+        appeals = from_notice(case, plan.appeals.appeals_contact, "")[0] if plan else None
+        lines = _contact_lines(appeals, language) if plan else []
         if letter_type == "expedited_appeal" and plan is not None:
             if plan.appeals.expedited_fax:
-                lines.append(say("pages.send_to.urgent_fax", number=plan.appeals.expedited_fax))
+                lines.append(words("urgent_fax", number=plan.appeals.expedited_fax))
             if plan.appeals.expedited_phone:
-                lines.append(say("pages.send_to.urgent_phone", number=plan.appeals.expedited_phone))
-        return say("pages.send_to.appeals_team"), lines
+                lines.append(words("urgent_phone", number=plan.appeals.expedited_phone))
+        return words("appeals_team"), lines
     if letter_type == "external_review_request":
         if plan is None:
-            return say("pages.send_to.outside_reviewer"), []
+            return words("outside_reviewer"), []
         contact, path = reviewer_contact(case, plan)
         named_by_her_letter = path == "case.denial.external_review_to"
-        who = say("pages.send_to.outside_reviewer") if named_by_her_letter else None
-        return who or plan.external_review.administered_by, _contact_lines(contact)
+        who = words("outside_reviewer") if named_by_her_letter else None
+        return who or data_words(plan.external_review.administered_by, language), _contact_lines(
+            contact, language
+        )
     if letter_type == "records_request":
         if case.records_from:
             holder = case.records_from[0]
             lines = [holder.name, *holder.address_lines]
-            lines += [say("pages.send_to.fax", number=holder.fax)] if holder.fax else []
-            lines += [say("pages.send_to.phone", number=holder.phone)] if holder.phone else []
-            return say("pages.send_to.records_office"), lines
-        return say("pages.send_to.records_office"), []
+            lines += [words("fax", number=holder.fax)] if holder.fax else []
+            lines += [words("phone", number=holder.phone)] if holder.phone else []
+            return words("records_office"), lines
+        return words("records_office"), []
     if letter_type == "physician_letter":
         doctor = case.referring_physician
         lines = [x for x in (doctor.name, doctor.practice) if x] + list(doctor.address_lines)
-        return say("pages.send_to.doctor"), lines
-    return say("pages.send_to.see_letter"), []
+        return words("doctor"), lines
+    return words("see_letter"), []
 
 
-HOW_TO_SEND: tuple[str, ...] = tuple(
-    say(f"pages.how_to_send.{key}") for key in ("read", "sign", "fax", "mail", "copy", "call")
-)
+def how_to_send(language: str = "en") -> tuple[str, ...]:
+    return _listed("pages.how_to_send.", ("read", "sign", "fax", "mail", "copy", "call"), language)
 
-CALL_LOG_TIPS: tuple[str, ...] = tuple(
-    say(f"pages.call_log.{key}") for key in ("when", "who", "what", "reference")
-)
+
+def call_log_tips(language: str = "en") -> tuple[str, ...]:
+    return _listed("pages.call_log.", ("when", "who", "what", "reference"), language)
+
 
 # --------------------------------------------------------------------------------------------
 # Save and resume: the case file
 
 CASE_FILE_NAME = "second-look-case.yaml"
-_CASE_FILE_HEADER = (
-    "# Second Look case file. It holds your answers, and may hold private health details.\n"
-    "# Keep it somewhere safe. Open it again in Second Look with 'Save or open my answers'.\n"
-)
+
+
+def _case_file_header(language: str) -> str:
+    """The two comment lines at the top of a saved file."""
+    return "".join(f"# {say(f'app.case_file.{key}', language)}\n" for key in ("header", "keep"))
 
 
 def _prune(value: Any) -> Any:
@@ -474,26 +573,31 @@ def _prune(value: Any) -> Any:
 
 
 def case_to_yaml(case: Case) -> bytes:
-    """The case as a YAML case file (the format `secondlook check` and the upload read)."""
-    data = _prune(case.model_dump(mode="json"))
+    """The case as a YAML case file (the format `secondlook check` and the upload read), with a
+    header in her language; the file keeps the language she chose (`language: es`; English,
+    the default, is left out so an English file reads as it did before languages)."""
+    data = _prune(
+        case.model_dump(mode="json", exclude={"language"} if case.language == "en" else None)
+    )
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
-    return (_CASE_FILE_HEADER + body).encode("utf-8")
+    return (_case_file_header(case.language) + body).encode("utf-8")
 
 
 # --------------------------------------------------------------------------------------------
 # Text for the readability test
 
 
-def patient_texts() -> list[str]:
+def patient_texts(language: str = "en") -> list[str]:
     """Every sentence of guidance and every label this module shows a patient."""
-    texts: list[str] = patient_form.patient_texts()
-    for choices in (MARKET_CHOICES, FUNDING_CHOICES):
+    texts: list[str] = patient_form.patient_texts(language)
+    for choices in (market_choices(language), funding_choices(language)):
         texts += [label for _, label in choices]
-    texts += list(QUESTIONS_FOR_YOUR_PLAN) + [MARKET_UNKNOWN_HEADLINE, FUNDING_HELP]
-    texts += list(HOW_TO_TELL_YOUR_PLAN) + [FICTIONAL_BADGE]
-    texts += list(PA_LABELS.values()) + list(REFERRAL_LABELS.values())
-    texts += [PAYMENT_NOTE, NOTICE_NOTE] + list(RECORDS_TO_GATHER)
-    for title, what in LETTER_INFO.values():
+    texts += list(questions_for_your_plan(language))
+    texts += [market_unknown_headline(language), funding_help(language)]
+    texts += list(how_to_tell_your_plan(language)) + [fictional_badge(language)]
+    texts += list(pa_labels(language).values()) + list(referral_labels(language).values())
+    texts += [payment_note(language), notice_note(language)] + list(records_to_gather(language))
+    for title, what in letter_info(language).values():
         texts += [title, what]
-    texts += list(HOW_TO_SEND) + list(CALL_LOG_TIPS)
+    texts += list(how_to_send(language)) + list(call_log_tips(language))
     return texts

@@ -170,17 +170,22 @@ def _text_within_limits(case: Case, file: str) -> Case:
 
 
 def check(
-    case: Case, plan: Plan | str | None = None, as_of: dt.date | None = None
+    case: Case,
+    plan: Plan | str | None = None,
+    as_of: dt.date | None = None,
+    *,
+    language: str = "en",
 ) -> Determination:
     """Evaluate a case. The plan defaults to the case's own (`plan_for`); the date to
-    `case.as_of`, then today."""
+    `case.as_of`, then today. `language`: the words of the answer ("en", "es"); the patient
+    pages pass the case's own language."""
     if plan is None:
         plan = plan_for(case)
     if isinstance(plan, str):
         plan = resolve_plan(plan)
     day = as_of or case.as_of or today()
     try:
-        return evaluate(plan, case, day, lawbook())
+        return evaluate(plan, case, day, lawbook(), language=language)
     except OverflowError:  # a deadline past year 9999: name the date, not a traceback
         raise LoadError(_far_dates(case, day)) from None
 
@@ -376,7 +381,7 @@ def _letter_problem(letter_type: str, err: Exception) -> LetterProblem:
     )
 
 
-def _letter_context(letter_type, case, plan, determination, day, evidence):  # noqa: ANN001, ANN202
+def _letter_context(letter_type, case, plan, determination, day, evidence, language="en"):  # noqa: ANN001, ANN202
     import letters
 
     return letters.build_context(
@@ -387,6 +392,7 @@ def _letter_context(letter_type, case, plan, determination, day, evidence):  # n
         today=day or today(),
         law=lawbook(),
         evidence=evidence,
+        language=language,
     )
 
 
@@ -429,20 +435,27 @@ def render_letter(
     today: dt.date | None = None,
     evidence: Sequence[str] = (),
     renderer=None,  # noqa: ANN001 - a letters.Renderer; default: the process's shared one
+    language: str = "en",
 ) -> RenderedLetter | LetterProblem:
     """One letter as .docx bytes, or the problem that stops it (checked before rendering).
 
     `evidence`: call-log lines to cite in a letter to the plan. `renderer`: a batch passes its
     own compiled `letters.Renderer`; organisation templates come as one too
-    (`letters.organisation.OrganisationTemplates.renderer()`)."""
+    (`letters.organisation.OrganisationTemplates.renderer()`). `language`: "es" gives the same
+    letter in Spanish from the shipped Spanish templates (a reading copy of a letter to a US
+    plan, which is sent in English; the records request, which may be sent in Spanish). Pass
+    the English determination (`check(case, plan)`) in every language: the letter words each
+    sentence itself, in its own language."""
     import letters
 
     try:
-        context = _letter_context(letter_type, case, plan, determination, today, evidence)
-        chosen = renderer or letters.default_renderer()
+        context = _letter_context(letter_type, case, plan, determination, today, evidence, language)
+        chosen = renderer or letters.default_renderer(language)
         docx = chosen.render_context(letter_type, context)
         # an organisation's letterhead or own template is part of the version
-        version = letters.template_version(letter_type) + chosen.version_suffix(letter_type)
+        version = letters.template_version(letter_type, language) + chosen.version_suffix(
+            letter_type
+        )
     except Exception as err:  # noqa: BLE001 - every failure becomes a typed problem
         return _letter_problem(letter_type, err)
     return RenderedLetter(letter_type, docx, version)
