@@ -12,38 +12,40 @@ if str(ROOT) not in sys.path:  # page files import their shared UI helpers from 
     sys.path.insert(0, str(ROOT))
 
 from app_pages._nav_ui import current_actor  # noqa: E402 - needs the path above
+from app_pages._patient_ui import page_titles  # noqa: E402 - needs the sys.path entry above
 
 st.set_page_config(page_title="Second Look", page_icon=":material/health_and_safety:")
+titles = page_titles()  # the patient pages' names, in the patient's language
 
 PATIENT_PAGES = [
     st.Page(
         "app_pages/patient_check.py",
-        title="Check my coverage",
+        title=titles["check"],
         icon=":material/fact_check:",
         url_path="check",
         default=True,
     ),
     st.Page(
         "app_pages/patient_answer.py",
-        title="My answer",
+        title=titles["answer"],
         icon=":material/task_alt:",
         url_path="answer",
     ),
     st.Page(
         "app_pages/patient_letters.py",
-        title="My letters",
+        title=titles["letters"],
         icon=":material/mail:",
         url_path="letters",
     ),
     st.Page(
         "app_pages/patient_guide.py",
-        title="Getting a second opinion",
+        title=titles["guide"],
         icon=":material/menu_book:",
         url_path="guide",
     ),
     st.Page(
         "app_pages/patient_save.py",
-        title="Save or open my answers",
+        title=titles["save"],
         icon=":material/save:",
         url_path="save",
     ),

@@ -2,11 +2,15 @@
 
 Everything that is not drawing (questions, mapping to a Case, plain-language text) lives in
 secondlook.patient_flow. Nothing here writes to disk: the case lives in the session only.
+
+The patient's language is the case's (`case.language`), so it is saved in her case file; every
+page draws `language_switch()` first and takes its words from `words()`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import streamlit as st
@@ -17,6 +21,7 @@ from coverage.catalog import Catalog
 from coverage.determination import Determination
 from coverage.loader import LoadError
 from coverage.plan import Plan
+from coverage.text import say
 from secondlook import patient_flow as flow
 from secondlook import patient_form as form
 from secondlook import service
@@ -52,6 +57,48 @@ def set_case(case: Case) -> None:
     st.session_state[CASE_KEY] = case
 
 
+def language() -> str:
+    """The patient's language: "en" or "es" (kept in her case, so her case file remembers it)."""
+    case = st.session_state.get(CASE_KEY)
+    return case.language if case is not None else "en"
+
+
+def words(key: str, **args: Any) -> str:
+    """A page's words (data/text/<language>/app.yaml) in the patient's language."""
+    return say(f"app.{key}", language(), **args)
+
+
+def page_titles() -> dict[str, str]:
+    """The patient pages' names in the navigation, in the patient's language."""
+    return {key: words(f"nav.{key}") for key in ("check", "answer", "letters", "guide", "save")}
+
+
+LANGUAGES = ("en", "es")
+
+
+def language_switch() -> str:
+    """English / Español at the top of every patient page; the choice is kept in the case."""
+    case = get_case()
+    current = case.language
+    picked = st.radio(
+        say("app.language.label", current),
+        LANGUAGES,
+        index=LANGUAGES.index(current),
+        format_func=lambda code: say(f"app.language.{code}", code),
+        horizontal=True,
+        key="patient_language",
+    )
+    if picked != current:
+        set_case(case.model_copy(update={"language": picked}))
+        st.rerun()
+    # A screen reader reads the page in its language (WCAG 3.1.1, language of page).
+    components.html(
+        f"<script>window.parent.document.documentElement.lang = {json.dumps(current)};</script>",
+        height=0,
+    )
+    return current
+
+
 def has_plan(case: Case) -> bool:
     """A plan to check against: one from the list, or the one she told us about."""
     report = case.reported_plan
@@ -85,8 +132,10 @@ def route() -> str:
 
 
 def replace_case(case: Case) -> None:
-    """Load a whole case (from a file): widgets are rebuilt with the new answers."""
+    """Load a whole case (from a file): widgets are rebuilt with the new answers (and the page
+    speaks the language saved in the file)."""
     st.session_state[CASE_KEY] = case
+    st.session_state.pop("patient_language", None)
     st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
     st.session_state[MARKET_UNKNOWN_KEY] = False
     st.session_state[ROUTE_KEY] = form.route_of(case)
@@ -133,20 +182,17 @@ def get_determination(case: Case) -> tuple[Plan | None, Determination | None]:
         plan = get_plan(case)
         if plan is None:
             return None, None
-        return plan, service.check(case, plan)
+        return plan, service.check(case, plan, language=case.language)
     except LoadError as err:
-        show_problems(err.problems, "We could not read the plan or your answers:")
+        show_problems(err.problems, words("problems.plan_or_answers"))
     except Exception:  # noqa: BLE001 - never show details: they may hold member data
-        st.error(
-            "Something went wrong while we checked your coverage. Please try again, or save "
-            "your answers and ask a patient navigator for help."
-        )
+        st.error(words("problems.went_wrong"))
     return None, None
 
 
 def need_a_plan_first() -> None:
-    st.info("First, tell us about your plan and your cancer. It takes a few minutes.")
-    st.page_link(CHECK_PAGE, label="Check my coverage", icon=":material/arrow_forward:")
+    st.info(words("problems.need_plan_first"))
+    st.page_link(CHECK_PAGE, label=words("nav.check"), icon=":material/arrow_forward:")
 
 
 def render_question(question: form.Question, value: Any, key: str) -> Any:
@@ -179,13 +225,15 @@ def render_question(question: form.Question, value: Any, key: str) -> Any:
             question.label, value=value or "", height=100, help=question.help, key=key
         )
     if kind == "state":
-        codes = [code for code, _ in flow.STATE_CHOICES]
+        choices = flow.state_choices(language())
+        codes = [code for code, _ in choices]
         return st.selectbox(
             question.label,
             codes,
             index=codes.index(value) if value in codes else None,
-            format_func=flow.STATE_NAMES.__getitem__,
+            format_func=dict(choices).__getitem__,
             help=question.help,
+            placeholder=words("check.choose"),
             key=key,
         )
     if kind == "date":
@@ -236,13 +284,16 @@ def show_problem_summary(problems: dict[str, str], questions: tuple[form.Questio
     if not problems:
         return
     asked = {q.field for q in questions}
+    lang = language()
     elsewhere = [
-        f"- {md(form.label(key))}: {md(msg)}" for key, msg in problems.items() if key not in asked
+        f"- {md(form.label(key, lang))}: {md(msg)}"
+        for key, msg in problems.items()
+        if key not in asked
     ]
     intro = (
-        "Please check the answer marked below."
+        words("problems.check_one")
         if len(problems) == 1
-        else f"Please check the {len(problems)} answers marked below."
+        else words("problems.check_many", count=len(problems))
     )
     st.error("\n".join([intro, "", *elsewhere]) if elsewhere else intro)
 
@@ -255,7 +306,7 @@ def refuse(form_key: str, err: form.FormError) -> None:
 
 def save_case_button(case: Case, *, key: str) -> None:
     st.download_button(
-        "Save my answers (download a file)",
+        words("save_button"),
         data=flow.case_to_yaml(case),
         file_name=flow.CASE_FILE_NAME,
         mime="application/x-yaml",
@@ -263,6 +314,12 @@ def save_case_button(case: Case, *, key: str) -> None:
         key=key,
         on_click="ignore",
     )
+
+
+def english_answer(case: Case, plan: Plan, answer: Determination) -> Determination:
+    """The answer the letters are built from: always the English one (a letter words every
+    sentence itself, in the language it is written in)."""
+    return answer if case.language == "en" else service.check(case, plan)
 
 
 def letter_statuses(case: Case, plan: Plan, answer: Determination) -> dict[str, tuple]:
@@ -274,18 +331,22 @@ def letter_statuses(case: Case, plan: Plan, answer: Determination) -> dict[str, 
         if problem is None:
             out[status.letter_type] = ("ready", [], [])
         elif problem.kind == "missing":
-            notes = flow.missing_field_labels(list(problem.fields))
+            notes = flow.missing_field_labels(list(problem.fields), language())
             out[status.letter_type] = ("missing", notes, [p for p, _ in problem.fields])
         else:
             out[status.letter_type] = ("not_needed", [problem.message], [])
     return out
 
 
-def letter_downloads(letter_type: str, case: Case, plan: Plan, answer: Determination):
-    """Callables that build the DOCX and the PDF when the user clicks (PDF takes seconds)."""
+def letter_downloads(
+    letter_type: str, case: Case, plan: Plan, answer: Determination, language: str = "en"
+):
+    """Callables that build the DOCX and the PDF when the user clicks (PDF takes seconds).
+    `language`: "es" gives the Spanish copy (a reading copy of a letter to the plan, or the
+    records request in Spanish)."""
 
     def docx() -> bytes:
-        result = service.render_letter(letter_type, case, plan, answer)
+        result = service.render_letter(letter_type, case, plan, answer, language=language)
         if isinstance(result, service.RenderedLetter):
             return result.docx
         raise RuntimeError("the letter could not be built")

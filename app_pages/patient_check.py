@@ -11,10 +11,11 @@ from secondlook import patient_form as form
 from secondlook import patient_notice as notice
 from secondlook.safe_text import md
 
-st.title("Does my plan pay for a second opinion?")
+lang = ui.language_switch()
+st.title(ui.words("check.title"))
 case = ui.get_case()
 ui.warn_before_leaving()
-words = fields.text("en")
+words = fields.text(lang)
 reported = case.plan is None and case.reported_plan is not None
 steps = form.sequence(ui.route(), reported=reported)
 current = st.session_state.get(ui.STEP_KEY)
@@ -22,18 +23,14 @@ if current not in steps:
     current = "start"
 index = steps.index(current)
 if current == "start":
-    st.write(
-        "Answer a few short questions. In a few minutes you will know if your plan pays for a "
-        "second opinion from another cancer doctor, what to do next, and you can get your "
-        "letters."
-    )
-    st.caption("It is fine to pick Not sure. Nothing you type is stored on our server.")
-    st.page_link(
-        ui.GUIDE_PAGE, label="New to second opinions? Start here", icon=":material/menu_book:"
-    )
+    st.write(ui.words("check.intro"))
+    st.caption(ui.words("check.caption"))
+    st.page_link(ui.GUIDE_PAGE, label=ui.words("check.guide_link"), icon=":material/menu_book:")
 st.progress(
     (index + 1) / len(steps),
-    text=f"Step {index + 1} of {len(steps)}: {form.step_title(current)}",
+    text=ui.words(
+        "check.progress", number=index + 1, total=len(steps), step=form.step_title(current, lang)
+    ),
 )
 
 
@@ -48,7 +45,7 @@ def following(key: str, *, plan_reported: bool) -> str:
 
 
 def start_step() -> None:
-    st.subheader(form.step_title("start"))
+    st.subheader(form.step_title("start", lang))
     routes = list(form.ROUTES)
     with st.form("start"):
         picked = st.radio(
@@ -59,20 +56,17 @@ def start_step() -> None:
             help=words.phrases["route_help"],
             key=ui.widget_key("start", "route"),
         )
-        if st.form_submit_button("Next", type="primary"):
+        if st.form_submit_button(ui.words("check.next"), type="primary"):
             st.session_state[ui.ROUTE_KEY] = picked
             go("plan")
 
 
 def plan_step() -> None:
-    st.subheader(form.step_title("plan"))
+    st.subheader(form.step_title("plan", lang))
     how = st.radio(
-        "How do you want to tell us about your plan?",
+        ui.words("check.how_to_tell_us"),
         ["find", "unlisted"],
-        format_func={
-            "find": "Find my plan in the list",
-            "unlisted": "My plan is not in the list",
-        }.__getitem__,
+        format_func=lambda way: ui.words(f"check.{way}"),
         index=1 if case.reported_plan or (case.plan or "").startswith("generic-") else 0,
         key=ui.widget_key("plan", "how"),
     )
@@ -80,58 +74,51 @@ def plan_step() -> None:
         find_plan()
     else:
         unlisted_plan()
-    if st.button("Back", icon=":material/arrow_back:", key="plan_back"):
+    if st.button(ui.words("check.back"), icon=":material/arrow_back:", key="plan_back"):
         go("start")
 
 
 def find_plan() -> None:
     catalog = ui.get_catalog()
     with st.form("plan_search"):
-        text = st.text_input(
-            "Search by company, plan name, or state",
-            key=ui.widget_key("plan", "search"),
-        )
+        text = st.text_input(ui.words("check.search"), key=ui.widget_key("plan", "search"))
         states = sorted({p.situs_state for p in catalog.plans.values() if p.situs_state})
+        names = dict(flow.state_choices(lang))
         state = st.selectbox(
-            "State",
+            ui.words("check.state"),
             ["", *states],
-            format_func=lambda s: flow.STATE_NAMES.get(s, "Any state"),
+            format_func=lambda s: names.get(s, ui.words("check.any_state")),
             key=ui.widget_key("plan", "state"),
         )
-        markets = [m for m, _ in flow.MARKET_CHOICES if m != "unknown"]
+        kinds = dict(flow.market_choices(lang))
+        markets = [m for m in kinds if m != "unknown"]
         market = st.selectbox(
-            "Kind of plan",
+            ui.words("check.kind"),
             ["", *markets],
-            format_func=lambda m: dict(flow.MARKET_CHOICES).get(m, "Any kind"),
+            format_func=lambda m: kinds.get(m, ui.words("check.any_kind")),
             key=ui.widget_key("plan", "market"),
         )
-        st.form_submit_button("Search", icon=":material/search:")
+        st.form_submit_button(ui.words("check.search_button"), icon=":material/search:")
     found = flow.search_plans(catalog.plans.values(), text or "", state=state, market=market)
     if not found:
-        st.warning(
-            "We could not find that plan. Try fewer words, or pick "
-            '"My plan is not in the list" above.'
-        )
+        st.warning(ui.words("check.not_found"))
         return
     if len(found) > flow.MAX_PLANS_LISTED:
-        st.caption(
-            f"Showing {flow.MAX_PLANS_LISTED} of {len(found)} plans. "
-            "Search, or pick your state, to find yours."
-        )
+        st.caption(ui.words("check.showing", shown=flow.MAX_PLANS_LISTED, found=len(found)))
         found = found[: flow.MAX_PLANS_LISTED]
     ids = [p.id for p in found]
     with st.form("plan_pick"):
         picked = st.radio(
-            f"Pick your plan ({len(found)} found)",
+            ui.words("check.pick_plan", found=len(found)),
             ids,
             index=ids.index(case.plan) if case.plan in ids else None,
             format_func=lambda pid: catalog.plans[pid].name,
-            captions=[flow.plan_caption(catalog.plans[pid]) for pid in ids],
+            captions=[flow.plan_caption(catalog.plans[pid], lang) for pid in ids],
             key=ui.widget_key("plan", "pick"),
         )
-        if st.form_submit_button("Use this plan", type="primary"):
+        if st.form_submit_button(ui.words("check.use_plan"), type="primary"):
             if picked is None:
-                st.error("Please pick your plan from the list.")
+                st.error(ui.words("check.pick_plan_error"))
             else:
                 ui.set_case(case.model_copy(update={"plan": picked, "reported_plan": None}))
                 st.session_state[ui.MARKET_UNKNOWN_KEY] = False
@@ -140,15 +127,12 @@ def find_plan() -> None:
 
 def unlisted_plan() -> None:
     """The kind of plan and the state first: the next questions depend on them."""
-    kind = form.question("reported_plan.market")
-    state = form.question("patient.state")
+    kind = form.question("reported_plan.market", lang)
+    state = form.question("patient.state", lang)
     known = case.reported_plan.market if case.reported_plan else None
     if case.plan and ui.get_plan(case) is not None and not case.plan.startswith("generic-"):
         known = ui.get_plan(case).market  # type: ignore[union-attr]
-    st.write(
-        "That is fine: most plans are not in our list. Tell us what kind of plan it is. Next, "
-        "we ask for a few details from your plan card and papers."
-    )
+    st.write(ui.words("check.unlisted_intro"))
     problems = ui.take_problems("plan_unlisted")
     ui.show_problem_summary(problems, (kind, state))
     values = [v for v, _ in kind.options]
@@ -165,9 +149,9 @@ def unlisted_plan() -> None:
         where = ui.render_question(state, case.patient.state, ui.widget_key("plan", "state_own"))
         if "patient.state" in problems:
             st.error(md(problems["patient.state"]), icon=":material/error:")
-        submitted = st.form_submit_button("Next", type="primary")
-    with st.expander("How can I tell what kind of plan I have?"):
-        for tip in flow.HOW_TO_TELL_YOUR_PLAN:
+        submitted = st.form_submit_button(ui.words("check.next"), type="primary")
+    with st.expander(ui.words("check.how_to_tell_kind")):
+        for tip in flow.how_to_tell_your_plan(lang):
             st.markdown(f"- {tip}")
     if not submitted:
         return
@@ -186,10 +170,10 @@ def unlisted_plan() -> None:
     nationwide = flow.nationwide_plan(ui.get_catalog().plans.values(), market)
     if nationwide:  # the same plan for everyone (Original Medicare): it is in our list
         updated = case.model_copy(update={"plan": nationwide, "reported_plan": None})
-        ui.set_case(form.write(updated, {"patient.state": where}))
+        ui.set_case(form.write(updated, {"patient.state": where}, language=lang))
         go(following("plan", plan_reported=False))
     answers = {"plan": "", "reported_plan.market": market, "patient.state": where}
-    ui.set_case(form.write(case, answers))
+    ui.set_case(form.write(case, answers, language=lang))
     go(following("plan", plan_reported=True))
 
 
@@ -213,7 +197,9 @@ def notice_reader() -> None:
             read = st.form_submit_button(phrases["notice_read"], icon=":material/document_scanner:")
         if read and upload is not None:
             st.session_state.pop(NOTICE_KEY, None)
-            st.session_state[READING_KEY] = notice.start_reading(upload.getvalue(), upload.name)
+            st.session_state[READING_KEY] = notice.start_reading(
+                upload.getvalue(), upload.name, language=lang
+            )
         job = st.session_state.get(READING_KEY)
         if job is not None and not job.done():
             reading_progress()
@@ -255,11 +241,11 @@ def take_reading(outcome: notice.Outcome) -> None:
 
 def confirm_notice(found: dict) -> None:
     st.write(words.phrases["notice_check"])
-    questions = tuple(form.question(key) for key in found)
+    questions = tuple(form.question(key, lang) for key in found)
     with st.form("notice_confirm"):
         values = {}
         for question in questions:
-            shown, where = notice.prefill(case, question.field, found[question.field])
+            shown, where = notice.prefill(case, question.field, found[question.field], lang)
             values[question.field] = ui.render_question(
                 question, shown, ui.widget_key("notice", question.field)
             )
@@ -267,10 +253,11 @@ def confirm_notice(found: dict) -> None:
         use = st.form_submit_button(words.phrases["notice_use"], type="primary")
     if use:
         try:
-            updated = form.write(case, {"denial": "yes", **values})
+            updated = form.write(case, {"denial": "yes", **values}, language=lang)
         except form.FormError as err:
             ui.show_problems(
-                [f"{form.label(k)}: {m}" for k, m in err.problems], words.phrases["notice_check"]
+                [f"{form.label(k, lang)}: {m}" for k, m in err.problems],
+                words.phrases["notice_check"],
             )
             return
         st.session_state.pop(NOTICE_KEY, None)
@@ -281,7 +268,7 @@ def confirm_notice(found: dict) -> None:
 
 
 def question_step(key: str) -> None:
-    guided = form.step(key, market=ui.market_of(case))
+    guided = form.step(key, lang, market=ui.market_of(case))
     form_key = f"step_{key}"
     st.subheader(guided.title)
     st.write(guided.intro)
@@ -294,12 +281,14 @@ def question_step(key: str) -> None:
     last = index == len(steps) - 1
     with st.form(form_key):
         values = ui.render_questions(guided, case, problems)
-        forward = st.form_submit_button("See my answer" if last else "Next", type="primary")
-        now = False if last else st.form_submit_button("Skip the rest and see my answer")
-        back = st.form_submit_button("Back", icon=":material/arrow_back:")
+        forward = st.form_submit_button(
+            ui.words("check.see_answer" if last else "check.next"), type="primary"
+        )
+        now = False if last else st.form_submit_button(ui.words("check.skip"))
+        back = st.form_submit_button(ui.words("check.back"), icon=":material/arrow_back:")
     if back or forward or now:
         try:
-            updated = form.apply_answers(case, guided.questions, values)
+            updated = form.apply_answers(case, guided.questions, values, language=lang)
         except form.FormError as err:
             ui.refuse(form_key, err)
             return

@@ -1,4 +1,9 @@
-"""My letters: the recommended letters, prefilled from the answers; review, edit, download."""
+"""My letters: the recommended letters, prefilled from the answers; review, edit, download.
+
+A letter to a US plan is sent in English; a patient who reads Spanish gets, beside it, a Spanish
+reading copy of the same letter (titled as a translation, not to send). The records request goes
+to an office that keeps her records, so it exists as a real letter in both languages.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from secondlook import patient_flow as flow
 from secondlook import patient_form as form
 from secondlook.safe_text import md, md_lines
 
-st.title("Your letters")
+lang = ui.language_switch()
+st.title(ui.words("letters.title"))
 case = ui.get_case()
 ui.warn_before_leaving()
 
@@ -21,15 +27,13 @@ plan, answer = ui.get_determination(case)
 if answer is None or plan is None:
     st.stop()
 
-st.write(
-    "We filled in these letters from your answers. Check the details below, fix anything that "
-    "is wrong, then download the letters."
-)
+st.write(ui.words("letters.intro"))
 
-statuses = ui.letter_statuses(case, plan, answer)
+english = ui.english_answer(case, plan, answer)  # the letters are built from it
+statuses = ui.letter_statuses(case, plan, english)
 missing = [path for t in answer.letters for path in statuses[t][2]]
 open_groups = form.groups_needing(missing)  # the groups the suggested letters still need
-groups = form.letter_groups_for(case)
+groups = form.letter_groups_for(case, lang)
 questions = tuple(q for group in groups for q in group.questions)
 problems = ui.take_problems("letter_details")
 
@@ -41,10 +45,10 @@ with st.form("letter_details"):
         with st.expander(group.title, expanded=group.key in open_groups or has_problem):
             st.caption(group.intro)
             values.update(ui.render_questions(group, case, problems))
-    saved = st.form_submit_button("Save these details", type="primary")
+    saved = st.form_submit_button(ui.words("letters.save_details"), type="primary")
 if saved:
     try:
-        updated = form.apply_answers(case, questions, values)
+        updated = form.apply_answers(case, questions, values, language=lang)
     except form.FormError as err:
         ui.refuse("letter_details", err)
     else:
@@ -52,61 +56,79 @@ if saved:
         st.session_state["patient_letters_saved"] = True
         st.rerun()
 if st.session_state.pop("patient_letters_saved", False):
-    st.success("Saved. Your letters now use these details.")
+    st.success(ui.words("letters.saved"))
+
+letter_info = flow.letter_info(lang)
+
+
+def downloads(letter_type: str, language: str, docx_label: str, pdf_label: str) -> None:
+    """The letter as Word and as PDF, in one language (built when she clicks)."""
+    docx, pdf = ui.letter_downloads(letter_type, case, plan, english, language)
+    st.download_button(
+        docx_label,
+        data=docx,
+        file_name=flow.letter_filename(letter_type, "docx", language),
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        icon=":material/description:",
+        key=f"docx_{letter_type}_{language}",
+        on_click="ignore",
+    )
+    st.download_button(
+        pdf_label,
+        data=pdf,
+        file_name=flow.letter_filename(letter_type, "pdf", language),
+        mime="application/pdf",
+        icon=":material/picture_as_pdf:",
+        key=f"pdf_{letter_type}_{language}",
+        on_click="ignore",
+    )
 
 
 def letter_card(letter_type: str, status: str, notes: list[str], _: list[str]) -> None:
-    title, what = flow.LETTER_INFO[letter_type]
-    who, lines = flow.send_to(letter_type, case, plan)
+    title, what = letter_info[letter_type]
+    who, lines = flow.send_to(letter_type, case, plan, lang)
     with st.container(border=True):
         st.markdown(f"**{title}**  \n{what}")
         if status == "not_needed":
-            st.caption("You do not need this letter now.")
+            st.caption(ui.words("letters.not_needed"))
             return
-        address = md_lines(lines) if lines else "Ask for the address, fax or website."
-        st.markdown(f"*Send to:* {md(who)}  \n{address}")
+        address = md_lines(lines) if lines else ui.words("letters.ask_address")
+        st.markdown(f"*{ui.words('letters.send_to')}* {md(who)}  \n{address}")
         if status == "missing":
-            st.warning("To finish this letter, add:\n\n" + "\n".join(f"- {item}" for item in notes))
+            items = "\n".join(f"- {item}" for item in notes)  # our own words, never hers
+            st.warning(f"{ui.words('letters.to_finish')}\n\n{items}")
             return
-        docx, pdf = ui.letter_downloads(letter_type, case, plan, answer)
-        st.download_button(
-            "Download Word file (.docx)",
-            data=docx,
-            file_name=flow.letter_filename(letter_type, "docx"),
-            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            icon=":material/description:",
-            key=f"docx_{letter_type}",
-            on_click="ignore",
-        )
-        st.download_button(
-            "Download PDF",
-            data=pdf,
-            file_name=flow.letter_filename(letter_type, "pdf"),
-            mime="application/pdf",
-            icon=":material/picture_as_pdf:",
-            key=f"pdf_{letter_type}",
-            on_click="ignore",
-        )
+        english = ("letters.download_docx", "letters.download_pdf")
+        downloads(letter_type, "en", *(ui.words(key) for key in english))
+        if lang == "en":
+            return
+        if letter_type == "records_request":  # a real letter she may send in Spanish
+            st.caption(ui.words("letters.records_spanish"))
+            spanish = ("letters.records_docx", "letters.records_pdf")
+        else:
+            st.caption(ui.words("letters.reading_copy"))
+            spanish = ("letters.reading_docx", "letters.reading_pdf")
+        downloads(letter_type, lang, *(ui.words(key) for key in spanish))
 
 
-st.subheader("Letters we suggest")
+st.subheader(ui.words("letters.suggested"))
 if answer.letters:
     for letter_type in answer.letters:
         letter_card(letter_type, *statuses[letter_type])
 else:
-    st.write("You may not need a letter right now. Other letters are below if you need them.")
+    st.write(ui.words("letters.none_now"))
 
-others = [t for t in flow.LETTER_INFO if t not in answer.letters]
-with st.expander("Other letters"):
+others = [t for t in letter_info if t not in answer.letters]
+with st.expander(ui.words("letters.others")):
     for letter_type in others:
         letter_card(letter_type, *statuses[letter_type])
 
-st.subheader("How to send your letters")
-st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(flow.HOW_TO_SEND, 1)))
-st.subheader("Write down every call")
-st.write("Insurers lose things. Each time you call your plan or a doctor's office, write down:")
-st.markdown("\n".join(f"- {tip}" for tip in flow.CALL_LOG_TIPS))
+st.subheader(ui.words("letters.how_to_send"))
+st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(flow.how_to_send(lang), 1)))
+st.subheader(ui.words("letters.call_log"))
+st.write(ui.words("letters.call_log_intro"))
+st.markdown("\n".join(f"- {tip}" for tip in flow.call_log_tips(lang)))
 
 st.divider()
-st.page_link(ui.ANSWER_PAGE, label="Back to my answer", icon=":material/arrow_back:")
+st.page_link(ui.ANSWER_PAGE, label=ui.words("letters.back_to_answer"), icon=":material/arrow_back:")
 ui.save_case_button(case, key="save_from_letters")

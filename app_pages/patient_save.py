@@ -7,52 +7,52 @@ import streamlit as st
 from app_pages import _patient_ui as ui
 from coverage import fields
 from coverage.loader import LoadError
+from coverage.text import say
 from secondlook import patient_form as form
 
-st.title("Save or open my answers")
-st.write(
-    "We do not keep your answers on our server. To come back later, save them to a file on "
-    "your phone or computer. Then open that file here."
-)
+lang = ui.language_switch()
+st.title(ui.words("save.title"))
+st.write(ui.words("save.intro"))
 
-st.subheader("Save")
+st.subheader(ui.words("save.save"))
 if ui.has_started():
-    st.caption("The file may hold private health details. Keep it somewhere safe.")
+    st.caption(ui.words("save.private"))
     ui.save_case_button(ui.get_case(), key="save_from_save_page")
 else:
-    st.write("You have no answers to save yet.")
-    st.page_link(ui.CHECK_PAGE, label="Check my coverage", icon=":material/fact_check:")
+    st.write(ui.words("save.nothing_yet"))
+    st.page_link(ui.CHECK_PAGE, label=ui.words("nav.check"), icon=":material/fact_check:")
 
-st.subheader("Open")
+st.subheader(ui.words("save.open"))
 with st.form("open_case", clear_on_submit=True):
     upload = st.file_uploader(
-        "Open a saved file (.yaml or .json)",
+        ui.words("save.upload"),
         type=["yaml", "yml", "json"],
         max_upload_size=1,  # MB: a case file is a few kilobytes
         key=ui.widget_key("open", "file"),
     )
-    opened = st.form_submit_button("Open my answers", type="primary")
+    opened = st.form_submit_button(ui.words("save.open_button"), type="primary")
 if opened:
     if upload is None:
-        st.error("Please choose your saved file first.")
+        st.error(ui.words("save.choose_first"))
     else:
         try:
-            case = form.read_case_file(upload.getvalue().decode("utf-8"))
+            case = form.read_case_file(upload.getvalue().decode("utf-8"), lang)
             if case.plan:
                 ui.get_plan(case)  # the plan must still exist
         except UnicodeDecodeError:
-            st.error("That file is not a Second Look file. It is not plain text.")
+            st.error(ui.words("save.not_text"))
         except form.FormError as err:
             ui.show_problems(
-                [message for _, message in err.problems], "We could not open that file:"
+                [message for _, message in err.problems], ui.words("save.could_not_open")
             )
         except LoadError:
-            st.error(fields.text("en").phrases["plan_gone"])
+            st.error(fields.text(lang).phrases["plan_gone"])
         else:
             ui.replace_case(case)
             st.session_state["patient_opened"] = True
             st.rerun()
 if st.session_state.pop("patient_opened", False):
-    st.success("Your answers are back.")
-    st.page_link(ui.ANSWER_PAGE, label="See my answer", icon=":material/task_alt:")
-    st.page_link(ui.CHECK_PAGE, label="Change my answers", icon=":material/edit:")
+    st.success(ui.words("save.back"))
+    st.page_link(ui.ANSWER_PAGE, label=ui.words("check.see_answer"), icon=":material/task_alt:")
+    change = say("pages.answer_page.change_answers", lang)
+    st.page_link(ui.CHECK_PAGE, label=change, icon=":material/edit:")

@@ -23,6 +23,7 @@ from typing import Any
 from coverage import fields
 from coverage.case import Case
 from coverage.plan import Plan
+from coverage.text import say
 from secondlook import notices, patient_flow
 from secondlook import patient_form as form
 
@@ -126,8 +127,10 @@ def problem_text(error: notices.NoticeError, language: str = "en") -> str:
         reason = _words(language, "notice_unavailable")
     elif type(error) is notices.NoticeError:
         reason = _words(language, "notice_failed")
-    else:
+    elif language == "en":
         reason = str(error)
+    else:  # the reader's sentence is English: the same sentence for its kind, in her language
+        reason = say(f"app.notice_error.{error.kind}", language)
     return f"{reason} {_words(language, 'notice_type_instead')}"
 
 
@@ -189,11 +192,20 @@ def prefill(
         yours = form.get_answer(case, key)
         if _answered(yours) and yours != read:
             return yours, phrases["notice_differs"].format(
-                value=_value_words(key, read, language), where=found.where
+                value=_value_words(key, read, language), where=_where(found, language)
             )
     if found.page is None:
         return read, phrases["notice_assumed"]
-    return read, phrases["notice_found"].format(where=found.where)
+    return read, phrases["notice_found"].format(where=_where(found, language))
+
+
+def _where(found: notices.Found[Any], language: str) -> str:
+    """Where on her letter a value was read ("page 1, line 9"), in her language."""
+    if language == "en":
+        return found.where
+    if found.page is None:
+        return say("app.check.notice_not_printed", language)
+    return say("app.check.notice_page_line", language, page=found.page, line=found.line)
 
 
 def _value_words(key: str, value: Any, language: str) -> str:

@@ -106,7 +106,7 @@ def test_check_then_answer_then_letters():
     assert alerts[0] == f"**{expected.headline}**"
     steps = [c.label for c in at.checkbox][: len(flow.action_steps(expected))]
     assert steps == [f"{n}. {s}" for n, s in enumerate(flow.action_steps(expected), 1)]
-    assert flow.PAYMENT_NOTE in texts(at)
+    assert flow.payment_note() in texts(at)
     labels = [b.label for b in at.get("download_button")]
     if any(d.due for d in expected.deadlines):
         assert "Add the dates to my calendar (.ics)" in labels
@@ -133,16 +133,16 @@ def test_check_then_answer_then_letters():
     answer = service.check(case)
     plan = service.resolve_plan(case.plan)
     assert answer.letters
-    ready = [t for t in flow.LETTER_INFO if letter_ready(t, case, plan, answer)]
+    ready = [t for t in flow.letter_info() if letter_ready(t, case, plan, answer)]
     assert set(answer.letters) <= set(ready)  # every recommended letter can now be written
-    assert len(ready) < len(flow.LETTER_INFO)  # an appeal needs a denial: not ready
+    assert len(ready) < len(flow.letter_info())  # an appeal needs a denial: not ready
     assert labels.count("Download Word file (.docx)") == len(ready)
     assert labels.count("Download PDF") == len(ready)
     shown = texts(at)
     for letter_type in answer.letters:
-        assert flow.LETTER_INFO[letter_type][0] in shown
+        assert flow.letter_info()[letter_type][0] in shown
     assert "To finish this letter, add:" in shown
-    assert flow.HOW_TO_SEND[0] in shown
+    assert flow.how_to_send()[0] in shown
     # Nothing the suggested letters need is missing: the detail groups are folded away.
     assert opened_groups(at) == set()
 
@@ -259,8 +259,8 @@ def test_not_sure_what_kind_of_plan_says_what_we_need():
     at = unlisted(start(), "unknown", state=None)
     assert at.title[0].value == "Your answer"
     shown = texts(at)
-    assert flow.MARKET_UNKNOWN_HEADLINE in shown
-    assert flow.HOW_TO_TELL_YOUR_PLAN[0] in shown
+    assert flow.market_unknown_headline() in shown
+    assert flow.how_to_tell_your_plan()[0] in shown
 
 
 def test_answer_these_questions_goes_to_the_step_that_asks_them():
@@ -347,9 +347,9 @@ def test_guidance_page_shows_every_section_and_the_script():
 
     at = start()
     at.switch_page(GUIDE).run()
-    assert [s.value for s in at.subheader] == [s.title for s in guidance.SECTIONS]
+    assert [s.value for s in at.subheader] == [s.title for s in guidance.sections()]
     shown = texts(at)
-    assert guidance.ASK_SCRIPT in shown
+    assert guidance.ask_script() in shown
     assert "Basic Laboratory" in shown  # named only to say they do not see patients
 
 

@@ -78,7 +78,7 @@ def test_letters_go_to_the_plan_contacts_and_the_records_holder():
     assert all(line in lines for line in plan.appeals.um_contact.address_lines)
     who, lines = flow.send_to("records_request", case, plan)
     assert lines == ["Mercy Pathology", "Fax: 555-0100"]
-    for letter_type in flow.LETTER_INFO:
+    for letter_type in flow.letter_info():
         who, _ = flow.send_to(letter_type, case, plan)
         assert who
 
@@ -92,7 +92,7 @@ def test_every_engine_letter_type_has_a_plain_name():
 
     from coverage.determination import LetterType
 
-    assert set(flow.LETTER_INFO) == set(get_args(LetterType))
+    assert set(flow.letter_info()) == set(get_args(LetterType))
 
 
 def test_deadline_lines_say_the_rule_the_law_and_the_date_checked():
@@ -109,11 +109,11 @@ def test_deadline_lines_say_the_rule_the_law_and_the_date_checked():
 def test_fictional_plans_are_badged():
     plan = service.resolve_plan("mo-ppo-gateway-employer-insured")
     assert plan.metadata.fictional
-    assert flow.FICTIONAL_BADGE in flow.plan_caption(plan)
+    assert flow.fictional_badge() in flow.plan_caption(plan)
     assert "example" in flow.plan_title(plan)
     medicare = service.resolve_plan("original-medicare")
     assert not medicare.metadata.fictional
-    assert flow.FICTIONAL_BADGE not in flow.plan_caption(medicare)
+    assert flow.fictional_badge() not in flow.plan_caption(medicare)
 
 
 def test_a_json_case_file_opens_too():

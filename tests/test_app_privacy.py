@@ -154,5 +154,5 @@ def test_error_details_never_reach_the_browser():
 
 def test_case_file_name_and_letter_names_carry_no_member_data():
     assert flow.CASE_FILE_NAME == "second-look-case.yaml"
-    for letter_type in flow.LETTER_INFO:
+    for letter_type in flow.letter_info():
         assert PATIENT not in flow.letter_filename(letter_type, "docx")
