@@ -7,6 +7,9 @@
 a case and returns the letter's context model (or a `LetterError` naming what is missing);
 `Renderer` compiles each template once and renders many letters (for batches). PDF conversion
 is in `letters.pdf`. This package never imports streamlit.
+
+`language="es"` writes the same letter in Spanish (letters/wording.py): a reading copy of a
+letter to a US plan (which is sent in English), or the records request in Spanish.
 """
 
 from __future__ import annotations
@@ -44,16 +47,17 @@ __all__ = [
 ]
 
 _lock = threading.Lock()
-_renderer: Renderer | None = None
+_renderers: dict[str, Renderer] = {}
 
 
-def default_renderer() -> Renderer:
-    """One shared Renderer for the process (templates compiled once)."""
-    global _renderer
+def default_renderer(language: str = "en") -> Renderer:
+    """One shared Renderer per language for the process (templates compiled once)."""
+    from letters.build_templates import templates_dir
+
     with _lock:
-        if _renderer is None:
-            _renderer = Renderer()
-        return _renderer
+        if language not in _renderers:
+            _renderers[language] = Renderer(templates_dir(language))
+        return _renderers[language]
 
 
 def render_letter(
@@ -65,52 +69,64 @@ def render_letter(
     today: dt.date | None = None,
     evidence: Sequence[str] = (),
     law=None,  # noqa: ANN001 - coverage.law.LawBook; pass the caller's cached one
+    language: str = "en",
 ) -> bytes:
     """One letter as .docx bytes. Raises LetterError (naming the fields) before rendering.
 
     `evidence`: call-log lines to cite in a letter to the plan."""
-    return default_renderer().render(
-        letter_type, case, plan, determination, today=today, evidence=evidence, law=law
+    context = build_context(
+        letter_type,
+        case,
+        plan,
+        determination,
+        today=today,
+        law=law,
+        evidence=evidence,
+        language=language,
     )
+    return default_renderer(language).render_context(letter_type, context)
 
 
 _versions: dict[str, str] = {}
 
 
-def _wording_files() -> list:
+def _wording_files(language: str = "en") -> list:
     """What words a letter besides its template: the context code, and the market profiles and
-    statements of law it reads."""
+    statements of law it reads (and, in another language, the phrasebook)."""
     from pathlib import Path
 
     here = Path(__file__).resolve().parent
-    rules = here.parent / "data" / "rules"
+    data = here.parent / "data"
+    rules = data / "rules"
     files = [here / name for name in ("contexts.py", "law_text.py", "models.py", "parts.py")]
     files += sorted((here / "kinds").glob("*.py"))
     files += sorted((rules / "markets").glob("*.yaml"))
     files += sorted((rules / "statements").glob("*.yaml"))
+    if language != "en":
+        files.append(data / "phrasebook" / f"{language}.yaml")
     return files
 
 
-def template_version(letter_type: str) -> str:
+def template_version(letter_type: str, language: str = "en") -> str:
     """A short, stable digest of what makes a letter: its template's content (every part,
     canonicalised, so rebuilding an unchanged template keeps the version) and what words it
     (the context code, market profiles and statements of law). Stored with generated letters
-    to tell versions apart."""
+    to tell versions apart. A Spanish letter is `<type>.es@<digest>`."""
     import hashlib
 
-    from letters.build_templates import docx_parts
-    from letters.renderer import TEMPLATES_DIR
+    from letters.build_templates import docx_parts, templates_dir
 
     if letter_type not in LETTER_TYPES:
         raise KeyError(f"unknown letter type {letter_type!r}")
+    key = letter_type if language == "en" else f"{letter_type}.{language}"
     with _lock:
-        if letter_type not in _versions:
+        if key not in _versions:
             digest = hashlib.sha256()
-            path = TEMPLATES_DIR / LETTER_TYPES[letter_type].template
+            path = templates_dir(language) / LETTER_TYPES[letter_type].template
             for name, data in docx_parts(path.read_bytes()).items():
                 if name != "docProps/core.xml":
                     digest.update(name.encode() + b"\0" + data)
-            for path in _wording_files():
+            for path in _wording_files(language):
                 digest.update(path.name.encode() + b"\0" + path.read_bytes())
-            _versions[letter_type] = f"{letter_type}@{digest.hexdigest()[:12]}"
-        return _versions[letter_type]
+            _versions[key] = f"{key}@{digest.hexdigest()[:12]}"
+        return _versions[key]

@@ -6,6 +6,11 @@
 The .docx files are committed; tests/test_letters_templates.py checks they match this script
 (by the XML of every part, not by zip bytes). Edit the wording here, never in Word.
 
+The Spanish templates (letters/templates/es/) are built by the same script: every fixed word goes
+through `Builder.t()` and the phrasebook (data/phrasebook/es.yaml). A Spanish letter to a plan
+is a reading copy: a banner and its footer say it is a translation to read, not to send (the
+records request, which goes to the office that keeps her records, may be sent in Spanish).
+
 The templates use docxtpl tags: `{%p ... %}` on a paragraph of its own (the paragraph is
 removed and the tag kept), `{%r ... %}` on a run of its own, `{{ ... }}` for values. The
 letters are plain and formal: US Letter, 1-inch margins, Calibri 11 (Carlito under
@@ -35,9 +40,19 @@ from docx.oxml.ns import qn
 from docx.shared import Inches, Pt, RGBColor
 from lxml import etree
 
+from coverage.text import LANGUAGES, phrase
 from letters.types import LETTER_TYPES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# Letters that may be sent in another language; every other Spanish letter is a reading copy.
+SENDABLE_IN_ANY_LANGUAGE = frozenset({"records_request"})
+
+
+def templates_dir(language: str = "en") -> Path:
+    """Where a language's templates are: letters/templates/ (English), letters/templates/es/."""
+    return TEMPLATES_DIR if language == "en" else TEMPLATES_DIR / language
+
+
 FIXED_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 FONT = "Calibri"
 LABEL_WIDTH = Inches(1.45)
@@ -46,10 +61,21 @@ LABEL_WIDTH = Inches(1.45)
 class Builder:
     """A python-docx document with the letter styles and a few writing helpers."""
 
-    def __init__(self, title: str, *, page_total: bool = True):
+    def __init__(
+        self,
+        title: str,
+        *,
+        page_total: bool = True,
+        language: str = "en",
+        reading_copy: bool = False,
+    ):
         """`page_total=False`: "Page N" only, for documents holding several letters (each
-        section restarts at 1; LibreOffice does not support SECTIONPAGES)."""
+        section restarts at 1; LibreOffice does not support SECTIONPAGES). `reading_copy`: a
+        translation for the patient to read, marked so on every page."""
         self.page_total = page_total
+        self.language = language
+        self.reading_copy = reading_copy
+        self.copy_note = ""  # what a reading copy says about itself, under its banner
         self.doc = Document()
         self._lean_package()
         self._page()
@@ -202,12 +228,14 @@ class Builder:
         for pos in list(stops):
             stops._pPr.tabs.remove(pos._tab)  # noqa: SLF001 - clear the default center/right tabs
         stops.add_tab_stop(Inches(6.5), WD_TAB_ALIGNMENT.RIGHT)
+        if self.reading_copy:
+            p.add_run(self.t("Reading copy, not to send") + " · ").bold = True
         p.add_run("{{ footer_id }}")
         p.add_run().add_tab()
-        p.add_run("Page ")
+        p.add_run(self.t("Page") + " ")
         self._field(p, "PAGE", "1")
         if self.page_total:
-            p.add_run(" of ")
+            p.add_run(" " + self.t("of") + " ")
             self._field(p, "NUMPAGES", "1")
 
     @staticmethod
@@ -222,6 +250,10 @@ class Builder:
         paragraph._p.append(simple)  # noqa: SLF001
 
     # -- writing -------------------------------------------------------------------------
+    def t(self, english: str) -> str:
+        """Fixed words of the letter, in its language (the phrasebook has the others)."""
+        return english if self.language == "en" else phrase(english, self.language)
+
     def p(
         self, text: str = "", style: str = "Normal", *, keep_next: bool = False, raw: bool = False
     ):
@@ -295,8 +327,11 @@ class Builder:
 
 
 def banner(b: Builder) -> None:
+    if b.reading_copy:  # first, above everything: what this copy is
+        b.p(b.t("TRANSLATION FOR YOU TO READ: DO NOT SEND THIS COPY"), "Banner")
+        b.p(b.t(b.copy_note), "Banner Note")
     b.tag("if expedited")
-    b.p("EXPEDITED REVIEW REQUESTED", "Banner")
+    b.p(b.t("EXPEDITED REVIEW REQUESTED"), "Banner")
     b.p("{{ expedited_note }}", "Banner Note")
     b.tag("endif")
 
@@ -320,25 +355,25 @@ def letter_head(b: Builder, recipient: str = "recipient", delivery: str = "deliv
         b.tag("endif")
     address(b, recipient)
     b.p("", "Gap")
-    b.p("RE: {{ title }}", "Subject")
+    b.p(b.t("RE:") + " {{ title }}", "Subject")
     b.each("row in re_rows", "**{{ row.label }}:**\t{{ row.value }}", "RE Row")
     b.p("", "Gap")
     b.p("{{ salutation }}")
 
 
 def sign_off(b: Builder, closing: str = "Sincerely,") -> None:
-    b.p(closing, "Closing")
+    b.p(b.t(closing), "Closing")
     b.p("_" * 34, "Signature Line", keep_next=True, raw=True)
     b.p("{{ signer.name }}", "Address", keep_next=True)
     b.each("line in signer.lines", "{{ line }}", "Address")
     b.p("", "Gap")
-    b.labelled_list("Enclosures", "enclosures")
-    b.labelled_list("Copies to", "copies_to")
+    b.labelled_list(b.t("Enclosures"), "enclosures")
+    b.labelled_list(b.t("Copies to"), "copies_to")
 
 
 def section(b: Builder, condition: str, heading: str, fill: Callable[[], None]) -> None:
     b.tag(f"if {condition}")
-    b.heading(heading)
+    b.heading(b.t(heading))
     fill()
     b.tag("endif")
 
@@ -364,7 +399,7 @@ def law_section(
 
 def denial_quote(b: Builder) -> None:
     b.tag("if denial_reason")
-    b.p("The notice gives this reason for the decision:", keep_next=True)
+    b.p(b.t("The notice gives this reason for the decision:"), keep_next=True)
     b.p("“{{ denial_reason }}”", "Quote Block")
     b.tag("endif")
 
@@ -403,7 +438,7 @@ def preauth_request(b: Builder) -> None:
 def network_exception_request(b: Builder) -> None:
     letter_head(b)
     b.p("{{ ask }}")
-    b.heading("No in-network specialist for my cancer")
+    b.heading(b.t("No in-network specialist for my cancer"))
     b.each("para in gap", "{{ para }}")
     section(
         b, "cost_compare", "What the exception changes for me", lambda: b.bullets("cost_compare")
@@ -450,17 +485,20 @@ def external_review_request(b: Builder) -> None:
 def claim_file_request(b: Builder) -> None:
     letter_head(b)
     b.p(
-        "I ask for a complete copy of my claim file for {{ denial_words }}, which concerns "
-        "{{ service }}. Please send me copies of all documents, records and other information "
-        "relevant to my claim, including:",
+        b.t(
+            "I ask for a complete copy of my claim file for {{ denial_words }}, which concerns "
+            "{{ service }}. Please send me copies of all documents, records and other "
+            "information relevant to my claim, including:"
+        ),
         keep_next=True,
     )
     b.bullets("items")
     law_section(b, mandates=False)
     calls(b)
     b.p(
-        "**This is a request for documents, not my appeal; please do not treat it as one.** "
-        "{{ timing }}"
+        "**"
+        + b.t("This is a request for documents, not my appeal; please do not treat it as one.")
+        + "** {{ timing }}"
     )
     b.p("{{ closing }}")
     sign_off(b)
@@ -470,16 +508,18 @@ def records_request(b: Builder) -> None:
     b.tag("for holder in holders")
     letter_head(b, recipient="holder.recipient", delivery="holder.delivery")
     b.p(
-        "I ask you to send copies of my health information listed below directly to the doctor "
-        "who is giving me a second opinion:",
+        b.t(
+            "I ask you to send copies of my health information listed below directly to the "
+            "doctor who is giving me a second opinion:"
+        ),
         keep_next=True,
     )
     b.each("line in destination.lines", "**{{ line }}**", "Indented")
     b.each("line in destination.contact", "{{ line }}", "Indented")
     b.p("", "Gap")
-    b.p("Please send these records ({{ period }}):", keep_next=True)
+    b.p(b.t("Please send these records ({{ period }}):"), keep_next=True)
     b.bullets("items")
-    b.p("Please also send me a copy of the reports, electronically if possible.")
+    b.p(b.t("Please also send me a copy of the reports, electronically if possible."))
     law_section(b, "My rights under HIPAA", mandates=False)
     b.p("{{ timing }}")
     b.p("{{ closing }}")
@@ -498,7 +538,7 @@ def physician_letter(b: Builder) -> None:
     def clinical() -> None:
         b.bullets("clinical")
         b.tag("if narrative")
-        b.p("The patient describes the question this way:", keep_next=True)
+        b.p(b.t("The patient describes the question this way:"), keep_next=True)
         b.each("para in narrative", "{{ para }}", "Quote Block")
         b.tag("endif")
 
@@ -525,15 +565,37 @@ WRITERS: dict[str, Callable[[Builder], None]] = {
 }
 
 
-def build(letter_type: str) -> bytes:
+# What a reading copy says about itself, under its banner.
+COPY_NOTES = {
+    "physician_letter": (
+        "This is a translation of the English letter your doctor signs and sends to your plan, "
+        "so that you know what it says. It has the same parts and the same facts. Your doctor "
+        "sends the English letter."
+    ),
+}
+COPY_NOTE = (
+    "This is a translation of the English letter you sign and send to your plan, so that you "
+    "know what you sign. It has the same parts and the same facts. Sign and send the English "
+    "letter, not this copy."
+)
+
+
+def build(letter_type: str, language: str = "en") -> bytes:
     info = LETTER_TYPES[letter_type]
-    b = Builder(f"Second Look: {info.title}", page_total=letter_type != "records_request")
+    reading_copy = language != "en" and letter_type not in SENDABLE_IN_ANY_LANGUAGE
+    b = Builder(
+        "Second Look: " + (info.title if language == "en" else phrase(info.title, language)),
+        page_total=letter_type != "records_request",
+        language=language,
+        reading_copy=reading_copy,
+    )
+    b.copy_note = COPY_NOTES.get(letter_type, COPY_NOTE)
     WRITERS[letter_type](b)
     return b.bytes()
 
 
-def build_all() -> dict[str, bytes]:
-    return {name: build(name) for name in LETTER_TYPES}
+def build_all(language: str = "en") -> dict[str, bytes]:
+    return {name: build(name, language) for name in LETTER_TYPES}
 
 
 # --- comparing by content, not by zip bytes ----------------------------------------------------
@@ -551,10 +613,11 @@ def docx_parts(data: bytes) -> dict[str, bytes]:
     return out
 
 
-def stale_templates(directory: Path = TEMPLATES_DIR) -> list[str]:
+def stale_templates(directory: Path | None = None, language: str = "en") -> list[str]:
     """Letter types whose committed template differs from what this script builds."""
+    directory = directory or templates_dir(language)
     stale = []
-    for name, data in build_all().items():
+    for name, data in build_all(language).items():
         path = directory / LETTER_TYPES[name].template
         if not path.exists() or docx_parts(path.read_bytes()) != docx_parts(data):
             stale.append(name)
@@ -566,20 +629,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only check, write nothing")
     args = parser.parse_args(argv)
     if args.check:
-        stale = stale_templates()
-        for name in stale:
-            print(
-                f"letters/templates/{name}.docx is out of date: run python -m "
-                "letters.build_templates"
-            )
+        stale = [
+            templates_dir(language) / f"{name}.docx"
+            for language in LANGUAGES
+            for name in stale_templates(language=language)
+        ]
+        for path in stale:
+            shown = path.relative_to(TEMPLATES_DIR.parent.parent)
+            print(f"{shown} is out of date: run python -m letters.build_templates")
         return 1 if stale else 0
-    TEMPLATES_DIR.mkdir(parents=True, exist_ok=True)
-    for name, data in build_all().items():
-        path = TEMPLATES_DIR / LETTER_TYPES[name].template
-        tmp = path.with_suffix(".docx.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        print(f"wrote {path.relative_to(TEMPLATES_DIR.parent.parent)}")
+    for language in LANGUAGES:
+        directory = templates_dir(language)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, data in build_all(language).items():
+            path = directory / LETTER_TYPES[name].template
+            tmp = path.with_suffix(".docx.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+            print(f"wrote {path.relative_to(TEMPLATES_DIR.parent.parent)}")
     return 0
 
 

@@ -35,6 +35,7 @@ from letters.models import (
     MissingFieldError,
     NotApplicableError,
 )
+from letters.wording import writing_in
 
 __all__ = [
     "BUILDERS",
@@ -67,11 +68,15 @@ def build_context(
     today: dt.date | None = None,
     law: LawBook | None = None,
     evidence: Sequence[str] = (),
+    language: str = "en",
 ) -> LetterContext:
     """The context model for one letter, or a LetterError naming what is missing.
 
     `evidence`: call-log lines to cite (date, who, reference, what was said), for the letters
     to the plan; the records request and the physician's letter do not take them.
+    `language`: "es" writes the same letter, from the same facts, in Spanish (the reading copy
+    of a letter to the plan; the records request a provider may receive in Spanish). The
+    determination is always the English one: its words are not the letter's.
     """
     try:
         builder = BUILDERS[letter_type]
@@ -87,7 +92,8 @@ def build_context(
         from coverage.catalog import load_lawbook
 
         law = load_lawbook()
-    context = builder(case, plan, determination, today or dt.date.today(), law)
+    with writing_in(language):
+        context = builder(case, plan, determination, today or dt.date.today(), law)
     lines = [" ".join(line.split()) for line in evidence if line and line.strip()]
     if lines:
         if "evidence" not in type(context).model_fields:

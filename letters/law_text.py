@@ -10,6 +10,9 @@ Only verified statements with verified figures are stated (`coverage.statements.
 rests on words of regulatory-facts.md (a test checks). State mandates come from the
 determination's trace (`mandate_sentences`): only rules that were applied and are verified, and
 never for a plan that state insurance law does not reach.
+
+A statement has its own text in each language (data/rules/statements); a letter states it in the
+language it is written in (`letters.wording.current()`), with the same citation.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from coverage.law import LawBook
 from coverage.markets import profile
 from coverage.plan import Plan
 from coverage.statements import amount, market_law, say, situation
+from letters.wording import current, tr
 
 # The records request states the same HIPAA law for every market.
 RECORDS_LAW = ("hipaa.third_party", "hipaa.response", "hipaa.fee")
@@ -44,15 +48,15 @@ class Figures:
             return None
         if not parameter.verified:
             return None
-        return amount(value, parameter.unit), parameter.citation
+        return amount(value, parameter.unit, current()), parameter.citation
 
 
 def specialty_words(specialty: str | None) -> str:
-    return specialty.strip().lower() if specialty and specialty.strip() else "oncology"
+    return specialty.strip().lower() if specialty and specialty.strip() else tr("oncology")
 
 
 def _law(plan: Plan, part: str, figures: Figures, facts: frozenset[str], **words: str) -> list[str]:
-    return market_law(figures.law, plan, part, figures.day, facts, **words)
+    return market_law(figures.law, plan, part, figures.day, facts, lang=current(), **words)
 
 
 def governing_law(plan: Plan, figures: Figures) -> list[str]:
@@ -108,12 +112,12 @@ def claim_file_law(plan: Plan, figures: Figures) -> list[str]:
 def claim_file_request(plan: Plan, figures: Figures) -> str:
     """The appeal letter's request for the documents, citing the claim-file rule if any."""
     found = _law(plan, "appeal_requests", figures, situation(plan))
-    return found[0] if found else DOCUMENTS_REQUEST
+    return found[0] if found else tr(DOCUMENTS_REQUEST)
 
 
 def records_law(figures: Figures) -> list[str]:
     """HIPAA right of access: the same for every market."""
-    said = [say(figures.law, name, figures.day) for name in RECORDS_LAW]
+    said = [say(figures.law, name, figures.day, lang=current()) for name in RECORDS_LAW]
     return [s.sentence() for s in said if s is not None]
 
 
@@ -129,6 +133,8 @@ def mandate_sentences(plan: Plan, determination: Determination) -> list[str]:
     out = []
     for entry in determination.trace:
         if entry.layer == "state" and entry.status == "applied" and entry.verified:
-            title = entry.title.rstrip(".")
+            # The determination is English (letters are built from it); the rule's title is
+            # data, worded in the letter's language from the phrasebook.
+            title = tr(entry.title.rstrip("."))
             out.append(f"{entry.citation}: {title}.")
     return out

@@ -2,7 +2,9 @@
 for the service, the diagnosis and the denial, the checks for missing fields.
 
 What differs by market (the member-ID label, the notice names, the footers) comes from the
-market profile (data/rules/markets), never from a branch on the market here.
+market profile (data/rules/markets), never from a branch on the market here. Every sentence goes
+through `tr()` (letters/wording.py): English here, and the same sentence in a reading copy's
+language from the phrasebook.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from coverage.markets import profile
 from coverage.plan import Plan, TierCostSharing
 from letters.law_text import specialty_words
 from letters.models import MissingFieldError, NotApplicableError, Party, Row, Signer
+from letters.wording import fmt_date, tr
+
+__all__ = ["fmt_date"]  # the letter kinds take it from here
 
 # --- small helpers -----------------------------------------------------------------------------
-
-
-def fmt_date(day: dt.date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
 
 
 def paragraphs(text: str | None) -> list[str]:
@@ -50,16 +51,17 @@ def money(value: Decimal | None) -> str | None:
 def tier_words(tier: TierCostSharing) -> str:
     parts = []
     if tier.specialist_copay is not None:
-        parts.append(f"a {money(tier.specialist_copay)} specialist copay")
+        parts.append(tr("a {copay} specialist copay", copay=money(tier.specialist_copay)))
     if tier.specialist_coinsurance_percent is not None:
-        parts.append(f"{tier.specialist_coinsurance_percent.normalize():f}% coinsurance")
-    words = " and ".join(parts) if parts else "the plan's cost sharing"
+        percent = f"{tier.specialist_coinsurance_percent.normalize():f}%"
+        parts.append(tr("{percent} coinsurance", percent=percent))
+    words = tr(" and ").join(parts) if parts else tr("the plan's cost sharing")
     if tier.deductible_applies and tier.deductible_individual is not None:
-        words += f" after the {money(tier.deductible_individual)} deductible"
+        words += tr(" after the {amount} deductible", amount=money(tier.deductible_individual))
     elif tier.deductible_applies:
-        words += " after the deductible"
+        words += tr(" after the deductible")
     if tier.balance_billing_possible:
-        words += ", and the doctor may bill me the difference (balance billing)"
+        words += tr(", and the doctor may bill me the difference (balance billing)")
     return words
 
 
@@ -67,9 +69,9 @@ def contact_lines(*, phone: str | None, fax: str | None = None, email: str | Non
     """Phone, fax and email on one line (an address block stays short)."""
     out = []
     if phone:
-        out.append(f"Phone {phone.strip()}")
+        out.append(tr("Phone {number}", number=phone.strip()))
     if fax:
-        out.append(f"Fax {fax.strip()}")
+        out.append(tr("Fax {number}", number=fax.strip()))
     if email:
         out.append(email.strip())
     return [" · ".join(out)] if out else []
@@ -119,7 +121,7 @@ NCI_WORDS = {
 
 
 def opinion_word(case: Case) -> str:
-    return "third-opinion" if case.reasons.opinions_so_far >= 2 else "second-opinion"
+    return tr("third-opinion" if case.reasons.opinions_so_far >= 2 else "second-opinion")
 
 
 def provider_line(case: Case, *, npi: bool = True) -> str | None:
@@ -140,22 +142,22 @@ def provider_line(case: Case, *, npi: bool = True) -> str | None:
 
 
 def service_words(case: Case, *, first_person: bool = True) -> str:
-    visit = VISIT_WORDS[case.provider.visit_type].format(what=opinion_word(case))
+    visit = VISIT_WORDS[case.provider.visit_type]
     if not first_person:
         visit = visit.replace("my records", "the records")
+    visit = tr(visit, what=opinion_word(case))
     line = provider_line(case, npi=False)
     if line and clean(case.provider.name) and clean(case.provider.institution):
-        line = line.replace(
-            f", {case.provider.institution.strip()}", f" at {case.provider.institution.strip()}"
-        )
-    return f"{visit} with {line}" if line else visit
+        institution = case.provider.institution.strip()
+        line = line.replace(f", {institution}", tr(" at {institution}", institution=institution))
+    return tr("{visit} with {line}", visit=visit, line=line) if line else visit
 
 
 def diagnosis_words(case: Case) -> str | None:
     d = case.diagnosis
     desc = clean(d.description)
     if desc and d.icd10:
-        return f"{desc} (ICD-10-CM {d.icd10})"
+        return f"{desc} (ICD-10-CM {d.icd10})"  # a name and a code: the same in every language
     if desc:
         return desc
     if d.icd10:
@@ -173,10 +175,10 @@ def clinical_lines(case: Case) -> list[str]:
     if clean(d.stage):
         parts.append(d.stage.strip())
     if d.date_diagnosed:
-        newly = "newly diagnosed on" if d.newly_diagnosed == "yes" else "diagnosed on"
-        parts.append(f"{newly} {fmt_date(d.date_diagnosed)}")
+        newly = "newly diagnosed on {date}" if d.newly_diagnosed == "yes" else "diagnosed on {date}"
+        parts.append(tr(newly, date=fmt_date(d.date_diagnosed)))
     elif d.newly_diagnosed == "yes":
-        parts.append("newly diagnosed")
+        parts.append(tr("newly diagnosed"))
     if not parts:
         return []
     text = "; ".join(parts)
@@ -188,34 +190,40 @@ def reason_lines(case: Case) -> list[str]:
     out = []
     if r.surgery_recommended == "yes":
         out.append(
-            "Surgery has been recommended; surgical approaches differ and a specialist "
-            "may offer a less invasive or better option."
+            tr(
+                "Surgery has been recommended; surgical approaches differ and a specialist "
+                "may offer a less invasive or better option."
+            )
         )
     if r.major_treatment_recommended == "yes":
-        out.append("Chemotherapy, radiation or another major treatment has been recommended.")
+        out.append(tr("Chemotherapy, radiation or another major treatment has been recommended."))
     if r.before_treatment_starts == "yes":
         out.append(
-            "Treatment has not started yet: this is the time to confirm the diagnosis, "
-            "the stage and the treatment plan."
+            tr(
+                "Treatment has not started yet: this is the time to confirm the diagnosis, "
+                "the stage and the treatment plan."
+            )
         )
     if r.treatment_not_working == "yes":
         out.append(
-            "The current treatment is not working, and other options need to be "
-            "considered, including clinical trials."
+            tr(
+                "The current treatment is not working, and other options need to be "
+                "considered, including clinical trials."
+            )
         )
     if r.diagnosis_unclear == "yes":
-        out.append("The diagnosis or the stage is not clear.")
+        out.append(tr("The diagnosis or the stage is not clear."))
     if case.diagnosis.rare_or_aggressive == "yes":
         out.append(
-            "The cancer is rare or aggressive, so experience with this specific cancer matters."
+            tr("The cancer is rare or aggressive, so experience with this specific cancer matters.")
         )
     if r.opinions_so_far >= 2 and r.opinions_differ == "yes":
-        out.append("The first two opinions differ, so a third opinion is needed to decide.")
+        out.append(tr("The first two opinions differ, so a third opinion is needed to decide."))
     return out
 
 
 def plan_noun(plan: Plan) -> str:
-    return profile(plan.market).terms.payer_subject
+    return tr(profile(plan.market).terms.payer_subject)
 
 
 def plan_term_lines(case: Case, plan: Plan) -> list[str]:
@@ -225,11 +233,15 @@ def plan_term_lines(case: Case, plan: Plan) -> list[str]:
     src = so.coverage.source
     where = f"{src.document}, {src.section}"
     if so.coverage.covered == "yes":
-        out.append(f"{who} covers second medical opinions ({where}).")
+        out.append(tr("{who} covers second medical opinions ({where}).", who=who, where=where))
     elif so.coverage.covered == "conditional" and so.coverage.conditions:
         out.append(
-            f"{who} covers second medical opinions on these conditions: "
-            f"{'; '.join(so.coverage.conditions)} ({where})."
+            tr(
+                "{who} covers second medical opinions on these conditions: {conditions} ({where}).",
+                who=who,
+                conditions="; ".join(so.coverage.conditions),  # quoted from the plan
+                where=where,
+            )
         )
     tier = so.in_network if case.provider.in_network == "yes" else so.out_of_network
     if case.provider.in_network in ("yes", "no") and tier.covered == "yes":
@@ -239,13 +251,17 @@ def plan_term_lines(case: Case, plan: Plan) -> list[str]:
             network = "" if case.provider.in_network == "yes" else "out-of-network"
         needs = []
         if tier.prior_auth_required == "yes":
-            needs.append("prior authorization")
+            needs.append(tr("prior authorization"))
         if tier.referral_required == "yes":
-            needs.append("a referral")
-        cond = f" with {' and '.join(needs)}" if needs else ""
+            needs.append(tr("a referral"))
+        cond = tr(" with {needs}", needs=tr(" and ").join(needs)) if needs else ""
         if network or cond:
-            network = f"{network} " if network else ""
-            out.append(f"{who} covers {network}second opinions{cond} ({t.document}, {t.section}).")
+            covers = {
+                "in-network": "{who} covers in-network second opinions{cond} ({where}).",
+                "out-of-network": "{who} covers out-of-network second opinions{cond} ({where}).",
+                "": "{who} covers second opinions{cond} ({where}).",
+            }[network]
+            out.append(tr(covers, who=who, cond=cond, where=f"{t.document}, {t.section}"))
     if (
         case.reasons.opinions_so_far >= 2
         and case.reasons.opinions_differ == "yes"
@@ -253,34 +269,44 @@ def plan_term_lines(case: Case, plan: Plan) -> list[str]:
     ):
         t = so.third_opinion.source
         out.append(
-            f"{who} covers a third opinion when the first two differ, as they do here "
-            f"({t.document}, {t.section})."
+            tr(
+                "{who} covers a third opinion when the first two differ, as they do here "
+                "({where}).",
+                who=who,
+                where=f"{t.document}, {t.section}",
+            )
         )
     if case.provider.visit_type == "telehealth" and so.telehealth.covered == "yes":
         t = so.telehealth.source
-        out.append(f"{who} covers telehealth visits ({t.document}, {t.section}).")
+        where = f"{t.document}, {t.section}"
+        out.append(tr("{who} covers telehealth visits ({where}).", who=who, where=where))
     if case.provider.visit_type == "records_review" and so.records_review.covered == "yes":
         t = so.records_review.source
-        out.append(f"{who} covers a specialist's review of records ({t.document}, {t.section}).")
+        where = f"{t.document}, {t.section}"
+        out.append(
+            tr("{who} covers a specialist's review of records ({where}).", who=who, where=where)
+        )
     return out
 
 
 def specialist_lines(case: Case, *, first_person: bool = True) -> list[str]:
     p = case.provider
     out = []
-    who = clean(p.name) or clean(p.institution) or "The specialist"
+    who = clean(p.name) or clean(p.institution) or tr("The specialist")
     where = clean(p.institution)
     if p.nci_designation in NCI_WORDS and where:
-        out.append(f"{where} is {NCI_WORDS[p.nci_designation]}.")
+        nci = tr(NCI_WORDS[p.nci_designation])
+        out.append(tr("{where} is {nci}.", where=where, nci=nci))
     if case.qualified_in_network_specialist == "no":
-        mine = "my" if first_person else "the patient's"
         cancer = clean(case.diagnosis.description)
         cancer = f" ({lower_first(cancer)})" if cancer else ""
         specialty = f" ({p.specialty.strip()})" if clean(p.name) and clean(p.specialty) else ""
-        out.append(
-            f"The plan's network has no specialist with the training and experience to treat "
-            f"{mine} cancer{cancer}. {who}{specialty} has that expertise."
+        gap = (
+            "The plan's network has no specialist with the training and experience to treat "
+            + ("my" if first_person else "the patient's")
+            + " cancer{cancer}. {who}{specialty} has that expertise."
         )
+        out.append(tr(gap, cancer=cancer, who=who, specialty=specialty))
     return out
 
 
@@ -291,6 +317,8 @@ def recipient_party(contact: Contact) -> Party:
 
 
 def require_contact(need: Needs, contact: Contact | None, path: str, what: str) -> None:
+    # What is missing is said to the person filling in the case, in English (the patient pages
+    # ask for it in her words): these never reach a letter.
     hint = " (or copy it from the notice into denial.send_to)" if path.startswith("plan.") else ""
     if contact is None:
         need.require(None, path, f"the {what}: add it to the plan file{hint}")
@@ -310,12 +338,17 @@ def delivery_line(
     fax: str | None, *, expedited: bool = False, phone: str | None = None, mail: bool = True
 ) -> str:
     """How the letter goes; `mail` False when there is no address to mail it to (a fax only)."""
-    by_mail = ", and by mail" if mail else ""
     if fax and expedited and phone:
-        return f"By fax to {fax} (expedited line), by phone to {phone}{by_mail}"
+        if mail:
+            return tr(
+                "By fax to {fax} (expedited line), by phone to {phone}, and by mail",
+                fax=fax,
+                phone=phone,
+            )
+        return tr("By fax to {fax} (expedited line), by phone to {phone}", fax=fax, phone=phone)
     if fax:
-        return f"By fax to {fax}{' and by mail' if mail else ''}"
-    return "By mail"
+        return tr("By fax to {fax} and by mail" if mail else "By fax to {fax}", fax=fax)
+    return tr("By mail")
 
 
 def patient_party(case: Case) -> Party:
@@ -327,7 +360,7 @@ def patient_party(case: Case) -> Party:
 
 
 def member_word(plan: Plan) -> str:
-    return profile(plan.market).terms.member
+    return tr(profile(plan.market).terms.member)
 
 
 def patient_signer(case: Case) -> Signer:
@@ -338,7 +371,7 @@ def patient_signer(case: Case) -> Signer:
 def doctor_noun(case: Case) -> str:
     """'oncologist' when the referring doctor is one (or the specialty is not given)."""
     specialty = (case.referring_physician.specialty or "").lower()
-    return "oncologist" if not specialty or "oncolog" in specialty else "doctor"
+    return tr("oncologist" if not specialty or "oncolog" in specialty else "doctor")
 
 
 def physician_words(case: Case) -> tuple[str, str] | None:
@@ -354,11 +387,17 @@ def peer_to_peer_line(case: Case) -> str:
     if not clean(doc.name):
         return ""
     specialty = specialty_words(doc.specialty or case.provider.specialty)
-    reach = f", who can be reached at {doc.phone.strip()}," if clean(doc.phone) else ","
-    return (
-        f"Before any decision against me, please arrange a peer-to-peer discussion between my "
-        f"{doctor_noun(case)}, {doc.name.strip()}{reach} and a reviewer who practices in the same "
-        f"specialty ({specialty})."
+    reach = (
+        tr(", who can be reached at {phone},", phone=doc.phone.strip()) if clean(doc.phone) else ","
+    )
+    return tr(
+        "Before any decision against me, please arrange a peer-to-peer discussion between my "
+        "{doctor}, {name}{reach} and a reviewer who practices in the same specialty "
+        "({specialty}).",
+        doctor=doctor_noun(case),
+        name=doc.name.strip(),
+        reach=reach,
+        specialty=specialty,
     )
 
 
@@ -367,11 +406,18 @@ def copies(case: Case, *, provider: bool = False, physician: bool = True) -> lis
     doc = case.referring_physician
     if physician and clean(doc.name):
         practice = f", {doc.practice.strip()}" if clean(doc.practice) else ""
-        out.append(f"{doc.name.strip()}{practice} (treating {doctor_noun(case)})")
+        out.append(
+            tr(
+                "{name}{practice} (treating {doctor})",
+                name=doc.name.strip(),
+                practice=practice,
+                doctor=doctor_noun(case),
+            )
+        )
     if provider:
         line = provider_line(case, npi=False)
         if line:
-            out.append(f"{line} (second-opinion specialist)")
+            out.append(tr("{line} (second-opinion specialist)", line=line))
     return out
 
 
@@ -379,22 +425,24 @@ def member_rows(case: Case, plan: Plan, *, dob: bool = True) -> list[Row]:
     p = case.patient
     rows = [Row(label=member_word(plan), value=p.name.strip())]
     if dob and p.date_of_birth:
-        rows.append(Row(label="Date of birth", value=fmt_date(p.date_of_birth)))
+        rows.append(Row(label=tr("Date of birth"), value=fmt_date(p.date_of_birth)))
     market = profile(plan.market)
-    rows.append(Row(label=market.terms.member_id, value=p.member_id))
+    rows.append(Row(label=tr(market.terms.member_id), value=p.member_id))
     if clean(p.group_number) and market.features.group_number:
-        rows.append(Row(label="Group number", value=p.group_number.strip()))
-    rows.append(Row(label="Plan", value=plan.name))
+        rows.append(Row(label=tr("Group number"), value=p.group_number.strip()))
+    rows.append(Row(label=tr("Plan"), value=plan.name))
     return rows
 
 
 def service_rows(case: Case) -> list[Row]:
-    service = f"{opinion_word(case).capitalize()} consultation (oncology)"
+    opinion = "Third-opinion" if case.reasons.opinions_so_far >= 2 else "Second-opinion"
+    service = tr(opinion + " consultation (oncology)")
     line = provider_line(case)
-    rows = [Row(label="Service", value=f"{service} with {line}" if line else service)]
+    value = tr("{service} with {line}", service=service, line=line) if line else service
+    rows = [Row(label=tr("Service"), value=value)]
     diagnosis = diagnosis_words(case)
     if diagnosis:
-        rows.append(Row(label="Diagnosis", value=diagnosis))
+        rows.append(Row(label=tr("Diagnosis"), value=diagnosis))
     return rows
 
 
@@ -404,20 +452,23 @@ def denial_rows(case: Case) -> list[Row]:
     if d is None:
         return rows
     if clean(d.claim_number):
-        rows.append(Row(label="Claim number", value=d.claim_number.strip()))
+        rows.append(Row(label=tr("Claim number"), value=d.claim_number.strip()))
     if clean(d.reference_number):
-        rows.append(Row(label="Reference number", value=d.reference_number.strip()))
+        rows.append(Row(label=tr("Reference number"), value=d.reference_number.strip()))
     if d.notice_date:
-        received = f" (received {fmt_date(d.date_received)})" if d.date_received else ""
-        rows.append(Row(label="Date of notice", value=fmt_date(d.notice_date) + received))
+        received = (
+            tr(" (received {date})", date=fmt_date(d.date_received)) if d.date_received else ""
+        )
+        rows.append(Row(label=tr("Date of notice"), value=fmt_date(d.notice_date) + received))
     elif d.date_received:
-        rows.append(Row(label="Notice received", value=fmt_date(d.date_received)))
+        rows.append(Row(label=tr("Notice received"), value=fmt_date(d.date_received)))
     return rows
 
 
 def footer_for(case: Case, plan: Plan, what: str) -> str:
-    label = profile(plan.market).terms.member_id
-    return f"{case.patient.name.strip()} · {label} {case.patient.member_id.strip()} · {what}"
+    """The footer's identifier; `what` is the letter's name in English (it is put in words)."""
+    label = tr(profile(plan.market).terms.member_id)
+    return f"{case.patient.name.strip()} · {label} {case.patient.member_id.strip()} · {tr(what)}"
 
 
 def require_member(need: Needs, case: Case) -> None:
@@ -439,16 +490,16 @@ def require_denial(need: Needs, case: Case) -> None:
 def denial_notice_words(plan: Plan, case: Case) -> str:
     d = case.denial
     assert d is not None
-    noun = getattr(profile(plan.market).terms.notice, d.level)
+    noun = tr(getattr(profile(plan.market).terms.notice, d.level), context="the notice")
     when = d.notice_date or d.date_received
     ref = d.reference_number or d.claim_number
     words = (
-        f"the {noun} dated {fmt_date(when)}"
+        tr("the {noun} dated {date}", noun=noun, date=fmt_date(when))
         if d.notice_date
-        else (f"the {noun} I received on {fmt_date(when)}")
+        else tr("the {noun} I received on {date}", noun=noun, date=fmt_date(when))
     )
     if clean(ref):
-        words += f" (reference {ref.strip()})"
+        words += tr(" (reference {ref})", ref=ref.strip())
     return words
 
 
@@ -458,13 +509,15 @@ def enclosures_for_denial(plan: Plan, case: Case) -> list[str]:
         return []
     when = d.notice_date or d.date_received
     documents = profile(plan.market).terms.notice_document
-    notice = documents.initial if d.level == "initial" else documents.later
-    return [f"Copy of the {notice} ({fmt_date(when)})"]
+    notice = tr(
+        documents.initial if d.level == "initial" else documents.later, context="the notice"
+    )
+    return [tr("Copy of the {notice} ({date})", notice=notice, date=fmt_date(when))]
 
 
 def physician_enclosure(case: Case) -> list[str]:
     doc = physician_words(case)
-    return [f"Letter of medical necessity from {doc[0]}"] if doc else []
+    return [tr("Letter of medical necessity from {name}", name=doc[0])] if doc else []
 
 
 CLINICAL_ENCLOSURE = "Pathology report, imaging reports and my oncologist's recent notes"
@@ -472,6 +525,14 @@ SEARCH_ENCLOSURE = (
     "My search of the plan's provider directory and a log of the offices I called (dates, "
     "names, answers)"
 )
+
+
+def clinical_enclosure() -> str:
+    return tr(CLINICAL_ENCLOSURE)
+
+
+def search_enclosure() -> str:
+    return tr(SEARCH_ENCLOSURE)
 
 
 def common(letter_type: str, case: Case, plan: Plan, today: dt.date) -> dict[str, Any]:
@@ -489,30 +550,36 @@ def is_urgent(case: Case) -> bool:
 
 def urgent_statement(case: Case, *, first_person: bool = True) -> str:
     doc = physician_words(case)
-    who = f"My {doctor_noun(case)}, {doc[0]}," if doc else "My physician"
-    mine = "my" if first_person else "the patient's"
-    return (
-        f"{who} certifies that waiting the standard time for a decision could seriously "
-        f"jeopardize {mine} life or health or {mine} ability to regain maximum function. Please "
-        f"handle this request as urgent."
+    who = tr("My {doctor}, {name},", doctor=doctor_noun(case), name=doc[0]) if doc else None
+    who = who or tr("My physician")
+    certifies = (
+        "{who} certifies that waiting the standard time for a decision could seriously "
+        "jeopardize my life or health or my ability to regain maximum function. Please handle "
+        "this request as urgent."
+        if first_person
+        else "{who} certifies that waiting the standard time for a decision could seriously "
+        "jeopardize the patient's life or health or the patient's ability to regain maximum "
+        "function. Please handle this request as urgent."
     )
+    return tr(certifies, who=who)
 
 
 def closing(case: Case, *, expedited: bool = False, questions: bool = False) -> str:
     phone = clean(case.patient.phone)
     if expedited and phone:
-        return (
-            f"Please call me with the decision at {phone} as soon as it is made, and confirm it "
-            "in writing. Thank you."
+        return tr(
+            "Please call me with the decision at {phone} as soon as it is made, and confirm it "
+            "in writing. Thank you.",
+            phone=phone,
         )
     reach = []
     if case.patient.phone:
-        reach.append(f"by phone at {case.patient.phone}")
+        reach.append(tr("by phone at {phone}", phone=case.patient.phone))
     if case.patient.email:
-        reach.append(f"by email at {case.patient.email}")
-    how = f" {' or '.join(reach)}" if reach else " at the address above"
+        reach.append(tr("by email at {email}", email=case.patient.email))
+    how = f" {tr(' or ').join(reach)}" if reach else tr(" at the address above")
     lead = "If you have any questions" if questions else "If you need anything else to decide"
-    return f"{lead}, please contact me{how}. Thank you."
+    return tr(lead + ", please contact me{how}. Thank you.", how=how)
 
 
 def refuse_if_not_in_market(letter_type: str, plan: Plan) -> None:

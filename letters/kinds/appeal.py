@@ -12,9 +12,9 @@ from coverage.plan import Plan
 from letters.law_text import Figures, specialty_words
 from letters.models import AppealContext, NotApplicableError
 from letters.parts import (
-    CLINICAL_ENCLOSURE,
     Needs,
     clean,
+    clinical_enclosure,
     clinical_lines,
     closing,
     common,
@@ -45,6 +45,7 @@ from letters.parts import (
     specialist_lines,
     urgent_statement,
 )
+from letters.wording import tr
 
 
 def check_appeal_stage(letter_type: str, plan: Plan, case: Case) -> None:
@@ -59,13 +60,19 @@ def appeal_points(case: Case, plan: Plan) -> list[str]:
     points = plan_term_lines(case, plan)
     reasons = reason_lines(case)
     if reasons:
-        points.append("A second opinion is medically appropriate now. " + " ".join(reasons))
+        points.append(
+            tr("A second opinion is medically appropriate now.") + " " + " ".join(reasons)
+        )
     points += specialist_lines(case)
     doc = physician_words(case)
     if doc:
         points.append(
-            f"My {doctor_noun(case)}, {doc[0]}, explains in the enclosed letter why this second "
-            f"opinion is medically necessary."
+            tr(
+                "My {doctor}, {name}, explains in the enclosed letter why this second opinion is "
+                "medically necessary.",
+                doctor=doctor_noun(case),
+                name=doc[0],
+            )
         )
     return points
 
@@ -77,13 +84,17 @@ def _requests(case: Case, plan: Plan, figures: Figures) -> list[str]:
     if p2p:
         requests.append(p2p)
     requests.append(
-        "Tell me the name, specialty and board certification of each person who reviews this "
-        "appeal."
+        tr(
+            "Tell me the name, specialty and board certification of each person who reviews "
+            "this appeal."
+        )
     )
     requests.append(law_text.claim_file_request(plan, figures))
     requests.append(
-        "Send your decision in writing. If you uphold the denial, give the specific reason, the "
-        "plan provision or clinical criteria relied on, and how to take the next step."
+        tr(
+            "Send your decision in writing. If you uphold the denial, give the specific reason, "
+            "the plan provision or clinical criteria relied on, and how to take the next step."
+        )
     )
     return requests
 
@@ -113,7 +124,7 @@ def _titles(plan: Plan, case: Case, expedited: bool) -> tuple[str, str]:
         title = words.title_next_level_expedited if expedited else words.title_next_level
     else:
         title = words.title_expedited if expedited else words.title
-    return title, words.footer_expedited if expedited else words.footer
+    return tr(title), words.footer_expedited if expedited else words.footer
 
 
 def _opening(case: Case, plan: Plan, denial_words: str, service: str) -> str:
@@ -121,26 +132,40 @@ def _opening(case: Case, plan: Plan, denial_words: str, service: str) -> str:
     d = case.denial
     assert d is not None
     in_net = (
-        ", at the in-network level of cost sharing"
+        tr(", at the in-network level of cost sharing")
         if case.provider.in_network == "no" and case.qualified_in_network_specialist == "no"
         else ""
     )
     paid = d.service_type == "post_service"
-    denied = "denied payment for" if paid else "denied"
-    approve = "pay for" if paid else "approve"
-    ask = market.letters.appeal.ask.replace("{denial}", denial_words)
-    return (
-        f"{ask}, which {denied} {service}. I ask {market.terms.decider} to reverse the decision "
-        f"and {approve} this {opinion_word(case)} consultation{in_net}."
+    ask = tr(market.letters.appeal.ask, denial=denial_words)
+    opening = (
+        "{ask}, which denied payment for {service}. I ask {decider} to reverse the decision and "
+        "pay for this {opinion} consultation{in_net}."
+        if paid
+        else "{ask}, which denied {service}. I ask {decider} to reverse the decision and approve "
+        "this {opinion} consultation{in_net}."
+    )
+    return tr(
+        opening,
+        ask=ask,
+        service=service,
+        decider=tr(market.terms.decider),
+        opinion=opinion_word(case),
+        in_net=in_net,
     )
 
 
 def _expedited_note(plan: Plan, figures: Figures) -> str:
     clock = figures.get(profile(plan.market).clock("appeal_decision_urgent"))
-    within = f"Decision needed within {clock[0]}" if clock else "Decision needed quickly"
-    return (
-        f"{within}: a physician certifies that waiting the standard time could seriously "
-        "jeopardize the patient's health."
+    within = (
+        tr("Decision needed within {clock}", clock=clock[0])
+        if clock
+        else tr("Decision needed quickly")
+    )
+    return tr(
+        "{within}: a physician certifies that waiting the standard time could seriously "
+        "jeopardize the patient's health.",
+        within=within,
     )
 
 
@@ -180,7 +205,7 @@ def build_appeal(
             mail=bool(contact.address_lines),
         ),
         re_rows=member_rows(case, plan) + denial_rows(case) + service_rows(case),
-        salutation=profile(plan.market).letters.appeal.salutation,
+        salutation=tr(profile(plan.market).letters.appeal.salutation),
         service=service,
         ask=_opening(case, plan, denial_words, service),
         denial_words=denial_words,
@@ -203,7 +228,7 @@ def build_appeal(
         closing=closing(case, expedited=expedited),
         enclosures=enclosures_for_denial(plan, case)
         + physician_enclosure(case)
-        + [CLINICAL_ENCLOSURE],
+        + [clinical_enclosure()],
         copies_to=copies(case),
         footer_id=footer_for(case, plan, footer),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import letters.law_text as law_text
+from coverage.text import reword
 from letters.law_text import Figures
 from letters.models import ClaimFileContext
 from letters.parts import (
@@ -26,6 +27,7 @@ from letters.parts import (
     service_rows,
     service_words,
 )
+from letters.wording import current, tr
 
 CLAIM_FILE_ITEMS = [
     "The claim or request, and everything submitted with it.",
@@ -49,23 +51,30 @@ def build_claim_file(case, plan, determination, today, law) -> ClaimFileContext:
     need.check()
     filing = [d for d in determination.deadlines if d.kind == "file_by" and d.due and d.verified]
     if filing:
-        step = lower_first(filing[0].title.split(" (")[0])
-        timing = (
-            f"Please send the file as soon as possible, in time for me to use it: my deadline "
-            f"to {step} is {fmt_date(filing[0].due)}."
+        # The determination is English: its deadline's title is worded again in the letter's
+        # language from the answer's message catalogue.
+        title = reword(filing[0].title, current(), "deadlines.title.")
+        step = lower_first(title.split(" (")[0])
+        timing = tr(
+            "Please send the file as soon as possible, in time for me to use it: my deadline to "
+            "{step} is {date}.",
+            step=step,
+            date=fmt_date(filing[0].due),
         )
     else:
-        timing = "Please send the file as soon as possible, in time for me to use it in my appeal."
+        timing = tr(
+            "Please send the file as soon as possible, in time for me to use it in my appeal."
+        )
     return ClaimFileContext(
         **common(letter_type, case, plan, today),
-        title="Request for my complete claim file",
+        title=tr("Request for my complete claim file"),
         recipient=recipient_party(contact),
         delivery=delivery_line(contact.fax, mail=bool(contact.address_lines)),
         re_rows=member_rows(case, plan) + denial_rows(case) + service_rows(case)[:1],
-        salutation="Dear Appeals Department:",
+        salutation=tr("Dear Appeals Department:"),
         service=service_words(case),
         denial_words=denial_notice_words(plan, case),
-        items=CLAIM_FILE_ITEMS,
+        items=[tr(item) for item in CLAIM_FILE_ITEMS],
         law=law_text.claim_file_law(plan, Figures(law, law_day(case, determination))),
         timing=timing,
         closing=closing(case, questions=True),

@@ -13,9 +13,9 @@ from letters.kinds.appeal import appeal_points
 from letters.law_text import Figures, specialty_words
 from letters.models import ExternalReviewContext, NotApplicableError, Row
 from letters.parts import (
-    CLINICAL_ENCLOSURE,
     Needs,
     clean,
+    clinical_enclosure,
     clinical_lines,
     closing,
     common,
@@ -40,6 +40,7 @@ from letters.parts import (
     service_words,
     urgent_statement,
 )
+from letters.wording import tr
 
 LETTER = "external_review_request"
 
@@ -79,21 +80,26 @@ def reviewer_contact(case: Case, plan: Plan):  # noqa: ANN201
 def _plan_copy(plan: Plan) -> str:
     # A plan whose company is not known is called "Your plan" on her pages; in her letter to
     # the reviewer that would read as the reviewer's plan.
-    issuer = "My health plan" if plan.issuer == "Your plan" else plan.issuer
-    return f"{issuer}, appeals department"
+    issuer = tr("My health plan") if plan.issuer == "Your plan" else plan.issuer
+    return tr("{issuer}, appeals department", issuer=issuer)
 
 
 def _requests(case: Case, plan: Plan, urgent: bool) -> list[str]:
-    office = profile(plan.market).terms.claims_office
+    office = tr(profile(plan.market).terms.claims_office)
     requests = [
-        f"Please ask {office} for its complete file on this claim, including the criteria it "
-        "used, and send me a copy of anything new it submits.",
-        f"Please have the case reviewed by a physician in the same specialty "
-        f"({specialty_words(case.referring_physician.specialty)}).",
-        "Send me your decision in writing.",
+        tr(
+            "Please ask {office} for its complete file on this claim, including the criteria it "
+            "used, and send me a copy of anything new it submits.",
+            office=office,
+        ),
+        tr(
+            "Please have the case reviewed by a physician in the same specialty ({specialty}).",
+            specialty=specialty_words(case.referring_physician.specialty),
+        ),
+        tr("Send me your decision in writing."),
     ]
     if urgent:
-        requests.insert(0, "Please decide this request as an expedited review.")
+        requests.insert(0, tr("Please decide this request as an expedited review."))
     return requests
 
 
@@ -120,25 +126,28 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
     simultaneous = d.level == "initial"
     history = (
         [
-            "Because my situation is urgent, I am asking for this expedited external review at "
-            "the same time as my expedited internal appeal to the plan, which I have sent today."
+            tr(
+                "Because my situation is urgent, I am asking for this expedited external review "
+                "at the same time as my expedited internal appeal to the plan, which I have sent "
+                "today."
+            )
         ]
         if simultaneous
         else []
     )
-    ask = (
-        words.ask.replace("{denial}", denial_words)
-        .replace("{payment_for}", "payment for " if d.service_type == "post_service" else "")
-        .replace("{service}", service)
-    )
-    enclosure = words.enclosure.replace("{expedited}", "expedited " if simultaneous else "")
+    # A profile's words use the places they need; the others are left out.
+    payment_for = tr("payment for ") if d.service_type == "post_service" else ""
+    ask = tr(words.ask, denial=denial_words, payment_for=payment_for, service=service)
+    enclosure = tr(words.enclosure, expedited=tr("expedited ") if simultaneous else "")
     copy_plan = words.copy_to_plan and contact is not plan.appeals.appeals_contact
     return ExternalReviewContext(
         **common(LETTER, case, plan, today),
-        title=words.title_expedited if urgent else words.title,
+        title=tr(words.title_expedited if urgent else words.title),
         expedited=urgent,
-        expedited_note="Expedited review requested: a physician certifies that waiting the "
-        "standard time could seriously jeopardize the patient's health."
+        expedited_note=tr(
+            "Expedited review requested: a physician certifies that waiting the standard time "
+            "could seriously jeopardize the patient's health."
+        )
         if urgent
         else "",
         recipient=recipient_party(contact),
@@ -146,8 +155,13 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
         re_rows=member_rows(case, plan)
         + denial_rows(case)
         + service_rows(case)
-        + [Row(label="Request", value=words.request_expedited if urgent else words.request)],
-        salutation=words.salutation,
+        + [
+            Row(
+                label=tr("Request"),
+                value=tr(words.request_expedited if urgent else words.request),
+            )
+        ],
+        salutation=tr(words.salutation),
         service=service,
         ask=ask,
         denial_words=denial_words,
@@ -171,7 +185,7 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
         enclosures=enclosures_for_denial(plan, case)
         + [enclosure]
         + physician_enclosure(case)
-        + [CLINICAL_ENCLOSURE],
+        + [clinical_enclosure()],
         copies_to=([_plan_copy(plan)] if copy_plan else []) + copies(case),
         footer_id=footer_for(case, plan, words.footer_expedited if urgent else words.footer),
     )

@@ -7,11 +7,10 @@ import letters.law_text as law_text
 from letters.law_text import Figures
 from letters.models import NetworkExceptionContext, NotApplicableError, Row
 from letters.parts import (
-    CLINICAL_ENCLOSURE,
     NCI_WORDS,
-    SEARCH_ENCLOSURE,
     Needs,
     clean,
+    clinical_enclosure,
     clinical_lines,
     closing,
     common,
@@ -32,11 +31,13 @@ from letters.parts import (
     refuse_if_not_in_market,
     require_contact,
     require_member,
+    search_enclosure,
     service_rows,
     service_words,
     specialist_lines,
     tier_words,
 )
+from letters.wording import tr
 
 LETTER = "network_exception_request"
 
@@ -56,17 +57,23 @@ def _refuse_when_pointless(case, plan, determination) -> None:  # noqa: ANN001
 
 
 def _gap_lines(case) -> list[str]:  # noqa: ANN001
-    cancer = lower_first(clean(case.diagnosis.description) or "my cancer")
+    cancer = lower_first(clean(case.diagnosis.description) or tr("my cancer"))
     if case.qualified_in_network_specialist == "no":
         gap = [
-            f"I have looked for an in-network specialist with the training and experience to "
-            f"treat {cancer} and there is none; the enclosed log lists who I checked."
+            tr(
+                "I have looked for an in-network specialist with the training and experience to "
+                "treat {cancer} and there is none; the enclosed log lists who I checked.",
+                cancer=cancer,
+            )
         ]
     else:
         gap = [
-            f"I have not found an in-network specialist with the training and experience to "
-            f"treat {cancer}. If the plan believes one exists, please name the doctor, and "
-            f"confirm that they treat this cancer and can see me in time."
+            tr(
+                "I have not found an in-network specialist with the training and experience to "
+                "treat {cancer}. If the plan believes one exists, please name the doctor, and "
+                "confirm that they treat this cancer and can see me in time.",
+                cancer=cancer,
+            )
         ]
     return gap + (specialist_lines(case)[:1] if case.provider.nci_designation in NCI_WORDS else [])
 
@@ -76,17 +83,21 @@ def _cost_lines(plan) -> list[str]:  # noqa: ANN001
     if out_net is None:
         return []
     return [
-        f"In network, I pay {tier_words(plan.cost_sharing.in_network)}.",
-        f"Out of network, I would pay {tier_words(out_net)}.",
+        tr("In network, I pay {cost}.", cost=tier_words(plan.cost_sharing.in_network)),
+        tr("Out of network, I would pay {cost}.", cost=tier_words(out_net)),
     ]
 
 
 def _requests(case) -> list[str]:  # noqa: ANN001
     requests = [
-        "If needed, arrange a single-case agreement with the specialist so that I am not "
-        "billed more than my in-network cost sharing.",
-        "Send your decision in writing; if you deny the request, give the specific reason and "
-        "the name of an in-network specialist who treats this cancer.",
+        tr(
+            "If needed, arrange a single-case agreement with the specialist so that I am not "
+            "billed more than my in-network cost sharing."
+        ),
+        tr(
+            "Send your decision in writing; if you deny the request, give the specific reason "
+            "and the name of an in-network specialist who treats this cancer."
+        ),
     ]
     p2p = peer_to_peer_line(case)
     return requests + ([p2p] if p2p else [])
@@ -107,33 +118,45 @@ def build_network_exception(case, plan, determination, today, law) -> NetworkExc
     need.check()
     urgent = is_urgent(case)
     figures = Figures(law, law_day(case, determination))
-    name = clean(plan.network_exception.name) or "network exception"
+    # The plan's own name for its process is quoted as the plan writes it (in English).
+    name = clean(plan.network_exception.name) or tr("network exception")
     service = service_words(case)
     plan_terms = plan_term_lines(case, plan)
     if plan.network_exception.available == "yes":
         src = plan.network_exception.source
         plan_terms.append(
-            f"The plan has a {name.lower()} process for this situation "
-            f"({src.document}, {src.section})."
+            tr(
+                "The plan has a {name} process for this situation ({where}).",
+                name=name.lower(),
+                where=f"{src.document}, {src.section}",
+            )
         )
     return NetworkExceptionContext(
         **common(LETTER, case, plan, today),
-        title=f"Request for a {name.lower()}: out-of-network specialist at in-network cost",
+        title=tr(
+            "Request for a {name}: out-of-network specialist at in-network cost",
+            name=name.lower(),
+        ),
         expedited=urgent,
-        expedited_note="Urgent request: a physician certifies that waiting the standard time "
-        "could seriously jeopardize the patient's health."
+        expedited_note=tr(
+            "Urgent request: a physician certifies that waiting the standard time could "
+            "seriously jeopardize the patient's health."
+        )
         if urgent
         else "",
         recipient=recipient_party(contact),
         delivery=delivery_line(contact.fax, mail=bool(contact.address_lines)),
         re_rows=member_rows(case, plan)
         + service_rows(case)
-        + [Row(label="Request", value=f"{name} (in-network cost sharing)")],
-        salutation="Dear Utilization Management Reviewer:",
+        + [Row(label=tr("Request"), value=tr("{name} (in-network cost sharing)", name=name))],
+        salutation=tr("Dear Utilization Management Reviewer:"),
         service=service,
-        ask=f"I ask the plan to cover {service} at the in-network level of cost sharing. The "
-        f"specialist is not in the plan's network, and the network has no specialist with "
-        f"the expertise my cancer needs.",
+        ask=tr(
+            "I ask the plan to cover {service} at the in-network level of cost sharing. The "
+            "specialist is not in the plan's network, and the network has no specialist with "
+            "the expertise my cancer needs.",
+            service=service,
+        ),
         exception_name=name,
         gap=_gap_lines(case),
         cost_compare=_cost_lines(plan),
@@ -146,7 +169,7 @@ def build_network_exception(case, plan, determination, today, law) -> NetworkExc
         mandates=law_text.mandate_sentences(plan, determination),
         requests=_requests(case),
         closing=closing(case),
-        enclosures=physician_enclosure(case) + [CLINICAL_ENCLOSURE, SEARCH_ENCLOSURE],
+        enclosures=physician_enclosure(case) + [clinical_enclosure(), search_enclosure()],
         copies_to=copies(case, provider=True),
         footer_id=footer_for(case, plan, "Network exception request"),
     )

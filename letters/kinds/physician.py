@@ -30,6 +30,7 @@ from letters.parts import (
     service_words,
     specialist_lines,
 )
+from letters.wording import tr
 
 
 def _recipient(case, plan) -> tuple:  # noqa: ANN001
@@ -55,7 +56,7 @@ def _sender_and_signer(doc) -> tuple[Party, Signer]:  # noqa: ANN001
         lines.append(doc.practice.strip())
     lines += [x.strip() for x in doc.address_lines if x.strip()]
     sender = Party(lines=lines, contact=contact_lines(phone=doc.phone, fax=doc.fax))
-    signer_lines = [x for x in (clean(doc.specialty), clean(doc.practice)) if x]
+    signer_lines = [x for x in (clean(doc.specialty), clean(doc.practice)) if x]  # as typed
     if doc.npi:
         signer_lines.append(f"NPI {doc.npi}")
     return sender, Signer(name=name, lines=signer_lines)
@@ -78,38 +79,53 @@ def build_physician(case, plan, determination, today, law) -> PhysicianLetterCon
     patient = case.patient.name.strip()
     service = service_words(case, first_person=False)
     in_net = (
-        " at the in-network level of cost sharing"
+        tr(" at the in-network level of cost sharing")
         if case.provider.in_network == "no" and case.qualified_in_network_specialist == "no"
         else ""
     )
-    reach = f" at {doc.phone}" if doc.phone else ""
+    reach = tr(" at {phone}", phone=doc.phone) if doc.phone else ""
+    supports = (
+        "I am {patient}'s treating physician ({specialty}). I am writing to support the appeal "
+        "of the denial of {service}{in_net}, and to explain why it is medically necessary."
+        if case.denial
+        else "I am {patient}'s treating physician ({specialty}). I am writing to support the "
+        "request for {service}{in_net}, and to explain why it is medically necessary."
+    )
     return PhysicianLetterContext(
         letter_type=letter_type,
         date=fmt_date(today),
-        title=f"Letter of medical necessity: {opinion_word(case)} consultation in oncology",
+        title=tr(
+            "Letter of medical necessity: {opinion} consultation in oncology",
+            opinion=opinion_word(case),
+        ),
         expedited=urgent,
-        expedited_note="Urgent: waiting the standard time could seriously jeopardize the "
-        "patient's health."
+        expedited_note=tr(
+            "Urgent: waiting the standard time could seriously jeopardize the patient's health."
+        )
         if urgent
         else "",
         sender=sender,
         recipient=recipient_party(contact),
         delivery=delivery_line(contact.fax, mail=bool(contact.address_lines)),
         re_rows=member_rows(case, plan) + denial_rows(case) + service_rows(case),
-        salutation="Dear Medical Director:",
+        salutation=tr("Dear Medical Director:"),
         signer=signer,
         patient_name=patient,
-        physician_intro=f"I am {patient}'s treating physician ({specialty}). I am writing to "
-        f"support {'the appeal of the denial of ' if case.denial else 'the request for '}"
-        f"{service}{in_net}, and to explain why it is medically necessary.",
+        physician_intro=tr(
+            supports, patient=patient, specialty=specialty, service=service, in_net=in_net
+        ),
         service=service,
-        ask=f"In my medical opinion this {opinion_word(case)} consultation is medically "
-        f"necessary, and I ask the plan to approve it{in_net}.",
+        ask=tr(
+            "In my medical opinion this {opinion} consultation is medically necessary, and I ask "
+            "the plan to approve it{in_net}.",
+            opinion=opinion_word(case),
+            in_net=in_net,
+        ),
         clinical=clinical_lines(case),
         narrative=paragraphs(case.reasons.notes),
         reasons=reason_lines(case),
         specialist=specialist_lines(case, first_person=False),
-        urgent_statement=(
+        urgent_statement=tr(
             "In my clinical judgment, waiting the standard time for a decision could seriously "
             "jeopardize the patient's life or health or ability to regain maximum function. "
             "Please handle this request as urgent."
@@ -119,10 +135,14 @@ def build_physician(case, plan, determination, today, law) -> PhysicianLetterCon
         law=law_text.governing_law(plan, figures)
         + law_text.physician_law(plan, figures, urgent=urgent),
         mandates=law_text.mandate_sentences(plan, determination),
-        peer_to_peer=f"I am available for a peer-to-peer discussion{reach} with a reviewer who "
-        f"practices in the same specialty ({specialty}). Please contact my office before any "
-        "decision against this request.",
-        enclosures=[CLINICAL_ENCLOSURE.replace("my oncologist's", "my")],
-        copies_to=[f"{patient} (patient)"],
+        peer_to_peer=tr(
+            "I am available for a peer-to-peer discussion{reach} with a reviewer who practices "
+            "in the same specialty ({specialty}). Please contact my office before any decision "
+            "against this request.",
+            reach=reach,
+            specialty=specialty,
+        ),
+        enclosures=[tr(CLINICAL_ENCLOSURE.replace("my oncologist's", "my"))],
+        copies_to=[tr("{patient} (patient)", patient=patient)],
         footer_id=footer_for(case, plan, "Letter of medical necessity"),
     )

@@ -8,9 +8,8 @@ from coverage.markets import profile
 from letters.law_text import Figures
 from letters.models import PreauthContext, Row
 from letters.parts import (
-    CLINICAL_ENCLOSURE,
-    SEARCH_ENCLOSURE,
     Needs,
+    clinical_enclosure,
     clinical_lines,
     closing,
     common,
@@ -31,10 +30,12 @@ from letters.parts import (
     refuse_if_not_in_market,
     require_contact,
     require_member,
+    search_enclosure,
     service_rows,
     service_words,
     specialist_lines,
 )
+from letters.wording import tr
 
 
 def build_preauth(case, plan, determination, today, law) -> PreauthContext:  # noqa: ANN001
@@ -50,37 +51,40 @@ def build_preauth(case, plan, determination, today, law) -> PreauthContext:  # n
     figures = Figures(law, law_day(case, determination))
     service = service_words(case)
     out_of_network = case.provider.in_network == "no"
-    ask = f"I ask the plan to approve {service} before the visit"
+    ask = tr("I ask the plan to approve {service} before the visit", service=service)
     if out_of_network and case.qualified_in_network_specialist == "no":
-        ask += ", at the in-network level of cost sharing"
-    ask += ", and to send me the approval in writing with its authorization number."
+        ask += tr(", at the in-network level of cost sharing")
+    ask += tr(", and to send me the approval in writing with its authorization number.")
     requests = [
-        "Please send your decision in writing; if you deny any part of this request, give the "
-        "specific reason and the plan provision or clinical criteria you relied on."
+        tr(
+            "Please send your decision in writing; if you deny any part of this request, give "
+            "the specific reason and the plan provision or clinical criteria you relied on."
+        )
     ]
     p2p = peer_to_peer_line(case)
     if p2p:
         requests.append(p2p)
     if urgent:
-        requests.append("Please also call me with the decision.")
-    enclosures = physician_enclosure(case) + [CLINICAL_ENCLOSURE]
+        requests.append(tr("Please also call me with the decision."))
+    enclosures = physician_enclosure(case) + [clinical_enclosure()]
     if determination.network.exception_request_needed:
-        enclosures.append(SEARCH_ENCLOSURE)
+        enclosures.append(search_enclosure())
     return PreauthContext(
         **common("preauth_request", case, plan, today),
-        title=words.title.replace("{opinion}", opinion_word(case))
-        + (" (urgent)" if urgent else ""),
+        title=tr(words.title, opinion=opinion_word(case)) + (tr(" (urgent)") if urgent else ""),
         expedited=urgent,
-        expedited_note="Urgent pre-service request: a physician certifies that waiting the "
-        "standard time could seriously jeopardize the patient's health."
+        expedited_note=tr(
+            "Urgent pre-service request: a physician certifies that waiting the standard time "
+            "could seriously jeopardize the patient's health."
+        )
         if urgent
         else "",
         recipient=recipient_party(contact),
         delivery=delivery_line(contact.fax, mail=bool(contact.address_lines)),
         re_rows=member_rows(case, plan)
         + service_rows(case)
-        + ([Row(label="Request", value="Urgent (expedited)")] if urgent else []),
-        salutation="Dear Utilization Management Reviewer:",
+        + ([Row(label=tr("Request"), value=tr("Urgent (expedited)"))] if urgent else []),
+        salutation=tr("Dear Utilization Management Reviewer:"),
         service=service,
         ask=ask,
         clinical=clinical_lines(case),

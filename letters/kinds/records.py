@@ -17,6 +17,7 @@ from letters.parts import (
     fmt_date,
     provider_line,
 )
+from letters.wording import tr
 
 RECORDS_ITEMS = [
     "Pathology reports, and the pathology glass slides and paraffin tissue blocks themselves "
@@ -52,7 +53,7 @@ def build_records(case, plan, determination, today, law) -> RecordsRequestContex
     holders = [
         RecordsHolderBlock(
             recipient=Party(
-                lines=["Medical Records / Health Information Management", h.name.strip()]
+                lines=[tr("Medical Records / Health Information Management"), h.name.strip()]
                 + [x.strip() for x in h.address_lines if x.strip()],
                 contact=contact_lines(phone=h.phone, fax=h.fax),
             ),
@@ -65,29 +66,37 @@ def build_records(case, plan, determination, today, law) -> RecordsRequestContex
     destination = Party(lines=dest_lines, contact=contact_lines(phone=prov.phone, fax=prov.fax))
     since = case.diagnosis.date_diagnosed
     period = (
-        f"from {fmt_date(since - dt.timedelta(days=90))}, three months before my diagnosis, "
-        "to today"
+        tr(
+            "from {date}, three months before my diagnosis, to today",
+            date=fmt_date(since - dt.timedelta(days=90)),
+        )
         if since
-        else "everything about the diagnosis and treatment of my cancer"
+        else tr("everything about the diagnosis and treatment of my cancer")
     )
-    rows = [Row(label="Patient", value=p.name.strip())]
-    rows.append(Row(label="Date of birth", value=fmt_date(p.date_of_birth)))
+    rows = [Row(label=tr("Patient"), value=p.name.strip())]
+    rows.append(Row(label=tr("Date of birth"), value=fmt_date(p.date_of_birth)))
     return RecordsRequestContext(
         **common(letter_type, case, plan, today),
-        title="Request for copies of my medical records for a second opinion",
+        title=tr("Request for copies of my medical records for a second opinion"),
         re_rows=rows,
-        salutation="Dear Medical Records Department:",
+        salutation=tr("Dear Medical Records Department:"),
         holders=holders,
         destination=destination,
         destination_name=clean(prov.name) or clean(prov.institution) or "",
-        items=RECORDS_ITEMS,
+        items=[tr(item) for item in RECORDS_ITEMS],
         period=period,
         law=law_text.records_law(figures),
-        timing="The slides, tissue blocks and any images on film are physical items, not "
-        "electronic records: please send them, on loan if needed, to the same doctor. My "
-        "second-opinion visit depends on these records, so please send them as soon as you can.",
+        timing=tr(
+            "The slides, tissue blocks and any images on film are physical items, not "
+            "electronic records: please send them, on loan if needed, to the same doctor. My "
+            "second-opinion visit depends on these records, so please send them as soon as you "
+            "can."
+        ),
         closing=closing(case, questions=True),
         copies_to=[],
-        footer_id=f"{p.name.strip()} · Date of birth {fmt_date(p.date_of_birth)} · "
-        "Medical records request",
+        footer_id=tr(
+            "{name} · Date of birth {date} · Medical records request",
+            name=p.name.strip(),
+            date=fmt_date(p.date_of_birth),
+        ),
     )
