@@ -6,6 +6,10 @@ then every letter the answer suggests downloaded as Word and PDF and opened (pyt
 pdftotext). axe-core (npm, pinned in scripts/setup.sh) checks every patient page for WCAG 2.1
 A and AA violations. Screenshots and each letter's first page (PNG) go to screenshots/stories/
 for a person to look at.
+
+The denial story runs once more in Spanish: she picks Español on the first page and every label
+the story reads is the Spanish one for the same message (`spanish`, from data/text and
+data/fields). She downloads each letter in English, to send, and its Spanish reading copy.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import io
 import json
 import subprocess
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import docx
 import pytest
+import yaml
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +31,42 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "screenshots" / "stories"
 AXE = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _flat(data, prefix: str, out: dict[str, str]) -> dict[str, str]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _flat(value, f"{prefix}.{key}", out)
+    elif isinstance(data, str):
+        out[prefix] = " ".join(data.split())
+    return out
+
+
+@cache
+def _words(language: str) -> dict[str, str]:
+    """Every page word of a language by its place in the data files."""
+    out: dict[str, str] = {}
+    _flat(yaml.safe_load((ROOT / "data/fields" / f"{language}.yaml").read_text()), "fields", out)
+    for path in sorted((ROOT / "data/text" / language).glob("*.yaml")):
+        _flat(yaml.safe_load(path.read_text()), path.stem, out)
+    return out
+
+
+def spanish(english: str) -> str:
+    """The Spanish a page shows where the English page shows `english` (the same message)."""
+    from coverage.base import STATE_NAMES, state_name
+
+    states = {name: code for code, name in STATE_NAMES.items()}
+    if english in states:  # a state's name (coverage/base.py)
+        return state_name(states[english], "es")
+    en, es = _words("en"), _words("es")
+    found = {es[place] for place, words in en.items() if words == english and place in es}
+    assert len(found) == 1, f"no single Spanish for {english!r}: {found}"
+    return found.pop()
+
+
+def english(words: str) -> str:
+    return words
 
 
 @dataclass(frozen=True)
@@ -243,64 +285,72 @@ def check_page(page, name: str, seen: dict[str, list[str]]) -> None:
     (SHOTS / f"{name}-axe.json").write_text(json.dumps(seen[name], indent=1))
 
 
-def fill_step(page, story: Story) -> None:
+def fill_step(page, story: Story, t=english) -> None:
     for label, option in story.choices.items():
-        if page.get_by_role("radiogroup", name=label).count():
-            radio(page, label, option)
+        if page.get_by_role("radiogroup", name=t(label)).count():
+            radio(page, t(label), t(option))
     for label, value in story.dates.items():
-        if page.get_by_role("group", name=label, exact=True).count():
-            date(page, label, value)
+        if page.get_by_role("group", name=t(label), exact=True).count():
+            date(page, t(label), value)
 
 
 # --- the story --------------------------------------------------------------------------------
 
 
-def live_the_story(page, wait_for_app, url: str, story: Story, width: str) -> dict[str, list[str]]:
+def live_the_story(
+    page, wait_for_app, url: str, story: Story, width: str, t=english
+) -> dict[str, list[str]]:
+    """`t`: the words of the page's language for the English words of the story."""
     name = f"{story.key}-{width}"
     seen: dict[str, list[str]] = {}
     page.goto(url)
     wait_for_app(page)
+    if t is spanish:
+        radio(page, "Language / Idioma", "Español")
+        page.get_by_role("radiogroup", name=t("What brings you here?")).wait_for()
+        wait_for_app(page)
+        assert page.evaluate("document.documentElement.lang") == "es"
     check_page(page, f"{name}-1-start", seen)
-    radio(page, "What brings you here?", story.route)
-    advance(page, wait_for_app, page.get_by_role("button", name="Next", exact=True))
-    radio(page, "How do you want to tell us about your plan?", "My plan is not in the list")
+    radio(page, t("What brings you here?"), t(story.route))
+    advance(page, wait_for_app, page.get_by_role("button", name=t("Next"), exact=True))
+    radio(page, t("How do you want to tell us about your plan?"), t("My plan is not in the list"))
     wait_for_app(page)
-    radio(page, "How do you get this plan?", story.market)
+    radio(page, t("How do you get this plan?"), t(story.market))
     if story.state:
-        pick(page, "Which state do you live in?", story.state)
+        pick(page, t("Which state do you live in?"), t(story.state))
     check_page(page, f"{name}-2-plan", seen)
-    advance(page, wait_for_app, page.get_by_role("button", name="Next", exact=True))
-    if page.get_by_role("heading", name="About your plan").count():
+    advance(page, wait_for_app, page.get_by_role("button", name=t("Next"), exact=True))
+    if page.get_by_role("heading", name=t("About your plan")).count():
         for label, value in story.plan.items():
-            fill(page, label, value)
+            fill(page, t(label), value)
         for label, option in story.plan_choices.items():
-            radio(page, label, option)
+            radio(page, t(label), t(option))
         check_page(page, f"{name}-3-plan-details", seen)
-        advance(page, wait_for_app, page.get_by_role("button", name="Next", exact=True))
+        advance(page, wait_for_app, page.get_by_role("button", name=t("Next"), exact=True))
     for number in range(4, 12):  # the route's steps, then the answer
-        if page.get_by_role("heading", name="Your answer").count():
+        if page.get_by_role("heading", name=t("Your answer")).count():
             break
-        fill_step(page, story)
+        fill_step(page, story, t)
         check_page(page, f"{name}-{number}-step", seen)
         advance(page, wait_for_app, page.get_by_test_id("stBaseButton-primaryFormSubmit"))
-    page.get_by_role("heading", name="What to do next").wait_for()
+    page.get_by_role("heading", name=t("What to do next")).wait_for()
     check_page(page, f"{name}-answer", seen)
 
-    advance(page, wait_for_app, page.get_by_role("link", name="Get my letters").first)
-    fill(page, "Your full name", story.patient)
+    advance(page, wait_for_app, page.get_by_role("link", name=t("Get my letters")).first)
+    fill(page, t("Your full name"), story.patient)
     for group, answers in (LETTER_DETAILS | story.letter_details).items():
-        expander = page.get_by_text(group, exact=True).first
-        if not page.get_by_label(next(iter(answers)), exact=True).is_visible():
+        expander = page.get_by_text(t(group), exact=True).first
+        if not page.get_by_label(t(next(iter(answers))), exact=True).is_visible():
             expander.click()
         for label, value in answers.items():
             if label == "Date of birth":
-                date(page, label, value)
+                date(page, t(label), value)
             else:
-                fill(page, label, value)
-    click(page, wait_for_app, "Save these details")
-    page.get_by_text("Saved. Your letters now use these details.").wait_for()
+                fill(page, t(label), value)
+    click(page, wait_for_app, t("Save these details"))
+    page.get_by_text(t("Saved. Your letters now use these details.")).wait_for()
     check_page(page, f"{name}-letters", seen)
-    download_every_suggested_letter(page, story, name)
+    download_every_suggested_letter(page, story, name, t)
     for path, title in (("guide", "guide"), ("save", "save")):
         page.goto(f"{url}/{path}")
         wait_for_app(page)
@@ -308,14 +358,26 @@ def live_the_story(page, wait_for_app, url: str, story: Story, width: str) -> di
     return seen
 
 
-def download_every_suggested_letter(page, story: Story, name: str) -> None:
-    """Every letter under "Letters we suggest" (the other letters are in a closed expander)."""
-    missing = page.get_by_text("To finish this letter, add:")
+def download_every_suggested_letter(page, story: Story, name: str, t=english) -> None:
+    """Every letter under "Letters we suggest" (the other letters are in a closed expander):
+    the letter to send, in English, and in Spanish the reading copy beside it."""
+    missing = page.get_by_text(t("To finish this letter, add:"))
     assert missing.count() == 0 or not missing.first.is_visible(), (
         "a suggested letter is unfinished"
     )
-    docx_buttons = page.get_by_role("button", name="Download Word file (.docx)")
-    pdf_buttons = page.get_by_role("button", name="Download PDF")
+    download_letters(page, story, name, t("Download Word file (.docx)"), t("Download PDF"))
+    if t is spanish:
+        copies = ("Copia en español para leer (.docx)", "Copia en español para leer (PDF)")
+        download_letters(page, story, name, *copies, reading_copy=True)
+
+
+def download_letters(
+    page, story: Story, name: str, docx_label: str, pdf_label: str, *, reading_copy=False
+) -> None:
+    """Each visible letter with these buttons as Word and PDF, opened and its first page shot.
+    A letter to the plan is in English; a reading copy says it is not to be sent."""
+    docx_buttons = page.get_by_role("button", name=docx_label, exact=True)
+    pdf_buttons = page.get_by_role("button", name=pdf_label, exact=True)
     visible = [i for i in range(docx_buttons.count()) if docx_buttons.nth(i).is_visible()]
     assert visible, "no letter to download"
     for index in visible:
@@ -325,6 +387,11 @@ def download_every_suggested_letter(page, story: Story, name: str) -> None:
         text = "\n".join(p.text for p in document.paragraphs)
         text += "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
         assert story.patient in text, word.value.suggested_filename
+        if reading_copy:
+            assert word.value.suggested_filename.endswith("-es.docx")
+            assert text.startswith("TRADUCCIÓN PARA QUE USTED LA LEA: NO ENVÍE ESTA COPIA")
+        else:
+            assert "Sincerely," in text, word.value.suggested_filename  # the letter to send
         with page.expect_download(timeout=180_000) as pdf:
             pdf_buttons.nth(index).click()
         pdf_path = Path(pdf.value.path())
@@ -353,3 +420,36 @@ def test_story_at_phone_width(streamlit_server, phone_page, wait_for_app, story)
     seen = live_the_story(phone_page, wait_for_app, streamlit_server.url, story, "phone")
     assert {name: found for name, found in seen.items() if found} == {}
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+# She reads Spanish; her employer's plan pays the bills itself (self-funded), said no, and a
+# doctor says waiting could harm her.
+SPANISH_STORY = Story(
+    "denied-self-funded-es",
+    "My plan said no",
+    "Through a job (mine or a family member's)",
+    "Missouri",
+    "Lucía Storyline",
+    plan=APPEALS,
+    plan_choices={
+        "What type of plan is it?": "PPO",
+        "Does your employer pay the medical bills itself?": "Yes",
+    },
+    choices={
+        "Has your plan already said no to this second opinion?": "Yes",
+        "Has a doctor said that waiting could harm your health?": "Yes",
+    },
+    dates={
+        "Date printed on the letter that said no": "11/20/2026",
+        "Date you got that letter": "11/23/2026",
+    },
+)
+
+
+def test_the_denial_story_in_spanish(streamlit_server, page, wait_for_app):
+    """She reads Spanish: the pages, the answer and the steps are in Spanish, and beside each
+    letter to her plan (in English, to send) she gets its Spanish reading copy."""
+    story = SPANISH_STORY
+    seen = live_the_story(page, wait_for_app, streamlit_server.url, story, "desktop", spanish)
+    assert {name: found for name, found in seen.items() if found} == {}
+    assert story.patient not in streamlit_server.log()
