@@ -309,7 +309,7 @@ def live_the_story(
         radio(page, "Language / Idioma", "Español")
         page.get_by_role("radiogroup", name=t("What brings you here?")).wait_for()
         wait_for_app(page)
-        assert page.evaluate("document.documentElement.lang") == "es"
+        page.wait_for_function("document.documentElement.lang === 'es'")
     check_page(page, f"{name}-1-start", seen)
     radio(page, t("What brings you here?"), t(story.route))
     advance(page, wait_for_app, page.get_by_role("button", name=t("Next"), exact=True))
@@ -351,10 +351,15 @@ def live_the_story(
     page.get_by_text(t("Saved. Your letters now use these details.")).wait_for()
     check_page(page, f"{name}-letters", seen)
     download_every_suggested_letter(page, story, name, t)
-    for path, title in (("guide", "guide"), ("save", "save")):
-        page.goto(f"{url}/{path}")
-        wait_for_app(page)
-        check_page(page, f"{name}-{title}", seen)
+    for path, title in (("guide", "Getting a second opinion"), ("save", "Save or open my answers")):
+        if t is spanish:  # through the menu, in the same session: the pages stay in Spanish
+            advance(page, wait_for_app, page.get_by_role("link", name=t(title), exact=True))
+            page.get_by_role("heading", name=t(title), exact=True).wait_for()
+            page.wait_for_function("document.documentElement.lang === 'es'")
+        else:
+            page.goto(f"{url}/{path}")
+            wait_for_app(page)
+        check_page(page, f"{name}-{path}", seen)
     return seen
 
 
