@@ -221,10 +221,10 @@ def test_a_referral_the_papers_leave_open_is_said_once_as_a_question():
     assert sum("referral" in q for q in questions) == 1
     assert sum("prior approval" in q for q in questions) == 1
     facts = flow.answer_facts(answer)
-    assert flow.REFERRAL_LABELS["conditional"] not in facts
-    assert flow.PA_LABELS["conditional"] not in facts
+    assert flow.referral_labels()["conditional"] not in facts
+    assert flow.pa_labels()["conditional"] not in facts
     known = service.check(
         Case(plan="medicaid-mco-showme-example"), as_of=dt.date(2026, 11, 30)
     )  # its papers say no referral is needed: that is said
     assert known.referral_needed == "no"
-    assert flow.answer_facts(known)[0] == flow.REFERRAL_LABELS["no"]
+    assert flow.answer_facts(known)[0] == flow.referral_labels()["no"]
