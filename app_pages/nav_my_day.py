@@ -62,3 +62,14 @@ for section, title, items, empty in (
         st.write(empty)
     for i, item in enumerate(items):
         row(item, f"{section}_{i}_{item.case_id}")
+
+st.download_button(
+    "Download as a calendar (.ics)",
+    data=lambda: tasks.queue_to_ics(queue),  # made on the click
+    file_name=f"my-day-{today.isoformat()}.ics",
+    mime="text/calendar",
+    on_click="ignore",
+    icon=":material/calendar_month:",
+    help="This queue as calendar events: the kind, the case number and a legal deadline's "
+    "title; no patient names or notes.",
+)

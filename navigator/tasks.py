@@ -10,6 +10,7 @@ first, then due today, then the coming week.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ from navigator.tables import CaseDeadline, CaseRecord, Task, User, utcnow
 
 KINDS = {**TASK_KINDS, "deadline": "Deadline"}
 __all__ = ["DUE_SOON_DAYS", "KINDS", "Queue", "QueueItem", "TaskInfo", "add_task", "case_tasks",
-           "my_day", "set_done"]  # fmt: skip
+           "my_day", "queue_to_ics", "set_done"]  # fmt: skip
 _UNSET: Any = object()
 
 
@@ -212,3 +213,33 @@ def _deadline_items(
             )  # fmt: skip
             for d, record, name in session.execute(stmt)
         ]
+
+
+def queue_to_ics(queue: Queue, *, now: dt.datetime | None = None) -> bytes:
+    """The queue as an iCalendar file (all-day events): calendars sync to phones and cloud
+    services, so an event names only its kind, the case number and, for a legal deadline, the
+    rule's title; never a patient, a typed task title or a note."""
+    from secondlook.ics import PRODID, _escape, _fold
+
+    stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH"]  # fmt: skip
+    for item in queue.overdue + queue.due_today + queue.this_week:
+        what = KINDS.get(item.kind, item.kind)
+        summary = f"{what} · case #{item.case_id}"
+        if item.kind == "deadline":
+            summary += f": {item.title}"
+        key = f"{item.case_id}|{item.kind}|{item.task_id or item.title}|{item.due.isoformat()}"
+        uid = hashlib.sha256(key.encode()).hexdigest()[:32]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{uid}@secondlook-navigator",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{item.due.strftime('%Y%m%d')}",
+            f"DTEND;VALUE=DATE:{(item.due + dt.timedelta(days=1)).strftime('%Y%m%d')}",
+            f"SUMMARY:{_escape(summary)}",
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode("utf-8")

@@ -183,3 +183,20 @@ def test_marking_an_appeal_sent_moves_a_denied_case_to_appeal_and_nothing_moves_
     again = letter_store.mark_sent(store, nina, c.id, request.id, via="mail", sent_on=TODAY,
                                    expected_version=after.version, today=TODAY)  # fmt: skip
     assert again.status == "appeal"  # a late request letter does not move the case back
+
+
+def test_the_queue_as_a_calendar_holds_no_member_data(store, team):
+    _, nina, _ = team
+    c = cases.create_case(store, nina, zelda_case(), status="denied", as_of=TODAY)
+    tasks.add_task(store, nina, c.id, title="Call Zelda Testpatient", due=TODAY,
+                   note="ZT998877, glioblastoma")  # fmt: skip
+    queue = tasks.my_day(store, nina, today=APPEAL_DUE - dt.timedelta(days=3))
+    queue_today = tasks.my_day(store, nina, today=TODAY)
+    data = tasks.queue_to_ics(queue).decode("utf-8") + tasks.queue_to_ics(queue_today).decode()
+    assert data.count("BEGIN:VEVENT") == 3  # the task (overdue by then), the deadline; the task
+    assert f"SUMMARY:Task · case #{c.id}\r\n" in data
+    assert "DTSTART;VALUE=DATE:20260929" in data and "DTSTART;VALUE=DATE:20260406" in data
+    assert "Deadline · case #" in data
+    for secret in ("Zelda", "Testpatient", "ZT998877", "glioblastoma"):
+        assert secret not in data
+    assert all(len(line.encode()) <= 75 for line in data.split("\r\n"))
