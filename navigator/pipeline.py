@@ -86,7 +86,7 @@ def next_statuses(status: str) -> list[str]:
     moves = list(_FORWARD[status]) + list(_BACK.get(status, ()))
     if status != "closed":
         moves.append("closed")
-    return moves
+    return list(dict.fromkeys(moves))  # each once: from an appeal, "denied" is both ways
 
 
 def check_transition(old: str, new: str) -> None:

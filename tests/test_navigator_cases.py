@@ -292,3 +292,12 @@ def test_calls_notes_and_documents_raise_the_case_version(store, team):
 
     with pytest.raises(CaseConflict):
         cases.save_case(store, nina, c.id, c.version, status="coverage_checked")
+
+
+def test_each_status_is_offered_once():
+    from navigator import pipeline
+
+    for status in pipeline.LABELS:
+        moves = pipeline.next_statuses(status)
+        assert len(moves) == len(set(moves)), status
+    assert pipeline.next_statuses("appeal").count("denied") == 1
