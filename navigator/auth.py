@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from navigator import audit, throttle
 from navigator.errors import AuthError, FieldProblem, NotFound
-from navigator.store import ROLES, Actor, Store
+from navigator.store import ROLES, Actor, Store, current_user
 from navigator.tables import Organisation, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -366,15 +366,7 @@ def check_session(store: Store, actor: Actor) -> Actor:
     """The signed-in user as the database has them now; AuthError if the session has ended
     (deactivated, role changed, password changed or reset since signing in)."""
     with store.transaction() as session:
-        user = session.get(User, actor.user_id)
-        if (
-            user is None
-            or not user.active
-            or user.organisation_id != actor.organisation_id
-            or user.role != actor.role
-            or (user.session_epoch or 0) != actor.session_epoch
-        ):
-            raise AuthError("Your session has ended or your account changed: sign in again.")
+        user = current_user(session, actor)
         return Actor.of(user, user.organisation, via=actor.via)
 
 

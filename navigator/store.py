@@ -60,6 +60,21 @@ class Actor:
         )
 
 
+def current_user(session: Session, actor: Actor) -> User:
+    """The signed-in user as the database has them now; AuthError if the session has ended
+    (deactivated, moved, role changed, password changed or reset since signing in)."""
+    user = session.get(User, actor.user_id)
+    if (
+        user is None
+        or not user.active
+        or user.organisation_id != actor.organisation_id
+        or user.role != actor.role
+        or (user.session_epoch or 0) != actor.session_epoch
+    ):
+        raise AuthError("Your session has ended or your account changed: sign in again.")
+    return user
+
+
 class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -86,15 +101,7 @@ class Store:
     def acting(self, actor: Actor, *, admin: bool = False) -> Iterator[tuple[Session, User]]:
         """A transaction on behalf of `actor`, whose account must still be active."""
         with self.transaction() as session:
-            user = session.get(User, actor.user_id)
-            if (
-                user is None
-                or not user.active
-                or user.organisation_id != actor.organisation_id
-                or user.role != actor.role
-                or (user.session_epoch or 0) != actor.session_epoch
-            ):
-                raise AuthError("Your session has ended or your account changed: log in again.")
+            user = current_user(session, actor)
             if actor.via == "password" and user.must_change_password:
                 raise PermissionDenied("Choose your own password first (you signed in with a "
                                        "one-time password).")  # fmt: skip
