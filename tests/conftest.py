@@ -47,6 +47,36 @@ def _main_module_restored():
     sys.modules["__main__"] = main
 
 
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+    """With `-n 2 --dist loadgroup`: every test that drives Chromium runs in one process, one at a
+    time (two browsers and two app servers on two cores starved each other's script runs); any
+    other test file runs whole in either process, beside them."""
+    for item in items:
+        group = "browser" if "browser" in item.fixturenames else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001
+    """A failed browser test keeps what the page showed: a screenshot beside the test's temporary
+    files and the page's visible text in the report (pages here hold only test data)."""
+    report = yield
+    if report.failed and call.when == "call":
+        for name in ("page", "phone_page"):
+            page = item.funcargs.get(name) if hasattr(item, "funcargs") else None
+            if page is None:
+                continue
+            try:
+                shot = item.config._tmp_path_factory.mktemp("failed-page") / f"{item.name}.png"
+                page.screenshot(path=str(shot), full_page=True)
+                text = page.locator("body").inner_text(timeout=5_000)
+            except Exception as exc:  # the page may be gone; the failure itself matters more
+                report.sections.append((f"page ({name})", f"could not capture: {exc!r}"))
+            else:
+                report.sections.append((f"page ({name})", f"screenshot: {shot}\n{text[-4000:]}"))
+    return report
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
