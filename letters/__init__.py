@@ -20,10 +20,12 @@ from collections.abc import Sequence
 
 from letters.contexts import (
     CONTEXT_MODELS,
+    VOICED_LETTERS,
     LetterContext,
     LetterError,
     MissingFieldError,
     NotApplicableError,
+    Representative,
     build_context,
 )
 from letters.renderer import CompiledTemplate, Renderer, make_environment
@@ -39,6 +41,8 @@ __all__ = [
     "MissingFieldError",
     "NotApplicableError",
     "Renderer",
+    "Representative",
+    "VOICED_LETTERS",
     "build_context",
     "default_renderer",
     "make_environment",
@@ -70,10 +74,12 @@ def render_letter(
     evidence: Sequence[str] = (),
     law=None,  # noqa: ANN001 - coverage.law.LawBook; pass the caller's cached one
     language: str = "en",
+    representative=None,  # noqa: ANN001 - letters.Representative: signed for the patient
 ) -> bytes:
     """One letter as .docx bytes. Raises LetterError (naming the fields) before rendering.
 
-    `evidence`: call-log lines to cite in a letter to the plan."""
+    `evidence`: call-log lines to cite in a letter to the plan. `representative`: written and
+    signed by the patient's authorised representative."""
     context = build_context(
         letter_type,
         case,
@@ -83,6 +89,7 @@ def render_letter(
         law=law,
         evidence=evidence,
         language=language,
+        representative=representative,
     )
     return default_renderer(language).render_context(letter_type, context)
 

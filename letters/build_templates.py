@@ -250,9 +250,16 @@ class Builder:
         paragraph._p.append(simple)  # noqa: SLF001
 
     # -- writing -------------------------------------------------------------------------
-    def t(self, english: str) -> str:
-        """Fixed words of the letter, in its language (the phrasebook has the others)."""
-        return english if self.language == "en" else phrase(english, self.language)
+    def t(self, english: str, representative: str | None = None) -> str:
+        """Fixed words of the letter, in its language (the phrasebook has the others).
+        `representative`: the same words when the patient's authorised representative writes
+        (the patient in the third person), chosen by the letter's `voice`; letters signed by a
+        representative are English only, so other languages keep the patient's words."""
+        if self.language != "en":
+            return phrase(english, self.language)
+        if representative is None:
+            return english
+        return f"{{% if voice == 'representative' %}}{representative}{{% else %}}{english}{{% endif %}}"
 
     def p(
         self, text: str = "", style: str = "Normal", *, keep_next: bool = False, raw: bool = False
@@ -359,6 +366,9 @@ def letter_head(b: Builder, recipient: str = "recipient", delivery: str = "deliv
     b.each("row in re_rows", "**{{ row.label }}:**\t{{ row.value }}", "RE Row")
     b.p("", "Gap")
     b.p("{{ salutation }}")
+    b.tag("if representation")
+    b.p("{{ representation }}")
+    b.tag("endif")
 
 
 def sign_off(b: Builder, closing: str = "Sincerely,") -> None:
@@ -371,9 +381,24 @@ def sign_off(b: Builder, closing: str = "Sincerely,") -> None:
     b.labelled_list(b.t("Copies to"), "copies_to")
 
 
+# Headings in the patient's words, and as her representative writes them.
+FOR_THE_PATIENT = {
+    "About my diagnosis": "About the patient's diagnosis",
+    "Why I am asking for this opinion now": "Why the patient needs this opinion now",
+    "What my plan covers, and why this specialist": (
+        "What the patient's plan covers, and why this specialist"
+    ),
+    "No in-network specialist for my cancer": "No in-network specialist for the patient's cancer",
+    "What the exception changes for me": "What the exception changes for the patient",
+    "What my plan says": "What the patient's plan says",
+    "My calls and contacts with the plan": "Calls and contacts with the plan",
+    "My rights under HIPAA": "The patient's rights under HIPAA",
+}
+
+
 def section(b: Builder, condition: str, heading: str, fill: Callable[[], None]) -> None:
     b.tag(f"if {condition}")
-    b.heading(b.t(heading))
+    b.heading(b.t(heading, FOR_THE_PATIENT.get(heading)))
     fill()
     b.tag("endif")
 
@@ -381,7 +406,17 @@ def section(b: Builder, condition: str, heading: str, fill: Callable[[], None]) 
 def about_diagnosis(b: Builder, heading: str = "About my diagnosis") -> None:
     def fill() -> None:
         b.bullets("clinical")
+        if b.language != "en":  # letters signed by a representative are English only
+            b.each("para in narrative", "{{ para }}")
+            return
+        # Her own words (first person, as she typed them) are quoted as hers in a letter her
+        # representative writes.
+        b.tag("if narrative and voice == 'representative'")
+        b.p("The patient describes the question this way:", keep_next=True)
+        b.each("para in narrative", "{{ para }}", "Quote Block")
+        b.tag("else")
         b.each("para in narrative", "{{ para }}")
+        b.tag("endif")
 
     section(b, "clinical or narrative", heading, fill)
 
@@ -438,7 +473,8 @@ def preauth_request(b: Builder) -> None:
 def network_exception_request(b: Builder) -> None:
     letter_head(b)
     b.p("{{ ask }}")
-    b.heading(b.t("No in-network specialist for my cancer"))
+    heading = "No in-network specialist for my cancer"
+    b.heading(b.t(heading, FOR_THE_PATIENT[heading]))
     b.each("para in gap", "{{ para }}")
     section(
         b, "cost_compare", "What the exception changes for me", lambda: b.bullets("cost_compare")
@@ -488,7 +524,10 @@ def claim_file_request(b: Builder) -> None:
         b.t(
             "I ask for a complete copy of my claim file for {{ denial_words }}, which concerns "
             "{{ service }}. Please send me copies of all documents, records and other "
-            "information relevant to my claim, including:"
+            "information relevant to my claim, including:",
+            "I ask for a complete copy of the patient's claim file for {{ denial_words }}, which "
+            "concerns {{ service }}. Please send me copies of all documents, records and other "
+            "information relevant to the patient's claim, including:",
         ),
         keep_next=True,
     )
@@ -497,7 +536,10 @@ def claim_file_request(b: Builder) -> None:
     calls(b)
     b.p(
         "**"
-        + b.t("This is a request for documents, not my appeal; please do not treat it as one.")
+        + b.t(
+            "This is a request for documents, not my appeal; please do not treat it as one.",
+            "This is a request for documents, not an appeal; please do not treat it as one.",
+        )
         + "** {{ timing }}"
     )
     b.p("{{ closing }}")
@@ -510,7 +552,9 @@ def records_request(b: Builder) -> None:
     b.p(
         b.t(
             "I ask you to send copies of my health information listed below directly to the "
-            "doctor who is giving me a second opinion:"
+            "doctor who is giving me a second opinion:",
+            "I ask you to send copies of the patient's health information listed below directly "
+            "to the doctor who is giving the patient a second opinion:",
         ),
         keep_next=True,
     )
@@ -519,7 +563,13 @@ def records_request(b: Builder) -> None:
     b.p("", "Gap")
     b.p(b.t("Please send these records ({{ period }}):"), keep_next=True)
     b.bullets("items")
-    b.p(b.t("Please also send me a copy of the reports, electronically if possible."))
+    b.p(
+        b.t(
+            "Please also send me a copy of the reports, electronically if possible.",
+            "Please also send the patient and me a copy of the reports, electronically if "
+            "possible.",
+        )
+    )
     law_section(b, "My rights under HIPAA", mandates=False)
     b.p("{{ timing }}")
     b.p("{{ closing }}")

@@ -34,8 +34,10 @@ from letters.models import (
     LetterError,
     MissingFieldError,
     NotApplicableError,
+    Representative,
 )
-from letters.wording import writing_in
+from letters.parts import authorization_enclosure
+from letters.wording import signed_by, writing_in
 
 __all__ = [
     "BUILDERS",
@@ -44,6 +46,8 @@ __all__ = [
     "LetterError",
     "MissingFieldError",
     "NotApplicableError",
+    "Representative",
+    "VOICED_LETTERS",
     "build_context",
 ]
 
@@ -58,6 +62,10 @@ BUILDERS = {
     "physician_letter": build_physician,
 }
 
+# The letters a representative may write and sign for the patient: every letter but the
+# physician's own.
+VOICED_LETTERS = frozenset(BUILDERS) - {"physician_letter"}
+
 
 def build_context(
     letter_type: str,
@@ -69,6 +77,7 @@ def build_context(
     law: LawBook | None = None,
     evidence: Sequence[str] = (),
     language: str = "en",
+    representative: Representative | None = None,
 ) -> LetterContext:
     """The context model for one letter, or a LetterError naming what is missing.
 
@@ -77,6 +86,9 @@ def build_context(
     `language`: "es" writes the same letter, from the same facts, in Spanish (the reading copy
     of a letter to the plan; the records request a provider may receive in Spanish). The
     determination is always the English one: its words are not the letter's.
+    `representative`: the letter is written and signed by the patient's authorised
+    representative (sender, opening, signature; the patient in the third person; her signed
+    authorization enclosed first). In English only; not the physician's letter.
     """
     try:
         builder = BUILDERS[letter_type]
@@ -88,12 +100,22 @@ def build_context(
         raise LetterError(
             f"the determination is for plan {determination.plan_id!r}, not {plan.id!r}"
         )
+    if representative is not None:
+        if letter_type not in VOICED_LETTERS:
+            raise LetterError(
+                f"the {letter_type} is signed by the physician, not by a representative"
+            )
+        if language != "en":
+            raise LetterError("a letter signed by a representative is written in English only")
     if law is None:
         from coverage.catalog import load_lawbook
 
         law = load_lawbook()
-    with writing_in(language):
+    with writing_in(language), signed_by(representative):
         context = builder(case, plan, determination, today or dt.date.today(), law)
+        if representative is not None:
+            enclosures = [authorization_enclosure(case), *context.enclosures]
+            context = context.model_copy(update={"enclosures": enclosures})
     lines = [" ".join(line.split()) for line in evidence if line and line.strip()]
     if lines:
         if "evidence" not in type(context).model_fields:

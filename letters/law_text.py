@@ -24,7 +24,7 @@ from coverage.law import LawBook
 from coverage.markets import profile
 from coverage.plan import Plan
 from coverage.statements import amount, market_law, say, situation
-from letters.wording import current, tr
+from letters.wording import current, third_person, tr
 
 # The records request states the same HIPAA law for every market.
 RECORDS_LAW = ("hipaa.third_party", "hipaa.response", "hipaa.fee")
@@ -56,7 +56,8 @@ def specialty_words(specialty: str | None) -> str:
 
 
 def _law(plan: Plan, part: str, figures: Figures, facts: frozenset[str], **words: str) -> list[str]:
-    return market_law(figures.law, plan, part, figures.day, facts, lang=current(), **words)
+    said = market_law(figures.law, plan, part, figures.day, facts, lang=current(), **words)
+    return [third_person(sentence) for sentence in said]  # a representative's letter: "the patient"
 
 
 def governing_law(plan: Plan, figures: Figures) -> list[str]:
@@ -112,7 +113,7 @@ def claim_file_law(plan: Plan, figures: Figures) -> list[str]:
 def claim_file_request(plan: Plan, figures: Figures) -> str:
     """The appeal letter's request for the documents, citing the claim-file rule if any."""
     found = _law(plan, "appeal_requests", figures, situation(plan))
-    return found[0] if found else tr(DOCUMENTS_REQUEST)
+    return found[0] if found else tr(third_person(DOCUMENTS_REQUEST))
 
 
 def records_law(figures: Figures) -> list[str]:

@@ -6,9 +6,9 @@ built by letters/build_templates.py) arrange them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # --- errors ------------------------------------------------------------------------------------
 
@@ -59,10 +59,37 @@ class Signer(LetterModel):
     lines: list[str] = []
 
 
+class Representative(LetterModel):
+    """Who writes and signs for the patient as the authorised representative (a navigator, a
+    cancer center), with the patient's signed authorization enclosed. The letter's sender block
+    and signature are theirs; the plan's answers come to them and to the patient."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, str_strip_whitespace=True
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(default="Patient navigator", min_length=1, max_length=200)
+    organisation: str | None = Field(default=None, max_length=200)
+    address_lines: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=6)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=320)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Representative:
+        # The plan answers the letter's writer: it needs somewhere to write, call or e-mail.
+        if not (any(self.address_lines) or self.phone or self.email):
+            raise ValueError("give the representative's address, phone or e-mail")
+        return self
+
+
 class LetterContext(LetterModel):
-    """What every letter has."""
+    """What every letter has. `voice`: "patient" (her own letter) or "representative" (written
+    and signed by her authorised representative; `representation` then opens the letter)."""
 
     letter_type: str
+    voice: Literal["patient", "representative"] = "patient"
+    representation: str = ""
     title: str
     date: str
     expedited: bool = False

@@ -19,8 +19,15 @@ from coverage.case import Case
 from coverage.markets import profile
 from coverage.plan import Plan, TierCostSharing
 from letters.law_text import specialty_words
-from letters.models import MissingFieldError, NotApplicableError, Party, Row, Signer
-from letters.wording import fmt_date, tr
+from letters.models import (
+    MissingFieldError,
+    NotApplicableError,
+    Party,
+    Representative,
+    Row,
+    Signer,
+)
+from letters.wording import fmt_date, representative, third_person, tr, voiced
 
 __all__ = ["fmt_date"]  # the letter kinds take it from here
 
@@ -61,7 +68,12 @@ def tier_words(tier: TierCostSharing) -> str:
     elif tier.deductible_applies:
         words += tr(" after the deductible")
     if tier.balance_billing_possible:
-        words += tr(", and the doctor may bill me the difference (balance billing)")
+        words += tr(
+            voiced(
+                ", and the doctor may bill me the difference (balance billing)",
+                ", and the doctor may bill the patient the difference (balance billing)",
+            )
+        )
     return words
 
 
@@ -143,7 +155,7 @@ def provider_line(case: Case, *, npi: bool = True) -> str | None:
 
 def service_words(case: Case, *, first_person: bool = True) -> str:
     visit = VISIT_WORDS[case.provider.visit_type]
-    if not first_person:
+    if not first_person or representative():
         visit = visit.replace("my records", "the records")
     visit = tr(visit, what=opinion_word(case))
     line = provider_line(case, npi=False)
@@ -223,7 +235,7 @@ def reason_lines(case: Case) -> list[str]:
 
 
 def plan_noun(plan: Plan) -> str:
-    return tr(profile(plan.market).terms.payer_subject)
+    return tr(third_person(profile(plan.market).terms.payer_subject))
 
 
 def plan_term_lines(case: Case, plan: Plan) -> list[str]:
@@ -303,7 +315,7 @@ def specialist_lines(case: Case, *, first_person: bool = True) -> list[str]:
         specialty = f" ({p.specialty.strip()})" if clean(p.name) and clean(p.specialty) else ""
         gap = (
             "The plan's network has no specialist with the training and experience to treat "
-            + ("my" if first_person else "the patient's")
+            + ("my" if first_person and not representative() else "the patient's")
             + " cancer{cancer}. {who}{specialty} has that expertise."
         )
         out.append(tr(gap, cancer=cancer, who=who, specialty=specialty))
@@ -391,9 +403,14 @@ def peer_to_peer_line(case: Case) -> str:
         tr(", who can be reached at {phone},", phone=doc.phone.strip()) if clean(doc.phone) else ","
     )
     return tr(
-        "Before any decision against me, please arrange a peer-to-peer discussion between my "
-        "{doctor}, {name}{reach} and a reviewer who practices in the same specialty "
-        "({specialty}).",
+        voiced(
+            "Before any decision against me, please arrange a peer-to-peer discussion between my "
+            "{doctor}, {name}{reach} and a reviewer who practices in the same specialty "
+            "({specialty}).",
+            "Before any decision against the patient, please arrange a peer-to-peer discussion "
+            "between the patient's {doctor}, {name}{reach} and a reviewer who practices in the "
+            "same specialty ({specialty}).",
+        ),
         doctor=doctor_noun(case),
         name=doc.name.strip(),
         reach=reach,
@@ -496,7 +513,11 @@ def denial_notice_words(plan: Plan, case: Case) -> str:
     words = (
         tr("the {noun} dated {date}", noun=noun, date=fmt_date(when))
         if d.notice_date
-        else tr("the {noun} I received on {date}", noun=noun, date=fmt_date(when))
+        else tr(
+            voiced("the {noun} I received on {date}", "the {noun} the patient received on {date}"),
+            noun=noun,
+            date=fmt_date(when),
+        )
     )
     if clean(ref):
         words += tr(" (reference {ref})", ref=ref.strip())
@@ -525,17 +546,66 @@ SEARCH_ENCLOSURE = (
     "My search of the plan's provider directory and a log of the offices I called (dates, "
     "names, answers)"
 )
+# In a representative's letter: the same enclosures, the patient in the third person.
+CLINICAL_ENCLOSURE_FOR = (
+    "Pathology report, imaging reports and the treating oncologist's recent notes"
+)
+SEARCH_ENCLOSURE_FOR = (
+    "A search of the plan's provider directory and a log of the offices called (dates, names, "
+    "answers)"
+)
 
 
 def clinical_enclosure() -> str:
-    return tr(CLINICAL_ENCLOSURE)
+    return tr(voiced(CLINICAL_ENCLOSURE, CLINICAL_ENCLOSURE_FOR))
 
 
 def search_enclosure() -> str:
-    return tr(SEARCH_ENCLOSURE)
+    return tr(voiced(SEARCH_ENCLOSURE, SEARCH_ENCLOSURE_FOR))
+
+
+def representative_party(rep: Representative) -> Party:
+    """The representative's sender block: name, organisation, address, phone and e-mail."""
+    lines = [rep.name] + ([rep.organisation] if rep.organisation else [])
+    lines += [x for x in rep.address_lines if x]
+    return Party(lines=lines, contact=contact_lines(phone=rep.phone, email=rep.email))
+
+
+def representative_signer(rep: Representative, case: Case) -> Signer:
+    """The representative signs with their role and organisation, and for whom."""
+    role = f"{rep.role}, {rep.organisation}" if rep.organisation else rep.role
+    of = tr("Authorized representative of {name}", name=case.patient.name.strip())
+    return Signer(name=rep.name, lines=[role, of])
+
+
+def representation_line(case: Case, plan: Plan, letter_type: str) -> str:
+    """The opening of a representative's letter: who writes, for whom, and that the patient's
+    signed authorization is enclosed. (No claim of law about representatives: the facts file
+    has none.)"""
+    who = "patient" if letter_type == "records_request" else member_word(plan).lower()
+    return tr(
+        "I am writing as the authorized representative of {name}, the {who} named above. The "
+        "authorization that {name} signed is enclosed.",
+        name=case.patient.name.strip(),
+        who=who,
+    )
+
+
+def authorization_enclosure(case: Case) -> str:
+    return tr("Authorization of representative, signed by {name}", name=case.patient.name.strip())
 
 
 def common(letter_type: str, case: Case, plan: Plan, today: dt.date) -> dict[str, Any]:
+    rep = representative()
+    if rep is not None:
+        return {
+            "letter_type": letter_type,
+            "date": fmt_date(today),
+            "sender": representative_party(rep),
+            "signer": representative_signer(rep, case),
+            "voice": "representative",
+            "representation": representation_line(case, plan, letter_type),
+        }
     return {
         "letter_type": letter_type,
         "date": fmt_date(today),
@@ -550,8 +620,10 @@ def is_urgent(case: Case) -> bool:
 
 def urgent_statement(case: Case, *, first_person: bool = True) -> str:
     doc = physician_words(case)
-    who = tr("My {doctor}, {name},", doctor=doctor_noun(case), name=doc[0]) if doc else None
-    who = who or tr("My physician")
+    first_person = first_person and not representative()
+    mine = voiced("My {doctor}, {name},", "The patient's {doctor}, {name},")
+    who = tr(mine, doctor=doctor_noun(case), name=doc[0]) if doc else None
+    who = who or tr(voiced("My physician", "The patient's physician"))
     certifies = (
         "{who} certifies that waiting the standard time for a decision could seriously "
         "jeopardize my life or health or my ability to regain maximum function. Please handle "
@@ -565,7 +637,9 @@ def urgent_statement(case: Case, *, first_person: bool = True) -> str:
 
 
 def closing(case: Case, *, expedited: bool = False, questions: bool = False) -> str:
-    phone = clean(case.patient.phone)
+    """The last words: how to reach the writer (the patient, or her representative)."""
+    reached = representative() or case.patient
+    phone = clean(reached.phone)
     if expedited and phone:
         return tr(
             "Please call me with the decision at {phone} as soon as it is made, and confirm it "
@@ -573,10 +647,10 @@ def closing(case: Case, *, expedited: bool = False, questions: bool = False) -> 
             phone=phone,
         )
     reach = []
-    if case.patient.phone:
-        reach.append(tr("by phone at {phone}", phone=case.patient.phone))
-    if case.patient.email:
-        reach.append(tr("by email at {email}", email=case.patient.email))
+    if reached.phone:
+        reach.append(tr("by phone at {phone}", phone=reached.phone))
+    if reached.email:
+        reach.append(tr("by email at {email}", email=reached.email))
     how = f" {tr(' or ').join(reach)}" if reach else tr(" at the address above")
     lead = "If you have any questions" if questions else "If you need anything else to decide"
     return tr(lead + ", please contact me{how}. Thank you.", how=how)

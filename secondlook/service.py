@@ -381,7 +381,16 @@ def _letter_problem(letter_type: str, err: Exception) -> LetterProblem:
     )
 
 
-def _letter_context(letter_type, case, plan, determination, day, evidence, language="en"):  # noqa: ANN001, ANN202
+def _letter_context(  # noqa: ANN202
+    letter_type,
+    case,
+    plan,
+    determination,
+    day,
+    evidence,
+    language="en",
+    representative=None,  # noqa: ANN001
+):
     import letters
 
     return letters.build_context(
@@ -393,6 +402,7 @@ def _letter_context(letter_type, case, plan, determination, day, evidence, langu
         law=lawbook(),
         evidence=evidence,
         language=language,
+        representative=representative,
     )
 
 
@@ -403,9 +413,12 @@ def letters_for(
     *,
     today: dt.date | None = None,
     every_type: bool = False,
+    representative=None,  # noqa: ANN001 - letters.Representative
 ) -> list[LetterStatus]:
     """The letters the check recommends (every letter type with `every_type`, recommended ones
-    first), each ready to render or with the problem that stops it. Nothing is rendered."""
+    first), each ready to render or with the problem that stops it. Nothing is rendered.
+    `representative`: checked as that representative would write them (the physician's letter
+    stays the physician's)."""
     import letters
 
     recommended = list(determination.letters)
@@ -415,7 +428,8 @@ def letters_for(
     out = []
     for letter_type in wanted:
         try:
-            _letter_context(letter_type, case, plan, determination, today, ())
+            signer = representative if letter_type in letters.VOICED_LETTERS else None
+            _letter_context(letter_type, case, plan, determination, today, (), "en", signer)
         except Exception as err:  # noqa: BLE001 - every failure becomes a typed problem
             problem: LetterProblem | None = _letter_problem(letter_type, err)
         else:
@@ -436,6 +450,7 @@ def render_letter(
     evidence: Sequence[str] = (),
     renderer=None,  # noqa: ANN001 - a letters.Renderer; default: the process's shared one
     language: str = "en",
+    representative=None,  # noqa: ANN001 - letters.Representative
 ) -> RenderedLetter | LetterProblem:
     """One letter as .docx bytes, or the problem that stops it (checked before rendering).
 
@@ -445,11 +460,15 @@ def render_letter(
     letter in Spanish from the shipped Spanish templates (a reading copy of a letter to a US
     plan, which is sent in English; the records request, which may be sent in Spanish). Pass
     the English determination (`check(case, plan)`) in every language: the letter words each
-    sentence itself, in its own language."""
+    sentence itself, in its own language. `representative` (a `letters.Representative`): the
+    letter is written and signed by the patient's authorised representative, in English (not
+    the physician's letter: that is an "invalid" problem)."""
     import letters
 
     try:
-        context = _letter_context(letter_type, case, plan, determination, today, evidence, language)
+        context = _letter_context(
+            letter_type, case, plan, determination, today, evidence, language, representative
+        )
         chosen = renderer or letters.default_renderer(language)
         docx = chosen.render_context(letter_type, context)
         # an organisation's letterhead or own template is part of the version

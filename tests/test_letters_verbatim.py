@@ -121,9 +121,9 @@ SCENARIO = {letter_type: name for name, letter_type in reversed(GOLDEN_CASES)}
 
 
 def string_paths(value: Any, path: tuple = ()) -> list[tuple]:
-    """Paths to every string in a dumped context (the letter type is not text)."""
+    """Paths to every string in a dumped context (the letter type and voice are not text)."""
     if isinstance(value, str):
-        return [path] if path != ("letter_type",) else []
+        return [path] if path not in (("letter_type",), ("voice",)) else []
     if isinstance(value, dict):
         return [p for key, item in value.items() for p in string_paths(item, (*path, key))]
     if isinstance(value, list):

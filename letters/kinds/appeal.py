@@ -45,7 +45,7 @@ from letters.parts import (
     specialist_lines,
     urgent_statement,
 )
-from letters.wording import tr
+from letters.wording import third_person, tr, voiced
 
 
 def check_appeal_stage(letter_type: str, plan: Plan, case: Case) -> None:
@@ -68,8 +68,12 @@ def appeal_points(case: Case, plan: Plan) -> list[str]:
     if doc:
         points.append(
             tr(
-                "My {doctor}, {name}, explains in the enclosed letter why this second opinion is "
-                "medically necessary.",
+                voiced(
+                    "My {doctor}, {name}, explains in the enclosed letter why this second "
+                    "opinion is medically necessary.",
+                    "The patient's {doctor}, {name}, explains in the enclosed letter why this "
+                    "second opinion is medically necessary.",
+                ),
                 doctor=doctor_noun(case),
                 name=doc[0],
             )
@@ -137,7 +141,7 @@ def _opening(case: Case, plan: Plan, denial_words: str, service: str) -> str:
         else ""
     )
     paid = d.service_type == "post_service"
-    ask = tr(market.letters.appeal.ask, denial=denial_words)
+    ask = tr(third_person(market.letters.appeal.ask), denial=denial_words)
     opening = (
         "{ask}, which denied payment for {service}. I ask {decider} to reverse the decision and "
         "pay for this {opinion} consultation{in_net}."

@@ -27,7 +27,7 @@ from letters.parts import (
     service_rows,
     service_words,
 )
-from letters.wording import current, tr
+from letters.wording import current, tr, voiced
 
 CLAIM_FILE_ITEMS = [
     "The claim or request, and everything submitted with it.",
@@ -56,18 +56,30 @@ def build_claim_file(case, plan, determination, today, law) -> ClaimFileContext:
         title = reword(filing[0].title, current(), "deadlines.title.")
         step = lower_first(title.split(" (")[0])
         timing = tr(
-            "Please send the file as soon as possible, in time for me to use it: my deadline to "
-            "{step} is {date}.",
+            voiced(
+                "Please send the file as soon as possible, in time for me to use it: my deadline "
+                "to {step} is {date}.",
+                "Please send the file as soon as possible, in time to use it: the deadline to "
+                "{step} is {date}.",
+            ),
             step=step,
             date=fmt_date(filing[0].due),
         )
     else:
         timing = tr(
-            "Please send the file as soon as possible, in time for me to use it in my appeal."
+            voiced(
+                "Please send the file as soon as possible, in time for me to use it in my appeal.",
+                "Please send the file as soon as possible, in time to use it in the appeal.",
+            )
         )
     return ClaimFileContext(
         **common(letter_type, case, plan, today),
-        title=tr("Request for my complete claim file"),
+        title=tr(
+            voiced(
+                "Request for my complete claim file",
+                "Request for the patient's complete claim file",
+            )
+        ),
         recipient=recipient_party(contact),
         delivery=delivery_line(contact.fax, mail=bool(contact.address_lines)),
         re_rows=member_rows(case, plan) + denial_rows(case) + service_rows(case)[:1],

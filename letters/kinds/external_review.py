@@ -40,7 +40,7 @@ from letters.parts import (
     service_words,
     urgent_statement,
 )
-from letters.wording import tr
+from letters.wording import third_person, tr, voiced
 
 LETTER = "external_review_request"
 
@@ -80,7 +80,8 @@ def reviewer_contact(case: Case, plan: Plan):  # noqa: ANN201
 def _plan_copy(plan: Plan) -> str:
     # A plan whose company is not known is called "Your plan" on her pages; in her letter to
     # the reviewer that would read as the reviewer's plan.
-    issuer = tr("My health plan") if plan.issuer == "Your plan" else plan.issuer
+    mine = voiced("My health plan", "The patient's health plan")
+    issuer = tr(mine) if plan.issuer == "Your plan" else plan.issuer
     return tr("{issuer}, appeals department", issuer=issuer)
 
 
@@ -96,7 +97,12 @@ def _requests(case: Case, plan: Plan, urgent: bool) -> list[str]:
             "Please have the case reviewed by a physician in the same specialty ({specialty}).",
             specialty=specialty_words(case.referring_physician.specialty),
         ),
-        tr("Send me your decision in writing."),
+        tr(
+            voiced(
+                "Send me your decision in writing.",
+                "Send your decision in writing to the patient and to me.",
+            )
+        ),
     ]
     if urgent:
         requests.insert(0, tr("Please decide this request as an expedited review."))
@@ -127,9 +133,14 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
     history = (
         [
             tr(
-                "Because my situation is urgent, I am asking for this expedited external review "
-                "at the same time as my expedited internal appeal to the plan, which I have sent "
-                "today."
+                voiced(
+                    "Because my situation is urgent, I am asking for this expedited external "
+                    "review at the same time as my expedited internal appeal to the plan, which I "
+                    "have sent today.",
+                    "Because the patient's situation is urgent, I am asking for this expedited "
+                    "external review at the same time as the expedited internal appeal to the "
+                    "plan, which was sent today.",
+                )
             )
         ]
         if simultaneous
@@ -137,8 +148,9 @@ def build_external_review(case, plan, determination, today, law) -> ExternalRevi
     )
     # A profile's words use the places they need; the others are left out.
     payment_for = tr("payment for ") if d.service_type == "post_service" else ""
-    ask = tr(words.ask, denial=denial_words, payment_for=payment_for, service=service)
-    enclosure = tr(words.enclosure, expedited=tr("expedited ") if simultaneous else "")
+    ask = tr(third_person(words.ask), denial=denial_words, payment_for=payment_for, service=service)
+    expedited = tr("expedited ") if simultaneous else ""
+    enclosure = tr(third_person(words.enclosure), expedited=expedited)
     copy_plan = words.copy_to_plan and contact is not plan.appeals.appeals_contact
     return ExternalReviewContext(
         **common(LETTER, case, plan, today),

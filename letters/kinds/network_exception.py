@@ -37,7 +37,7 @@ from letters.parts import (
     specialist_lines,
     tier_words,
 )
-from letters.wording import tr
+from letters.wording import tr, voiced
 
 LETTER = "network_exception_request"
 
@@ -57,24 +57,25 @@ def _refuse_when_pointless(case, plan, determination) -> None:  # noqa: ANN001
 
 
 def _gap_lines(case) -> list[str]:  # noqa: ANN001
-    cancer = lower_first(clean(case.diagnosis.description) or tr("my cancer"))
+    mine = voiced("my cancer", "the patient's cancer")
+    cancer = lower_first(clean(case.diagnosis.description) or tr(mine))
     if case.qualified_in_network_specialist == "no":
-        gap = [
-            tr(
-                "I have looked for an in-network specialist with the training and experience to "
-                "treat {cancer} and there is none; the enclosed log lists who I checked.",
-                cancer=cancer,
-            )
-        ]
+        looked = voiced(
+            "I have looked for an in-network specialist with the training and experience to "
+            "treat {cancer} and there is none; the enclosed log lists who I checked.",
+            "There is no in-network specialist with the training and experience to treat "
+            "{cancer}; the enclosed log lists who was checked.",
+        )
     else:
-        gap = [
-            tr(
-                "I have not found an in-network specialist with the training and experience to "
-                "treat {cancer}. If the plan believes one exists, please name the doctor, and "
-                "confirm that they treat this cancer and can see me in time.",
-                cancer=cancer,
-            )
-        ]
+        looked = voiced(
+            "I have not found an in-network specialist with the training and experience to "
+            "treat {cancer}. If the plan believes one exists, please name the doctor, and "
+            "confirm that they treat this cancer and can see me in time.",
+            "No in-network specialist with the training and experience to treat {cancer} has "
+            "been found. If the plan believes one exists, please name the doctor, and confirm "
+            "that they treat this cancer and can see the patient in time.",
+        )
+    gap = [tr(looked, cancer=cancer)]
     return gap + (specialist_lines(case)[:1] if case.provider.nci_designation in NCI_WORDS else [])
 
 
@@ -83,16 +84,29 @@ def _cost_lines(plan) -> list[str]:  # noqa: ANN001
     if out_net is None:
         return []
     return [
-        tr("In network, I pay {cost}.", cost=tier_words(plan.cost_sharing.in_network)),
-        tr("Out of network, I would pay {cost}.", cost=tier_words(out_net)),
+        tr(
+            voiced("In network, I pay {cost}.", "In network, the patient pays {cost}."),
+            cost=tier_words(plan.cost_sharing.in_network),
+        ),
+        tr(
+            voiced(
+                "Out of network, I would pay {cost}.",
+                "Out of network, the patient would pay {cost}.",
+            ),
+            cost=tier_words(out_net),
+        ),
     ]
 
 
 def _requests(case) -> list[str]:  # noqa: ANN001
     requests = [
         tr(
-            "If needed, arrange a single-case agreement with the specialist so that I am not "
-            "billed more than my in-network cost sharing."
+            voiced(
+                "If needed, arrange a single-case agreement with the specialist so that I am not "
+                "billed more than my in-network cost sharing.",
+                "If needed, arrange a single-case agreement with the specialist so that the "
+                "patient is not billed more than the in-network cost sharing.",
+            )
         ),
         tr(
             "Send your decision in writing; if you deny the request, give the specific reason "
@@ -152,9 +166,14 @@ def build_network_exception(case, plan, determination, today, law) -> NetworkExc
         salutation=tr("Dear Utilization Management Reviewer:"),
         service=service,
         ask=tr(
-            "I ask the plan to cover {service} at the in-network level of cost sharing. The "
-            "specialist is not in the plan's network, and the network has no specialist with "
-            "the expertise my cancer needs.",
+            voiced(
+                "I ask the plan to cover {service} at the in-network level of cost sharing. The "
+                "specialist is not in the plan's network, and the network has no specialist with "
+                "the expertise my cancer needs.",
+                "I ask the plan to cover {service} at the in-network level of cost sharing. The "
+                "specialist is not in the plan's network, and the network has no specialist with "
+                "the expertise the patient's cancer needs.",
+            ),
             service=service,
         ),
         exception_name=name,

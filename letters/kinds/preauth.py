@@ -35,7 +35,7 @@ from letters.parts import (
     service_words,
     specialist_lines,
 )
-from letters.wording import tr
+from letters.wording import tr, voiced
 
 
 def build_preauth(case, plan, determination, today, law) -> PreauthContext:  # noqa: ANN001
@@ -54,7 +54,13 @@ def build_preauth(case, plan, determination, today, law) -> PreauthContext:  # n
     ask = tr("I ask the plan to approve {service} before the visit", service=service)
     if out_of_network and case.qualified_in_network_specialist == "no":
         ask += tr(", at the in-network level of cost sharing")
-    ask += tr(", and to send me the approval in writing with its authorization number.")
+    ask += tr(
+        voiced(
+            ", and to send me the approval in writing with its authorization number.",
+            ", and to send the approval in writing, with its authorization number, to the "
+            "patient and to me.",
+        )
+    )
     requests = [
         tr(
             "Please send your decision in writing; if you deny any part of this request, give "

@@ -17,7 +17,7 @@ from letters.parts import (
     fmt_date,
     provider_line,
 )
-from letters.wording import tr
+from letters.wording import representative, tr, voiced
 
 RECORDS_ITEMS = [
     "Pathology reports, and the pathology glass slides and paraffin tissue blocks themselves "
@@ -67,17 +67,30 @@ def build_records(case, plan, determination, today, law) -> RecordsRequestContex
     since = case.diagnosis.date_diagnosed
     period = (
         tr(
-            "from {date}, three months before my diagnosis, to today",
+            voiced(
+                "from {date}, three months before my diagnosis, to today",
+                "from {date}, three months before the diagnosis, to today",
+            ),
             date=fmt_date(since - dt.timedelta(days=90)),
         )
         if since
-        else tr("everything about the diagnosis and treatment of my cancer")
+        else tr(
+            voiced(
+                "everything about the diagnosis and treatment of my cancer",
+                "everything about the diagnosis and treatment of the patient's cancer",
+            )
+        )
     )
     rows = [Row(label=tr("Patient"), value=p.name.strip())]
     rows.append(Row(label=tr("Date of birth"), value=fmt_date(p.date_of_birth)))
     return RecordsRequestContext(
         **common(letter_type, case, plan, today),
-        title=tr("Request for copies of my medical records for a second opinion"),
+        title=tr(
+            voiced(
+                "Request for copies of my medical records for a second opinion",
+                "Request for copies of the patient's medical records for a second opinion",
+            )
+        ),
         re_rows=rows,
         salutation=tr("Dear Medical Records Department:"),
         holders=holders,
@@ -85,12 +98,21 @@ def build_records(case, plan, determination, today, law) -> RecordsRequestContex
         destination_name=clean(prov.name) or clean(prov.institution) or "",
         items=[tr(item) for item in RECORDS_ITEMS],
         period=period,
-        law=law_text.records_law(figures),
+        # The HIPAA sentences are the patient's own signed request and rights ("my signed,
+        # written request"); a representative's letter does not state them as its own, and the
+        # facts file says nothing of a representative's request.
+        law=[] if representative() else law_text.records_law(figures),
         timing=tr(
-            "The slides, tissue blocks and any images on film are physical items, not "
-            "electronic records: please send them, on loan if needed, to the same doctor. My "
-            "second-opinion visit depends on these records, so please send them as soon as you "
-            "can."
+            voiced(
+                "The slides, tissue blocks and any images on film are physical items, not "
+                "electronic records: please send them, on loan if needed, to the same doctor. My "
+                "second-opinion visit depends on these records, so please send them as soon as "
+                "you can.",
+                "The slides, tissue blocks and any images on film are physical items, not "
+                "electronic records: please send them, on loan if needed, to the same doctor. "
+                "The patient's second-opinion visit depends on these records, so please send "
+                "them as soon as you can.",
+            )
         ),
         closing=closing(case, questions=True),
         copies_to=[],
