@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 # --- errors ------------------------------------------------------------------------------------
 
@@ -79,7 +80,9 @@ class Representative(LetterModel):
     def _reachable(self) -> Representative:
         # The plan answers the letter's writer: it needs somewhere to write, call or e-mail.
         if not (any(self.address_lines) or self.phone or self.email):
-            raise ValueError("give the representative's address, phone or e-mail")
+            raise PydanticCustomError(
+                "unreachable", "give the representative's address, phone or e-mail"
+            )
         return self
 
 

@@ -101,6 +101,14 @@ def letters_list() -> None:
     help="Organisation templates: a letterhead .docx, or a folder with letterhead.docx and/or "
     "TYPE.docx (the organisation's own letter); checked before use (docs/letters.md).",
 )
+@click.option(
+    "--representative",
+    "representative_path",
+    type=click.Path(path_type=Path),
+    help="A YAML file naming the patient's authorised representative, who writes and signs the "
+    "letters for her (name, role, organisation, address_lines, phone, email; "
+    "docs/letters.md). The physician's letter stays the physician's.",
+)
 def letter_command(
     letter_type: str,
     case_path: Path,
@@ -111,11 +119,13 @@ def letter_command(
     pdfa: bool,
     fmt: str,
     template_path: Path | None,
+    representative_path: Path | None,
 ) -> None:
     """Write a letter (TYPE from `secondlook letters list`) for a case file.
 
     TYPE `auto` writes every letter the coverage check recommends into the --out folder.
     """
+    import letters
     from secondlook import service
 
     _check_letter_type(letter_type)
@@ -123,6 +133,7 @@ def letter_command(
     if fmt == "fhir":
         _check_fhir_target(letter_type, out)
     renderer = organisation_renderer(template_path)
+    representative = _representative(representative_path, letter_type, fmt)
     case, plan, determination = _checked_case(case_path, plan_ref, day)
     if fmt == "fhir":
         _write_fhir_preauth(case_path, case, plan, determination, day, out)
@@ -134,8 +145,9 @@ def letter_command(
     rendered: dict[str, bytes] = {}
     failed = False
     for kind in targets:
+        signer = representative if kind in letters.VOICED_LETTERS else None
         result = service.render_letter(
-            kind, case, plan, determination, today=day, renderer=renderer
+            kind, case, plan, determination, today=day, renderer=renderer, representative=signer
         )
         if isinstance(result, service.RenderedLetter):
             rendered[kind] = result.docx
@@ -167,6 +179,33 @@ def organisation_renderer(path: Path | None):  # noqa: ANN201 - letters.Renderer
         for line in problem.problems:
             click.echo(f"{problem.name}: {line}", err=True)
         sys.exit(EXIT_INVALID_INPUT)
+
+
+def _representative(path: Path | None, letter_type: str, fmt: str):  # noqa: ANN202
+    """The --representative file as a letters.Representative (None without one); a bad file,
+    or a letter only its own signer signs, prints `file:line: field: message` and exits 2."""
+    if path is None:
+        return None
+    import letters
+    from coverage.loader import load_model
+
+    if letter_type == "physician_letter" or fmt == "fhir":
+        what = "the physician's letter" if letter_type == "physician_letter" else "--format fhir"
+        _problems(
+            [
+                Problem(
+                    "--representative",
+                    None,
+                    "TYPE",
+                    f"not for {what}: it is not signed by the patient's representative",
+                )
+            ]  # fmt: skip
+        )
+    try:
+        return load_model(letters.Representative, path)
+    except LoadError as err:
+        _problems(err.problems)
+    return None
 
 
 def _check_letter_type(letter_type: str) -> None:

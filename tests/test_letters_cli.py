@@ -160,3 +160,72 @@ def test_auto_skips_letters_that_do_not_apply_without_failing(tmp_path):
         c = service.load_case(case)
         plan = service.load_plan_argument(str(plan_path("letters-ma-hmo")))
         letters.build_context("external_review_request", c, plan, service.check(c, plan))
+
+
+NINA_YAML = """\
+name: Nina Navigator
+role: Patient navigator
+organisation: Riverside Cancer Center
+address_lines:
+  - 500 River Rd
+  - Kirkwood, MO 63122
+phone: (314) 555-0100
+email: nina@riverside.example
+"""
+
+
+def _docx_lines(path) -> list[str]:  # noqa: ANN001
+    return [p.text for p in Document(io.BytesIO(path.read_bytes())).paragraphs if p.text]
+
+
+def test_auto_as_the_representative_signs_every_letter_but_the_physicians(tmp_path):
+    rep = tmp_path / "nina.yaml"
+    rep.write_text(NINA_YAML)
+    result = run(
+        "letter", "auto",
+        "--case", str(case_path("commercial-network-gap")),
+        "--plan", str(plan_path("letters-mo-insured-ppo")),
+        "--out", str(tmp_path / "letters"),
+        "--representative", str(rep),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = {p.stem.removeprefix("LT-001-"): p for p in (tmp_path / "letters").iterdir()}
+    assert {"network_exception_request", "physician_letter"} <= set(written)
+    for kind, path in written.items():
+        lines = _docx_lines(path)
+        if kind == "physician_letter":
+            assert lines[0] != "Nina Navigator" and "authorized representative" not in lines
+        else:
+            assert lines[0] == "Nina Navigator"
+            assert "Authorized representative of Maria Example" in lines
+
+
+@pytest.mark.parametrize(
+    ("content", "letter_type", "message"),
+    [
+        ("name: Nina\nnickname: x\nphone: '1'\n", "appeal", "nina.yaml:2: nickname: unknown key"),
+        ("name: ''\nphone: '1'\n", "appeal", "nina.yaml:1: name:"),
+        ("name: Nina\n", "appeal", "give the representative's address, phone or e-mail"),
+        ("- a list\n", "appeal", "expected a mapping"),
+        (None, "appeal", "nina.yaml: (file): No such file"),
+        (NINA_YAML, "physician_letter", "not for the physician's letter"),
+    ],
+)
+def test_a_bad_representative_file_exits_2_naming_file_line_and_field(
+    tmp_path, content, letter_type, message
+):
+    rep = tmp_path / "nina.yaml"
+    if content is not None:
+        rep.write_text(content)
+    out = tmp_path / "letter.docx"
+    result = run(
+        "letter", letter_type,
+        "--case", str(case_path("commercial-denied")),
+        "--plan", str(plan_path("letters-mo-insured-ppo")),
+        "--out", str(out),
+        "--representative", str(rep),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
