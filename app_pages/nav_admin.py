@@ -1,5 +1,6 @@
 """Admin: the organisation's users (add with a one-time password, change role, deactivate,
-reset a password, unlock), its letter templates (letterhead, own letters), its time zone, and
+reset a password, unlock), its letter templates (letterhead, own letters), its time zone, the
+address and phone on letters its navigators sign as a patient's representative, and
 its audit log. Organisations are created by the site operator on the command line, never here."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _nav_ui as ui
-from navigator import auth, org_templates
+from navigator import auth, org_templates, representative
 from navigator.errors import NavigatorError
 from secondlook.safe_text import md
 
@@ -188,5 +189,21 @@ with org_tab:
                 auth.set_organisation_time_zone(store, actor, zone)
                 st.session_state[ui.ACTOR_KEY] = auth.check_session(store, actor)
                 st.rerun()
+            except NavigatorError as exc:
+                ui.show_error(exc)
+    contact = representative.letter_contact(store, actor)
+    with st.form("nav_org_letter_contact"):
+        st.markdown("**On letters a navigator signs as the patient's representative**")
+        address = st.text_area(
+            "Organisation's postal address (one line per line)",
+            value="\n".join(contact.address_lines),
+            help="Printed under the navigator's name and the organisation's, so the plan can "
+            "answer. The navigator's own e-mail is added when their account has one.",
+        )
+        phone = st.text_input("Organisation's phone for letters", value=contact.phone or "")
+        if st.form_submit_button("Save letter address"):
+            try:
+                representative.set_letter_contact(store, actor, address, phone)
+                st.rerun()  # the fields show what is saved
             except NavigatorError as exc:
                 ui.show_error(exc)

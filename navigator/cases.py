@@ -123,6 +123,7 @@ class LetterInfo:
     sent_on: dt.date | None = None
     sent_via: str | None = None
     sent_by: str | None = None
+    voice: str = "patient"  # "representative": signed by its maker for the patient
 
 
 @dataclass(frozen=True)
@@ -684,6 +685,7 @@ def _detail(session: Session, record: CaseRecord) -> CaseDetail:
                 x.sent_on,
                 x.sent_via,
                 names.get(x.sent_by_id) if x.sent_by_id else None,
+                x.voice or "patient",
             )  # fmt: skip
             for x in letters
         ],

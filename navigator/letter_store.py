@@ -32,6 +32,7 @@ from navigator.cases import (
 )
 from navigator.coverage_link import check as coverage_check
 from navigator.errors import CaseConflict, FieldProblem, NavigatorError, NotFound
+from navigator.representative import representative_for
 from navigator.store import Actor, Store
 from navigator.tables import Call, Letter, StatusEvent, utcnow
 
@@ -64,13 +65,15 @@ def letters_renderer(
     *,
     templates=None,  # noqa: ANN001 - the organisation's letters.Renderer (org_templates)
     today: dt.date | None = None,
+    representative=None,  # noqa: ANN001 - letters.Representative: signed for the patient
 ) -> Rendered:
     """The service's letter pipeline; its problems become LetterUnavailable."""
     from secondlook import service
 
     result = service.render_letter(
-        letter_type, case, plan, determination, evidence=evidence, renderer=templates, today=today
-    )
+        letter_type, case, plan, determination, evidence=evidence, renderer=templates,
+        today=today, representative=representative,
+    )  # fmt: skip
     if isinstance(result, service.LetterProblem):
         raise LetterUnavailable(problem_words(result, case))
     return Rendered(content=result.docx, template_version=result.template_version)
@@ -149,7 +152,11 @@ def generate_letter(
     cited_call_ids: Sequence[int] = (),
     renderer: Renderer = letters_renderer,
     today: dt.date | None = None,
+    as_representative: bool = False,
 ) -> LetterInfo:
+    """Render and keep a letter. `as_representative`: the navigator writes and signs it as the
+    patient's authorised representative (not the physician's letter)."""
+    import letters
     from secondlook import service
 
     with store.acting(actor) as (session, user):
@@ -157,6 +164,13 @@ def generate_letter(
         if record.version != expected_version:
             raise CaseConflict(case_id, expected_version, record.version)
         case = facts.from_json(record.facts)
+        signer = None
+        if as_representative:
+            if letter_type not in letters.VOICED_LETTERS:
+                raise FieldProblem(
+                    {"signed_by": "the physician's letter is signed by the physician"}
+                )
+            signer = representative_for(user)
         calls = []
         if cited_call_ids:
             rows = session.scalars(
@@ -180,7 +194,12 @@ def generate_letter(
         if renderer is letters_renderer:  # the organisation's letterhead and own templates
             templates = org_templates.renderer_for(session, actor.organisation_id)
             rendered = renderer(
-                letter_type, case, plan, determination, evidence, templates=templates, today=today
+                letter_type, case, plan, determination, evidence, templates=templates, today=today,
+                representative=signer,
+            )  # fmt: skip
+        elif signer is not None:
+            rendered = renderer(
+                letter_type, case, plan, determination, evidence, representative=signer
             )
         else:
             rendered = renderer(letter_type, case, plan, determination, evidence)
@@ -214,8 +233,9 @@ def generate_letter(
             session, "letter_generate", organisation_id=actor.organisation_id, user_id=user.id,
             object_type="case", object_id=record.id,
             detail=f"letter #{letter.id} type={letter_type} template={rendered.template_version}"
-            f" calls={len(calls)}",
+            f" calls={len(calls)} voice={'representative' if signer else 'patient'}",
         )  # fmt: skip
+        letter.voice = "representative" if signer else "patient"
         return _letter_info(letter, {user.id: user.display_name})
 
 
@@ -223,7 +243,8 @@ def _letter_info(x: Letter, names: dict[int, str]) -> LetterInfo:
     return LetterInfo(x.id, x.letter_type, x.template_version, x.sha256, x.size, x.filename,
                       x.case_version, list(x.cited_call_ids or []),
                       names.get(x.created_by_id, "?"), x.created_at, x.sent_on, x.sent_via,
-                      names.get(x.sent_by_id) if x.sent_by_id else None)  # fmt: skip
+                      names.get(x.sent_by_id) if x.sent_by_id else None,
+                      x.voice or "patient")  # fmt: skip
 
 
 def mark_sent(

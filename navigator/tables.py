@@ -75,6 +75,11 @@ class Organisation(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     # IANA zone (e.g. America/Chicago) for dates when neither the user nor the browser gives one.
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Where a plan answers a letter a navigator signs as the patient's representative: the
+    # organisation's postal address (one line per line) and phone (the navigator's e-mail is
+    # their own).
+    letter_address: Mapped[str | None] = mapped_column(Text)
+    letter_phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -212,6 +217,9 @@ class Letter(Base):
     sent_via: Mapped[str | None] = mapped_column(String(20))
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     sent_recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Who signs: "patient" (her own letter) or "representative" (the navigator who made it, as
+    # her authorised representative); NULL for letters made before voices existed (hers).
+    voice: Mapped[str | None] = mapped_column(String(20))
 
 
 class Call(Base):

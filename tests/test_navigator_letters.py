@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from navigator_helpers import MEMBER_ID, PATIENT, first_org, navigator, second_org, zelda_case
 
 import letters
-from navigator import cases, facts, letter_store
-from navigator.errors import CaseConflict, NotFound
+from navigator import cases, facts, letter_store, representative
+from navigator.errors import CaseConflict, FieldProblem, NotFound, PermissionDenied
 from navigator.store import Store
 from navigator.tables import AuditEvent, Letter
 
@@ -137,7 +137,9 @@ def test_letter_audit_rows_hold_no_member_data(store):
     actions = [a for a, _ in rows]
     assert "letter_generate" in actions and "letter_download" in actions
     detail = next(d for a, d in rows if a == "letter_generate")
-    assert detail == (f"letter #{info.id} type=appeal template={info.template_version} calls=0")
+    assert detail == (
+        f"letter #{info.id} type=appeal template={info.template_version} calls=0 voice=patient"
+    )
     assert not any("Zelda" in d or MEMBER_ID in d for _, d in rows)
 
 
@@ -180,3 +182,99 @@ def test_missing_facts_are_named_as_the_case_form_names_them():
     assert words["external_review_request"].endswith("Address for external review.")
     assert not any("." in w.split(": ", 1)[1].rstrip(".") for w in words.values())  # no paths
     assert letter_store.field_label("case.records_from", case) == "Name (records holder 1)"
+
+
+# -- signed by the navigator as the patient's authorised representative ------------------------
+
+
+def test_a_letter_signed_as_the_patients_representative_is_stored_with_its_voice(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina", "Nina Navigator")
+    representative.set_letter_contact(
+        store, admin, "500 River Rd\n\n  Kirkwood, MO 63122  ", " (314) 555-0100 "
+    )
+    created = cases.create_case(store, nina, zelda_case())
+    info = letter_store.generate_letter(
+        store, nina, created.id, "appeal", expected_version=created.version,
+        as_representative=True,
+    )  # fmt: skip
+    assert info.voice == "representative"
+    _, data = letter_store.letter_content(store, nina, created.id, info.id)
+    lines = [line for line in docx_text(data).splitlines() if line.strip()]
+    assert lines[:5] == ["Nina Navigator", "Riverside Cancer Center", "500 River Rd",
+                         "Kirkwood, MO 63122", "Phone (314) 555-0100"]  # fmt: skip
+    assert f"I am writing as the authorized representative of {PATIENT}, the member named " in (
+        "\n".join(lines)
+    )
+    assert "Patient navigator, Riverside Cancer Center" in lines
+    assert f"Authorized representative of {PATIENT}" in lines
+    assert "my oncologist" not in "\n".join(lines)
+    # her own letter beside it; the list says who signs each
+    own = letter_store.generate_letter(store, nina, created.id, "appeal",
+                                       expected_version=created.version)  # fmt: skip
+    listed = {x.id: x for x in cases.open_case(store, nina, created.id).letters}
+    assert listed[info.id].voice == "representative" and listed[own.id].voice == "patient"
+    words = {
+        x.id: representative.signed_by(x.letter_type, x.voice, x.created_by)
+        for x in listed.values()
+    }
+    assert words == {
+        info.id: "Nina Navigator, as the patient's authorised representative",
+        own.id: "the patient",
+    }
+    with store.transaction() as s:
+        stored = dict(s.execute(sa.select(Letter.id, Letter.voice)).all())
+        details = s.scalars(
+            sa.select(AuditEvent.detail).where(AuditEvent.action == "letter_generate")
+        ).all()
+    assert stored == {info.id: "representative", own.id: "patient"}
+    assert any(d.endswith("voice=representative") for d in details)
+
+
+def test_the_navigators_email_is_enough_to_be_reached(store):
+    admin = first_org(store)
+    auth_user = navigator(store, admin, "nina", "Nina Navigator")
+    from navigator import auth
+
+    target = next(u for u in auth.list_users(store, admin) if u.username == "nina")
+    auth.update_user(store, admin, target.id, email="nina@riverside.example")
+    created = cases.create_case(store, auth_user, zelda_case())
+    info = letter_store.generate_letter(
+        store, auth_user, created.id, "claim_file_request", expected_version=created.version,
+        as_representative=True,
+    )  # fmt: skip
+    _, data = letter_store.letter_content(store, auth_user, created.id, info.id)
+    text = docx_text(data)
+    assert text.splitlines()[:3] == ["Nina Navigator", "Riverside Cancer Center",
+                                     "nina@riverside.example"]  # fmt: skip
+    assert "please contact me by email at nina@riverside.example" in text
+
+
+def test_a_representative_the_plan_cannot_reach_or_the_physicians_letter_is_refused(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    with pytest.raises(FieldProblem) as err:
+        letter_store.generate_letter(store, admin, created.id, "appeal",
+                                     expected_version=created.version, as_representative=True)  # fmt: skip
+    assert "address or phone" in err.value.problems["signed_by"]
+    representative.set_letter_contact(store, admin, "500 River Rd", "")
+    with pytest.raises(FieldProblem) as err:
+        letter_store.generate_letter(store, admin, created.id, "physician_letter",
+                                     expected_version=created.version, as_representative=True)  # fmt: skip
+    assert "signed by the physician" in err.value.problems["signed_by"]
+    with store.transaction() as s:
+        assert s.scalars(sa.select(Letter.id)).all() == []
+
+
+def test_only_an_admin_sets_the_letter_address_and_it_is_bounded(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina", "Nina Navigator")
+    with pytest.raises(PermissionDenied):
+        representative.set_letter_contact(store, nina, "500 River Rd", "")
+    with pytest.raises(FieldProblem) as err:
+        representative.set_letter_contact(store, admin, "\n".join(["x"] * 7), "1" * 41)
+    assert set(err.value.problems) == {"letter_address", "letter_phone"}
+    representative.set_letter_contact(store, admin, "500 River Rd\nKirkwood, MO 63122", "")
+    assert representative.letter_contact(store, nina) == representative.LetterContact(
+        ("500 River Rd", "Kirkwood, MO 63122"), None
+    )
