@@ -36,7 +36,7 @@ from letters.models import (
     NotApplicableError,
     Representative,
 )
-from letters.parts import authorization_enclosure
+from letters.parts import authorization_enclosure, representative_row
 from letters.wording import signed_by, writing_in
 
 __all__ = [
@@ -115,7 +115,8 @@ def build_context(
         context = builder(case, plan, determination, today or dt.date.today(), law)
         if representative is not None:
             enclosures = [authorization_enclosure(case), *context.enclosures]
-            context = context.model_copy(update={"enclosures": enclosures})
+            re_rows = [*context.re_rows, representative_row(representative)]
+            context = context.model_copy(update={"enclosures": enclosures, "re_rows": re_rows})
     lines = [" ".join(line.split()) for line in evidence if line and line.strip()]
     if lines:
         if "evidence" not in type(context).model_fields:

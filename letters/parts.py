@@ -591,6 +591,12 @@ def representation_line(case: Case, plan: Plan, letter_type: str) -> str:
     )
 
 
+def representative_row(rep: Representative) -> Row:
+    """An RE row, so that whoever opens the mail sees at once who writes for the member."""
+    who = f"{rep.name}, {rep.organisation}" if rep.organisation else rep.name
+    return Row(label=tr("Representative"), value=tr("{who} (authorization enclosed)", who=who))
+
+
 def authorization_enclosure(case: Case) -> str:
     return tr("Authorization of representative, signed by {name}", name=case.patient.name.strip())
 

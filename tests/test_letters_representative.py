@@ -85,7 +85,10 @@ def test_the_representative_writes_signs_and_encloses_the_authorization(name, le
     # the opening says who writes, for whom, and that her signed authorization is enclosed
     assert f"I am writing as the authorized representative of {patient}, the " in text
     assert f"The authorization that {patient} signed is enclosed." in text
-    # the RE block still identifies her
+    # the RE block still identifies her, and names her representative
+    assert (
+        "Representative:\tNina Navigator, Riverside Cancer Center (authorization enclosed)" in text
+    )
     assert re.search(rf"^(Member|Beneficiary|Enrollee|Patient):\t{re.escape(patient)}$", text, re.M)
     # the representative signs, with role and organisation, for her
     signature = text.split("_" * 34, 1)[1].strip().splitlines()
