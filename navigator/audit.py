@@ -35,6 +35,7 @@ Action = Literal[
     "coverage_check",
     "letter_generate",
     "letter_download",
+    "authorization_form",
     "document_upload",
     "document_download",
     "call_add",

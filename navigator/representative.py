@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from navigator import audit
+from navigator import audit, facts
+from navigator.cases import _case
 from navigator.errors import FieldProblem
 from navigator.store import Actor, Store
 from navigator.tables import User
@@ -87,6 +88,35 @@ def representative_for(user: User):  # noqa: ANN201 - letters.Representative
         phone=contact.phone,
         email=email,
     )
+
+
+def authorization_form(store: Store, actor: Actor, case_id: int) -> bytes:
+    """The one-page "Authorization of representative" for the case's patient to sign, naming
+    the navigator (letters/authorization.py); made on request, not stored; the download is
+    logged."""
+    import letters
+    from letters.authorization import authorization_form as build_form
+    from secondlook import service
+
+    with store.acting(actor) as (session, user):
+        record = _case(session, actor, case_id)
+        case = facts.from_json(record.facts)
+        signer = representative_for(user)
+        plan = None
+        if case.plan or service.has_reported_plan(case):
+            try:
+                plan = service.plan_for(case)
+            except service.LoadError:
+                plan = None  # the form names the plan when it can; the member ID is enough
+        try:
+            data = build_form(case, plan, signer)
+        except letters.LetterError:
+            raise FieldProblem({"patient.name": "is needed on the form"}) from None
+        audit.record(
+            session, "authorization_form", organisation_id=actor.organisation_id,
+            user_id=user.id, object_type="case", object_id=record.id,
+        )  # fmt: skip
+        return data
 
 
 def signed_by(letter_type: str, voice: str | None, created_by: str) -> str:

@@ -27,6 +27,7 @@ COMMANDS = {
     "batch-template": "secondlook.cli_batch:batch_template_command",
     "letters": "secondlook.cli_letters:letters_group",
     "letter": "secondlook.cli_letters:letter_command",
+    "authorization-form": "secondlook.cli_letters:authorization_command",
 }
 
 

@@ -166,6 +166,37 @@ def letter_command(
         sys.exit(EXIT_INVALID_INPUT)
 
 
+@click.command("authorization-form")
+@click.option("--case", "case_path", required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--representative",
+    "representative_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The representative's YAML file (as for `secondlook letter --representative`).",
+)
+@click.option("--plan", "plan_ref", help="Plan id or path to a plan YAML (default: the case's).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="The .docx.")
+def authorization_command(
+    case_path: Path, representative_path: Path, plan_ref: str | None, out: Path
+) -> None:
+    """Write the one-page "Authorization of representative" for the patient to sign (the
+    letters signed with --representative enclose it)."""
+    import letters
+    from letters.authorization import authorization_form
+
+    if out.suffix.lower() != ".docx":
+        _problems([Problem("--out", None, "--out", "use a .docx name")])
+    representative = _representative(representative_path, "authorization", "docx")
+    case, plan, _ = _checked_case(case_path, plan_ref, None)
+    try:
+        data = authorization_form(case, plan, representative)
+    except letters.LetterError as err:
+        _problems([Problem(str(case_path), None, "case", str(err))])
+    write_atomic(out, data, durable=True, parents=True)
+    click.echo(f"wrote {out}")
+
+
 def organisation_renderer(path: Path | None):  # noqa: ANN201 - letters.Renderer | None
     """The renderer for --template (None: the shipped templates); a template that fails its
     checks prints `file: problem` lines and exits 2."""

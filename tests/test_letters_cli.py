@@ -229,3 +229,22 @@ def test_a_bad_representative_file_exits_2_naming_file_line_and_field(
     assert message in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_the_authorization_form_for_the_patient_to_sign(tmp_path):
+    rep = tmp_path / "nina.yaml"
+    rep.write_text(NINA_YAML)
+    out = tmp_path / "authorization.docx"
+    args = ["authorization-form", "--case", str(case_path("commercial-denied")),
+            "--plan", str(plan_path("letters-mo-insured-ppo")), "--representative", str(rep)]  # fmt: skip
+    result = run(*args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    lines = _docx_lines(out)
+    assert lines[0] == "Authorization of representative"
+    assert "I, Maria Example, authorize the representative named above" in " ".join(lines)
+    bad = run(*args, "--out", str(tmp_path / "form.pdf"))
+    assert bad.exit_code == 2 and "use a .docx name" in bad.output
+    rep.write_text("name: Nina\n")
+    bad = run(*args, "--out", str(tmp_path / "again.docx"))
+    assert bad.exit_code == 2 and "address, phone or e-mail" in bad.output
+    assert not (tmp_path / "again.docx").exists()

@@ -201,3 +201,51 @@ def test_bad_representative_details_are_refused_by_field(values, field):
     with pytest.raises(ValidationError) as err:
         letters.Representative(**values)
     assert err.value.errors()[0]["loc"][0] == field
+
+
+# -- the form the patient signs ------------------------------------------------------------------
+
+
+def test_the_authorization_form_names_patient_representative_scope_and_signatures():
+    from letters.authorization import authorization_form
+
+    case, plan, _ = scenario("commercial-denied")
+    text = docx_text(authorization_form(case, plan, NINA, today=TODAY))
+    lines = text.splitlines()
+    assert lines[0] == "Authorization of representative"
+    for row in (
+        "Name:\tMaria Example",
+        "Date of birth:\tApril 12, 1971",
+        "Member ID:\tGXH123456789",
+        "Health plan:\tGateway Example Health PPO 1500",
+        "Name:\tNina Navigator",
+        "Role:\tPatient navigator",
+        "Organization:\tRiverside Cancer Center",
+        "Address:\t500 River Rd, Kirkwood, MO 63122",
+    ):
+        assert row in lines
+    assert "I, Maria Example, authorize the representative named above" in text
+    assert "second opinion on my cancer diagnosis and treatment from Dr. Priya Example" in text
+    assert "appeals and requests for external review" in text
+    assert "copies of my medical records, pathology slides and images" in text
+    assert "unless I cancel it earlier in writing" in text
+    assert "Signature of Maria Example\tDate" in lines
+    assert "Signature of Nina Navigator, representative\tDate" in lines
+    # the letters a representative signs enclose exactly this form
+    letter = _representative_text("commercial-denied", "appeal")
+    assert "Authorization of representative, signed by Maria Example" in letter
+
+
+def test_the_form_prints_names_as_typed_and_needs_the_patients_name():
+    from letters.authorization import authorization_form
+
+    case, plan, _ = scenario("commercial-denied")
+    odd = "Ann **{{ x }}** {% if %} O'Neil & Co <b>"
+    patient = case.patient.model_copy(update={"name": odd})
+    rep = NINA.model_copy(update={"organisation": "{{ organisation }} & __Sons__"})
+    text = docx_text(authorization_form(case.model_copy(update={"patient": patient}), plan, rep))
+    assert f"Name:\t{odd}" in text.splitlines()
+    assert "Organization:\t{{ organisation }} & __Sons__" in text.splitlines()
+    nameless = case.model_copy(update={"patient": case.patient.model_copy(update={"name": " "})})
+    with pytest.raises(letters.LetterError, match="patient's name"):
+        authorization_form(nameless, plan, NINA)

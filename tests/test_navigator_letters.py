@@ -278,3 +278,25 @@ def test_only_an_admin_sets_the_letter_address_and_it_is_bounded(store):
     assert representative.letter_contact(store, nina) == representative.LetterContact(
         ("500 River Rd", "Kirkwood, MO 63122"), None
     )
+
+
+def test_the_authorization_form_names_the_navigator_and_is_logged(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina", "Nina Navigator")
+    created = cases.create_case(store, nina, zelda_case())
+    with pytest.raises(FieldProblem):  # nowhere the plan could answer yet
+        representative.authorization_form(store, nina, created.id)
+    representative.set_letter_contact(store, admin, "500 River Rd\nKirkwood, MO 63122", "")
+    text = docx_text(representative.authorization_form(store, nina, created.id))
+    assert f"I, {PATIENT}, authorize the representative named above" in text
+    assert "Nina Navigator" in text and "Riverside Cancer Center" in text
+    with store.transaction() as s:
+        rows = s.execute(
+            sa.select(AuditEvent.object_id, AuditEvent.detail).where(
+                AuditEvent.action == "authorization_form"
+            )
+        ).all()
+    assert rows == [(created.id, "")]
+    outsider = second_org(store, admin)
+    with pytest.raises(NotFound):
+        representative.authorization_form(store, outsider, created.id)
