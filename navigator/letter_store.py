@@ -9,6 +9,7 @@ seen. Call-log entries chosen by the navigator are passed to the letter as evide
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -142,6 +143,15 @@ def letter_title(letter_type: str) -> str:
     return found.title if found else letter_type
 
 
+def _signer(user, letter_type: str):  # noqa: ANN001, ANN202 - User -> letters.Representative
+    """The navigator as the patient's representative, for a letter a representative signs."""
+    import letters
+
+    if letter_type not in letters.VOICED_LETTERS:
+        raise FieldProblem({"signed_by": "the physician's letter is signed by the physician"})
+    return representative_for(user)
+
+
 def generate_letter(
     store: Store,
     actor: Actor,
@@ -156,7 +166,6 @@ def generate_letter(
 ) -> LetterInfo:
     """Render and keep a letter. `as_representative`: the navigator writes and signs it as the
     patient's authorised representative (not the physician's letter)."""
-    import letters
     from secondlook import service
 
     with store.acting(actor) as (session, user):
@@ -164,13 +173,7 @@ def generate_letter(
         if record.version != expected_version:
             raise CaseConflict(case_id, expected_version, record.version)
         case = facts.from_json(record.facts)
-        signer = None
-        if as_representative:
-            if letter_type not in letters.VOICED_LETTERS:
-                raise FieldProblem(
-                    {"signed_by": "the physician's letter is signed by the physician"}
-                )
-            signer = representative_for(user)
+        signer = _signer(user, letter_type) if as_representative else None
         calls = []
         if cited_call_ids:
             rows = session.scalars(
@@ -193,16 +196,10 @@ def generate_letter(
         evidence = [c.citation() for c in calls]
         if renderer is letters_renderer:  # the organisation's letterhead and own templates
             templates = org_templates.renderer_for(session, actor.organisation_id)
-            rendered = renderer(
-                letter_type, case, plan, determination, evidence, templates=templates, today=today,
-                representative=signer,
-            )  # fmt: skip
-        elif signer is not None:
-            rendered = renderer(
-                letter_type, case, plan, determination, evidence, representative=signer
-            )
-        else:
-            rendered = renderer(letter_type, case, plan, determination, evidence)
+            renderer = functools.partial(renderer, templates=templates, today=today)
+        if signer is not None:
+            renderer = functools.partial(renderer, representative=signer)
+        rendered = renderer(letter_type, case, plan, determination, evidence)
         if not rendered.content:
             raise LetterUnavailable("The letter came out empty; nothing was stored.")
         count = len(

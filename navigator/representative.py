@@ -64,6 +64,13 @@ def set_letter_contact(store: Store, actor: Actor, address: str, phone: str) -> 
         return _contact(user)
 
 
+def can_sign(store: Store, actor: Actor) -> bool:
+    """Whether the navigator can sign for a patient (the plan has somewhere to answer)."""
+    with store.acting(actor) as (_, user):
+        contact = _contact(user)
+        return bool(contact.address_lines or contact.phone or (user.email or "").strip())
+
+
 def representative_for(user: User):  # noqa: ANN201 - letters.Representative
     """The navigator as the patient's authorised representative, or FieldProblem when a plan
     could not reach them (no address, phone or e-mail)."""

@@ -284,9 +284,11 @@ def test_the_authorization_form_names_the_navigator_and_is_logged(store):
     admin = first_org(store)
     nina = navigator(store, admin, "nina", "Nina Navigator")
     created = cases.create_case(store, nina, zelda_case())
+    assert not representative.can_sign(store, nina)
     with pytest.raises(FieldProblem):  # nowhere the plan could answer yet
         representative.authorization_form(store, nina, created.id)
     representative.set_letter_contact(store, admin, "500 River Rd\nKirkwood, MO 63122", "")
+    assert representative.can_sign(store, nina)
     text = docx_text(representative.authorization_form(store, nina, created.id))
     assert f"I, {PATIENT}, authorize the representative named above" in text
     assert "Nina Navigator" in text and "Riverside Cancer Center" in text
