@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages import _nav_ui as ui
 from coverage.case import Case
-from navigator import auth, case_form, cases, exchange, facts, pipeline
+from navigator import auth, case_form, cases, exchange, facts, pipeline, workspace
 from navigator.coverage_link import plan_choices
 from navigator.errors import NavigatorError
 from secondlook.safe_text import md
@@ -219,6 +219,68 @@ with new_tab:
             ui.open_case_page(created.id)
 
 with exchange_tab:
+    st.markdown(
+        "**Workspace**: every case with its status and history, navigator, calls, notes, tasks, "
+        "letters and documents; a backup, or a hand-off to another workspace."
+    )
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    ws_fmt = c1.radio(
+        "Workspace format",
+        ["json", "xlsx"],
+        format_func={
+            "json": "JSON, complete (with the letter and document files)",
+            "xlsx": "Excel (.xlsx): letters and documents listed, without their files",
+        }.get,
+        key="nav_ws_format",
+    )
+    if c2.button("Prepare workspace export", key="nav_ws_export"):
+        try:
+            st.session_state["nav_ws_result"] = workspace.export_workspace(store, actor, fmt=ws_fmt)
+        except NavigatorError as exc:
+            ui.show_error(exc)
+    ws_result = st.session_state.get("nav_ws_result")
+    if ws_result is not None:
+        st.download_button(
+            f"Download the workspace: {ws_result.cases} case{'s' if ws_result.cases != 1 else ''} "
+            f"({ws_result.format.upper()})",
+            data=lambda data=ws_result.data: data,
+            file_name=ws_result.filename,
+            mime=ws_result.mime,
+            key="nav_ws_download",
+            on_click="ignore",
+            type="primary",
+        )
+        for warning in ws_result.warnings:
+            st.warning(md(warning))
+    with st.form("nav_ws_import", clear_on_submit=True):
+        st.caption(
+            "Import a workspace file: every case is recreated with its history, calls, notes, "
+            "tasks, letters and documents, all or nothing. A reference already used here "
+            "stops the import; navigators are matched by username."
+        )
+        ws_upload = st.file_uploader(
+            "Workspace file (.json or .xlsx)", type=["json", "xlsx"], key="nav_ws_file"
+        )
+        if st.form_submit_button("Import workspace"):
+            if ws_upload is None:
+                st.error("Choose a file first.")
+            else:
+                done = workspace.import_workspace(
+                    store, actor, ws_upload.getvalue(), ws_upload.name, as_of=today
+                )
+                if done.ok:
+                    parts = ", ".join(
+                        f"{n:,} {kind if n != 1 else kind.removesuffix('s')}"
+                        for kind, n in sorted(done.counts.items())
+                    )
+                    st.success(f"Imported the workspace: {parts}.")
+                    for warning in done.warnings:
+                        st.warning(md(warning))
+                else:
+                    lines = "\n".join(f"- {md(p)}" for p in done.problems)
+                    st.error("Nothing was imported. Fix these and import the file again:\n\n"
+                             + lines)  # fmt: skip
+    st.divider()
     st.markdown("**Export** (the batch spreadsheet format: `secondlook batch` reads it)")
     c1, c2 = st.columns(2)
     scope = c1.radio(

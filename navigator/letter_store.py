@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from coverage.case import Case
 from coverage.determination import Determination
@@ -30,12 +31,13 @@ from navigator.cases import (
     _detail,
     _flush,
     _names,
+    _touch,
 )
 from navigator.coverage_link import check as coverage_check
 from navigator.errors import CaseConflict, FieldProblem, NavigatorError, NotFound
 from navigator.representative import representative_for
 from navigator.store import Actor, Store
-from navigator.tables import Call, Letter, StatusEvent, utcnow
+from navigator.tables import Call, CaseRecord, Letter, StatusEvent, User, utcnow
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SEND_CHANNELS = {"fax": "Fax", "mail": "Mail", "portal": "Portal", "email": "E-mail",
@@ -202,30 +204,7 @@ def generate_letter(
         rendered = renderer(letter_type, case, plan, determination, evidence)
         if not rendered.content:
             raise LetterUnavailable("The letter came out empty; nothing was stored.")
-        count = len(
-            session.scalars(
-                select(Letter.id).where(
-                    Letter.case_id == record.id, Letter.letter_type == letter_type
-                )
-            ).all()
-        )
-        letter = Letter(
-            case_id=record.id,
-            letter_type=letter_type,
-            template_version=rendered.template_version,
-            sha256=hashlib.sha256(rendered.content).hexdigest(),
-            size=len(rendered.content),
-            # No member data in file names: they end up in download folders and e-mails.
-            filename=f"case-{record.id}-{letter_type.replace('_', '-')}-{count + 1}."
-            f"{rendered.extension}",
-            content=rendered.content,
-            case_version=record.version,
-            cited_call_ids=[c.id for c in calls],
-            created_by_id=user.id,
-            created_at=utcnow(),
-        )
-        session.add(letter)
-        session.flush()
+        letter = _keep_letter(session, record, user, letter_type, rendered, [c.id for c in calls])
         audit.record(
             session, "letter_generate", organisation_id=actor.organisation_id, user_id=user.id,
             object_type="case", object_id=record.id,
@@ -234,6 +213,102 @@ def generate_letter(
         )  # fmt: skip
         letter.voice = "representative" if signer else "patient"
         return _letter_info(letter, {user.id: user.display_name})
+
+
+def _keep_letter(
+    session: Session,
+    record: CaseRecord,
+    user: User,
+    letter_type: str,
+    rendered: Rendered,
+    cited_call_ids: Sequence[int] = (),
+) -> Letter:
+    """Store a rendered letter with its case: the bytes, their SHA-256, the template version,
+    who and when. The file name holds the case number and the type, never member data (file
+    names end up in download folders and e-mails)."""
+    count = len(
+        session.scalars(
+            select(Letter.id).where(Letter.case_id == record.id, Letter.letter_type == letter_type)
+        ).all()
+    )
+    letter = Letter(
+        case_id=record.id,
+        letter_type=letter_type,
+        template_version=rendered.template_version,
+        sha256=hashlib.sha256(rendered.content).hexdigest(),
+        size=len(rendered.content),
+        filename=f"case-{record.id}-{letter_type.replace('_', '-')}-{count + 1}."
+        f"{rendered.extension}",
+        content=rendered.content,
+        case_version=record.version,
+        cited_call_ids=list(cited_call_ids),
+        created_by_id=user.id,
+        created_at=utcnow(),
+    )
+    session.add(letter)
+    session.flush()
+    return letter
+
+
+@dataclass(frozen=True)
+class ForCase:
+    """A letter drawn up elsewhere (a batch run) for a stored case."""
+
+    case_id: int
+    letter_type: str
+    rendered: Rendered
+    source: str = ""  # where it was made, for the audit log: ids and counts only ("batch row 4")
+
+
+def store_rendered_letters(
+    store: Store, actor: Actor, letters: Sequence[ForCase]
+) -> list[LetterInfo]:
+    """Keep already rendered letters with their cases (all or none, one transaction), each with
+    its type and template version, exactly as `generate_letter` keeps its own. Each case's
+    version goes up (its open pages warn), and the audit log records the letter on the case.
+    A letter whose bytes the case already holds for that type is not stored twice."""
+    import letters as letter_package
+
+    out = []
+    with store.acting(actor) as (session, user):
+        for item in letters:
+            if item.letter_type not in letter_package.LETTER_TYPES:
+                raise FieldProblem({"letter_type": "is not a letter type of this program"})
+            if not item.rendered.content:
+                raise LetterUnavailable("The letter is empty; nothing was stored.")
+            record = _case(session, actor, item.case_id)
+            digest = hashlib.sha256(item.rendered.content).hexdigest()
+            held = session.scalar(
+                select(Letter).where(
+                    Letter.case_id == record.id,
+                    Letter.sha256 == digest,
+                    Letter.letter_type == item.letter_type,
+                )  # fmt: skip
+            )
+            if held is not None:
+                out.append(_letter_info(held, _names(session, [held.created_by_id])))
+                continue
+            letter = _keep_letter(session, record, user, item.letter_type, item.rendered)
+            _touch(session, record, user)
+            audit.record(
+                session, "letter_generate", organisation_id=actor.organisation_id,
+                user_id=user.id, object_type="case", object_id=record.id,
+                detail=f"letter #{letter.id} type={item.letter_type} "
+                f"template={item.rendered.template_version} attached"
+                + (f" from {item.source}" if item.source else ""),
+            )  # fmt: skip
+            out.append(_letter_info(letter, {user.id: user.display_name}))
+    return out
+
+
+def store_rendered_letter(
+    store: Store, actor: Actor, case_id: int, letter_type: str, rendered: Rendered, *,
+    source: str = "",
+) -> LetterInfo:  # fmt: skip
+    """One already rendered letter kept with its case (see `store_rendered_letters`)."""
+    return store_rendered_letters(store, actor, [ForCase(case_id, letter_type, rendered, source)])[
+        0
+    ]
 
 
 def _letter_info(x: Letter, names: dict[int, str]) -> LetterInfo:
@@ -311,6 +386,11 @@ def letter_content(
         if letter is None:
             raise NotFound(f"No letter #{letter_id} in case #{case_id}.")
         content = letter.content
+        if not content and letter.size:
+            raise NavigatorError(
+                f"Letter #{letter_id} was imported from a spreadsheet without its file (a "
+                "workspace XLSX lists letters only); the JSON export carries the files."
+            )
         if hashlib.sha256(content).hexdigest() != letter.sha256:
             raise NavigatorError(f"Letter #{letter_id} does not match its stored checksum.")
         audit.record(

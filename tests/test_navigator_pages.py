@@ -461,6 +461,37 @@ def test_import_and_export_from_the_cases_page(store):
     assert any(r.action == "export" for r in auth.audit_log(store, admin))
 
 
+def test_workspace_export_and_import_from_the_cases_page(store):
+    from navigator import workspace
+
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    cases.add_note(store, admin, created.id, "Prefers mornings.")
+    at = app(CASES, admin)
+    at.radio(key="nav_ws_format").set_value("xlsx")
+    at.button(key="nav_ws_export").click().run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the workspace: 1 case (XLSX)" in labels
+    data = workspace.export_workspace(store, admin).data
+    at.file_uploader(key="nav_ws_file").upload("w.json", data, "application/json")
+    submit(at, "nav_ws_import", "Import workspace")
+    assert "Nothing was imported." in texts(at)
+    assert f"cases[0].reference: already the reference of case #{created.id}" in texts(at)
+    other = second_org(store, admin)
+    at = app(CASES, other)
+    at.file_uploader(key="nav_ws_file").upload("w.json", data, "application/json")
+    submit(at, "nav_ws_import", "Import workspace")
+    shown_text = texts(at)
+    assert "Imported the workspace: 1 case, 1 note." in shown_text
+    assert "These usernames are not active users of your organisation: admin." in shown_text
+    assert PATIENT not in shown_text.split("Imported the workspace")[1]
+    [back] = cases.list_cases(store, other)
+    assert cases.open_case(store, other, back.id, record_view=False).notes[0].body == (
+        "Prefers mornings."
+    )
+
+
 def test_upload_a_denial_letter_on_the_case_page(store):
     admin = first_org(store)
     created = cases.create_case(store, admin, zelda_case())

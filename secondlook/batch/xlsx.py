@@ -148,6 +148,15 @@ class XlsxSheet:
     def close(self) -> None:
         """Nothing stays open between calls (kept for callers that close what they open)."""
 
+    def select(self, name: str) -> bool:
+        """Read another worksheet of the same workbook (its parts are not read again); False
+        when the workbook has no sheet of that name."""
+        path = self._sheets_by_name.get(name)
+        if path is None:
+            return False
+        self.sheet_name, self._sheet_path = name, path
+        return True
+
     # -- the workbook's parts ----------------------------------------------------------------
 
     def _read_parts(self, archive: zipfile.ZipFile, prefer_sheet: str, budget: _Budget) -> None:
@@ -157,6 +166,7 @@ class XlsxSheet:
             raise XlsxError("the workbook has no worksheet")
         chosen = next((s for s in sheets if s[0] == prefer_sheet), sheets[0])
         self.sheet_name, self._sheet_path = chosen
+        self._sheets_by_name = dict(sheets)
         targets = set(rels.values())
         strings = next((t for t in targets if t.endswith("sharedStrings.xml")), None)
         styles = next((t for t in targets if t.endswith("styles.xml")), None)
