@@ -18,7 +18,8 @@ import streamlit as st
 from app_pages import _nav_ui as ui
 from coverage.loader import LoadError
 from letters import LETTER_TYPES
-from navigator import audit
+from navigator import audit, batch_cases
+from navigator.errors import NavigatorError
 from secondlook.batch import (
     AUTO,
     MANIFEST,
@@ -280,6 +281,32 @@ if ran and (out / MANIFEST).is_file():
             hide_index=True,
             width="stretch",
             column_config=_PROBLEM_COLUMNS,
+        )
+    attach_to = batch_cases.attachable(ui.get_store(), actor, out)
+    if attach_to.matched:
+        rows_word = "row" if len(attach_to.matched) == 1 else "rows"
+        st.write(
+            f"{len(attach_to.matched):,} {rows_word} name a case of yours by its reference "
+            "(`case_id`): their letters can be kept with those cases."
+        )
+        if st.button("Attach these letters to their cases", icon=":material/attach_file:"):
+            try:
+                done = batch_cases.attach(ui.get_store(), actor, out)
+            except NavigatorError as exc:
+                ui.show_error(exc)
+            else:
+                letters_word = "letter is" if done.letters == 1 else "letters are"
+                cases_word = "case" if len(done.cases) == 1 else "cases"
+                st.success(
+                    f"{done.letters:,} {letters_word} kept with {len(done.cases):,} {cases_word} "
+                    "(each case's Letters tab).",
+                    icon=":material/check:",
+                )
+    if attach_to.unmatched_rows:
+        shown_rows = ", ".join(str(r) for r in attach_to.unmatched_rows[:SHOWN_ERRORS])
+        st.caption(
+            "Not attached (the reference names no case of your organisation): rows "
+            f"{shown_rows}{' …' if len(attach_to.unmatched_rows) > SHOWN_ERRORS else ''}."
         )
     zip_path, manifest_path = out / ZIP_NAME, out / MANIFEST
     left, right, third = st.columns(3)
