@@ -289,6 +289,7 @@ def store_rendered_letters(
                 out.append(_letter_info(held, _names(session, [held.created_by_id])))
                 continue
             letter = _keep_letter(session, record, user, item.letter_type, item.rendered)
+            letter.voice = "patient"  # a batch writes in the patient's voice
             _touch(session, record, user)
             audit.record(
                 session, "letter_generate", organisation_id=actor.organisation_id,

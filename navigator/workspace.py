@@ -151,7 +151,7 @@ def _case_item(session: Session, record: CaseRecord, names: dict[int, str]) -> C
                         done_by=by(t.done_by_id), created_by=by(t.created_by_id),
                         created_at=t.created_at) for t in rows(Task, Task.id)],
         letters=[LetterItem(letter_type=x.letter_type, template_version=x.template_version,
-                            filename=x.filename, sha256=x.sha256, size=x.size,
+                            voice=x.voice, filename=x.filename, sha256=x.sha256, size=x.size,
                             cited_calls=[position[i] for i in x.cited_call_ids or []
                                          if i in position],
                             created_by=by(x.created_by_id), created_at=x.created_at,
@@ -399,6 +399,7 @@ def _store_case(
         content = _decoded(x.content_base64, x.sha256, x.size, "")[0]
         session.add(Letter(
             case_id=cid, letter_type=x.letter_type, template_version=x.template_version,
+            voice=x.voice,
             sha256=x.sha256, size=x.size, filename=_filename(x.filename, cid), content=content,
             case_version=record.version, cited_call_ids=[calls[n - 1].id for n in x.cited_calls],
             created_by_id=people.author(x.created_by), created_at=x.created_at,

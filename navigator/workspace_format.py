@@ -106,6 +106,7 @@ FileName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 class LetterItem(Item):
     letter_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
     template_version: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    voice: Annotated[str, _one_of(["patient", "representative"])] | None = None
     filename: FileName
     sha256: Sha256
     size: int = Field(ge=0)

@@ -57,6 +57,7 @@ def test_letters_attach_to_the_cases_their_rows_name(store, tmp_path):
     [letter] = detail.letters
     assert letter.letter_type == "records_request"
     assert letter.template_version == letters.template_version("records_request")
+    assert letter.voice == "patient"
     made = (out / "letters" / "C000000__records_request.docx").read_bytes()
     from navigator import letter_store
 

@@ -137,6 +137,7 @@ def test_json_export_imports_into_an_empty_store_unchanged(store, fresh_store):
     assert any(t["done_at"] for t in denied["tasks"]) and denied["assigned_to"] == "omar"
     sent = [x for x in denied["letters"] if x["sent_on"]]
     assert len(sent) == 1 and sent[0]["sent_by"] == "nina" and sent[0]["cited_calls"] == [1]
+    assert sent[0]["voice"] == "patient"
     assert base64.b64decode(sent[0]["content_base64"]).startswith(b"PK\x03\x04appeal")
     assert [h["to_status"] for h in denied["history"]] == ["denied", "appeal"]
 
