@@ -269,11 +269,7 @@ with exchange_tab:
                     store, actor, ws_upload.getvalue(), ws_upload.name, as_of=today
                 )
                 if done.ok:
-                    parts = ", ".join(
-                        f"{n:,} {kind if n != 1 else kind.removesuffix('s')}"
-                        for kind, n in sorted(done.counts.items())
-                    )
-                    st.success(f"Imported the workspace: {parts}.")
+                    st.success(f"Imported the workspace: {workspace.counts_text(done.counts)}.")
                     for warning in done.warnings:
                         st.warning(md(warning))
                 else:

@@ -9,6 +9,7 @@ var/secondlook.db) unless --database names another. Bad input: one line naming t
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -107,6 +108,79 @@ def list_organisations(database: str | None) -> None:
             click.echo(f"{code}\t{users} users\t{name}")
     finally:
         store.close()
+
+
+organisation_option = click.option(
+    "--organisation", "code", required=True, help="The organisation's code."
+)
+as_option = click.option(
+    "--as", "username", required=True,
+    help="An active user of the organisation, recorded as the one who exported or imported.",
+)  # fmt: skip
+
+
+@main.command("export-workspace")
+@organisation_option
+@as_option
+@click.option("--format", "fmt", type=click.Choice(["json", "xlsx"]), default="json",
+              show_default=True, help="json: complete, with the files; xlsx: without them.")  # fmt: skip
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="The file to write (replaced whole, never half written).")  # fmt: skip
+@database_option
+def export_workspace(code: str, username: str, fmt: str, out: str, database: str | None) -> None:
+    """Every case of an organisation with its history, calls, notes, tasks, letters and
+    documents (docs/navigator.md, "Workspace export")."""
+    from navigator import workspace
+    from secondlook.files import write_atomic
+
+    store = _open(database)
+    try:
+        actor = workspace.operator_actor(store, code, username)
+        made = workspace.export_workspace(store, actor, fmt=fmt)  # type: ignore[arg-type]
+    except NavigatorError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    try:
+        write_atomic(Path(out), made.data)
+    except OSError as err:
+        click.echo(f"error: {out}: cannot write there ({err.strerror})", err=True)
+        sys.exit(2)
+    for warning in made.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"Exported {made.cases} case{'s' if made.cases != 1 else ''} to {out}.")
+
+
+@main.command("import-workspace")
+@organisation_option
+@as_option
+@click.argument("file", type=click.Path(dir_okay=False))
+@database_option
+def import_workspace(code: str, username: str, file: str, database: str | None) -> None:
+    """Recreate every case of a workspace file in an organisation, all or nothing."""
+    from navigator import workspace
+
+    try:
+        data = Path(file).read_bytes()
+    except OSError as err:
+        click.echo(f"error: {file}: cannot be read ({err.strerror})", err=True)
+        sys.exit(2)
+    store = _open(database)
+    try:
+        actor = workspace.operator_actor(store, code, username)
+        done = workspace.import_workspace(store, actor, data, Path(file).name)
+    except NavigatorError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    if not done.ok:
+        for problem in done.problems:
+            click.echo(f"error: {Path(file).name}: {problem}", err=True)
+        click.echo("Nothing was imported.", err=True)
+        sys.exit(2)
+    for warning in done.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"Imported {workspace.counts_text(done.counts)}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,7 +32,7 @@ class Actor:
     organisation_name: str
     role: str
     session_epoch: int = 0  # the account's epoch at sign-in: a reset or deactivation ends it
-    via: str = "password"  # password | oidc
+    via: str = "password"  # password | oidc | operator (a site operator's command)
     must_change_password: bool = False  # signed in with a one-time password
     time_zone: str | None = None  # the user's own setting (IANA name)
     organisation_time_zone: str | None = None

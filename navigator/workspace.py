@@ -36,7 +36,7 @@ from navigator import audit, facts
 from navigator.cases import _apply_coverage, _apply_facts
 from navigator.coverage_link import CoverageResult
 from navigator.coverage_link import check as coverage_check
-from navigator.errors import FieldProblem
+from navigator.errors import FieldProblem, NotFound
 from navigator.store import Actor, Store
 from navigator.tables import (
     Call,
@@ -44,6 +44,7 @@ from navigator.tables import (
     Document,
     Letter,
     Note,
+    Organisation,
     StatusEvent,
     Task,
     User,
@@ -107,6 +108,24 @@ class WorkspaceImport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def operator_actor(store: Store, organisation_code: str, username: str) -> Actor:
+    """The site operator's command acts as a named active user of an organisation (the audit
+    log and an import record them), without that user's password."""
+    with store.transaction() as session:
+        row = session.execute(
+            select(User, Organisation)
+            .join(Organisation, Organisation.id == User.organisation_id)
+            .where(
+                Organisation.code == organisation_code.strip().lower(),
+                User.username == username.strip().lower(),
+                User.active.is_(True),
+            )
+        ).first()
+        if row is None:
+            raise NotFound("No such active user in that organisation.")
+        return Actor.of(row[0], row[1], via="operator")
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,6 +436,13 @@ def _store_case(
     counts = Counter({kind: len(getattr(item, kind)) for kind in
                       ("calls", "notes", "tasks", "letters", "documents")})  # fmt: skip
     return record, counts
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """{"cases": 2, "notes": 1} -> "2 cases, 1 note"."""
+    return ", ".join(
+        f"{n:,} {kind if n != 1 else kind.removesuffix('s')}" for kind, n in sorted(counts.items())
+    )
 
 
 def unknown_users_warning(usernames: set[str]) -> str:

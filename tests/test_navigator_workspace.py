@@ -329,3 +329,44 @@ def test_a_workspace_file_reads_the_same_after_a_second_trip(store):
     assert problems == []
     assert json.loads(workspace.to_json_bytes(model)) == json.loads(data)
     assert copy.deepcopy(model) == model
+
+
+def test_the_operator_exports_and_imports_a_workspace_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from navigator import cli
+
+    source, target = (f"sqlite:///{tmp_path / name / 'secondlook.db'}" for name in ("a", "b"))
+    store = Store.open(source)
+    build_workspace(store)
+    store.close()
+    fresh = Store.open(target)
+    team(fresh)
+    fresh.close()
+    runner = CliRunner()
+    out = tmp_path / "backup.json"
+    exported = runner.invoke(cli.main, ["export-workspace", "--organisation", "riverside", "--as",
+                                        "admin", "--out", str(out), "--database", source])  # fmt: skip
+    assert exported.exit_code == 0, exported.output
+    assert exported.output == f"Exported {len(pipeline.STATUSES) + 1} cases to {out}.\n"
+    args = ["import-workspace", "--organisation", "riverside", "--as", "nina", "--database"]
+    done = runner.invoke(cli.main, [*args, target, str(out)])
+    assert done.exit_code == 0, done.output
+    assert done.output == "Imported 2 calls, 10 cases, 1 document, 2 letters, 2 notes, 4 tasks.\n"
+    again = runner.invoke(cli.main, [*args, target, str(out)])
+    assert again.exit_code == 2 and "Traceback" not in again.output
+    assert "error: backup.json: cases[0].reference: already the reference of case #" in again.output
+    assert again.output.endswith("Nothing was imported.\n")
+    nobody = runner.invoke(cli.main, [*args[:4], "ghost", "--database", target, str(out)])
+    assert nobody.exit_code == 2 and "No such active user" in nobody.output
+    check = Store.open(target)
+    try:
+        nina = workspace.operator_actor(check, "riverside", "nina")
+        with check.transaction() as s:
+            details = s.scalars(sa.select(AuditEvent.detail).where(AuditEvent.action == "import"))
+            first, second = details
+        assert first.startswith("format=workspace-json calls=2 cases=10 documents=1 letters=2")
+        assert second == "workspace rejected problems=9"  # the case without a reference would go in
+        assert len(cases.list_cases(check, nina)) == len(pipeline.STATUSES) + 1
+    finally:
+        check.close()
