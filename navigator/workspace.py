@@ -36,7 +36,7 @@ from navigator import audit, facts
 from navigator.cases import _apply_coverage, _apply_facts
 from navigator.coverage_link import CoverageResult
 from navigator.coverage_link import check as coverage_check
-from navigator.errors import FieldProblem, NotFound
+from navigator.errors import FieldProblem, NavigatorError, NotFound
 from navigator.store import Actor, Store
 from navigator.tables import (
     Call,
@@ -54,13 +54,9 @@ from navigator.workspace_format import (
     FORMAT,
     MAX_JSON_BYTES,
     VERSION,
-    CallItem,
     CaseItem,
     DocumentItem,
     LetterItem,
-    NoteItem,
-    StatusChangeItem,
-    TaskItem,
     Workspace,
     header_problem,
     problems_of,
@@ -152,37 +148,35 @@ def _case_item(session: Session, record: CaseRecord, names: dict[int, str]) -> C
 
     calls = rows(Call, Call.id)
     position = {c.id: n for n, c in enumerate(calls, start=1)}
-    return CaseItem(
+    # Plain dicts, checked once: a problem's path names the item (notes[1].body).
+    return CaseItem.model_validate(dict(
         reference=record.case_ref, status=record.status, assigned_to=by(record.assigned_to_id),
         created_by=by(record.created_by_id), created_at=record.created_at,
         updated_by=by(record.updated_by_id), updated_at=record.updated_at,
         facts=facts.from_json(record.facts),
-        history=[StatusChangeItem(from_status=e.from_status, to_status=e.to_status,
-                                  by=by(e.user_id), at=e.at)
+        history=[dict(from_status=e.from_status, to_status=e.to_status, by=by(e.user_id), at=e.at)
                  for e in rows(StatusEvent, StatusEvent.id)],
-        calls=[CallItem(call_date=c.call_date, channel=c.channel, organisation=c.organisation,
-                        person=c.person, reference_number=c.reference_number, summary=c.summary,
-                        logged_by=by(c.logged_by_id), logged_at=c.logged_at) for c in calls],
-        notes=[NoteItem(body=n.body, created_by=by(n.created_by_id), created_at=n.created_at)
+        calls=[dict(call_date=c.call_date, channel=c.channel, organisation=c.organisation,
+                    person=c.person, reference_number=c.reference_number, summary=c.summary,
+                    logged_by=by(c.logged_by_id), logged_at=c.logged_at) for c in calls],
+        notes=[dict(body=n.body, created_by=by(n.created_by_id), created_at=n.created_at)
                for n in rows(Note, Note.id)],
-        tasks=[TaskItem(kind=t.kind, title=t.title, note=t.note or "", due=t.due,
-                        assigned_to=by(t.assigned_to_id), done_at=t.done_at,
-                        done_by=by(t.done_by_id), created_by=by(t.created_by_id),
-                        created_at=t.created_at) for t in rows(Task, Task.id)],
-        letters=[LetterItem(letter_type=x.letter_type, template_version=x.template_version,
-                            voice=x.voice, filename=x.filename, sha256=x.sha256, size=x.size,
-                            cited_calls=[position[i] for i in x.cited_call_ids or []
-                                         if i in position],
-                            created_by=by(x.created_by_id), created_at=x.created_at,
-                            sent_on=x.sent_on, sent_via=x.sent_via, sent_by=by(x.sent_by_id),
-                            sent_recorded_at=x.sent_recorded_at,
-                            content_base64=_b64(x.content, x.size))
+        tasks=[dict(kind=t.kind, title=t.title, note=t.note or "", due=t.due,
+                    assigned_to=by(t.assigned_to_id), done_at=t.done_at, done_by=by(t.done_by_id),
+                    created_by=by(t.created_by_id), created_at=t.created_at)
+               for t in rows(Task, Task.id)],
+        letters=[dict(letter_type=x.letter_type, template_version=x.template_version,
+                      voice=x.voice, filename=x.filename, sha256=x.sha256, size=x.size,
+                      cited_calls=[position[i] for i in x.cited_call_ids or [] if i in position],
+                      created_by=by(x.created_by_id), created_at=x.created_at, sent_on=x.sent_on,
+                      sent_via=x.sent_via, sent_by=by(x.sent_by_id),
+                      sent_recorded_at=x.sent_recorded_at, content_base64=_b64(x.content, x.size))
                  for x in rows(Letter, Letter.id)],
-        documents=[DocumentItem(kind=d.kind, filename=d.filename, content_type=d.content_type,
-                                size=d.size, sha256=d.sha256, uploaded_by=by(d.uploaded_by_id),
-                                uploaded_at=d.uploaded_at, content_base64=_b64(d.content, d.size))
+        documents=[dict(kind=d.kind, filename=d.filename, content_type=d.content_type, size=d.size,
+                        sha256=d.sha256, uploaded_by=by(d.uploaded_by_id),
+                        uploaded_at=d.uploaded_at, content_base64=_b64(d.content, d.size))
                    for d in rows(Document, Document.id)],
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def collect(session: Session, actor: Actor, note: str = JSON_NOTE) -> Workspace:
@@ -200,8 +194,18 @@ def collect(session: Session, actor: Actor, note: str = JSON_NOTE) -> Workspace:
     return Workspace(
         format=FORMAT, version=VERSION, exported_at=utcnow(),
         organisation=actor.organisation_name, note=note,
-        cases=[_case_item(session, r, names) for r in records],
+        cases=[_exportable(session, r, names) for r in records],
     )  # fmt: skip
+
+
+def _exportable(session: Session, record: CaseRecord, names: dict[int, str]) -> CaseItem:
+    """The case as an item of the format, or a clear refusal naming the case and the fields
+    (a note longer than the format takes, say), never a traceback."""
+    try:
+        return _case_item(session, record, names)
+    except ValidationError as err:
+        fields = "; ".join(problems_of(err)[:5])
+        raise NavigatorError(f"Case #{record.id} cannot be exported: {fields}") from None
 
 
 def to_json_bytes(workspace: Workspace) -> bytes:

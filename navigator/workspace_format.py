@@ -32,7 +32,7 @@ FORMAT = "secondlook-workspace"
 VERSION = 1
 MAX_CASES = 5000  # as many as the batch import takes
 MAX_ITEMS = 10_000  # calls, notes, tasks, letters, documents or status changes of one case
-MAX_TEXT = 100_000  # characters in a note, a call summary or a task note
+MAX_TEXT = 1_000_000  # characters in a note, a call summary or a task note
 MAX_JSON_BYTES = 256 * 2**20  # the JSON file (letters and documents inside, base64)
 
 

@@ -63,6 +63,7 @@ ITEM_SHEETS: dict[str, tuple[str, type[BaseModel]]] = {
     "Documents": ("documents", DocumentItem),
 }
 MAX_SHEET_ROWS = MAX_CASES * 20  # rows of one item sheet (each case also at most MAX_ITEMS)
+EXCEL_CELL_CHARACTERS = 32_767
 _NO_REFERENCE = re.compile(r"^\(row \d{1,7}\)$")
 _COLUMN_NAME = re.compile(r"^[A-Za-z0-9_.]{1,100}$")
 
@@ -197,6 +198,15 @@ def to_xlsx(workspace: Workspace) -> tuple[bytes, list[str]]:
     from openpyxl.cell import WriteOnlyCell
 
     sheets, warnings = _sheets(workspace)
+    for name, columns, rows in sheets:
+        for row in rows:
+            long = [c for c in columns if len(row.get(c, "")) > EXCEL_CELL_CHARACTERS]
+            if long:
+                warnings.append(
+                    f"sheet {name}, case {row.get(KEY, '?')}: {', '.join(long)} is cut to the "
+                    f"{EXCEL_CELL_CHARACTERS:,} characters a spreadsheet cell holds (the JSON "
+                    "export keeps it whole)"
+                )
     workbook = Workbook(write_only=True)
     for name, columns, rows in sheets:
         sheet = workbook.create_sheet(name)

@@ -370,3 +370,23 @@ def test_the_operator_exports_and_imports_a_workspace_from_the_command_line(tmp_
         assert len(cases.list_cases(check, nina)) == len(pipeline.STATUSES) + 1
     finally:
         check.close()
+
+
+def test_what_a_spreadsheet_cell_or_the_format_cannot_hold_is_said_not_crashed(store):
+    admin = first_org(store)
+    created = cases.create_case(store, admin, zelda_case())
+    cases.add_note(store, admin, created.id, "x" * 40_000)
+    exported = workspace.export_workspace(store, admin, fmt="xlsx")
+    assert exported.warnings == [
+        "sheet Notes, case RS-0001: body is cut to the 32,767 characters a spreadsheet cell "
+        "holds (the JSON export keeps it whole)"
+    ]
+    back, problems = workspace.read_file(exported.data, "w.xlsx")
+    assert problems == [] and back.cases[0].notes[0].body == "x" * 32_767
+    cases.add_note(store, admin, created.id, "y" * 1_000_001)
+    with pytest.raises(workspace.NavigatorError) as err:
+        workspace.export_workspace(store, admin)
+    assert str(err.value) == (
+        f"Case #{created.id} cannot be exported: notes[1].body: String should have at most "
+        "1000000 characters"
+    )
