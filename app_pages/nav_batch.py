@@ -284,9 +284,9 @@ if ran and (out / MANIFEST).is_file():
         )
     attach_to = batch_cases.attachable(ui.get_store(), actor, out)
     if attach_to.matched:
-        rows_word = "row" if len(attach_to.matched) == 1 else "rows"
+        rows_word = "row names" if len(attach_to.matched) == 1 else "rows name"
         st.write(
-            f"{len(attach_to.matched):,} {rows_word} name a case of yours by its reference "
+            f"{len(attach_to.matched):,} {rows_word} a case of yours by its reference "
             "(`case_id`): their letters can be kept with those cases."
         )
         if st.button("Attach these letters to their cases", icon=":material/attach_file:"):
@@ -305,8 +305,8 @@ if ran and (out / MANIFEST).is_file():
     if attach_to.unmatched_rows:
         shown_rows = ", ".join(str(r) for r in attach_to.unmatched_rows[:SHOWN_ERRORS])
         st.caption(
-            "Not attached (the reference names no case of your organisation): rows "
-            f"{shown_rows}{' …' if len(attach_to.unmatched_rows) > SHOWN_ERRORS else ''}."
+            "Not attached (the reference names no case of your organisation): "
+            f"{'row' if len(attach_to.unmatched_rows) == 1 else 'rows'} {shown_rows}{' …' if len(attach_to.unmatched_rows) > SHOWN_ERRORS else ''}."
         )
     zip_path, manifest_path = out / ZIP_NAME, out / MANIFEST
     left, right, third = st.columns(3)
