@@ -390,3 +390,31 @@ def test_what_a_spreadsheet_cell_or_the_format_cannot_hold_is_said_not_crashed(s
         f"Case #{created.id} cannot be exported: notes[1].body: String should have at most "
         "1000000 characters"
     )
+
+
+def test_hostile_json_is_refused_by_its_bounds(monkeypatch):
+    assert workspace.read_json(b"[" * 100_000 + b"]" * 100_000) == (
+        None, ["the JSON is nested too deeply"],
+    )  # fmt: skip
+    monkeypatch.setattr(workspace, "MAX_JSON_BYTES", 1000)
+    assert workspace.read_json(b" " * 1001) == (None, ["the file is larger than 0 MB"])
+    assert workspace.read_json(b"\xff\xfe{}") == (None, ["the file is not UTF-8 text"])
+    many = {"format": "secondlook-workspace", "version": 1, "exported_at": "2026-01-01T00:00:00Z",
+            "cases": [{}] * 5001}  # fmt: skip
+    monkeypatch.setattr(workspace, "MAX_JSON_BYTES", 2**20)
+    assert workspace.read_json(json.dumps(many).encode())[1] == [
+        "cases: List should have at most 5000 items after validation, not 5001"
+    ]
+
+
+def test_a_workbook_without_the_workspace_sheets_is_named(store):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Cases"
+    book.active.append(["case_id", "patient_name"])
+    out = io.BytesIO()
+    book.save(out)
+    assert workspace.read_file(out.getvalue(), "batch.xlsx") == (
+        None, ["sheet About: missing (a workspace file has it)"],
+    )  # fmt: skip
