@@ -104,6 +104,16 @@ def _idle_seconds() -> float:
     return time.time() - last if last else 0.0
 
 
+def still_active() -> bool:
+    """For a fragment's run or a widget's callback (the gate runs only with the whole page):
+    True, and the activity recorded, while the idle timeout has not passed; False means the
+    caller reruns the whole page so the gate signs the session out."""
+    if _idle_seconds() > auth.idle_timeout().total_seconds():
+        return False
+    touch()
+    return True
+
+
 @st.fragment(run_every=min(60.0, max(1.0, auth.idle_timeout().total_seconds() / 3)))
 def _idle_watch() -> None:
     """Signs an unattended page out (and clears it from the screen) once the idle time is up."""

@@ -1,10 +1,16 @@
 """One case: facts, the coverage answer and deadlines, status, letters, call log, notes,
 documents. The page keeps the version the navigator opened; saving over a newer save is refused
-(optimistic locking) and said so plainly."""
+(optimistic locking) and said so plainly.
+
+Speed: the case is read once and kept in the session (`SNAPSHOT`) until an action changes it.
+The page is three fragments (header, status form, tabs) and only the open tab is drawn. Every
+action runs in its button's callback, reads the case again, and reruns just those fragments,
+never the whole app (the sidebar, the navigation and the gate stay as they are)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -12,7 +18,7 @@ import streamlit as st
 from app_pages import _nav_ui as ui
 from navigator import auth, case_form, cases, exchange, facts, letter_store, pipeline, tasks
 from navigator.coverage_link import plan_choices
-from navigator.errors import CaseConflict, FieldProblem, NavigatorError, NotFound
+from navigator.errors import AuthError, CaseConflict, FieldProblem, NavigatorError, NotFound
 from secondlook.safe_text import md
 
 actor = ui.gate()
@@ -54,6 +60,12 @@ if case_id is None:
     st.stop()
 
 SNAPSHOT = f"nav_detail:{case_id}"
+# A select box never offers None: Streamlit shows a None value as "nothing chosen", and such a
+# box leaves the browser's next click on a select box unanswered.
+KEEP, NOBODY, BLANK = "", 0, ""  # "Keep" the status; no navigator (the team); not chosen
+# What an action reruns: everything on the page that shows the case (all of it is in these).
+CASE_PARTS = ["nav_case_header", "nav_case_status", "nav_case_body"]
+OUTCOME = "nav_outcome"  # ("error" | "info", message or exception) of the last action
 
 
 def load(record_view: bool) -> cases.CaseDetail:
@@ -63,16 +75,45 @@ def load(record_view: bool) -> cases.CaseDetail:
     return detail
 
 
-def reload(message: str | None = None) -> None:
+def snapshot() -> cases.CaseDetail:
+    return st.session_state.get(SNAPSHOT) or load(record_view=False)
+
+
+def rerun_case() -> None:
+    st.rerun(scope=CASE_PARTS)
+
+
+def finish(action: Callable[[], Any], success: str) -> None:
+    """A saving action, run in a button's callback: on success read the case again and say so;
+    on a conflict keep what is on the page and offer a reload; then redraw the case's parts."""
+    if not ui.still_active():
+        st.rerun()  # the gate signs the idle session out
+    try:
+        action()
+    except CaseConflict:
+        st.session_state["nav_conflict"] = True
+    except AuthError:
+        st.rerun()  # the session ended: the gate says so and signs out
+    except NavigatorError as exc:
+        st.session_state[OUTCOME] = ("error", exc)
+    else:
+        load(record_view=False)
+        st.session_state["nav_flash"] = success
+    rerun_case()
+
+
+def reload_case() -> None:
+    if not ui.still_active():
+        st.rerun()
+    st.session_state.pop("nav_conflict", None)
     load(record_view=False)
-    if message:
-        st.session_state["nav_flash"] = message
-    st.rerun()
+    st.session_state["nav_flash"] = "Reloaded: you now see the latest version."
+    rerun_case()
 
 
 try:
-    detail: cases.CaseDetail = st.session_state.get(SNAPSHOT) or load(record_view=True)
-    latest = cases.current_version(store, actor, case_id)
+    if SNAPSHOT not in st.session_state:
+        load(record_view=True)  # the view is logged once, when the case is opened
 except NotFound as exc:
     st.session_state.pop(ui.CASE_KEY, None)
     st.error(md(exc))
@@ -82,115 +123,132 @@ except NotFound as exc:
 if st.query_params.get("case") != str(case_id):
     st.query_params["case"] = str(case_id)
 
-case = detail.case
-flash = st.session_state.pop("nav_flash", None)
-if flash:
-    st.success(flash)
-    st.toast(flash, icon=":material/check_circle:")
-
 st.page_link(ui.CASES_PAGE, label="All cases", icon=":material/arrow_back:")
-st.title(md(case.patient.name or "Unnamed patient"), anchor=False)
-who = detail.assigned_to.display_name if detail.assigned_to else "unassigned"
-st.caption(
-    f"Case #{detail.id}{' · ref ' + md(case.case_id) if case.case_id else ''} · "
-    f"**{ui.status_label(detail.status)}** · {md(who)} · version {detail.version}, saved "
-    f"{ui.when(detail.updated_at)} by {md(detail.updated_by)}"
-)
-
-if latest.version != detail.version:
-    st.warning(
-        f"{md(latest.updated_by)} saved this case at {ui.when(latest.updated_at)} (version "
-        f"{latest.version}); you are looking at version {detail.version}. Reload before you "
-        "change anything.",
-        icon=":material/sync_problem:",
-    )
-    if st.button("Reload the case", type="primary", key="nav_reload_top"):
-        reload("Reloaded: you now see the latest version.")
 
 
-def attempt(action, success: str) -> Any:  # noqa: ANN001
-    """Run a saving action; on success reload and say so; on conflict explain and offer reload."""
-    try:
-        result = action()
-    except CaseConflict:
-        st.session_state["nav_conflict"] = True
-        st.rerun()
-    except NavigatorError as exc:
-        ui.show_error(exc)
-        return None
-    reload(success)
-    return result
+# --- header: who, status, version; a colleague's newer save; the pipeline -------------------
 
 
-if st.session_state.pop("nav_conflict", False):
-    ui.show_error(CaseConflict(case_id, detail.version, latest.version))
-    if st.button("Reload the case", key="nav_reload_conflict"):
-        reload("Reloaded: you now see the latest version.")
-
-# --- status pipeline --------------------------------------------------------------------------
-
-
-def _step(names: tuple[str, ...]) -> str:
+def _step(detail: cases.CaseDetail, names: tuple[str, ...]) -> str:
     return " / ".join(
         f"**:blue-background[{pipeline.label(s)}]**" if s == detail.status else pipeline.label(s)
         for s in names
     )
 
 
-st.markdown(" → ".join(_step(names) for names in pipeline.STEPS))
-with st.form("nav_status", clear_on_submit=True):
-    c1, c2 = st.columns(2)
-    # "Keep" comes first: handing a case to a colleague must never move it along the pipeline.
-    moves = [None, *pipeline.next_statuses(detail.status)]
-    new_status = c1.selectbox(
-        "Move to",
-        moves,
-        format_func=lambda s: f"Keep: {pipeline.label(detail.status)}" if s is None
-        else pipeline.label(s),
-    )  # fmt: skip
-    users = auth.list_users(store, actor, include_inactive=False)
-    names = {u.id: u.display_name for u in users}
-    current_assignee = detail.assigned_to.id if detail.assigned_to else None
-    options = [None, *names]
-    if current_assignee not in options:
-        options.append(current_assignee)
-        names[current_assignee] = detail.assigned_to.display_name
-    assignee = c2.selectbox(
-        "Navigator",
-        options,
-        index=options.index(current_assignee),
-        format_func=lambda u: "Unassigned" if u is None else names.get(u, "?"),
+@st.fragment(key="nav_case_header")
+def header() -> None:
+    detail = snapshot()
+    try:
+        latest = cases.current_version(store, actor, case_id)
+    except NotFound as exc:
+        st.error(md(exc))
+        return
+    flash = st.session_state.pop("nav_flash", None)
+    if flash:
+        st.success(flash)
+        st.toast(flash, icon=":material/check_circle:")
+    case = detail.case
+    st.title(md(case.patient.name or "Unnamed patient"), anchor=False)
+    who = detail.assigned_to.display_name if detail.assigned_to else "unassigned"
+    st.caption(
+        f"Case #{detail.id}{' · ref ' + md(case.case_id) if case.case_id else ''} · "
+        f"**{ui.status_label(detail.status)}** · {md(who)} · version {detail.version}, saved "
+        f"{ui.when(detail.updated_at)} by {md(detail.updated_by)}"
     )
-    handoff_note = st.text_area(
-        "Hand-off note",
-        placeholder="When you hand the case to a colleague: what they need to know",
-        help="Goes into their My day queue as a hand-off due today, and into the case's notes.",
-        height=68,
-    )
-    if st.form_submit_button("Save status and navigator"):
-        attempt(
-            lambda: cases.save_case(
-                store,
-                actor,
-                case_id,
-                detail.version,
-                status=new_status,
-                assigned_to_id=assignee,
-                handoff_note=handoff_note,
-                as_of=ui.today(),
-            ),
-            "Saved.",
+    if latest.version != detail.version:
+        st.warning(
+            f"{md(latest.updated_by)} saved this case at {ui.when(latest.updated_at)} (version "
+            f"{latest.version}); you are looking at version {detail.version}. Reload before you "
+            "change anything.",
+            icon=":material/sync_problem:",
         )
+        st.button("Reload the case", type="primary", key="nav_reload_top", on_click=reload_case)
+    if st.session_state.pop("nav_conflict", False):
+        ui.show_error(CaseConflict(case_id, detail.version, latest.version))
+        st.button("Reload the case", key="nav_reload_conflict", on_click=reload_case)
+    st.markdown(" → ".join(_step(detail, names) for names in pipeline.STEPS))
 
-# A keyed tab bar keeps the navigator on the tab they were using across reruns (after a save).
-tabs = st.tabs(
-    ["Coverage", "Case facts", "Letters", "Call log", "Notes", "Documents", "History", "Tasks"],
-    key="nav_case_tab",
-    on_change="rerun",
-)
+
+# --- status and navigator ---------------------------------------------------------------------
+
+
+def save_status(detail: cases.CaseDetail) -> None:
+    finish(
+        lambda: cases.save_case(
+            store,
+            actor,
+            case_id,
+            detail.version,
+            status=st.session_state["nav_move"] or None,
+            assigned_to_id=st.session_state["nav_assignee"] or None,
+            handoff_note=st.session_state["nav_handoff"],
+            as_of=ui.today(),
+        ),
+        "Saved.",
+    )
+
+
+def user_names(detail: cases.CaseDetail) -> dict[int, str]:
+    """The organisation's active navigators by id (and the case's own, even if inactive)."""
+    names = {u.id: u.display_name for u in auth.list_users(store, actor, include_inactive=False)}
+    if detail.assigned_to and detail.assigned_to.id not in names:
+        names[detail.assigned_to.id] = detail.assigned_to.display_name
+    return names
+
+
+def fill(form: str, detail: cases.CaseDetail, values: dict[str, Any]) -> None:
+    """Give a form's fields these values when first drawn and when the case has a new version
+    (after a save or a reload); otherwise what was typed stays (a refused save loses nothing).
+
+    Keys never change with the version: a select box drawn anew under a new key leaves the
+    browser's next click on a select box unanswered, and fields kept in place are also quicker
+    to update than a form drawn anew."""
+    marker = f"nav_filled:{form}"
+    fresh = st.session_state.get(marker) != (case_id, detail.version)
+    for key, value in values.items():
+        # Set only what differs: a value set from here is pushed into the browser's field.
+        if (fresh or key not in st.session_state) and st.session_state.get(key, ...) != value:
+            st.session_state[key] = value
+    st.session_state[marker] = (case_id, detail.version)
+
+
+@st.fragment(key="nav_case_status")
+def status_form() -> None:
+    detail = snapshot()
+    names = user_names(detail)
+    current = detail.assigned_to.id if detail.assigned_to else NOBODY
+    fill("status", detail, {"nav_move": KEEP, "nav_assignee": current, "nav_handoff": ""})
+    with st.form("nav_status"):
+        c1, c2 = st.columns(2)
+        # "Keep" comes first: handing a case to a colleague must never move it along.
+        c1.selectbox(
+            "Move to",
+            [KEEP, *pipeline.next_statuses(detail.status)],
+            format_func=lambda s: f"Keep: {pipeline.label(detail.status)}" if s == KEEP
+            else pipeline.label(s),
+            key="nav_move",
+        )  # fmt: skip
+        c2.selectbox(
+            "Navigator",
+            [NOBODY, *names],
+            format_func=lambda u: "Unassigned" if u == NOBODY else names.get(u, "?"),
+            key="nav_assignee",
+        )
+        st.text_area(
+            "Hand-off note",
+            placeholder="When you hand the case to a colleague: what they need to know",
+            help="Goes into their My day queue as a hand-off due today, and into the case's notes.",
+            height=68,
+            key="nav_handoff",
+        )
+        st.form_submit_button("Save status and navigator", on_click=save_status, args=(detail,))
+
 
 # --- coverage ---------------------------------------------------------------------------------
-with tabs[0]:
+
+
+def coverage_tab(detail: cases.CaseDetail) -> None:
     d = detail.determination
     if d is None:
         st.info(md(detail.coverage_error or "No coverage answer yet."))
@@ -234,11 +292,18 @@ with tabs[0]:
             hide_index=True,
             column_config={"Due": st.column_config.DateColumn(format="YYYY-MM-DD")},
         )
-    if st.button("Check coverage again", key="nav_recheck"):
-        attempt(
+    st.button(
+        "Check coverage again",
+        key="nav_recheck",
+        on_click=lambda: finish(
             lambda: cases.save_case(store, actor, case_id, detail.version, as_of=ui.today()),
             "Coverage checked again.",
-        )
+        ),
+    )
+    fhir_export()
+
+
+def fhir_export() -> None:
     with st.expander("FHIR export"):
         st.caption(
             "For a cancer center's or payer's system: the coverage answer as a FHIR Bundle with "
@@ -269,247 +334,308 @@ with tabs[0]:
                 type="primary",
             )
 
+
 # --- facts ------------------------------------------------------------------------------------
-with tabs[1]:
-    plans = dict(catalog_plans())
-    plan_options = [None, *plans]
-    if case.plan and case.plan not in plans:
-        plan_options.append(case.plan)
-    values: dict[str, Any] = {}
+
+
+def _fact_key(path: str) -> str:
+    return f"nav_f:{case_id}:{path}"
+
+
+def _records_key(slot: int) -> str:
+    return f"nav_r:{case_id}:{slot}:"
+
+
+RECORDS_WIDGETS = {"name": "name", "phone": "phone", "fax": "fax", "address": "address_lines"}
+
+
+def _choices(field: case_form.Field, value: Any) -> list[Any]:  # noqa: ANN401
+    if field.kind in ("tri", "choice"):
+        return [v for v, _ in field.choices()]
+    if field.kind == "state":
+        return [BLANK, *case_form.STATES]
+    plans = [p for p, _ in catalog_plans()]
+    return [BLANK, *plans] + ([value] if value and value not in plans else [])
+
+
+def _start_value(field: case_form.Field, case: Any) -> Any:  # noqa: ANN401
+    value = case_form.widget_value(field, case)
+    if field.kind in ("tri", "choice", "state", "plan"):
+        options = _choices(field, value)
+        return value if value in options else options[0]
+    if field.kind == "count":
+        return int(value or 0)
+    return value
+
+
+def fill_facts_form(detail: cases.CaseDetail) -> None:
+    values = {_fact_key(f.path): _start_value(f, detail.case) for f in case_form.ALL_FIELDS}
+    for slot in range(case_form.records_slots(detail.case)):
+        shown = case_form.records_widget_values(detail.case, slot)
+        for name, part in RECORDS_WIDGETS.items():
+            values[_records_key(slot) + name] = shown[part]
+    fill("facts", detail, values)
+
+
+def typed_facts(detail: cases.CaseDetail) -> dict[str, Any]:
+    """The facts form's values (in its callback) as changes for `facts.apply_changes`."""
+    state = st.session_state
+    values = {f.path: state[_fact_key(f.path)] for f in case_form.ALL_FIELDS}
+    for field in case_form.ALL_FIELDS:
+        if field.kind in ("state", "plan") and values[field.path] == BLANK:
+            values[field.path] = None
+    changes = case_form.values_to_changes(values)
+    slots = [
+        {part: state[_records_key(slot) + name] for name, part in RECORDS_WIDGETS.items()}
+        for slot in range(case_form.records_slots(detail.case))
+    ]
+    changes.update(case_form.records_changes(slots))
+    return changes
+
+
+def save_facts(detail: cases.CaseDetail) -> None:
+    if not ui.still_active():
+        st.rerun()
+    try:
+        new_case = facts.apply_changes(detail.case, typed_facts(detail))
+    except FieldProblem as exc:  # drawn again with each message under its field
+        st.session_state["nav_facts_refused"] = exc
+        rerun_case()
+    except NavigatorError as exc:
+        st.session_state[OUTCOME] = ("error", exc)
+        rerun_case()
+    if not facts.diff_paths(detail.case, new_case):
+        st.session_state[OUTCOME] = ("info", "Nothing changed.")
+        rerun_case()
+    finish(
+        lambda: cases.save_case(store, actor, case_id, detail.version, new_case, as_of=ui.today()),
+        "Case saved; coverage checked again.",
+    )
+
+
+def _fact_widget(where: Any, field: case_form.Field) -> None:  # noqa: ANN401
+    """One field of the facts form; its value is in the session (`fill_facts_form`)."""
+    key = _fact_key(field.path)
+    if field.kind in ("tri", "choice"):
+        where.selectbox(field.label, _choices(field, None), format_func=dict(field.choices()).get,
+                        help=field.help, key=key)  # fmt: skip
+    elif field.kind == "state":
+        where.selectbox(field.label, _choices(field, None),
+                        format_func=lambda s: s or "—", key=key)  # fmt: skip
+    elif field.kind == "plan":
+        plans = dict(catalog_plans())
+        where.selectbox(
+            field.label, _choices(field, st.session_state[key]),
+            format_func=lambda p: plans.get(p, p) if p else "Not chosen yet",
+            help=field.help, key=key,
+        )  # fmt: skip
+    elif field.kind == "date":
+        where.date_input(field.label, min_value=dt.date(1900, 1, 1),
+                         max_value=dt.date(2100, 12, 31), format="YYYY-MM-DD", key=key)  # fmt: skip
+    elif field.kind == "count":
+        where.number_input(field.label, min_value=0, max_value=10, step=1, key=key)
+    elif field.kind in ("area", "lines"):
+        where.text_area(field.label, help=field.help, key=key, height=100)
+    else:
+        where.text_input(field.label, help=field.help, key=key)
+
+
+def _records_slots(detail: cases.CaseDetail, problems: dict[str, str]) -> None:
+    with st.expander("Records to send to the second-opinion physician"):
+        st.caption("Offices holding records, slides or scans (used by the records request).")
+        for slot in range(case_form.records_slots(detail.case)):
+            key = _records_key(slot)
+            st.markdown(f"**Holder {slot + 1}**")
+            c1, c2 = st.columns(2)
+            c1.text_input("Name", key=key + "name")
+            c2.text_input("Phone", key=key + "phone")
+            c2.text_input("Fax", key=key + "fax")
+            c1.text_area("Address", key=key + "address", height=90)
+            for part in case_form.RECORDS_FIELDS:
+                if f"records_from.{slot}.{part}" in problems:
+                    st.error(problems[f"records_from.{slot}.{part}"])
+
+
+def facts_tab(detail: cases.CaseDetail) -> None:
     refused = st.session_state.pop("nav_facts_refused", None)  # FieldProblem of the last save
     if refused is not None:
         ui.show_error(refused)
-    shown_problems = refused.problems if refused is not None else {}
-    with st.form(f"nav_facts_{detail.version}"):
+    problems = refused.problems if refused is not None else {}
+    fill_facts_form(detail)
+    with st.form("nav_facts"):
         for section in case_form.SECTIONS:
             with st.expander(section.title, expanded=section.key in ("patient", "plan")):
                 row: list = []  # two fields a row, so a phone stacks them in reading order
                 for field in section.fields:
-                    key = f"nav_f:{case_id}:{detail.version}:{field.path}"
-                    value = case_form.widget_value(field, case)
                     if field.kind in ("area", "lines"):
                         where, row = st, []
                     else:
                         row = row or list(st.columns(2))
                         where = row.pop(0)
-                    if field.kind in ("tri", "choice"):
-                        opts = [v for v, _ in field.choices()]
-                        labels = dict(field.choices())
-                        values[field.path] = where.selectbox(
-                            field.label, opts, index=ui.choice_index(opts, value),
-                            format_func=labels.get, help=field.help, key=key,
-                        )  # fmt: skip
-                    elif field.kind == "state":
-                        opts = [None, *case_form.STATES]
-                        values[field.path] = where.selectbox(
-                            field.label, opts, index=ui.choice_index(opts, value),
-                            format_func=lambda s: "—" if s is None else s, key=key,
-                        )  # fmt: skip
-                    elif field.kind == "plan":
-                        values[field.path] = where.selectbox(
-                            field.label, plan_options, index=ui.choice_index(plan_options, value),
-                            format_func=lambda p: "Not chosen yet" if p is None
-                            else plans.get(p, p), help=field.help, key=key,
-                        )  # fmt: skip
-                    elif field.kind == "date":
-                        values[field.path] = where.date_input(
-                            field.label, value=value, min_value=dt.date(1900, 1, 1),
-                            max_value=dt.date(2100, 12, 31), format="YYYY-MM-DD", key=key,
-                        )  # fmt: skip
-                    elif field.kind == "count":
-                        values[field.path] = where.number_input(
-                            field.label, min_value=0, max_value=10, value=int(value or 0),
-                            step=1, key=key,
-                        )  # fmt: skip
-                    elif field.kind in ("area", "lines"):
-                        values[field.path] = st.text_area(
-                            field.label, value=value, help=field.help, key=key, height=100
-                        )
-                    else:
-                        values[field.path] = where.text_input(
-                            field.label, value=value, help=field.help, key=key
-                        )
-                    if field.path in shown_problems:  # the message sits under its field
-                        where.error(shown_problems[field.path])
-        slots: list[dict[str, str]] = []
-        with st.expander("Records to send to the second-opinion physician"):
-            st.caption("Offices holding records, slides or scans (used by the records request).")
-            for slot in range(case_form.records_slots(case)):
-                shown = case_form.records_widget_values(case, slot)
-                key = f"nav_r:{case_id}:{detail.version}:{slot}:"
-                st.markdown(f"**Holder {slot + 1}**")
-                c1, c2 = st.columns(2)
-                slots.append(
-                    {
-                        "name": c1.text_input("Name", shown["name"], key=key + "name"),
-                        "phone": c2.text_input("Phone", shown["phone"], key=key + "phone"),
-                        "fax": c2.text_input("Fax", shown["fax"], key=key + "fax"),
-                        "address_lines": c1.text_area(
-                            "Address", shown["address_lines"], key=key + "address", height=90
-                        ),
-                    }
-                )
-                for part in case_form.RECORDS_FIELDS:
-                    if f"records_from.{slot}.{part}" in shown_problems:
-                        st.error(shown_problems[f"records_from.{slot}.{part}"])
-        saved = st.form_submit_button("Save case facts", type="primary")
-    if saved:
-        try:
-            changes = case_form.values_to_changes(values)
-            changes.update(case_form.records_changes(slots))
-            new_case = facts.apply_changes(case, changes)
-        except FieldProblem as exc:  # drawn again with each message under its field
-            st.session_state["nav_facts_refused"] = exc
-            st.rerun()
-        except NavigatorError as exc:
-            ui.show_error(exc)
-        else:
-            if facts.diff_paths(case, new_case):
-                attempt(
-                    lambda: cases.save_case(
-                        store, actor, case_id, detail.version, new_case, as_of=ui.today()
-                    ),
-                    "Case saved; coverage checked again.",
-                )
-            else:
-                st.info("Nothing changed.")
+                    _fact_widget(where, field)
+                    if field.path in problems:  # the message sits under its field
+                        where.error(problems[field.path])
+        _records_slots(detail, problems)
+        st.form_submit_button(
+            "Save case facts", type="primary", on_click=save_facts, args=(detail,)
+        )
+
 
 # --- letters ----------------------------------------------------------------------------------
 
 
-def mark_sent_form(letter: cases.LetterInfo) -> None:
+def mark_sent(detail: cases.CaseDetail, letter_id: int) -> None:
+    finish(
+        lambda: letter_store.mark_sent(
+            store,
+            actor,
+            case_id,
+            letter_id,
+            via=st.session_state[f"nav_via_{letter_id}"],
+            sent_on=st.session_state[f"nav_sent_on_{letter_id}"],
+            expected_version=detail.version,
+            today=ui.today(),
+        ),
+        "Marked sent; the case and its deadlines are updated.",
+    )
+
+
+def mark_sent_form(detail: cases.CaseDetail, letter: cases.LetterInfo) -> None:
     """How and when the letter went out: the case moves on and the plan's clock starts."""
     with st.form(f"nav_sent_{letter.id}", border=False):
         c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-        via = c1.selectbox("Sent by", list(letter_store.SEND_CHANNELS),
-                           format_func=letter_store.SEND_CHANNELS.get, key=f"nav_via_{letter.id}")  # fmt: skip
-        sent_on = c2.date_input("Sent on", value=ui.today(), max_value=ui.today(),
-                                format="YYYY-MM-DD", key=f"nav_sent_on_{letter.id}")  # fmt: skip
-        if c3.form_submit_button("Mark sent"):
-            attempt(
-                lambda: letter_store.mark_sent(
-                    store,
-                    actor,
-                    case_id,
-                    letter.id,
-                    via=via,
-                    sent_on=sent_on,
-                    expected_version=detail.version,
-                    today=ui.today(),
-                ),  # fmt: skip
-                "Marked sent; the case and its deadlines are updated.",
-            )
+        c1.selectbox("Sent by", list(letter_store.SEND_CHANNELS),
+                     format_func=letter_store.SEND_CHANNELS.get, key=f"nav_via_{letter.id}")  # fmt: skip
+        c2.date_input("Sent on", value=ui.today(), max_value=ui.today(), format="YYYY-MM-DD",
+                      key=f"nav_sent_on_{letter.id}")  # fmt: skip
+        c3.form_submit_button("Mark sent", on_click=mark_sent, args=(detail, letter.id))
 
 
-with tabs[2]:
+def generate_letter(detail: cases.CaseDetail) -> None:
+    finish(
+        lambda: letter_store.generate_letter(
+            store,
+            actor,
+            case_id,
+            st.session_state[f"nav_letter_type:{detail.version}"],
+            expected_version=detail.version,
+            cited_call_ids=st.session_state[f"nav_letter_cites:{detail.version}"],
+            today=ui.today(),
+        ),
+        "Letter generated and stored with the case.",
+    )
+
+
+def _call_label(detail: cases.CaseDetail, call_id: int) -> str:
+    call = next(c for c in detail.calls if c.id == call_id)
+    ref = f" · ref {call.reference_number}" if call.reference_number else ""
+    return f"{call.call_date.isoformat()} · {call.person}{ref}"
+
+
+def letters_tab(detail: cases.CaseDetail) -> None:
     recommended = list(detail.determination.letters) if detail.determination else []
     types = letter_store.letter_types()
-    all_types = [name for name, _, _ in types]
-    ordered = recommended + [t for t in all_types if t not in recommended]
+    ordered = recommended + [name for name, _, _ in types if name not in recommended]
     with st.form("nav_letter"):
-        letter_type = st.selectbox(
+        st.selectbox(
             "Letter",
             ordered,
             format_func=lambda t: (
                 letter_store.letter_title(t) + (" (recommended)" if t in recommended else "")
             ),
+            key=f"nav_letter_type:{detail.version}",
         )
         st.caption(
             "Written from the case as you see it (version "
             f"{detail.version}) and stored with it; download it again at any time."
         )
-        cited = st.multiselect(
+        st.multiselect(
             "Cite these calls (evidence)",
             [c.id for c in detail.calls],
-            format_func=lambda cid: next(
-                f"{c.call_date.isoformat()} · {c.person}"
-                + (f" · ref {c.reference_number}" if c.reference_number else "")
-                for c in detail.calls
-                if c.id == cid
-            ),
+            format_func=lambda cid: _call_label(detail, cid),
             help="Calls logged under Call log; the letter quotes date, person, reference number "
             "and what was said.",
+            key=f"nav_letter_cites:{detail.version}",
         )
-        if st.form_submit_button("Generate letter", type="primary"):
-            attempt(
-                lambda: letter_store.generate_letter(
-                    store,
-                    actor,
-                    case_id,
-                    letter_type,
-                    expected_version=detail.version,
-                    cited_call_ids=cited,
-                    today=ui.today(),
-                ),  # fmt: skip
-                "Letter generated and stored with the case.",
-            )
+        st.form_submit_button(
+            "Generate letter", type="primary", on_click=generate_letter, args=(detail,)
+        )
     with st.expander("About the letters"):
         st.markdown("\n".join(f"- **{title}**: {about}" for _, title, about in types))
     if not detail.letters:
         st.caption("No letters yet.")
     for letter in reversed(detail.letters):
-        with st.container(border=True):
-            left, right = st.columns([4, 1], vertical_alignment="center")
-            cites = (
-                f" · cites {len(letter.cited_call_ids)} call(s)" if letter.cited_call_ids else ""
-            )
+        letter_row(detail, letter)
+
+
+def letter_row(detail: cases.CaseDetail, letter: cases.LetterInfo) -> None:
+    with st.container(border=True):
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        cites = f" · cites {len(letter.cited_call_ids)} call(s)" if letter.cited_call_ids else ""
+        left.markdown(
+            f"**{letter_store.letter_title(letter.letter_type)}**  \n"
+            f"{ui.when(letter.created_at)} by {md(letter.created_by)} · from case version "
+            f"{letter.case_version}{cites}  \n"
+            f"template {letter.template_version} · sha256 `{letter.sha256[:12]}…`"
+        )
+        if letter.sent_on:
             left.markdown(
-                f"**{letter_store.letter_title(letter.letter_type)}**  \n"
-                f"{ui.when(letter.created_at)} by {md(letter.created_by)} · from case version "
-                f"{letter.case_version}{cites}  \n"
-                f"template {letter.template_version} · sha256 `{letter.sha256[:12]}…`"
+                f":green-badge[Sent {ui.day(letter.sent_on)} · "
+                f"{letter_store.SEND_CHANNELS.get(letter.sent_via, letter.sent_via)}] "
+                f"recorded by {md(letter.sent_by or '?')}"
             )
-            if letter.sent_on:
-                left.markdown(
-                    f":green-badge[Sent {ui.day(letter.sent_on)} · "
-                    f"{letter_store.SEND_CHANNELS.get(letter.sent_via, letter.sent_via)}] "
-                    f"recorded by {md(letter.sent_by or '?')}"
-                )
-            else:
-                mark_sent_form(letter)
-            right.download_button(
-                "Download",
-                data=lambda lid=letter.id: letter_store.letter_content(store, actor, case_id, lid)[
-                    1
-                ],
-                file_name=letter.filename,
-                mime=letter_store.DOCX_MIME,
-                key=f"nav_letter_dl_{letter.id}",
-                on_click="ignore",
-            )
+        else:
+            mark_sent_form(detail, letter)
+        right.download_button(
+            "Download",
+            data=lambda lid=letter.id: letter_store.letter_content(store, actor, case_id, lid)[1],
+            file_name=letter.filename,
+            mime=letter_store.DOCX_MIME,
+            key=f"nav_letter_dl_{letter.id}",
+            on_click="ignore",
+        )
+
 
 # --- call log ---------------------------------------------------------------------------------
-with tabs[3]:
+
+
+def add_call() -> None:
+    state = st.session_state
+    finish(
+        lambda: cases.add_call(
+            store,
+            actor,
+            case_id,
+            call_date=state["nav_call_date"],
+            person=state["nav_call_person"],
+            summary=state["nav_call_summary"],
+            channel=state["nav_call_channel"],
+            organisation=state["nav_call_for"],
+            reference_number=state["nav_call_ref"],
+            follow_up_on=state["nav_call_follow_up"],
+            today=ui.today(),
+        ),
+        "Call logged.",
+    )
+
+
+def calls_tab(detail: cases.CaseDetail) -> None:
     with st.form("nav_call", clear_on_submit=True):
         c1, c2 = st.columns(2)
-        call_date = c1.date_input("Date", value=ui.today(), format="YYYY-MM-DD")
-        channel = c2.selectbox("How", cases.CHANNELS, format_func=str.capitalize)
-        person = c1.text_input("Who you spoke with", placeholder="e.g. Dana, UM nurse")
-        organisation = c2.text_input("For", placeholder="e.g. the plan's prior-auth line")
+        c1.date_input("Date", value=ui.today(), format="YYYY-MM-DD", key="nav_call_date")
+        c2.selectbox("How", cases.CHANNELS, format_func=str.capitalize, key="nav_call_channel")
+        c1.text_input("Who you spoke with", placeholder="e.g. Dana, UM nurse",
+                      key="nav_call_person")  # fmt: skip
+        c2.text_input("For", placeholder="e.g. the plan's prior-auth line", key="nav_call_for")
         c3, c4 = st.columns(2)
-        reference = c3.text_input("Reference number")
-        follow_up = c4.date_input(
+        c3.text_input("Reference number", key="nav_call_ref")
+        c4.date_input(
             "Follow up on", value=None, min_value=ui.today(), format="YYYY-MM-DD",
             help="Optional: puts a follow-up in your My day queue on that day.",
+            key="nav_call_follow_up",
         )  # fmt: skip
-        summary = st.text_area("What was said")
-        if st.form_submit_button("Add to call log"):
-            attempt(
-                lambda: cases.add_call(
-                    store,
-                    actor,
-                    case_id,
-                    call_date=call_date,
-                    person=person,
-                    summary=summary,
-                    channel=channel,
-                    organisation=organisation,
-                    reference_number=reference,
-                    follow_up_on=follow_up,
-                    today=ui.today(),
-                ),  # fmt: skip
-                "Call logged.",
-            )
+        st.text_area("What was said", key="nav_call_summary")
+        st.form_submit_button("Add to call log", on_click=add_call)
     for call in reversed(detail.calls):
         with st.container(border=True):
             st.markdown(
@@ -520,45 +646,59 @@ with tabs[3]:
             st.text(call.summary)
             st.caption(f"Logged by {md(call.logged_by)}, {ui.when(call.logged_at)}")
 
+
 # --- notes ------------------------------------------------------------------------------------
-with tabs[4]:
+
+
+def notes_tab(detail: cases.CaseDetail) -> None:
     with st.form("nav_note", clear_on_submit=True):
-        body = st.text_area("New note")
-        if st.form_submit_button("Add note"):
-            attempt(lambda: cases.add_note(store, actor, case_id, body), "Note added.")
+        st.text_area("New note", key="nav_note_body")
+        st.form_submit_button(
+            "Add note",
+            on_click=lambda: finish(
+                lambda: cases.add_note(store, actor, case_id, st.session_state["nav_note_body"]),
+                "Note added.",
+            ),
+        )
     for note in reversed(detail.notes):
         with st.container(border=True):
             st.text(note.body)
             st.caption(f"{md(note.created_by)}, {ui.when(note.created_at)}")
 
+
 # --- documents --------------------------------------------------------------------------------
-with tabs[5]:
-    with st.form("nav_doc", clear_on_submit=True):
-        kind = st.selectbox(
-            "Kind", list(cases.DOCUMENT_KINDS), format_func=cases.DOCUMENT_KINDS.get
+
+
+def add_document() -> None:
+    upload = st.session_state.get("nav_doc_file")
+    if upload is None:
+        st.session_state[OUTCOME] = (
+            "error",
+            f"Choose a file first. A file over {ui.upload_limit_mb()} MB is refused as soon as "
+            "it is chosen (the box above says so): split or compress it.",
         )
-        limit = ui.upload_limit_mb()
-        upload = st.file_uploader(f"File (at most {limit} MB)", key="nav_doc_file")
-        if st.form_submit_button("Upload"):
-            if upload is None:
-                st.error(
-                    f"Choose a file first. A file over {limit} MB is refused as soon as it is "
-                    "chosen (the box above says so): split or compress it."
-                )
-            else:
-                attempt(
-                    lambda: cases.add_document(
-                        store,
-                        actor,
-                        case_id,
-                        kind=kind,
-                        filename=upload.name,
-                        content_type=upload.type,
-                        data=upload.getvalue(),
-                        max_bytes=ui.upload_limit_bytes(),
-                    ),  # fmt: skip
-                    "Document stored with the case.",
-                )
+        rerun_case()
+    finish(
+        lambda: cases.add_document(
+            store,
+            actor,
+            case_id,
+            kind=st.session_state["nav_doc_kind"],
+            filename=upload.name,
+            content_type=upload.type,
+            data=upload.getvalue(),
+            max_bytes=ui.upload_limit_bytes(),
+        ),
+        "Document stored with the case.",
+    )
+
+
+def documents_tab(detail: cases.CaseDetail) -> None:
+    with st.form("nav_doc", clear_on_submit=True):
+        st.selectbox("Kind", list(cases.DOCUMENT_KINDS), format_func=cases.DOCUMENT_KINDS.get,
+                     key="nav_doc_kind")  # fmt: skip
+        st.file_uploader(f"File (at most {ui.upload_limit_mb()} MB)", key="nav_doc_file")
+        st.form_submit_button("Upload", on_click=add_document)
     for doc in reversed(detail.documents):
         with st.container(border=True):
             left, right = st.columns([4, 1], vertical_alignment="center")
@@ -575,8 +715,11 @@ with tabs[5]:
                 on_click="ignore",
             )
 
+
 # --- history ----------------------------------------------------------------------------------
-with tabs[6]:
+
+
+def history_tab(detail: cases.CaseDetail) -> None:
     for change in reversed(detail.history):
         origin = f"{pipeline.label(change.from_status)} → " if change.from_status else ""
         st.markdown(
@@ -588,30 +731,40 @@ with tabs[6]:
         "and export is in the organisation's audit log."
     )
 
+
 # --- tasks ------------------------------------------------------------------------------------
-with tabs[7]:
+
+
+def add_task() -> None:
+    state = st.session_state
+    finish(
+        lambda: tasks.add_task(
+            store,
+            actor,
+            case_id,
+            title=state["nav_task_title"],
+            due=state["nav_task_due"],
+            assigned_to_id=state["nav_task_for"] or None,
+            note=state["nav_task_note"],
+        ),
+        "Task added.",
+    )
+
+
+def tasks_tab(detail: cases.CaseDetail) -> None:
+    names = user_names(detail)
     with st.form("nav_task", clear_on_submit=True):
         c1, c2 = st.columns(2)
-        task_title = c1.text_input("Task", placeholder="e.g. Send the slides to the reviewer")
-        task_due = c2.date_input("Due", value=ui.today(), format="YYYY-MM-DD")
-        task_for = c1.selectbox(
-            "For", [actor.user_id, *[u for u in names if u and u != actor.user_id], None],
-            format_func=lambda u: "The team" if u is None else names.get(u, "?"),
+        c1.text_input("Task", placeholder="e.g. Send the slides to the reviewer",
+                      key="nav_task_title")  # fmt: skip
+        c2.date_input("Due", value=ui.today(), format="YYYY-MM-DD", key="nav_task_due")
+        c1.selectbox(
+            "For", [actor.user_id, *[u for u in names if u != actor.user_id], NOBODY],
+            format_func=lambda u: "The team" if u == NOBODY else names.get(u, "?"),
+            key="nav_task_for",
         )  # fmt: skip
-        task_note = c2.text_input("Note")
-        if st.form_submit_button("Add task"):
-            attempt(
-                lambda: tasks.add_task(
-                    store,
-                    actor,
-                    case_id,
-                    title=task_title,
-                    due=task_due,
-                    assigned_to_id=task_for,
-                    note=task_note,
-                ),  # fmt: skip
-                "Task added.",
-            )
+        c2.text_input("Note", key="nav_task_note")
+        st.form_submit_button("Add task", on_click=add_task)
     if not detail.tasks:
         st.caption("No tasks yet.")
     for task in detail.tasks:
@@ -625,7 +778,53 @@ with tabs[7]:
             )
             if task.note:
                 left.text(task.note)
-            label = "Reopen" if task.done else "Done"
-            if right.button(label, key=f"nav_task_{task.id}"):
-                attempt(lambda t=task: tasks.set_done(store, actor, t.id, not t.done),
-                        "Task reopened." if task.done else "Task done.")  # fmt: skip
+            right.button(
+                "Reopen" if task.done else "Done",
+                key=f"nav_task_{task.id}",
+                on_click=lambda t=task: finish(
+                    lambda: tasks.set_done(store, actor, t.id, not t.done),
+                    "Task reopened." if t.done else "Task done.",
+                ),
+            )
+
+
+# --- the tabs: only the open one is drawn -------------------------------------------------------
+
+TABS: dict[str, Callable[[cases.CaseDetail], None]] = {
+    "Coverage": coverage_tab,
+    "Case facts": facts_tab,
+    "Letters": letters_tab,
+    "Call log": calls_tab,
+    "Notes": notes_tab,
+    "Documents": documents_tab,
+    "History": history_tab,
+    "Tasks": tasks_tab,
+}
+
+
+@st.fragment(key="nav_case_body")
+def body() -> None:
+    if not ui.still_active():  # a tab change is activity too; an idle session is signed out
+        st.rerun(scope="app")
+    detail = snapshot()
+    outcome = st.session_state.pop(OUTCOME, None)
+    if outcome is not None:
+        kind, message = outcome
+        if kind == "info":
+            st.info(message)
+        elif isinstance(message, Exception):
+            ui.show_error(message)
+        else:
+            st.error(message)
+    # A keyed tab bar keeps the navigator on their tab across saves; a change reruns only
+    # this fragment, which draws the open tab.
+    tabs = st.tabs(list(TABS), key="nav_case_tab", on_change="rerun")
+    for tab, draw in zip(tabs, TABS.values(), strict=True):
+        if tab.open:
+            with tab:
+                draw(detail)
+
+
+header()
+status_form()
+body()

@@ -58,3 +58,12 @@ def set_files(page, file_input, files) -> None:  # noqa: ANN001
     page.locator("[data-testid='stFileChip']").first.wait_for()
     # While a file travels its chip's button reads "Cancel upload of …", then "Remove …".
     page.wait_for_function("() => !document.querySelector('[aria-label^=\"Cancel upload\"]')")
+
+
+def open_select(page, combobox) -> None:  # noqa: ANN001
+    """Open a select box's list. A select box's list closes when the page scrolls, so one
+    below the fold is scrolled into view first (a click that has to scroll opens nothing)."""
+    combobox.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    combobox.click()
+    page.get_by_role("listbox").wait_for()

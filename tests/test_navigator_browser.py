@@ -15,7 +15,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from nav_browser import go, screenshot, sign_in, textbox
+from nav_browser import go, open_select, screenshot, sign_in, textbox
 from navigator_helpers import PASSWORD, first_org, zelda_case
 
 from navigator import auth, cases
@@ -101,6 +101,7 @@ def test_first_sign_in_case_and_letter(nav_server, page, wait_for_app):
 
     # Add the second-opinion doctor in the case facts (the letter needs them).
     page.get_by_role("tab", name="Case facts").click()
+    wait_for_app(page)  # the server draws the tab when it opens
     page.get_by_text("Second-opinion provider", exact=True).click()
     facts = page.locator("[data-testid='stForm']").filter(
         has=page.get_by_role("button", name="Save case facts")
@@ -112,6 +113,7 @@ def test_first_sign_in_case_and_letter(nav_server, page, wait_for_app):
 
     # Log a call, then write the prior-authorization request citing it.
     page.get_by_role("tab", name="Call log").click()
+    wait_for_app(page)  # the server draws the tab when it opens
     textbox(page, "Who you spoke with").fill("Dana, UM nurse")
     textbox(page, "Reference number").fill("CALL-778")
     textbox(page, "What was said").fill("The gap exception form was never received.")
@@ -120,11 +122,11 @@ def test_first_sign_in_case_and_letter(nav_server, page, wait_for_app):
     page.get_by_text("Call logged.").first.wait_for()
 
     page.get_by_role("tab", name="Letters").click()
-    letter = page.get_by_role("combobox", name="Letter")
-    letter.click()
+    wait_for_app(page)  # the server draws the tab when it opens
+    open_select(page, page.get_by_role("combobox", name="Letter"))
     page.keyboard.type("Prior authorization")
     page.get_by_role("option").filter(has_text="Prior authorization request").first.click()
-    page.get_by_role("combobox", name="Cite these calls (evidence)").click()
+    open_select(page, page.get_by_role("combobox", name="Cite these calls (evidence)"))
     page.get_by_role("option").filter(has_text="CALL-778").first.click()
     page.keyboard.press("Escape")  # close the drop-down so it does not cover the button
     page.keyboard.press("Tab")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from nav_browser import go, screenshot, sign_in, textbox
+from nav_browser import go, open_select, screenshot, sign_in, textbox
 from navigator_helpers import PASSWORD, first_org, navigator, zelda_case
 
 from navigator import auth, cases, tasks
@@ -71,6 +71,7 @@ def test_a_navigators_morning(nav_server, page, wait_for_app):
 
     # Log the call, with a follow-up in two days.
     page.get_by_role("tab", name="Call log").click()
+    wait_for_app(page)  # the server draws the tab when it opens
     textbox(page, "Who you spoke with").fill("Dana, UM nurse")
     textbox(page, "Reference number").fill("CALL-901")
     textbox(page, "What was said").fill("Fax number confirmed; urgent review available.")
@@ -84,9 +85,9 @@ def test_a_navigators_morning(nav_server, page, wait_for_app):
 
     # The prior authorization request, generated and marked sent by fax today.
     page.get_by_role("tab", name="Letters").click()
+    wait_for_app(page)  # the server draws the tab when it opens
     page.keyboard.press("Escape")  # no date picker left open over the page
-    page.get_by_role("combobox", name="Letter").click()
-    page.get_by_role("listbox").wait_for()
+    open_select(page, page.get_by_role("combobox", name="Letter"))
     page.keyboard.type("Prior authorization")
     page.get_by_role("option").filter(has_text="Prior authorization request").first.click()
     page.get_by_role("button", name="Generate letter").click()
@@ -102,6 +103,7 @@ def test_a_navigators_morning(nav_server, page, wait_for_app):
 
     # The clock: the plan's urgent decision is due within days, on the case and the board.
     page.get_by_role("tab", name="Coverage").click()
+    wait_for_app(page)  # the server draws the tab when it opens
     page.get_by_text("Urgent decision on the prior-authorisation request").first.wait_for(
         state="attached"
     )  # a cell of the deadlines table (drawn on a canvas)
@@ -127,7 +129,7 @@ def test_a_navigators_morning(nav_server, page, wait_for_app):
     status_form = page.locator("[data-testid='stForm']").filter(
         has=page.get_by_role("button", name="Save status and navigator")
     )
-    status_form.get_by_role("combobox", name="Navigator").click()
+    open_select(page, status_form.get_by_role("combobox", name="Navigator"))
     page.get_by_role("option", name="Omar Navigator").click()
     status_form.get_by_role("textbox", name="Hand-off note").fill("Plan promised a call by 4pm.")
     status_form.get_by_role("button", name="Save status and navigator").click()

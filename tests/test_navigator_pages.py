@@ -68,6 +68,14 @@ def inputs(at: AppTest) -> dict:
     return {w.label: w for w in at.text_input}
 
 
+def tab(at: AppTest, name: str) -> AppTest:
+    """Open a tab of the case page: only the open tab is drawn."""
+    at.session_state["nav_case_tab"] = name
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_an_empty_workspace_cannot_be_set_up_from_a_page(store):
     at = app(LOGIN)
     assert at.title[0].value == "Navigator sign-in"
@@ -216,10 +224,11 @@ def test_case_page_edits_facts_and_rechecks_coverage(store):
     at = app(DETAIL, admin, case=str(created.id))
     assert at.title[0].value == PATIENT
     assert "No plan chosen yet" in texts(at)
-    key = f"nav_f:{created.id}:1:"
+    tab(at, "Case facts")
+    key = f"nav_f:{created.id}:"
     at.selectbox(key=key + "plan").set_value("original-medicare")
     at.text_input(key=key + "diagnosis.stage").input("IV")
-    submit(at, "nav_facts_1", "Save case facts")
+    submit(at, "nav_facts", "Save case facts")
     assert "Case saved; coverage checked again." in texts(at)
     after = cases.open_case(store, admin, created.id, record_view=False)
     assert after.version == 2 and after.case.diagnosis.stage == "IV"
@@ -230,9 +239,9 @@ def test_case_page_edits_facts_and_rechecks_coverage(store):
 def test_case_page_shows_a_bad_field_by_name(store):
     admin = first_org(store)
     created = cases.create_case(store, admin, zelda_case())
-    at = app(DETAIL, admin, case=str(created.id))
-    at.text_input(key=f"nav_f:{created.id}:1:provider.npi").input("12345")
-    submit(at, "nav_facts_1", "Save case facts")
+    at = tab(app(DETAIL, admin, case=str(created.id)), "Case facts")
+    at.text_input(key=f"nav_f:{created.id}:provider.npi").input("12345")
+    submit(at, "nav_facts", "Save case facts")
     assert "**NPI (Second-opinion provider)**: An NPI is 10 digits." in texts(at)
     assert "An NPI is 10 digits." in [e.value for e in at.error]  # also under the field
     assert cases.open_case(store, admin, created.id, record_view=False).version == 1
@@ -243,17 +252,17 @@ def test_two_navigators_on_the_case_page_the_second_gets_a_conflict(store):
     nina = navigator(store, admin, "nina", "Nina Navigator")
     omar = navigator(store, admin, "omar", "Omar Navigator")
     created = cases.create_case(store, nina, zelda_case())
-    at_omar = app(DETAIL, omar, case=str(created.id))  # Omar opens version 1
+    at_omar = tab(app(DETAIL, omar, case=str(created.id)), "Case facts")  # Omar opens version 1
 
     # Nina saves from her own page first.
-    at_nina = app(DETAIL, nina, case=str(created.id))
-    at_nina.text_input(key=f"nav_f:{created.id}:1:diagnosis.stage").input("IV")
-    submit(at_nina, "nav_facts_1", "Save case facts")
+    at_nina = tab(app(DETAIL, nina, case=str(created.id)), "Case facts")
+    at_nina.text_input(key=f"nav_f:{created.id}:diagnosis.stage").input("IV")
+    submit(at_nina, "nav_facts", "Save case facts")
     assert "Case saved" in texts(at_nina)
 
     # Omar's page now warns, and his save is refused with the plain message.
-    at_omar.text_input(key=f"nav_f:{created.id}:1:diagnosis.stage").input("II")
-    submit(at_omar, "nav_facts_1", "Save case facts")
+    at_omar.text_input(key=f"nav_f:{created.id}:diagnosis.stage").input("II")
+    submit(at_omar, "nav_facts", "Save case facts")
     shown = texts(at_omar)
     assert "Someone else saved this case since you opened it." in shown
     assert "Nina Navigator saved this case" in shown
@@ -261,9 +270,9 @@ def test_two_navigators_on_the_case_page_the_second_gets_a_conflict(store):
     assert (stored.version, stored.case.diagnosis.stage) == (2, "IV")  # nothing overwritten
 
     # His typed value is still in the form until he reloads; reloading shows Nina's.
-    assert at_omar.text_input(key=f"nav_f:{created.id}:1:diagnosis.stage").value == "II"
+    assert at_omar.text_input(key=f"nav_f:{created.id}:diagnosis.stage").value == "II"
     at_omar.button(key="nav_reload_top").click().run()
-    assert at_omar.text_input(key=f"nav_f:{created.id}:2:diagnosis.stage").value == "IV"
+    assert at_omar.text_input(key=f"nav_f:{created.id}:diagnosis.stage").value == "IV"
     assert "Reloaded" in texts(at_omar)
 
 
@@ -277,11 +286,14 @@ def test_status_move_and_call_log_note_from_the_case_page(store):
     assert cases.open_case(store, admin, created.id, record_view=False).status == (
         "coverage_checked"
     )
+    tab(at, "Call log")
     fields = inputs(at)
     fields["Who you spoke with"].input("Dana, UM nurse")
     fields["Reference number"].input("CALL-778")
     next(t for t in at.text_area if t.label == "What was said").input("Form never received.")
     submit(at, "nav_call", "Add to call log")
+    assert "ref **CALL-778**" in texts(at)
+    tab(at, "Notes")
     next(t for t in at.text_area if t.label == "New note").input("Call back Friday.")
     submit(at, "nav_note", "Add note")
     detail = cases.open_case(store, admin, created.id, record_view=False)
@@ -289,7 +301,6 @@ def test_status_move_and_call_log_note_from_the_case_page(store):
         ("Dana, UM nurse", "CALL-778")
     ]
     assert [n.body for n in detail.notes] == ["Call back Friday."]
-    assert "ref **CALL-778**" in texts(at)
 
 
 def test_an_invalid_status_move_is_not_offered(store):
@@ -298,7 +309,7 @@ def test_an_invalid_status_move_is_not_offered(store):
     at = app(DETAIL, admin, case=str(created.id))
     move = next(s for s in at.selectbox if s.label == "Move to")
     assert move.options == ["Keep: Intake", "Coverage checked", "Closed"]
-    assert move.value is None  # the default keeps the status
+    assert move.index == 0  # the default keeps the status
 
 
 @pytest.mark.parametrize("status", ["intake", "denied"])
@@ -380,9 +391,9 @@ def test_edits_and_views_from_pages_are_audited_without_member_data(store):
 
     admin = first_org(store)
     created = cases.create_case(store, admin, zelda_case())
-    at = app(DETAIL, admin, case=str(created.id))
-    at.text_input(key=f"nav_f:{created.id}:1:patient.name").input("Zelda Q. Testpatient")
-    submit(at, "nav_facts_1", "Save case facts")
+    at = tab(app(DETAIL, admin, case=str(created.id)), "Case facts")
+    at.text_input(key=f"nav_f:{created.id}:patient.name").input("Zelda Q. Testpatient")
+    submit(at, "nav_facts", "Save case facts")
     rows = auth.audit_log(store, admin)
     assert {"case_view", "case_edit"} <= {r.action for r in rows}
     assert not any("Zelda" in r.detail for r in rows)
@@ -394,7 +405,7 @@ def test_generate_a_letter_from_the_case_page(store):
     created = cases.create_case(store, admin, zelda_case())
     cases.add_call(store, admin, created.id, call_date=dt.date(2026, 4, 3), person="Dana",
                    reference_number="CALL-778", summary="Form never received.")  # fmt: skip
-    at = app(DETAIL, admin, case=str(created.id))
+    at = tab(app(DETAIL, admin, case=str(created.id)), "Letters")
     letter = next(s for s in at.selectbox if s.label == "Letter")
     assert letter.value == "appeal"  # the first recommended letter
     assert letter.options[0] == "Appeal (recommended)"
@@ -409,7 +420,7 @@ def test_generate_a_letter_from_the_case_page(store):
 def test_a_letter_that_cannot_be_written_says_what_is_missing(store):
     admin = first_org(store)
     created = cases.create_case(store, admin, zelda_case())
-    at = app(DETAIL, admin, case=str(created.id))
+    at = tab(app(DETAIL, admin, case=str(created.id)), "Letters")
     next(s for s in at.selectbox if s.label == "Letter").set_value("physician_letter")
     submit(at, "nav_letter", "Generate letter")
     shown = texts(at)
@@ -421,15 +432,15 @@ def test_a_letter_that_cannot_be_written_says_what_is_missing(store):
 def test_records_holders_are_edited_in_slots(store):
     admin = first_org(store)
     created = cases.create_case(store, admin, zelda_case())
-    at = app(DETAIL, admin, case=str(created.id))
-    at.text_input(key=f"nav_r:{created.id}:1:0:name").input("Example Pathology")
-    at.text_area(key=f"nav_r:{created.id}:1:0:address").input("1 Lab Way\nSpringfield, MO")
-    at.text_input(key=f"nav_r:{created.id}:1:1:phone").input("417-555-0100")  # no name: refused
-    submit(at, "nav_facts_1", "Save case facts")
+    at = tab(app(DETAIL, admin, case=str(created.id)), "Case facts")
+    at.text_input(key=f"nav_r:{created.id}:0:name").input("Example Pathology")
+    at.text_area(key=f"nav_r:{created.id}:0:address").input("1 Lab Way\nSpringfield, MO")
+    at.text_input(key=f"nav_r:{created.id}:1:phone").input("417-555-0100")  # no name: refused
+    submit(at, "nav_facts", "Save case facts")
     message = "Give the name of the office that has the records."
     assert f"**Name (records holder 2)**: {message}" in texts(at)
-    at.text_input(key=f"nav_r:{created.id}:1:1:phone").input("")
-    submit(at, "nav_facts_1", "Save case facts")
+    at.text_input(key=f"nav_r:{created.id}:1:phone").input("")
+    submit(at, "nav_facts", "Save case facts")
     holders = cases.open_case(store, admin, created.id, record_view=False).case.records_from
     assert [(h.name, h.address_lines) for h in holders] == [
         ("Example Pathology", ["1 Lab Way", "Springfield, MO"])
@@ -495,7 +506,7 @@ def test_workspace_export_and_import_from_the_cases_page(store):
 def test_upload_a_denial_letter_on_the_case_page(store):
     admin = first_org(store)
     created = cases.create_case(store, admin, zelda_case())
-    at = app(DETAIL, admin, case=str(created.id))
+    at = tab(app(DETAIL, admin, case=str(created.id)), "Documents")
     at.file_uploader(key="nav_doc_file").upload("denial.pdf", b"%PDF-1.4 denial", "application/pdf")
     submit(at, "nav_doc", "Upload")
     assert "Document stored with the case." in texts(at)
@@ -517,13 +528,13 @@ def test_the_pages_on_postgresql(postgres_url, monkeypatch):
         submit(at, "nav_new_case", "Create case")
         assert at.title[0].value == PATIENT
         [summary] = cases.list_cases(store, admin)
-        at = app(DETAIL, admin, case=str(summary.id))
-        at_omar = app(DETAIL, omar, case=str(summary.id))
-        stage = f"nav_f:{summary.id}:1:diagnosis.stage"
+        at = tab(app(DETAIL, admin, case=str(summary.id)), "Case facts")
+        at_omar = tab(app(DETAIL, omar, case=str(summary.id)), "Case facts")
+        stage = f"nav_f:{summary.id}:diagnosis.stage"
         at.text_input(key=stage).input("IV")
-        submit(at, "nav_facts_1", "Save case facts")
+        submit(at, "nav_facts", "Save case facts")
         at_omar.text_input(key=stage).input("II")
-        submit(at_omar, "nav_facts_1", "Save case facts")
+        submit(at_omar, "nav_facts", "Save case facts")
         assert "Someone else saved this case since you opened it." in texts(at_omar)
         stored = cases.open_case(store, admin, summary.id, record_view=False)
         assert (stored.version, stored.case.diagnosis.stage) == (2, "IV")
@@ -573,13 +584,14 @@ def test_dates_are_the_users_day_not_the_servers(store, monkeypatch):
     created = cases.create_case(store, admin, case, as_of=dt.date(2026, 3, 4))
     at = app(CASES, admin)
     assert "Today is Wed 04 Mar 2026" in texts(at)
-    at = app(DETAIL, admin, case=str(created.id))
+    at = tab(app(DETAIL, admin, case=str(created.id)), "Call log")
     assert next(d for d in at.date_input if d.label == "Date").value == dt.date(2026, 3, 4)
     inputs(at)["Who you spoke with"].input("Dana")
     next(t for t in at.text_area if t.label == "What was said").input("Form received.")
     submit(at, "nav_call", "Add to call log")
     [call] = cases.open_case(store, admin, created.id, record_view=False).calls
     assert call.call_date == dt.date(2026, 3, 4)
+    tab(at, "Letters")
     next(s for s in at.selectbox if s.label == "Letter").set_value("preauth_request")
     submit(at, "nav_letter", "Generate letter")
     [letter] = cases.open_case(store, admin, created.id, record_view=False).letters
@@ -608,7 +620,7 @@ def test_the_upload_limit_is_one_number_shown_and_enforced(store):
     assert limit_mb * 1024 * 1024 == cases.MAX_DOCUMENT_BYTES
     admin = first_org(store)
     created = cases.create_case(store, admin, zelda_case())
-    at = app(DETAIL, admin, case=str(created.id))
+    at = tab(app(DETAIL, admin, case=str(created.id)), "Documents")
     [uploader] = [u for u in at.get("file_uploader") if "File" in u.label]
     assert uploader.label == f"File (at most {limit_mb} MB)"
     submit(at, "nav_doc", "Upload")
@@ -659,7 +671,7 @@ def test_mark_a_letter_sent_and_add_a_task_from_the_case_page(store):
     created = cases.create_case(store, admin, case)
     letter = letter_store.generate_letter(store, admin, created.id, "preauth_request",
                                           expected_version=created.version)  # fmt: skip
-    at = app(DETAIL, admin, case=str(created.id))
+    at = tab(app(DETAIL, admin, case=str(created.id)), "Letters")
     next(s for s in at.selectbox if s.label == "Sent by").set_value("portal")
     submit(at, f"nav_sent_{letter.id}", "Mark sent")
     assert "Marked sent; the case and its deadlines are updated." in texts(at)
@@ -667,6 +679,7 @@ def test_mark_a_letter_sent_and_add_a_task_from_the_case_page(store):
     assert after.status == "request_sent" and after.case.request_sent_date == dt.date.today()
     assert after.letters[0].sent_via == "portal"
     assert "Sent " in texts(at) and "Request sent" in texts(at)
+    tab(at, "Tasks")
     inputs(at)["Task"].input("Confirm the plan received it")
     submit(at, "nav_task", "Add task")
     [task] = cases.open_case(store, admin, created.id, record_view=False).tasks
