@@ -34,6 +34,31 @@ def case_title(patient_name: str | None, case_id: int) -> str:
     return f"{patient_name or 'Unnamed patient'} · #{case_id}"
 
 
+def offer_export(result, label: str, key: str) -> None:  # noqa: ANN001 - an export result
+    """A prepared export's download button and its warnings."""
+    st.download_button(
+        label,
+        data=lambda data=result.data: data,  # on the /media route only from the click
+        file_name=result.filename,
+        mime=result.mime,
+        key=key,
+        on_click="ignore",
+        type="primary",
+    )
+    for warning in result.warnings:
+        st.warning(md(warning))
+
+
+def show_problems(problems: list[str]) -> None:
+    lines = "\n".join(f"- {md(p)}" for p in problems[:200])
+    more = len(problems) - 200
+    st.error(
+        "Nothing was imported. Fix these and import the file again:\n\n"
+        + lines
+        + (f"\n\n…and {more} more." if more > 0 else "")
+    )
+
+
 board_tab, list_tab, new_tab, exchange_tab = st.tabs(
     ["Deadlines", "All cases", "New case", "Import / export"],
     key="nav_cases_tab",
@@ -240,18 +265,12 @@ with exchange_tab:
             ui.show_error(exc)
     ws_result = st.session_state.get("nav_ws_result")
     if ws_result is not None:
-        st.download_button(
+        offer_export(
+            ws_result,
             f"Download the workspace: {ws_result.cases} case{'s' if ws_result.cases != 1 else ''} "
             f"({ws_result.format.upper()})",
-            data=lambda data=ws_result.data: data,
-            file_name=ws_result.filename,
-            mime=ws_result.mime,
-            key="nav_ws_download",
-            on_click="ignore",
-            type="primary",
+            "nav_ws_download",
         )
-        for warning in ws_result.warnings:
-            st.warning(md(warning))
     with st.form("nav_ws_import", clear_on_submit=True):
         st.caption(
             "Import a workspace file: every case is recreated with its history, calls, notes, "
@@ -273,9 +292,7 @@ with exchange_tab:
                     for warning in done.warnings:
                         st.warning(md(warning))
                 else:
-                    lines = "\n".join(f"- {md(p)}" for p in done.problems)
-                    st.error("Nothing was imported. Fix these and import the file again:\n\n"
-                             + lines)  # fmt: skip
+                    show_problems(done.problems)
     st.divider()
     st.markdown("**Export** (the batch spreadsheet format: `secondlook batch` reads it)")
     c1, c2 = st.columns(2)
@@ -300,18 +317,12 @@ with exchange_tab:
             ui.show_error(exc)
     result = st.session_state.get("nav_export_result")
     if result is not None:
-        st.download_button(
+        offer_export(
+            result,
             f"Download {result.count} case{'s' if result.count != 1 else ''} "
             f"({result.format.upper()})",
-            data=lambda data=result.data: data,  # on the /media route only from the click
-            file_name=result.filename,
-            mime=result.mime,
-            key="nav_export_download",
-            on_click="ignore",
-            type="primary",
+            "nav_export_download",
         )
-        for warning in result.warnings:
-            st.warning(md(warning))
     st.divider()
     st.markdown("**Import** a batch spreadsheet: one new case per row, all rows or none.")
     with st.form("nav_import", clear_on_submit=True):
@@ -335,10 +346,4 @@ with exchange_tab:
                         "Request sent; their deadlines are on the board."
                     )
                 else:
-                    lines = "\n".join(f"- {md(p)}" for p in outcome.problems[:200])
-                    more = len(outcome.problems) - 200
-                    st.error(
-                        "Nothing was imported. Fix these and import the file again:\n\n"
-                        + lines
-                        + (f"\n\n…and {more} more." if more > 0 else "")
-                    )
+                    show_problems(outcome.problems)

@@ -17,12 +17,10 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
+from navigator.cases import case_numbers
 from navigator.errors import NavigatorError
 from navigator.letter_store import ForCase, Rendered, store_rendered_letters
 from navigator.store import Actor, Store
-from navigator.tables import CaseRecord
 from secondlook.batch import LETTERS_DIR, MANIFEST, read_manifest
 from secondlook.files import unneutralise
 
@@ -91,16 +89,8 @@ def attachable(store: Store, actor: Actor, out: Path) -> Attachable:
             letters = _row_letters(out, row)
             if letters:
                 by_row[int(row["row"])] = (unneutralise(row["case_id"]), letters)
-    references = sorted({reference for reference, _ in by_row.values() if reference})
     with store.acting(actor) as (session, _):
-        ids = dict(
-            session.execute(
-                select(CaseRecord.case_ref, CaseRecord.id).where(
-                    CaseRecord.organisation_id == actor.organisation_id,
-                    CaseRecord.case_ref.in_(references),
-                )
-            ).all()
-        ) if references else {}  # fmt: skip
+        ids = case_numbers(session, actor, (reference for reference, _ in by_row.values()))
     matched = {row: (ids[ref], letters) for row, (ref, letters) in by_row.items() if ref in ids}
     unmatched = sorted(row for row, (ref, _) in by_row.items() if ref not in ids)
     return Attachable(matched, unmatched)

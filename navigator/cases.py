@@ -27,7 +27,7 @@ from navigator import audit, facts, pipeline
 from navigator.case_form import label
 from navigator.coverage_link import CoverageResult
 from navigator.coverage_link import check as coverage_check
-from navigator.errors import CaseConflict, FieldProblem, NotFound
+from navigator.errors import CaseConflict, FieldProblem, NavigatorError, NotFound
 from navigator.store import Actor, Store
 from navigator.tables import (
     Call,
@@ -297,6 +297,21 @@ def _check_reference_free(
             {"case_id": f"is already the reference of case #{other} in your organisation"},
             {"case_id": label("case_id")},
         )
+
+
+def case_numbers(
+    session: Session, actor: Actor, references: Iterable[str | None]
+) -> dict[str, int]:
+    """Reference -> case number, for the given references the organisation uses."""
+    wanted = sorted({r for r in references if r})
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(CaseRecord.case_ref, CaseRecord.id).where(
+            CaseRecord.organisation_id == actor.organisation_id, CaseRecord.case_ref.in_(wanted)
+        )
+    )
+    return {ref: number for ref, number in rows}
 
 
 def _touch(session: Session, record: CaseRecord, user: User) -> None:
@@ -984,6 +999,11 @@ def document_content(
         )
         if doc is None:
             raise NotFound(f"No document #{document_id} in case #{case_id}.")
+        if not doc.content and doc.size:
+            raise NavigatorError(
+                f"Document #{document_id} was imported from a spreadsheet without its file (a "
+                "workspace XLSX lists documents only); the JSON export carries the files."
+            )
         audit.record(
             session, "document_download", organisation_id=actor.organisation_id,
             user_id=user.id, object_type="case", object_id=record.id,

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from navigator import audit, facts
-from navigator.cases import _apply_coverage, _apply_facts
+from navigator.cases import _apply_coverage, _apply_facts, case_numbers
 from navigator.coverage_link import CoverageResult
 from navigator.coverage_link import check as coverage_check
 from navigator.errors import FieldProblem, NavigatorError, NotFound
@@ -359,17 +359,7 @@ class _People:
 
 
 def _taken_references(session: Session, actor: Actor, workspace: Workspace) -> list[str]:
-    refs = [c.reference for c in workspace.cases if c.reference]
-    if not refs:
-        return []
-    taken = dict(
-        session.execute(
-            select(CaseRecord.case_ref, CaseRecord.id).where(
-                CaseRecord.organisation_id == actor.organisation_id,
-                CaseRecord.case_ref.in_(refs),
-            )
-        ).all()
-    )
+    taken = case_numbers(session, actor, (c.reference for c in workspace.cases))
     return [
         f"cases[{n}].reference: already the reference of case #{taken[c.reference]} in your "
         "organisation (import into an empty workspace, or remove that case from the file)"

@@ -186,6 +186,9 @@ def test_xlsx_export_imports_back_unchanged_but_for_the_letter_files(store, fres
     letter = cases.open_case(fresh_store, target, denied.id, record_view=False).letters[0]
     with pytest.raises(letter_store.NavigatorError, match="without its file"):
         letter_store.letter_content(fresh_store, target, denied.id, letter.id)
+    document = cases.open_case(fresh_store, target, denied.id, record_view=False).documents[0]
+    with pytest.raises(letter_store.NavigatorError, match="without its file"):
+        cases.document_content(fresh_store, target, denied.id, document.id)
 
 
 def test_import_refuses_references_already_used_and_stores_nothing(store):
