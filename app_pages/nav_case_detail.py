@@ -16,7 +16,17 @@ from typing import Any
 import streamlit as st
 
 from app_pages import _nav_ui as ui
-from navigator import auth, case_form, cases, exchange, facts, letter_store, pipeline, tasks
+from navigator import (
+    auth,
+    case_form,
+    cases,
+    exchange,
+    facts,
+    letter_store,
+    pipeline,
+    representative,
+    tasks,
+)
 from navigator.coverage_link import plan_choices
 from navigator.errors import AuthError, CaseConflict, FieldProblem, NavigatorError, NotFound
 from secondlook.safe_text import md
@@ -521,8 +531,29 @@ def generate_letter(detail: cases.CaseDetail) -> None:
             expected_version=detail.version,
             cited_call_ids=st.session_state[f"nav_letter_cites:{detail.version}"],
             today=ui.today(),
+            as_representative=st.session_state.get("nav_letter_voice") == "representative",
         ),
         "Letter generated and stored with the case.",
+    )
+
+
+def authorization_form() -> None:
+    """The one-page authorization for the patient to sign, naming this navigator."""
+    if not representative.can_sign(store, actor):
+        st.caption(
+            "To sign letters for the patient, an admin adds the organisation's address or phone "
+            "for letters (Admin, Organisation), or your account gets an e-mail address."
+        )
+        return
+    st.download_button(
+        "Authorization form for the patient to sign",
+        data=lambda: representative.authorization_form(store, actor, case_id),
+        file_name=f"case-{case_id}-authorization-of-representative.docx",
+        mime=letter_store.DOCX_MIME,
+        key="nav_authorization_form",
+        on_click="ignore",
+        help="One page naming you and your organisation as her representative for this second "
+        "opinion; the letters you sign for her enclose it.",
     )
 
 
@@ -557,9 +588,23 @@ def letters_tab(detail: cases.CaseDetail) -> None:
             "and what was said.",
             key=f"nav_letter_cites:{detail.version}",
         )
+        st.radio(
+            "Signed by",
+            list(representative.VOICES),
+            format_func=lambda v: (
+                representative.VOICES[v]
+                + (f" ({actor.organisation_name})" if v == "representative" else "")
+            ),
+            horizontal=True,
+            help="As the patient's authorised representative, you write and sign the letter for "
+            "her, and it encloses her signed authorization. The physician's letter is signed by "
+            "the physician.",
+            key="nav_letter_voice",
+        )
         st.form_submit_button(
             "Generate letter", type="primary", on_click=generate_letter, args=(detail,)
         )
+    authorization_form()
     with st.expander("About the letters"):
         st.markdown("\n".join(f"- **{title}**: {about}" for _, title, about in types))
     if not detail.letters:
@@ -576,6 +621,9 @@ def letter_row(detail: cases.CaseDetail, letter: cases.LetterInfo) -> None:
             f"**{letter_store.letter_title(letter.letter_type)}**  \n"
             f"{ui.when(letter.created_at)} by {md(letter.created_by)} · from case version "
             f"{letter.case_version}{cites}  \n"
+            "Signed by "
+            + md(representative.signed_by(letter.letter_type, letter.voice, letter.created_by))
+            + "  \n"
             f"template {letter.template_version} · sha256 `{letter.sha256[:12]}…`"
         )
         if letter.sent_on:

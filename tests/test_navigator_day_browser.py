@@ -1,19 +1,22 @@
 """A navigator's morning in a real browser (Debian's Chromium through Playwright): My day shows
 the task due today; the case opens from the queue; a call is logged with a follow-up; the prior
-authorization request is generated and marked sent (fax, today), which moves the case to Request
-sent and starts the plan's urgent decision clock; the deadline board and My day show the clock;
+authorization request is generated, signed by Nina as the patient's authorised representative, and
+marked sent (fax, today), which moves the case to Request sent and starts the plan's urgent
+decision clock; the deadline board and My day show the clock;
 the case is handed to a colleague with a note, which lands in the colleague's My day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import docx
 import pytest
 from nav_browser import go, open_select, screenshot, sign_in, textbox
 from navigator_helpers import PASSWORD, first_org, navigator, zelda_case
 
-from navigator import auth, cases, tasks
+from navigator import auth, cases, letter_store, representative, tasks
 from navigator.store import Store
 
 pytestmark = pytest.mark.slow
@@ -29,6 +32,8 @@ def prepare(db_url: str) -> int:
         admin = first_org(store)
         nina = navigator(store, admin, "nina", "Nina Navigator")
         navigator(store, admin, "omar", "Omar Navigator")
+        representative.set_letter_contact(store, admin, "500 River Rd\nKirkwood, MO 63122",
+                                          "(314) 555-0100")  # fmt: skip
         case = zelda_case(
             case_id="RS-MORNING", patient={"name": PATIENT, "member_id": "ZM-1", "state": "MO"},
             denial=None, request_sent_date=None, provider=DOCTOR,
@@ -90,9 +95,11 @@ def test_a_navigators_morning(nav_server, page, wait_for_app):
     open_select(page, page.get_by_role("combobox", name="Letter"))
     page.keyboard.type("Prior authorization")
     page.get_by_role("option").filter(has_text="Prior authorization request").first.click()
+    page.get_by_text("me as authorised representative (Riverside Cancer Center)").click()
     page.get_by_role("button", name="Generate letter").click()
     wait_for_app(page)
     page.get_by_text("Letter generated and stored with the case.").first.wait_for()
+    assert "Signed by Nina Navigator, as the patient's authorised representative" in main_text(page)
     page.get_by_role("button", name="Mark sent").click()
     wait_for_app(page)
     page.get_by_text("Marked sent; the case and its deadlines are updated.").first.wait_for()
@@ -156,6 +163,12 @@ def test_a_navigators_morning(nav_server, page, wait_for_app):
         assert detail.assigned_to.display_name == "Omar Navigator"
         assert detail.case.request_sent_date == dt.date.today()
         assert detail.letters[0].sent_via == "fax"
+        assert detail.letters[0].voice == "representative"
+        _, data = letter_store.letter_content(store, omar, case_id, detail.letters[0].id)
+        letter = docx.Document(io.BytesIO(data))
+        lines = [p.text for p in letter.paragraphs if p.text]
+        assert lines[2:4] == ["Nina Navigator", "Riverside Cancer Center"]  # under the banner
+        assert f"Authorized representative of {PATIENT}" in lines
     finally:
         store.close()
     assert PATIENT not in nav_server.log()

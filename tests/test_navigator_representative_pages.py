@@ -4,13 +4,15 @@ and the letters list says who signs each letter."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import docx
 import pytest
-from navigator_helpers import first_org
+from navigator_helpers import PATIENT, first_org, navigator, zelda_case
 from streamlit.testing.v1 import AppTest
 
-from navigator import representative
+from navigator import cases, letter_store, representative
 from navigator.store import Store
 from secondlook.safe_text import shown
 
@@ -37,6 +39,14 @@ def app(page: str, actor, **query) -> AppTest:  # noqa: ANN001
         at.query_params[key] = value
     at.run()
     at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def tab(at: AppTest, name: str) -> AppTest:
+    """Open a tab of the case page: only the open tab is drawn."""
+    at.session_state["nav_case_tab"] = name
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -73,3 +83,44 @@ def test_the_admin_sets_the_address_and_phone_on_representative_letters(store):
     assert "Organisation's phone for letters**: at most 40 characters" in texts(at)
     assert "Please correct" in texts(at)
     assert representative.letter_contact(store, admin).phone == "(314) 555-0100"
+
+
+def test_a_navigator_signs_a_letter_for_the_patient_from_the_case_page(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina", "Nina Navigator")
+    created = cases.create_case(store, nina, zelda_case())
+    at = tab(app(DETAIL, nina, case=str(created.id)), "Letters")
+    # nowhere for the plan to answer yet: the page says what to do, no form to download
+    assert "an admin adds the organisation's address or phone for letters" in texts(at)
+    assert not [b for b in at.get("download_button") if "Authorization form" in str(b.proto)]
+    representative.set_letter_contact(store, admin, "500 River Rd\nKirkwood, MO 63122", "")
+    at = tab(app(DETAIL, nina, case=str(created.id)), "Letters")
+    signed = next(r for r in at.radio if r.label == "Signed by")
+    assert signed.options == [
+        "the patient",
+        "me as authorised representative (Riverside Cancer Center)",
+    ]
+    assert signed.value == "patient"
+    submit(at, "nav_letter", "Generate letter")  # her own appeal
+    signed = next(r for r in at.radio if r.label == "Signed by")
+    signed.set_value("representative")
+    submit(at, "nav_letter", "Generate letter")
+    assert "Letter generated and stored with the case." in texts(at)
+    stored = cases.open_case(store, nina, created.id, record_view=False).letters
+    assert [(x.letter_type, x.voice) for x in stored] == [
+        ("appeal", "patient"),
+        ("appeal", "representative"),
+    ]
+    shown = texts(at)
+    assert "Signed by Nina Navigator, as the patient's authorised representative" in shown
+    assert "Signed by the patient" in shown
+    _, data = letter_store.letter_content(store, nina, created.id, stored[1].id)
+    lines = [p.text for p in docx.Document(io.BytesIO(data)).paragraphs if p.text]
+    assert lines[:2] == ["Nina Navigator", "Riverside Cancer Center"]
+    assert f"Authorized representative of {PATIENT}" in lines
+    assert any("Authorization form" in str(b.proto) for b in at.get("download_button"))
+    # the physician's letter is the physician's: refused in words, nothing stored
+    next(s for s in at.selectbox if s.label == "Letter").set_value("physician_letter")
+    submit(at, "nav_letter", "Generate letter")
+    assert "the physician's letter is signed by the physician" in texts(at)
+    assert len(cases.open_case(store, nina, created.id, record_view=False).letters) == 2
