@@ -105,7 +105,9 @@ def _wording_files(language: str = "en") -> list:
     here = Path(__file__).resolve().parent
     data = here.parent / "data"
     rules = data / "rules"
-    files = [here / name for name in ("contexts.py", "law_text.py", "models.py", "parts.py")]
+    # wording.py: the voice (a representative's letter puts the data's words in the third person)
+    names = ("contexts.py", "law_text.py", "models.py", "parts.py", "wording.py")
+    files = [here / name for name in names]
     files += sorted((here / "kinds").glob("*.py"))
     files += sorted((rules / "markets").glob("*.yaml"))
     files += sorted((rules / "statements").glob("*.yaml"))
