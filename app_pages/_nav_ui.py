@@ -40,7 +40,8 @@ DETAIL_PAGE = "app_pages/nav_case_detail.py"
 ADMIN_PAGE = "app_pages/nav_admin.py"
 CONFLICT_MESSAGE = (
     "Someone else saved this case since you opened it. Nothing was overwritten: your change "
-    "was not saved. Reload the case to see their changes, then make your change again."
+    "was not saved. Reload the case to see their changes, then make your change again (case "
+    "facts you typed are kept, to put back after the reload)."
 )
 
 

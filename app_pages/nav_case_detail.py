@@ -20,6 +20,7 @@ from navigator import (
     auth,
     case_form,
     cases,
+    drafts,
     exchange,
     facts,
     letter_store,
@@ -72,7 +73,7 @@ if case_id is None:
 SNAPSHOT = f"nav_detail:{case_id}"
 # A select box never offers None: Streamlit shows a None value as "nothing chosen", and such a
 # box leaves the browser's next click on a select box unanswered.
-KEEP, NOBODY, BLANK = "", 0, ""  # "Keep" the status; no navigator (the team); not chosen
+KEEP, NOBODY = "", 0  # "Keep" the status; no navigator (the team)
 # What an action reruns: everything on the page that shows the case (all of it is in these).
 CASE_PARTS = ["nav_case_header", "nav_case_status", "nav_case_body"]
 OUTCOME = "nav_outcome"  # ("error" | "info", message or exception) of the last action
@@ -348,94 +349,159 @@ def fhir_export() -> None:
 # --- facts ------------------------------------------------------------------------------------
 
 
+FACTS_BASE = "nav_facts_base"  # the case (CaseDetail) the facts form was drawn from
+FACTS_SLOTS = "nav_facts_slots"  # records holders the form draws: (case id, count)
+DRAFT = f"nav_draft:{case_id}"  # drafts.Draft: edits refused by a conflict, to re-apply
+
+
 def _fact_key(path: str) -> str:
     return f"nav_f:{case_id}:{path}"
 
 
-def _records_key(slot: int) -> str:
-    return f"nav_r:{case_id}:{slot}:"
+def plan_ids() -> list[str]:
+    return [p for p, _ in catalog_plans()]
 
 
-RECORDS_WIDGETS = {"name": "name", "phone": "phone", "fax": "fax", "address": "address_lines"}
+def records_slots_shown(case: Any) -> int:  # noqa: ANN401
+    kept = st.session_state.get(FACTS_SLOTS)
+    extra = kept[1] if kept and kept[0] == case_id else 0
+    return max(case_form.records_slots(case), extra)
 
 
-def _choices(field: case_form.Field, value: Any) -> list[Any]:  # noqa: ANN401
-    if field.kind in ("tri", "choice"):
-        return [v for v, _ in field.choices()]
-    if field.kind == "state":
-        return [BLANK, *case_form.STATES]
-    plans = [p for p, _ in catalog_plans()]
-    return [BLANK, *plans] + ([value] if value and value not in plans else [])
+def form_paths(base: cases.CaseDetail) -> list[str]:
+    """The paths of the fields the facts form draws for `base`."""
+    paths = [f.path for f in case_form.ALL_FIELDS]
+    for slot in range(records_slots_shown(base.case)):
+        paths += [f"records_from.{slot}.{part}" for part in case_form.RECORDS_FIELDS]
+    return paths
 
 
-def _start_value(field: case_form.Field, case: Any) -> Any:  # noqa: ANN401
-    value = case_form.widget_value(field, case)
-    if field.kind in ("tri", "choice", "state", "plan"):
-        options = _choices(field, value)
-        return value if value in options else options[0]
-    if field.kind == "count":
-        return int(value or 0)
-    return value
+def typed_facts(base: cases.CaseDetail) -> dict[str, Any]:
+    """The facts form's values by path (in its callback)."""
+    return {path: st.session_state[_fact_key(path)] for path in form_paths(base)}
 
 
-def fill_facts_form(detail: cases.CaseDetail) -> None:
-    values = {_fact_key(f.path): _start_value(f, detail.case) for f in case_form.ALL_FIELDS}
-    for slot in range(case_form.records_slots(detail.case)):
-        shown = case_form.records_widget_values(detail.case, slot)
-        for name, part in RECORDS_WIDGETS.items():
-            values[_records_key(slot) + name] = shown[part]
-    fill("facts", detail, values)
+def keep_draft(base: cases.CaseDetail, typed: dict[str, Any]) -> None:
+    """A colleague saved first: keep what was typed to show and re-apply after the reload."""
+    shown = case_form.form_values(base.case, plan_ids())
+    st.session_state[DRAFT] = drafts.keep(case_id, base.version, shown, typed)
+    st.session_state["nav_conflict"] = True
 
 
-def typed_facts(detail: cases.CaseDetail) -> dict[str, Any]:
-    """The facts form's values (in its callback) as changes for `facts.apply_changes`."""
-    state = st.session_state
-    values = {f.path: state[_fact_key(f.path)] for f in case_form.ALL_FIELDS}
-    for field in case_form.ALL_FIELDS:
-        if field.kind in ("state", "plan") and values[field.path] == BLANK:
-            values[field.path] = None
-    changes = case_form.values_to_changes(values)
-    slots = [
-        {part: state[_records_key(slot) + name] for name, part in RECORDS_WIDGETS.items()}
-        for slot in range(case_form.records_slots(detail.case))
-    ]
-    changes.update(case_form.records_changes(slots))
-    return changes
-
-
-def save_facts(detail: cases.CaseDetail) -> None:
+def save_facts() -> None:
+    """Save the facts form over the case as last read (`snapshot`), unless the facts changed
+    under the form. When the form already shows what was saved only the header and the status
+    form are drawn again (the form's 80 fields are the slow part of the page)."""
     if not ui.still_active():
         st.rerun()
+    base: cases.CaseDetail = st.session_state[FACTS_BASE]
+    latest = snapshot()
+    typed = typed_facts(base)
     try:
-        new_case = facts.apply_changes(detail.case, typed_facts(detail))
+        new_case = facts.apply_changes(base.case, case_form.form_changes(typed))
     except FieldProblem as exc:  # drawn again with each message under its field
         st.session_state["nav_facts_refused"] = exc
         rerun_case()
     except NavigatorError as exc:
         st.session_state[OUTCOME] = ("error", exc)
         rerun_case()
-    if not facts.diff_paths(detail.case, new_case):
+    if not facts.diff_paths(base.case, new_case):
         st.session_state[OUTCOME] = ("info", "Nothing changed.")
         rerun_case()
-    finish(
-        lambda: cases.save_case(store, actor, case_id, detail.version, new_case, as_of=ui.today()),
-        "Case saved; coverage checked again.",
+    if latest.case != base.case:  # the facts were changed (and read) since the form was drawn
+        keep_draft(base, typed)
+        rerun_case()
+    try:
+        cases.save_case(store, actor, case_id, latest.version, new_case, as_of=ui.today())
+    except CaseConflict:
+        keep_draft(latest, typed)
+        rerun_case()
+    except AuthError:
+        st.rerun()  # the session ended: the gate says so and signs out
+    except NavigatorError as exc:
+        st.session_state[OUTCOME] = ("error", exc)
+        rerun_case()
+    st.session_state.pop(DRAFT, None)
+    saved = load(record_view=False)
+    st.session_state["nav_flash"] = "Case saved; coverage checked again."
+    if case_form.form_values(saved.case, plan_ids()) == typed:
+        st.session_state[FACTS_BASE] = saved
+        st.session_state["nav_filled:facts"] = (case_id, saved.version)
+        st.rerun(scope=["nav_case_header", "nav_case_status"])
+    rerun_case()
+
+
+def reapply_draft() -> None:
+    draft = st.session_state.pop(DRAFT, None)
+    if draft is None or not ui.still_active():
+        st.rerun()
+    detail = snapshot()
+    values = drafts.reapply(draft, detail.case, plan_ids())
+    slots = {int(p.split(".")[1]) for p in values if p.startswith("records_from.")}
+    st.session_state[FACTS_SLOTS] = (case_id, max(slots, default=-1) + 1)
+    for path, value in values.items():
+        st.session_state[_fact_key(path)] = value
+    st.session_state["nav_filled:facts"] = (case_id, detail.version)
+    st.session_state[OUTCOME] = (
+        "info",
+        f"Your edits are back in the form, over version {detail.version}: check them, then "
+        "save the case facts.",
     )
+    st.rerun(scope="nav_case_body")
+
+
+def discard_draft() -> None:
+    st.session_state.pop(DRAFT, None)
+    st.rerun(scope="nav_case_body")
+
+
+def draft_panel(detail: cases.CaseDetail) -> None:
+    """After a conflict and a reload: each field the navigator had changed, theirs beside the
+    latest version's value (their own typed data, shown as plain text), and a way back."""
+    draft: drafts.Draft | None = st.session_state.get(DRAFT)
+    if draft is None or draft.base_version == detail.version:
+        return
+    with st.container(border=True):
+        st.markdown("**Your unsaved edits**")
+        st.caption(
+            f"A colleague saved first, so these were not saved. The form shows the latest "
+            f"version ({detail.version}); put your values back into it to check and save them."
+        )
+        for column, heading in zip(
+            st.columns([2, 3, 3]), ("Field", "Yours", "Saved now"), strict=True
+        ):
+            column.caption(heading)
+        for row in drafts.rows(draft, detail.case, dict(catalog_plans())):
+            c1, c2, c3 = st.columns([2, 3, 3])
+            c1.markdown(f"**{md(row.label)}**")
+            c2.text(row.yours)
+            c3.text(row.current)
+        b1, b2 = st.columns(2)
+        b1.button("Re-apply my edits", type="primary", on_click=reapply_draft, key="nav_reapply")
+        b2.button("Discard my edits", on_click=discard_draft, key="nav_discard_draft")
+
+
+def fill_facts_form(detail: cases.CaseDetail) -> None:
+    values = case_form.form_values(detail.case, plan_ids())
+    for slot in range(case_form.records_slots(detail.case), records_slots_shown(detail.case)):
+        values.update({f"records_from.{slot}.{part}": "" for part in case_form.RECORDS_FIELDS})
+    fill("facts", detail, {_fact_key(path): value for path, value in values.items()})
 
 
 def _fact_widget(where: Any, field: case_form.Field) -> None:  # noqa: ANN401
     """One field of the facts form; its value is in the session (`fill_facts_form`)."""
     key = _fact_key(field.path)
     if field.kind in ("tri", "choice"):
-        where.selectbox(field.label, _choices(field, None), format_func=dict(field.choices()).get,
+        where.selectbox(field.label, case_form.select_options(field, []),
+                        format_func=dict(field.choices()).get,
                         help=field.help, key=key)  # fmt: skip
     elif field.kind == "state":
-        where.selectbox(field.label, _choices(field, None),
+        where.selectbox(field.label, case_form.select_options(field, []),
                         format_func=lambda s: s or "—", key=key)  # fmt: skip
     elif field.kind == "plan":
         plans = dict(catalog_plans())
         where.selectbox(
-            field.label, _choices(field, st.session_state[key]),
+            field.label, case_form.select_options(field, list(plans), st.session_state[key]),
             format_func=lambda p: plans.get(p, p) if p else "Not chosen yet",
             help=field.help, key=key,
         )  # fmt: skip
@@ -453,14 +519,14 @@ def _fact_widget(where: Any, field: case_form.Field) -> None:  # noqa: ANN401
 def _records_slots(detail: cases.CaseDetail, problems: dict[str, str]) -> None:
     with st.expander("Records to send to the second-opinion physician"):
         st.caption("Offices holding records, slides or scans (used by the records request).")
-        for slot in range(case_form.records_slots(detail.case)):
-            key = _records_key(slot)
+        for slot in range(records_slots_shown(detail.case)):
+            key = _fact_key(f"records_from.{slot}.")
             st.markdown(f"**Holder {slot + 1}**")
             c1, c2 = st.columns(2)
             c1.text_input("Name", key=key + "name")
             c2.text_input("Phone", key=key + "phone")
             c2.text_input("Fax", key=key + "fax")
-            c1.text_area("Address", key=key + "address", height=90)
+            c1.text_area("Address", key=key + "address_lines", height=90)
             for part in case_form.RECORDS_FIELDS:
                 if f"records_from.{slot}.{part}" in problems:
                     st.error(problems[f"records_from.{slot}.{part}"])
@@ -471,7 +537,9 @@ def facts_tab(detail: cases.CaseDetail) -> None:
     if refused is not None:
         ui.show_error(refused)
     problems = refused.problems if refused is not None else {}
+    draft_panel(detail)
     fill_facts_form(detail)
+    st.session_state[FACTS_BASE] = detail
     with st.form("nav_facts"):
         for section in case_form.SECTIONS:
             with st.expander(section.title, expanded=section.key in ("patient", "plan")):
@@ -486,9 +554,7 @@ def facts_tab(detail: cases.CaseDetail) -> None:
                     if field.path in problems:  # the message sits under its field
                         where.error(problems[field.path])
         _records_slots(detail, problems)
-        st.form_submit_button(
-            "Save case facts", type="primary", on_click=save_facts, args=(detail,)
-        )
+        st.form_submit_button("Save case facts", type="primary", on_click=save_facts)
 
 
 # --- letters ----------------------------------------------------------------------------------

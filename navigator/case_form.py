@@ -270,3 +270,55 @@ def records_changes(slots: list[dict[str, str]]) -> dict[str, Any]:
         for index, slot in enumerate(slots)
         for name in RECORDS_FIELDS
     }
+
+
+# --- the whole form's values (the page's widgets hold these, keyed by path) ---------------------
+
+BLANK = ""  # a select box's "not chosen": never None, which Streamlit draws as nothing chosen
+
+
+def select_options(field: Field, plans: list[str], value: Any = None) -> list[Any]:  # noqa: ANN401
+    """The options of a select-box field (tri, choice, state, plan); a plan no longer in the
+    catalog stays choosable while the case has it."""
+    if field.kind in ("tri", "choice"):
+        return [v for v, _ in field.choices()]
+    if field.kind == "state":
+        return [BLANK, *STATES]
+    return [BLANK, *plans] + ([value] if value and value not in plans else [])
+
+
+def form_value(field: Field, case: Case, plans: list[str]) -> Any:  # noqa: ANN401
+    """What the field's widget starts with for `case` (a select box: one of its options)."""
+    value = widget_value(field, case)
+    if field.kind in ("tri", "choice", "state", "plan"):
+        options = select_options(field, plans, value)
+        return value if value in options else options[0]
+    if field.kind == "count":
+        return int(value or 0)
+    return value
+
+
+def form_values(case: Case, plans: list[str]) -> dict[str, Any]:
+    """Every value the facts form shows for `case`, by path; records holders by slot as
+    `records_from.N.<field>`."""
+    values = {f.path: form_value(f, case, plans) for f in ALL_FIELDS}
+    for slot in range(records_slots(case)):
+        for name, value in records_widget_values(case, slot).items():
+            values[f"records_from.{slot}.{name}"] = value
+    return values
+
+
+def form_changes(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's values by path (as `form_values` gives them) → changes for
+    `facts.apply_changes`; a select box's BLANK is None."""
+    by_field = {f.path: f for f in ALL_FIELDS}
+    changes: dict[str, Any] = {}
+    for path, value in values.items():
+        field = by_field.get(path)
+        if field is None:  # a records holder's field: the registry checks and cleans it
+            changes[path] = value
+        elif field.kind in ("state", "plan") and value == BLANK:
+            changes[path] = None
+        else:
+            changes.update(values_to_changes({path: value}))
+    return changes

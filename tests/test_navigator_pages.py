@@ -275,6 +275,19 @@ def test_two_navigators_on_the_case_page_the_second_gets_a_conflict(store):
     assert at_omar.text_input(key=f"nav_f:{created.id}:diagnosis.stage").value == "IV"
     assert "Reloaded" in texts(at_omar)
 
+    # Nothing he typed is lost: his edit is listed beside Nina's value, and goes back into the
+    # form over her version; saving it then is an ordinary save of version 2.
+    assert "Your unsaved edits" in texts(at_omar)
+    assert [t.value for t in at_omar.text][:2] == ["II", "IV"]
+    at_omar.button(key="nav_reapply").click().run()
+    assert at_omar.text_input(key=f"nav_f:{created.id}:diagnosis.stage").value == "II"
+    assert "Your edits are back in the form, over version 2" in texts(at_omar)
+    submit(at_omar, "nav_facts", "Save case facts")
+    assert "Case saved; coverage checked again." in texts(at_omar)
+    stored = cases.open_case(store, nina, created.id, record_view=False)
+    assert (stored.version, stored.case.diagnosis.stage) == (3, "II")
+    assert "Your unsaved edits" not in texts(tab(at_omar, "Case facts"))
+
 
 def test_status_move_and_call_log_note_from_the_case_page(store):
     admin = first_org(store)
@@ -433,13 +446,17 @@ def test_records_holders_are_edited_in_slots(store):
     admin = first_org(store)
     created = cases.create_case(store, admin, zelda_case())
     at = tab(app(DETAIL, admin, case=str(created.id)), "Case facts")
-    at.text_input(key=f"nav_r:{created.id}:0:name").input("Example Pathology")
-    at.text_area(key=f"nav_r:{created.id}:0:address").input("1 Lab Way\nSpringfield, MO")
-    at.text_input(key=f"nav_r:{created.id}:1:phone").input("417-555-0100")  # no name: refused
+    at.text_input(key=f"nav_f:{created.id}:records_from.0.name").input("Example Pathology")
+    at.text_area(key=f"nav_f:{created.id}:records_from.0.address_lines").input(
+        "1 Lab Way\nSpringfield, MO"
+    )
+    at.text_input(key=f"nav_f:{created.id}:records_from.1.phone").input(
+        "417-555-0100"
+    )  # no name: refused
     submit(at, "nav_facts", "Save case facts")
     message = "Give the name of the office that has the records."
     assert f"**Name (records holder 2)**: {message}" in texts(at)
-    at.text_input(key=f"nav_r:{created.id}:1:phone").input("")
+    at.text_input(key=f"nav_f:{created.id}:records_from.1.phone").input("")
     submit(at, "nav_facts", "Save case facts")
     holders = cases.open_case(store, admin, created.id, record_view=False).case.records_from
     assert [(h.name, h.address_lines) for h in holders] == [
