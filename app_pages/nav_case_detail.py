@@ -9,6 +9,7 @@ never the whole app (the sidebar, the navigation and the gate stay as they are).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,7 @@ from navigator import (
     drafts,
     exchange,
     facts,
+    letter_pdf,
     letter_store,
     pipeline,
     representative,
@@ -701,13 +703,84 @@ def letter_row(detail: cases.CaseDetail, letter: cases.LetterInfo) -> None:
         else:
             mark_sent_form(detail, letter)
         right.download_button(
-            "Download",
+            "Word (DOCX)",
             data=lambda lid=letter.id: letter_store.letter_content(store, actor, case_id, lid)[1],
             file_name=letter.filename,
             mime=letter_store.DOCX_MIME,
             key=f"nav_letter_dl_{letter.id}",
             on_click="ignore",
+            icon=":material/description:",
         )
+        pdf_buttons(right, letter)
+        letter_pdf_view(letter)
+
+
+PDF_KEY = f"nav_pdf:{case_id}"  # (letter id, "save" | "print", file name, PDF) last made
+
+
+def pdf_buttons(column: Any, letter: cases.LetterInfo) -> None:  # noqa: ANN401
+    """PDF and Print: the PDF is made on the click (LibreOffice takes a few seconds), never
+    for every letter on every run."""
+    for purpose, label, icon in (
+        ("save", "PDF", ":material/picture_as_pdf:"),
+        ("print", "Print", ":material/print:"),
+    ):
+        if column.button(label, key=f"nav_letter_{purpose}_{letter.id}", icon=icon):
+            ui.still_active()
+            st.session_state.pop(PDF_KEY, None)
+            try:
+                with st.spinner("Making the PDF…"):
+                    name, pdf = letter_pdf.letter_pdf(store, actor, case_id, letter.id)
+            except NavigatorError as exc:
+                st.session_state[PDF_KEY] = (letter.id, "error", str(exc), b"")
+            else:
+                st.session_state[PDF_KEY] = (letter.id, purpose, name, pdf)
+
+
+def letter_pdf_view(letter: cases.LetterInfo) -> None:
+    """Under the letter: its PDF to save, or the letter shown to print; or why not."""
+    made = st.session_state.get(PDF_KEY)
+    if made is None or made[0] != letter.id:
+        return
+    _, purpose, name, pdf = made
+    if purpose == "error":
+        st.error(md(name), icon=":material/picture_as_pdf:")
+        return
+    c1, c2 = st.columns([3, 1], vertical_alignment="center")
+    c1.download_button(
+        f"Save {name}", data=pdf, file_name=name, mime=letter_pdf.PDF_MIME, type="primary",
+        key=f"nav_pdf_save_{letter.id}", on_click="ignore", icon=":material/download:",
+    )  # fmt: skip
+    c2.button("Close", key=f"nav_pdf_close_{letter.id}",
+              on_click=lambda: st.session_state.pop(PDF_KEY, None))  # fmt: skip
+    if purpose == "print":
+        print_view(pdf)
+
+
+# A page of its own in a frame: its Print button prints this frame, so just the letter. Only the
+# letter's page images go into it (no text of the case is put into HTML).
+PRINT_VIEW = """<!doctype html><html><head><meta charset="utf-8"><style>
+body {{ margin: 0; font-family: sans-serif; background: #eee; }}
+button {{ margin: 8px; padding: 6px 16px; font-size: 15px; }}
+img {{ display: block; width: 100%; margin: 0 0 8px; background: #fff; }}
+@media print {{ button {{ display: none; }} body {{ background: #fff; }}
+  img {{ margin: 0; page-break-after: always; }} }}
+</style></head><body><button onclick="window.print()">Print the letter</button>{pages}</body></html>"""
+
+
+def print_view(pdf: bytes) -> None:
+    try:
+        with st.spinner("Preparing the print view…"):
+            pages = letter_pdf.print_pages(pdf)
+    except NavigatorError as exc:
+        st.error(md(exc))
+        return
+    st.caption('The letter as it prints: "Print the letter" prints just these pages.')
+    images = "".join(
+        f'<img alt="Page {n}" src="data:image/png;base64,{base64.b64encode(page).decode()}">'
+        for n, page in enumerate(pages, start=1)
+    )
+    st.iframe(PRINT_VIEW.format(pages=images), height=900)
 
 
 # --- call log ---------------------------------------------------------------------------------

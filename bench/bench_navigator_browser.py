@@ -152,13 +152,13 @@ def run(repeats: int) -> dict[str, list[float]]:
                                                      caption_shows(page, version + 2)))  # fmt: skip
                     # generate letter
                     page.get_by_role("tab", name="Letters").click()
-                    count = page.get_by_role("button", name="Download").count()
+                    count = page.get_by_role("button", name="Word (DOCX)").count()
                     button = page.get_by_role("button", name="Generate letter")
                     results["generate letter"].append(timed(
                         page, button.click,
                         lambda n=count: page.wait_for_function(
                             "n => Array.from(document.querySelectorAll('button'))"
-                            ".filter(b => b.innerText.trim() === 'Download').length > n", arg=n
+                            ".filter(b => b.innerText.includes('Word (DOCX)')).length > n", arg=n
                         ),
                     ))  # fmt: skip
                     # move status: denied -> appeal, next time appeal -> denied (one step back)

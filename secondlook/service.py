@@ -480,12 +480,15 @@ def render_letter(
     return RenderedLetter(letter_type, docx, version)
 
 
-def letters_to_pdf(docx_by_name: Mapping[str, bytes], *, pdfa: bool = True) -> dict[str, bytes]:
-    """PDFs of rendered letters, by the same names (one LibreOffice run for all of them).
-    Raises letters.pdf.PdfError when LibreOffice fails; it never holds member data."""
+def letters_to_pdf(
+    docx_by_name: Mapping[str, bytes], *, pdfa: bool = True, timeout: float | None = None
+) -> dict[str, bytes]:
+    """PDFs of rendered letters, by the same names (one LibreOffice run for all of them; past
+    `timeout` seconds it is stopped). Raises letters.pdf.PdfError when LibreOffice fails; it
+    never holds member data."""
     from letters.pdf import convert_batch
 
-    return convert_batch(dict(docx_by_name), pdfa=pdfa)
+    return convert_batch(dict(docx_by_name), pdfa=pdfa, timeout=timeout)
 
 
 # --------------------------------------------------------------------------------------------

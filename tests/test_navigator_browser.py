@@ -138,7 +138,7 @@ def test_first_sign_in_case_and_letter(nav_server, page, wait_for_app):
     assert page.get_by_role("tab", name="Letters").get_attribute("aria-selected") == "true"
     screenshot(page, "navigator-case-letters")
     with page.expect_download() as info:
-        page.get_by_role("button", name="Download").first.click()
+        page.get_by_role("button", name="Word (DOCX)").first.click()
     download = info.value
     data = Path(download.path()).read_bytes()
 
@@ -240,7 +240,7 @@ def test_downloads_exist_only_from_the_click_and_uploads_say_the_limit(
     # Nothing is on the media route before the click (the bytes are made on the click).
     assert not re.search(r"(?<!static)/media/\w", page.content())
     with page.expect_download() as info:
-        page.get_by_role("button", name="Download").first.click()
+        page.get_by_role("button", name="Word (DOCX)").first.click()
     url = info.value.url
     assert "/media/" in url
     # Streamlit's media route checks no session: the file answers anyone who has the URL...
