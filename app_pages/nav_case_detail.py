@@ -726,8 +726,7 @@ def pdf_buttons(column: Any, letter: cases.LetterInfo) -> None:  # noqa: ANN401
         ("print", "Print", ":material/print:"),
     ):
         if column.button(label, key=f"nav_letter_{purpose}_{letter.id}", icon=icon):
-            ui.still_active()
-            st.session_state.pop(PDF_KEY, None)
+            st.session_state.pop(PDF_KEY, None)  # (the click's run of `body` checked the session)
             try:
                 with st.spinner("Making the PDF…"):
                     name, pdf = letter_pdf.letter_pdf(store, actor, case_id, letter.id)
