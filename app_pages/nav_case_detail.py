@@ -75,7 +75,7 @@ if case_id is None:
 SNAPSHOT = f"nav_detail:{case_id}"
 # A select box never offers None: Streamlit shows a None value as "nothing chosen", and such a
 # box leaves the browser's next click on a select box unanswered.
-KEEP, NOBODY = "", 0  # "Keep" the status; no navigator (the team)
+NOBODY = 0  # no navigator (the team)
 # What an action reruns: everything on the page that shows the case (all of it is in these).
 CASE_PARTS = ["nav_case_header", "nav_case_status", "nav_case_body"]
 OUTCOME = "nav_outcome"  # ("error" | "info", message or exception) of the last action
@@ -186,6 +186,16 @@ def header() -> None:
 # --- status and navigator ---------------------------------------------------------------------
 
 
+def keep_choice(detail: cases.CaseDetail) -> str:
+    """ "Keep" as a value that names the status: after the status changes elsewhere (a letter
+    marked sent), the field gets a new value, so the browser shows the new "Keep: …" label."""
+    return f"keep:{detail.status}"
+
+
+def moved_to(choice: str) -> str | None:
+    return None if choice.startswith("keep:") else choice
+
+
 def save_status(detail: cases.CaseDetail) -> None:
     finish(
         lambda: cases.save_case(
@@ -193,7 +203,7 @@ def save_status(detail: cases.CaseDetail) -> None:
             actor,
             case_id,
             detail.version,
-            status=st.session_state["nav_move"] or None,
+            status=moved_to(st.session_state["nav_move"]),
             assigned_to_id=st.session_state["nav_assignee"] or None,
             handoff_note=st.session_state["nav_handoff"],
             as_of=ui.today(),
@@ -231,14 +241,15 @@ def status_form() -> None:
     detail = snapshot()
     names = user_names(detail)
     current = detail.assigned_to.id if detail.assigned_to else NOBODY
-    fill("status", detail, {"nav_move": KEEP, "nav_assignee": current, "nav_handoff": ""})
+    keep = keep_choice(detail)
+    fill("status", detail, {"nav_move": keep, "nav_assignee": current, "nav_handoff": ""})
     with st.form("nav_status"):
         c1, c2 = st.columns(2)
         # "Keep" comes first: handing a case to a colleague must never move it along.
         c1.selectbox(
             "Move to",
-            [KEEP, *pipeline.next_statuses(detail.status)],
-            format_func=lambda s: f"Keep: {pipeline.label(detail.status)}" if s == KEEP
+            [keep, *pipeline.next_statuses(detail.status)],
+            format_func=lambda s: f"Keep: {pipeline.label(detail.status)}" if s == keep
             else pipeline.label(s),
             key="nav_move",
         )  # fmt: skip
@@ -661,7 +672,7 @@ def letters_tab(detail: cases.CaseDetail) -> None:
             list(representative.VOICES),
             format_func=lambda v: (
                 representative.VOICES[v]
-                + (f" ({actor.organisation_name})" if v == "representative" else "")
+                + (f" ({md(actor.organisation_name)})" if v == "representative" else "")
             ),
             horizontal=True,
             help="As the patient's authorised representative, you write and sign the letter for "
@@ -679,6 +690,12 @@ def letters_tab(detail: cases.CaseDetail) -> None:
         st.caption("No letters yet.")
     for letter in reversed(detail.letters):
         letter_row(detail, letter)
+
+
+NO_FILE = (
+    "No file here: this came from a workspace spreadsheet, which lists letters and documents "
+    "without their files (a JSON export carries them)."
+)
 
 
 def letter_row(detail: cases.CaseDetail, letter: cases.LetterInfo) -> None:
@@ -702,6 +719,9 @@ def letter_row(detail: cases.CaseDetail, letter: cases.LetterInfo) -> None:
             )
         else:
             mark_sent_form(detail, letter)
+        if not letter.has_file:
+            right.caption(NO_FILE)
+            return
         right.download_button(
             "Word (DOCX)",
             data=lambda lid=letter.id: letter_store.letter_content(store, actor, case_id, lid)[1],
@@ -892,6 +912,9 @@ def documents_tab(detail: cases.CaseDetail) -> None:
                 f"**{md(doc.filename)}** · {cases.DOCUMENT_KINDS.get(doc.kind, doc.kind)}  \n"
                 f"{doc.size:,} bytes · {md(doc.uploaded_by)}, {ui.when(doc.uploaded_at)}"
             )
+            if not doc.has_file:
+                right.caption(NO_FILE)
+                continue
             right.download_button(
                 "Download",
                 data=lambda did=doc.id: cases.document_content(store, actor, case_id, did)[1],

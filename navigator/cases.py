@@ -124,6 +124,7 @@ class LetterInfo:
     sent_via: str | None = None
     sent_by: str | None = None
     voice: str = "patient"  # "representative": signed by its maker for the patient
+    has_file: bool = True  # False: imported from a workspace spreadsheet, which lists letters only
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ class DocumentInfo:
     sha256: str
     uploaded_by: str
     uploaded_at: dt.datetime
+    has_file: bool = True  # False: imported from a workspace spreadsheet, which lists it only
 
 
 @dataclass(frozen=True)
@@ -701,6 +703,7 @@ def _detail(session: Session, record: CaseRecord) -> CaseDetail:
                 x.sent_via,
                 names.get(x.sent_by_id) if x.sent_by_id else None,
                 x.voice or "patient",
+                x.has_file,
             )  # fmt: skip
             for x in letters
         ],
@@ -724,7 +727,7 @@ def _call_info(x: Call, names: dict[int, str]) -> CallInfo:
 
 def _doc_info(x: Document, names: dict[int, str]) -> DocumentInfo:
     return DocumentInfo(x.id, x.kind, x.filename, x.content_type, x.size, x.sha256,
-                        names.get(x.uploaded_by_id, "?"), x.uploaded_at)  # fmt: skip
+                        names.get(x.uploaded_by_id, "?"), x.uploaded_at, x.has_file)  # fmt: skip
 
 
 def list_cases(

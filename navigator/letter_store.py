@@ -317,7 +317,7 @@ def _letter_info(x: Letter, names: dict[int, str]) -> LetterInfo:
                       x.case_version, list(x.cited_call_ids or []),
                       names.get(x.created_by_id, "?"), x.created_at, x.sent_on, x.sent_via,
                       names.get(x.sent_by_id) if x.sent_by_id else None,
-                      x.voice or "patient")  # fmt: skip
+                      x.voice or "patient", x.has_file)  # fmt: skip
 
 
 def mark_sent(

@@ -23,8 +23,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -208,6 +209,9 @@ class Letter(Base):
     size: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # False for a letter imported from a workspace spreadsheet, which lists letters without
+    # their files (read without loading the file).
+    has_file: Mapped[bool] = column_property((func.length(content) > 0) | (size == 0))
     case_version: Mapped[int] = mapped_column(Integer)
     cited_call_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -260,6 +264,7 @@ class Document(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    has_file: Mapped[bool] = column_property((func.length(content) > 0) | (size == 0))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -15,6 +15,7 @@ import docx
 import pytest
 from nav_browser import go, open_select, screenshot, sign_in, textbox
 from navigator_helpers import PASSWORD, first_org, navigator, zelda_case
+from playwright.sync_api import expect
 
 from navigator import auth, cases, letter_store, representative, tasks
 from navigator.store import Store
@@ -106,6 +107,8 @@ def test_a_navigators_morning(nav_server, page, wait_for_app):
     text = main_text(page)
     assert "Sent " in text and "Fax" in text
     assert " · Request sent · Nina Navigator · version " in text  # the case's caption
+    # The status form moved on with the case: "Keep" names the new status.
+    expect(page.get_by_role("combobox", name="Move to")).to_have_value("Keep: Request sent")
     screenshot(page, "navigator-letter-sent")
 
     # The clock: the plan's urgent decision is due within days, on the case and the board.

@@ -184,6 +184,14 @@ def test_xlsx_export_imports_back_unchanged_but_for_the_letter_files(store, fres
     assert as_json == full
     denied = next(c for c in cases.list_cases(fresh_store, target) if c.case_ref == "WS-5")
     letter = cases.open_case(fresh_store, target, denied.id, record_view=False).letters[0]
+    # The case page knows without reading the file: it offers no download, it says why.
+    assert not letter.has_file
+    assert (
+        not cases.open_case(fresh_store, target, denied.id, record_view=False).documents[0].has_file
+    )
+    held = next(c for c in cases.list_cases(store, admin) if c.case_ref == "WS-5")
+    original = cases.open_case(store, admin, held.id, record_view=False)
+    assert original.letters[0].has_file and original.documents[0].has_file
     with pytest.raises(letter_store.NavigatorError, match="without its file"):
         letter_store.letter_content(fresh_store, target, denied.id, letter.id)
     document = cases.open_case(fresh_store, target, denied.id, record_view=False).documents[0]

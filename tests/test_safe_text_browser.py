@@ -178,7 +178,11 @@ def test_user_text_never_fetches_or_links(
         # Import: the cells, then a bad file whose name is the payload.
         go(page, wait_for_app, "Cases")
         page.get_by_role("tab", name="Import / export").click()
-        upload = page.locator("[data-testid='stFileUploader'] input[type=file]")
+        upload = (
+            page.locator("[data-testid='stFileUploader']")
+            .filter(has_text="CSV or XLSX file")
+            .locator("input[type=file]")
+        )
         set_files(page, upload, str(import_file))
         page.get_by_role("button", name="Import", exact=True).click()
         wait_for_app(page)
