@@ -78,6 +78,7 @@ SNAPSHOT = f"nav_detail:{case_id}"
 NOBODY = 0  # no navigator (the team)
 # What an action reruns: everything on the page that shows the case (all of it is in these).
 CASE_PARTS = ["nav_case_header", "nav_case_status", "nav_case_body"]
+TABS_SEEN = f"nav_tabs_seen:{case_id}"  # the tabs opened since the case was opened
 OUTCOME = "nav_outcome"  # ("error" | "info", message or exception) of the last action
 
 
@@ -127,6 +128,7 @@ def reload_case() -> None:
 try:
     if SNAPSHOT not in st.session_state:
         load(record_view=True)  # the view is logged once, when the case is opened
+        st.session_state[TABS_SEEN] = set()  # opened afresh: only the open tab is drawn
 except NotFound as exc:
     st.session_state.pop(ui.CASE_KEY, None)
     st.error(md(exc))
@@ -1025,11 +1027,17 @@ def body() -> None:
             ui.show_error(message)
         else:
             st.error(message)
-    # A keyed tab bar keeps the navigator on their tab across saves; a change reruns only
-    # this fragment, which draws the open tab.
+    # A keyed tab bar keeps the navigator on their tab across saves; a change reruns only this
+    # fragment. A tab is drawn once it has been opened, and from then on while the case is
+    # open (hidden when another tab is): a form's typed, unsaved text lives in the browser only
+    # while the form is on the page, and a look at another tab must not lose it. Tabs never
+    # opened are not drawn, so opening a case stays quick.
+    seen: set[str] = st.session_state.setdefault(TABS_SEEN, set())
     tabs = st.tabs(list(TABS), key="nav_case_tab", on_change="rerun")
-    for tab, draw in zip(tabs, TABS.values(), strict=True):
+    for (name, draw), tab in zip(TABS.items(), tabs, strict=True):
         if tab.open:
+            seen.add(name)
+        if name in seen:
             with tab:
                 draw(detail)
 

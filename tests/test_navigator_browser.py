@@ -262,3 +262,31 @@ def test_downloads_exist_only_from_the_click_and_uploads_say_the_limit(
     wait_for_app(page)
     assert page.get_by_text("A file over 25 MB is refused", exact=False).is_visible()
     assert page.get_by_text("File (at most 25 MB)").is_visible()
+
+
+def test_typed_case_facts_survive_a_look_at_another_tab(nav_server, page, wait_for_app):
+    """A navigator types into the case facts, checks the call log, comes back: what she typed
+    is still there, unsaved, and saving it saves it."""
+    store = Store.open(nav_server.db_url)
+    try:
+        if auth.needs_setup(store):
+            first_org(store)
+        admin = auth.login(store, "admin", PASSWORD)
+        cases.create_case(store, admin, zelda_case())
+    finally:
+        store.close()
+    sign_in(page, wait_for_app, nav_server.url, "admin", PASSWORD)
+    go(page, wait_for_app, "Cases")
+    page.get_by_role("tab", name="All cases").click()
+    page.get_by_test_id("stBaseButton-secondaryFormSubmit").filter(has_text="Open").click()
+    wait_for_app(page)
+    page.get_by_role("tab", name="Case facts").click()
+    wait_for_app(page)
+    page.get_by_text("Second-opinion provider", exact=True).click()
+    textbox(page, "Physician").first.fill("Dr. Typed Notsaved")
+    page.get_by_role("tab", name="Call log").click()
+    wait_for_app(page)
+    page.get_by_role("tab", name="Case facts").click()
+    wait_for_app(page)
+    page.get_by_text("Second-opinion provider", exact=True).click()
+    assert textbox(page, "Physician").first.input_value() == "Dr. Typed Notsaved"
