@@ -79,6 +79,7 @@ NOBODY = 0  # no navigator (the team)
 # What an action reruns: everything on the page that shows the case (all of it is in these).
 CASE_PARTS = ["nav_case_header", "nav_case_status", "nav_case_body"]
 TABS_SEEN = f"nav_tabs_seen:{case_id}"  # the tabs opened since the case was opened
+HANDOFF_KEPT = f"nav_handoff_kept:{case_id}"  # a hand-off note not saved yet
 OUTCOME = "nav_outcome"  # ("error" | "info", message or exception) of the last action
 
 
@@ -199,8 +200,12 @@ def moved_to(choice: str) -> str | None:
 
 
 def save_status(detail: cases.CaseDetail) -> None:
-    finish(
-        lambda: cases.save_case(
+    # The hand-off note is kept until it is saved: a colleague's save first (a conflict) and
+    # the reload that follows must not lose what the navigator wrote.
+    st.session_state[HANDOFF_KEPT] = st.session_state["nav_handoff"]
+
+    def save() -> None:
+        cases.save_case(
             store,
             actor,
             case_id,
@@ -209,9 +214,10 @@ def save_status(detail: cases.CaseDetail) -> None:
             assigned_to_id=st.session_state["nav_assignee"] or None,
             handoff_note=st.session_state["nav_handoff"],
             as_of=ui.today(),
-        ),
-        "Saved.",
-    )
+        )
+        st.session_state.pop(HANDOFF_KEPT, None)
+
+    finish(save, "Saved.")
 
 
 def user_names(detail: cases.CaseDetail) -> dict[int, str]:
@@ -244,7 +250,8 @@ def status_form() -> None:
     names = user_names(detail)
     current = detail.assigned_to.id if detail.assigned_to else NOBODY
     keep = keep_choice(detail)
-    fill("status", detail, {"nav_move": keep, "nav_assignee": current, "nav_handoff": ""})
+    note = st.session_state.get(HANDOFF_KEPT, "")
+    fill("status", detail, {"nav_move": keep, "nav_assignee": current, "nav_handoff": note})
     with st.form("nav_status"):
         c1, c2 = st.columns(2)
         # "Keep" comes first: handing a case to a colleague must never move it along.

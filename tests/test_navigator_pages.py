@@ -289,6 +289,29 @@ def test_two_navigators_on_the_case_page_the_second_gets_a_conflict(store):
     assert "Your unsaved edits" not in texts(tab(at_omar, "Case facts"))
 
 
+def test_a_hand_off_note_refused_by_a_conflict_survives_the_reload(store):
+    admin = first_org(store)
+    nina = navigator(store, admin, "nina", "Nina Navigator")
+    omar = navigator(store, admin, "omar", "Omar Navigator")
+    created = cases.create_case(store, nina, zelda_case())
+    at_omar = app(DETAIL, omar, case=str(created.id))  # Omar opens version 1
+    cases.save_case(store, nina, created.id, 1, status="coverage_checked")  # Nina saves first
+
+    next(s for s in at_omar.selectbox if s.label == "Navigator").set_value(admin.user_id)
+    next(t for t in at_omar.text_area if t.label == "Hand-off note").input("Call Dana Friday.")
+    submit(at_omar, "nav_status", "Save status and navigator")
+    assert "Someone else saved this case since you opened it." in texts(at_omar)
+    at_omar.button(key="nav_reload_top").click().run()
+    note = next(t for t in at_omar.text_area if t.label == "Hand-off note")
+    assert note.value == "Call Dana Friday."  # still there over the latest version
+    next(s for s in at_omar.selectbox if s.label == "Navigator").set_value(admin.user_id)
+    submit(at_omar, "nav_status", "Save status and navigator")
+    detail = cases.open_case(store, nina, created.id, record_view=False)
+    assert detail.assigned_to.id == admin.user_id
+    assert any("Call Dana Friday." in n.body for n in detail.notes)
+    assert next(t for t in at_omar.text_area if t.label == "Hand-off note").value == ""
+
+
 def test_status_move_and_call_log_note_from_the_case_page(store):
     admin = first_org(store)
     created = cases.create_case(store, admin, zelda_case())
