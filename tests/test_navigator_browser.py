@@ -17,6 +17,7 @@ import docx
 import pytest
 from nav_browser import go, open_select, screenshot, sign_in, textbox
 from navigator_helpers import PASSWORD, first_org, zelda_case
+from playwright.sync_api import expect
 
 from navigator import auth, cases
 from navigator.store import Store
@@ -51,7 +52,7 @@ def test_first_sign_in_case_and_letter(nav_server, page, wait_for_app):
     wait_for_app(page)
     links = sidebar_links(page)
     assert "Navigator sign-in" in links and "Cases" not in links and "Admin" not in links
-    assert page.title() == "Navigator sign-in · Second Look"
+    expect(page).to_have_title("Navigator sign-in · Second Look")
 
     # First sign-in with the one-time password: choose a password first.
     textbox(page, "Username").fill("admin")
@@ -83,7 +84,7 @@ def test_first_sign_in_case_and_letter(nav_server, page, wait_for_app):
 
     # A new case with a plan from the catalog.
     go(page, wait_for_app, "Cases")
-    assert page.title() == "Cases · Second Look"
+    expect(page).to_have_title("Cases · Second Look")
     page.get_by_role("tab", name="New case").click()
     form = page.locator("[data-testid='stForm']").filter(
         has=page.get_by_role("button", name="Create case")
@@ -245,10 +246,13 @@ def test_downloads_exist_only_from_the_click_and_uploads_say_the_limit(
     assert "/media/" in url
     # Streamlit's media route checks no session: the file answers anyone who has the URL...
     assert fetch_status(url) == 200
-    # ...until the next two runs of any page clean it up (the idle watch runs every minute).
-    for tab in ("Notes", "Letters", "Notes"):
+    # ...until the next runs of the page clean it up (the idle watch runs every minute): a few
+    # tab changes, each a run of the case's tabs.
+    for tab in ("Notes", "Letters") * 4:
         page.get_by_role("tab", name=tab).click()
         wait_for_app(page)
+        if fetch_status(url) == 404:
+            break
     assert fetch_status(url) == 404
 
     # A file over the limit: the uploader refuses it, and the form says the limit in words.
