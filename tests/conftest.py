@@ -47,13 +47,26 @@ def _main_module_restored():
     sys.modules["__main__"] = main
 
 
+def pytest_itemcollected(item) -> None:  # noqa: ANN001
+    """Every test that drives Chromium is marked `browser`."""
+    if "browser" in item.fixturenames:
+        item.add_marker(pytest.mark.browser)
+
+
 def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
-    """With `-n 2 --dist loadgroup`: every test that drives Chromium runs in one process, one at a
-    time (two browsers and two app servers on two cores starved each other's script runs); any
-    other test file runs whole in either process, beside them."""
-    for item in items:
-        group = "browser" if "browser" in item.fixturenames else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+    """SECONDLOOK_TEST_PART=browser keeps only the browser tests, =other only the rest:
+    scripts/test runs the two parts side by side, the browser tests one at a time in their own
+    process (two browsers and two app servers on two cores starved each other's script runs)."""
+    part = os.environ.get("SECONDLOOK_TEST_PART")
+    if part not in ("browser", "other"):
+        return
+    keep = [
+        i for i in items if (i.get_closest_marker("browser") is not None) == (part == "browser")
+    ]
+    dropped = [i for i in items if i not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.hookimpl(wrapper=True)
