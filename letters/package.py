@@ -51,27 +51,50 @@ def deflate(name: str, raw: bytes, level: int = 6) -> Member:
     return Member(name.encode("utf-8"), data, zlib.crc32(raw), len(raw))
 
 
+@dataclass(frozen=True)
+class Record:
+    """A member as the zip holds it: its local header and deflated data, and its central
+    directory entry up to the offset (the one field that depends on where the member lands).
+    A part every letter shares is laid out once and copied into each letter as it is."""
+
+    local: bytes
+    central: bytes
+    name: bytes
+
+
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHI")  # ..., extra, comment, disk, internal, external
+_OFFSET = struct.Struct("<I")
+_END = struct.Struct("<IHHHHIIH")
+
+
+def record(member: Member) -> Record:
+    """The zip layout of one member, with the fixed timestamp."""
+    head = (20, 0x0800, zipfile.ZIP_DEFLATED, _DOS_TIME, _DOS_DATE, member.crc)
+    sizes = (len(member.data), member.size, len(member.name))
+    local = _LOCAL.pack(0x04034B50, *head, *sizes, 0) + member.name + member.data
+    central = _CENTRAL.pack(0x02014B50, 20, *head, *sizes, 0, 0, 0, 0, 0)
+    return Record(local, central, member.name)
+
+
+def write_records(records: Iterable[Record]) -> bytes:
+    """A zip of members already laid out: their bytes, then the central directory."""
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for item in records:
+        out.append(item.local)
+        central += (item.central, _OFFSET.pack(offset), item.name)
+        offset += len(item.local)
+    directory = b"".join(central)
+    count = len(out)
+    out += (directory, _END.pack(0x06054B50, 0, 0, count, count, len(directory), offset, 0))
+    return b"".join(out)
+
+
 def write_zip(members: Iterable[Member]) -> bytes:
     """A zip of pre-deflated members with a fixed timestamp: same members, same bytes."""
-    out = bytearray()
-    central = bytearray()
-    count = 0
-    for member in members:
-        count += 1
-        offset = len(out)
-        head = (20, 0x0800, zipfile.ZIP_DEFLATED, _DOS_TIME, _DOS_DATE, member.crc)
-        sizes = (len(member.data), member.size, len(member.name))
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, *head, *sizes, 0)
-        out += member.name + member.data
-        # central directory entry: ..., extra, comment, disk, internal and external attributes
-        central += struct.pack(
-            "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, *head, *sizes, 0, 0, 0, 0, 0, offset
-        )
-        central += member.name
-    start = len(out)
-    out += central
-    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(central), start, 0)
-    return bytes(out)
+    return write_records(record(member) for member in members)
 
 
 def rels_name(part: str) -> str:

@@ -56,7 +56,7 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 import letters.package as package
-from letters.package import Member, deflate, write_zip
+from letters.package import Member, Record, deflate, record, write_records
 
 # Importing docxtpl imports docxcompose (for Subdoc), which rebinds python-docx's global "cp"
 # prefix to the custom-properties namespace; python-docx then writes core properties (author,
@@ -510,6 +510,8 @@ class CompiledTemplate:
             for name in self._order
             if name not in self._parts
         }
+        # laid out once: a letter copies these bytes and deflates only its rendered parts
+        self._records: dict[str, Record] = {n: record(m) for n, m in self._static.items()}
         self._pic_xml = {n: archive.read(n) for n in self._pic_parts if n not in self._parts}
         self._pic_rels = {
             n: {
@@ -643,14 +645,19 @@ class CompiledTemplate:
 
     def _render_fast(self, context: Mapping[str, Any]) -> bytes:
         rendered = self.render_parts(context)
-        replaced = self._replaced_members(rendered) if self._replacements else {}
-        static = self._static
-        return write_zip(
-            replaced[name]
-            if name in replaced
-            else static[name]
-            if name in static
-            else deflate(name, rendered[name], 1)
+        if self._replacements:
+            replaced = self._replaced_members(rendered)
+            return write_records(
+                record(replaced[name])
+                if name in replaced
+                else self._records[name]
+                if name in self._records
+                else record(deflate(name, rendered[name], 1))
+                for name in self._order
+            )
+        static = self._records
+        return write_records(
+            static[name] if name in static else record(deflate(name, rendered[name], 1))
             for name in self._order
         )
 
