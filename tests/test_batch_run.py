@@ -322,8 +322,11 @@ def test_cli_check_lists_problems_and_writes_nothing(tmp_path):
 
 
 def test_the_batch_checks_through_the_service(tmp_path, monkeypatch):
-    """Every row's answer is service.check's (no engine bypass, no cache of its own)."""
+    """Every answer is service.check's (no engine bypass), worked out once per distinct plan,
+    day and facts the engine reads (batch/shared.py), each on its row's own day."""
     from secondlook import service
+    from secondlook.batch import shared
+    from secondlook.batch.rows import parse_row
 
     calls = []
     real = service.check
@@ -333,12 +336,20 @@ def test_the_batch_checks_through_the_service(tmp_path, monkeypatch):
         return real(case, plan, as_of)
 
     monkeypatch.setattr(service, "check", counted)
+    monkeypatch.setattr(shared, "_shared", shared.SharedWork())
     rows = [good_row(i) | ({"as_of": ""} if i % 2 else {}) for i in range(6)]
+    rows.append(rows[0] | {"case_id": "C000900", "patient_name": "Sage Sample"})  # as row 1
     run_batch(write_rows(tmp_path / "cases.csv", rows), tmp_path / "out", options())
-    expected = [
-        (r["case_id"], TODAY if i % 2 else dt.date(2026, 11, 24)) for i, r in enumerate(rows)
-    ]
+    expected, seen = [], set()
+    for i, row in enumerate(rows):
+        day = TODAY if i % 2 else dt.date(2026, 11, 24)
+        case = parse_row({k: v for k, v in row.items() if v}, i + 2).case
+        key = (case.plan, day, shared.engine_facts(case))
+        if key not in seen:
+            seen.add(key)
+            expected.append((row["case_id"], day))
     assert calls == expected
+    assert len(calls) < len(rows)
 
 
 def test_the_batch_never_calls_the_engine_directly():

@@ -4,7 +4,9 @@
     (a letter type, or with `auto` those the check recommends) -> render -> PDF -> write
 
 Every row becomes a `RowOutcome`: ok with its files, or an error naming the row and column.
-A bad row never stops the batch; nothing here keeps state between rows or runs.
+A bad row never stops the batch. Rows that agree on what the engine reads share the plan and
+the check's answer within a worker (batch/shared.py: keyed by exactly those facts, so nothing
+of one row reaches another); nothing else is kept between rows or runs.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from secondlook.batch.outcome import FileOut, Job, RowOutcome
 from secondlook.batch.problems import CellProblem, RowError
 from secondlook.batch.renderers import renderer_for
 from secondlook.batch.rows import parse_row
+from secondlook.batch.shared import shared_work
 
 
 def process_rows(job: Job, rows: list[tuple[int, dict[str, object]]]) -> list[RowOutcome]:
@@ -96,6 +99,7 @@ def _check(job: Job, case: Any, row: int) -> tuple[Any, Any] | list[str]:
     """(plan, determination) through the service, or the row's error texts."""
     from secondlook import service
 
+    shared = shared_work()
     if not case.plan and not service.has_reported_plan(case):
         problem = CellProblem(
             row,
@@ -107,11 +111,11 @@ def _check(job: Job, case: Any, row: int) -> tuple[Any, Any] | list[str]:
     try:
         # Ids only (service.resolve_plan never opens a file a spreadsheet names), else the
         # plan the patient reported.
-        plan = service.plan_for(case)
+        plan = shared.plan_for(case)
     except LoadError as err:
         return [str(CellProblem(row, "plan", _plan_message(p.message))) for p in err.problems]
-    try:
-        return plan, service.check(case, plan, case.as_of or job.today)
+    try:  # rows that agree on what the engine reads share one answer (batch/shared.py)
+        return plan, shared.check(case, plan, case.as_of or job.today)
     except LoadError as err:
         return [load_problem_text(p, row) for p in err.problems]
     except Exception as err:  # noqa: BLE001 - one bad row never stops the batch

@@ -1,0 +1,197 @@
+"""Work that rows share in one worker process: the plan a patient reported and the check's
+answer, each worked out once per distinct key (a bounded LRU per process).
+
+The engine reads only part of a case: the reasons and the diagnosis' answers, the provider's
+network, visit type and NCI designation, the urgency, the dates and level of a denial... Rows
+that agree on all of that, on the plan and on the day get the same answer. The key is every
+field of the case except those in `UNREAD`: what the letters say about the people (names,
+member ids, addresses, the denial's quoted words), which the engine never reads. So an answer is
+a function of its key alone and cannot carry one row's facts into another's; a field added to
+the case later is in the key until someone shows the engine does not read it.
+tests/test_batch_shared.py changes each UNREAD field and checks the answer stays the same, and
+changes every other field and checks the key changes. The one case datum a determination
+holds, the case id, is each row's own: it is set on the copy handed to the row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from coverage.case import Case
+from coverage.determination import Determination
+from coverage.plan import Plan
+
+# Case fields (dotted paths) the engine never reads. The plan, the day and the language of the
+# answer are keyed on their own: the plan object the case's `plan` id or `reported_plan` names
+# (with `patient.state`, which a reported plan is built with), the day of the check.
+UNREAD = frozenset(
+    {
+        "case_id",
+        "plan",
+        "as_of",
+        "language",
+        "reported_plan",
+        "patient",
+        "diagnosis.description",
+        "diagnosis.icd10",
+        "diagnosis.stage",
+        "diagnosis.date_diagnosed",
+        "reasons.notes",
+        "provider.name",
+        "provider.specialty",
+        "provider.institution",
+        "provider.npi",
+        "provider.address_lines",
+        "provider.phone",
+        "provider.fax",
+        "referring_physician",
+        "records_from",
+        "treatment_date",
+        "denial.reason_quoted",
+        "denial.reference_number",
+        "denial.claim_number",
+        "denial.send_to",
+        "denial.external_review_to",
+    }
+)
+
+V = TypeVar("V")
+_Walk = Callable[[Any], Hashable]
+
+
+class LRU(Generic[V]):
+    """A bounded least-recently-used map, safe for the threads of one Dask worker."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[Hashable, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: V) -> V:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _value(value: Any) -> Hashable:
+    """A field's value as a hashable key part (lists and models by value)."""
+    if isinstance(value, BaseModel):
+        return (
+            type(value).__name__,
+            *(_value(getattr(value, n)) for n in type(value).model_fields),
+        )
+    if isinstance(value, list | tuple):
+        return tuple(_value(v) for v in value)
+    return value
+
+
+_WALKERS: dict[tuple[type, str], _Walk] = {}
+
+
+def _walker(model: type[BaseModel], prefix: str) -> _Walk:
+    """A function giving the key part of one model: its fields in order, without UNREAD ones
+    (built once per model class and place in the case)."""
+    found = _WALKERS.get((model, prefix))
+    if found is not None:
+        return found
+    names = [n for n in model.model_fields if f"{prefix}{n}" not in UNREAD]
+    nested = {n: f"{prefix}{n}." for n in names if _has_unread_below(f"{prefix}{n}.")}
+
+    def walk(item: Any) -> Hashable:
+        if item is None:
+            return None
+        parts = []
+        for name in names:
+            value = getattr(item, name)
+            below = nested.get(name)
+            if below is not None and isinstance(value, BaseModel):
+                parts.append(_walker(type(value), below)(value))
+            else:
+                parts.append(_value(value))
+        return tuple(parts)
+
+    _WALKERS[(model, prefix)] = walk
+    return walk
+
+
+def _has_unread_below(prefix: str) -> bool:
+    return any(path.startswith(prefix) for path in UNREAD)
+
+
+def engine_facts(case: Case) -> Hashable:
+    """What the engine reads of a case, as a hashable key part."""
+    return _walker(Case, "")(case)
+
+
+def reported_facts(case: Case) -> Hashable:
+    """What a plan the patient reported is built from: her report and her state."""
+    return (_value(case.reported_plan), case.patient.state)
+
+
+class SharedWork:
+    """The plan and the check for each row, shared by rows with the same key."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.plans: LRU[Plan] = LRU(maxsize)
+        self.answers: LRU[tuple[Plan, Any, Determination]] = LRU(maxsize)
+
+    def plan_for(self, case: Case) -> Plan:
+        """service.plan_for: a catalog plan by id, or the plan the patient reported (built once
+        per distinct report, state and day: it cites the day as the day it was read)."""
+        from secondlook import service
+
+        if case.plan or not service.has_reported_plan(case):
+            return service.plan_for(case)
+        key = (reported_facts(case), service.today())
+        found = self.plans.get(key)
+        return found if found is not None else self.plans.put(key, service.plan_for(case))
+
+    def check(self, case: Case, plan: Plan, day: dt.date) -> Determination:
+        """service.check(case, plan, day), for this row's case id."""
+        from secondlook import service
+
+        law = service.lawbook()
+        # The plan and the law book are keyed by identity: the entry keeps both alive, so no
+        # other object can take their ids while it is there.
+        key = (id(plan), id(law), day, engine_facts(case))
+        found = self.answers.get(key)
+        if found is None:
+            answer = service.check(case, plan, day)
+            if service.lawbook() is not law:  # its files changed meanwhile: not kept
+                return answer
+            found = self.answers.put(key, (plan, law, answer))
+        answer = found[2]
+        if answer.case_id == case.case_id:
+            return answer
+        return answer.model_copy(update={"case_id": case.case_id})
+
+
+_shared = SharedWork()
+
+
+def shared_work() -> SharedWork:
+    """This process's shared work (each worker process has its own)."""
+    return _shared
