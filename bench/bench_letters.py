@@ -2,7 +2,7 @@
 per second, warm LibreOffice vs one soffice start per letter.
 
 Run: .venv/bin/python bench/bench_letters.py [--letters 200] [--repeats 5] [--pdf-letters 8]
-     [--no-pdf]
+     [--no-pdf] [--rows 2000] [--baseline REV]
 
 Both renderers get the same templates (letters/templates/*.docx), the same contexts (every
 letter type and the Medicare/Medicaid variants, from tests/fixtures/letters/) and the same Jinja
@@ -18,16 +18,29 @@ The fallback row is the price of a template or context the fast path does not ta
 subdocuments, hyperlinks made with a DocxTemplate; tags in core properties): the same letters
 through `CompiledTemplate(..., docxtpl_only=True)`, i.e. docxtpl plus the structural check of
 the output (letters/package.py), against plain docxtpl.
+
+Per batch row, before and after (--rows, --baseline): a batch row's work in a worker (parse the
+cells, plan, check, context, render, sha256; the batch's `process_row` with the bytes kept in
+memory, no file written) as it is now, and as it was at git revision --baseline (its
+secondlook/batch/work.py, letters/renderer.py and letters/package.py loaded into this process
+beside ours; everything else shared). Interleaved runs on the same fictional rows
+(tests/batch_support.py, one records_request each); every letter of both must be byte for byte
+the same. The shared answers (secondlook/batch/shared.py) start empty in every timed run, so
+the misses of a run's first rows are in its time: a longer batch shares more.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
+import os
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -216,13 +229,118 @@ def bench_pdf(count: int) -> None:
     print(f"speed-up, warm vs one start per letter: {cold_s / warm_s:.1f}x")
 
 
+BASELINE = "4370e33"  # main before the per-row sharing and the zip layout done once
+
+
+def _baseline_module(rev: str, path: str, name: str, renames: dict[str, str]) -> types.ModuleType:
+    """The module at `path` as it was at git revision `rev`, as a module of its own."""
+    source = subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    for old, new in renames.items():
+        source = source.replace(old, new)
+    module = types.ModuleType(name)
+    module.__file__ = str(ROOT / path)
+    sys.modules[name] = module
+    exec(compile(source, f"<{rev}:{path}>", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def baseline_row(rev: str) -> Callable:
+    """`process_row` as it was at `rev`, with the letters renderer of that revision."""
+    from secondlook.batch.renderers import LettersRenderer
+
+    _baseline_module(rev, "letters/package.py", "baseline_letters_package", {})
+    renderer = _baseline_module(
+        rev,
+        "letters/renderer.py",
+        "baseline_letters_renderer",
+        {"letters.package": "baseline_letters_package"},
+    )
+    work = _baseline_module(rev, "secondlook/batch/work.py", "baseline_batch_work", {})
+    drawer = LettersRenderer()
+    drawer._renderer = renderer.Renderer(TEMPLATES_DIR)
+    work.renderer_for = lambda spec: drawer
+    return work.process_row
+
+
+def bench_rows(count: int, repeats: int, rev: str) -> None:
+    from batch_support import good_row
+
+    from secondlook.batch import shared
+    from secondlook.batch.outcome import Job
+    from secondlook.batch.work import process_row
+
+    try:
+        before = baseline_row(rev)
+    except (OSError, subprocess.CalledProcessError) as err:
+        print(f"\nper batch row: git cannot give revision {rev} ({type(err).__name__}); skipped")
+        return
+    job = Job(
+        "bench",
+        "records_request",
+        False,
+        dt.date(2026, 11, 24),
+        "secondlook.batch:letters_renderer",
+        None,
+    )
+    rows = [(n + 2, {k: v for k, v in good_row(n).items() if v}) for n in range(count)]
+
+    def run(row: Callable) -> list:
+        shared._shared = shared.SharedWork()  # every run starts with nothing shared
+        return [row(job, number, cells) for number, cells in rows]
+
+    old, new = run(before), run(process_row)
+    for a, b in zip(old, new, strict=True):
+        if a.status != "ok" or [f.data for f in a.files] != [f.data for f in b.files]:
+            raise SystemExit(f"row {a.row}: the letters differ from {rev}'s: the benchmark is void")
+    answers = len(shared.shared_work().answers)
+    load_before = os.getloadavg()[0]
+    pairs = []
+    for _ in range(repeats):
+        pair = []
+        for row in (before, process_row):
+            gc.collect()
+            wall, cpu = time.perf_counter(), time.process_time()
+            run(row)
+            pair.append((time.perf_counter() - wall, time.process_time() - cpu))
+        pairs.append(pair)
+    load_after = os.getloadavg()[0]
+
+    def per_row(index: int, clock: int) -> float:
+        return statistics.median(p[index][clock] for p in pairs) / count * 1e6
+
+    ratio = statistics.median(p[0][1] / p[1][1] for p in pairs)
+    print()
+    print(
+        f"per batch row ({count} rows, one records_request each, no file written): {rev} vs now, "
+        f"median of {repeats} interleaved runs; load average {load_before:.1f} -> {load_after:.1f} "
+        f"on {os.cpu_count()} cores"
+    )
+    print(
+        f"checked: {count} letters byte for byte identical; {answers} distinct answers worked out"
+    )
+    print(f"{'':<28}{'µs/row (wall)':>15}{'µs/row (CPU)':>15}{'rows/CPU-s':>12}")
+    for label, index in ((f"baseline {rev}", 0), ("now", 1)):
+        cpu = per_row(index, 1)
+        print(f"{label:<28}{per_row(index, 0):>15,.0f}{cpu:>15,.0f}{1e6 / cpu:>12,.0f}")
+    print(f"speed-up by CPU time: {ratio:.2f}x (median of per-pair ratios)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--letters", type=int, default=200, help="letters per timed run")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--pdf-letters", type=int, default=8)
     parser.add_argument("--no-pdf", action="store_true")
+    parser.add_argument("--rows", type=int, default=2000, help="rows per timed run (0: skip)")
+    parser.add_argument("--baseline", default=BASELINE, help="git revision to compare rows with")
+    parser.add_argument("--rows-only", action="store_true", help="only the per-row comparison")
     args = parser.parse_args()
+    if args.rows:
+        bench_rows(args.rows, args.repeats, args.baseline)
+    if args.rows_only:
+        return
     bench_docx(args.letters, args.repeats)
     if not args.no_pdf:
         bench_pdf(args.pdf_letters)
