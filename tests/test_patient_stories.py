@@ -244,12 +244,22 @@ def pick(page, label: str, option: str) -> None:
 
 
 def date(page, label: str, value: str) -> None:
-    """A date field of segments (month, day, year): type the digits into the first one."""
+    """A date field of segments (month, day, year): type the digits into the first one, then
+    read the segments back. Under load the calendar can open late and take the keys, leaving
+    the field empty, so a field that does not show the date is typed again (a person would
+    see it and do the same)."""
     group = page.get_by_role("group", name=label, exact=True)
-    group.get_by_role("spinbutton").first.click()
-    page.keyboard.type(value.replace("/", ""))
-    page.keyboard.press("Escape")  # close the calendar (its "Next" month button would clash)
-    page.get_by_role("heading").first.click()
+    wanted = [str(int(part)) for part in value.split("/")]
+    shown: list[str | None] = []
+    for _ in range(3):
+        group.get_by_role("spinbutton").first.click()
+        page.keyboard.type(value.replace("/", ""))
+        page.keyboard.press("Escape")  # close the calendar (its "Next" month button would clash)
+        page.get_by_role("heading").first.click()
+        shown = [s.get_attribute("aria-valuenow") for s in group.get_by_role("spinbutton").all()]
+        if shown == wanted:
+            return
+    raise AssertionError(f"the date field {label!r} shows {shown} after typing {value}")
 
 
 def shot(page, name: str) -> None:
