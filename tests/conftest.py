@@ -332,3 +332,26 @@ def nav_db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'var' / 'secondlook.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def store(nav_db_url):
+    """The navigator's store on an empty database (once on SQLite, once on PostgreSQL)."""
+    from navigator.store import Store
+
+    opened = Store.open(nav_db_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def app_store(tmp_path, monkeypatch):
+    """An empty SQLite store where the app run by AppTest opens its own (SECONDLOOK_DB_PATH)."""
+    from navigator.store import Store
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    db_path = tmp_path / "var" / "secondlook.db"
+    monkeypatch.setenv("SECONDLOOK_DB_PATH", str(db_path))
+    opened = Store.open(f"sqlite:///{db_path}")
+    yield opened
+    opened.close()

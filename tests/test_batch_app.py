@@ -13,7 +13,6 @@ from navigator_helpers import first_org
 from streamlit.testing.v1 import AppTest
 
 from navigator import auth
-from navigator.store import Store
 from secondlook.batch import read_manifest
 from secondlook.safe_text import shown
 
@@ -23,14 +22,9 @@ PAGE = "app_pages/nav_batch.py"
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    db_path = tmp_path / "var" / "secondlook.db"
-    monkeypatch.setenv("SECONDLOOK_DB_PATH", str(db_path))
+def store(app_store, tmp_path, monkeypatch):
     monkeypatch.setenv("SECONDLOOK_WORK_DIR", str(tmp_path / "work"))  # the page's work folders
-    s = Store.open(f"sqlite:///{db_path}")
-    yield s
-    s.close()
+    return app_store
 
 
 def open_page(actor) -> AppTest:  # noqa: ANN001

@@ -24,13 +24,8 @@ GAP = ROOT / "examples" / "cases" / "mo-newly-diagnosed-network-gap.yaml"
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    db_path = tmp_path / "var" / "secondlook.db"
-    monkeypatch.setenv("SECONDLOOK_DB_PATH", str(db_path))
-    s = Store.open(f"sqlite:///{db_path}")
-    yield s
-    s.close()
+def store(app_store):
+    return app_store
 
 
 def audit_details(store: Store) -> list[str]:

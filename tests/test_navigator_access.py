@@ -20,17 +20,9 @@ from navigator_helpers import (
 
 from navigator import auth, cases, exchange, facts, letter_store
 from navigator.errors import AuthError, NotFound
-from navigator.store import Store
 from navigator.tables import AuditEvent, CaseRecord
 
 SECRETS = ("Zelda", "Testpatient", MEMBER_ID, "Glioblastoma", "1971-05-04", "temporal")
-
-
-@pytest.fixture
-def store(nav_db_url):
-    s = Store.open(nav_db_url)
-    yield s
-    s.close()
 
 
 def test_a_navigator_of_org_b_cannot_see_load_edit_or_touch_org_a_cases(store):

@@ -21,13 +21,6 @@ from secondlook.batch import BatchOptions, run_batch
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def store(nav_db_url):
-    s = Store.open(nav_db_url)
-    yield s
-    s.close()
-
-
 def batch_out(tmp_path: Path) -> Path:
     """A run of four rows: C000000 to C000003 (rows 2 to 5), one records request each."""
     source = write_rows(tmp_path / "in.csv", [good_row(n) for n in range(4)])

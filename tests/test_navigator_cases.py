@@ -12,18 +12,10 @@ from pydantic import ValidationError
 from coverage.case import Case, Patient
 from navigator import cases, facts
 from navigator.errors import FieldProblem, InvalidTransition, NotFound
-from navigator.store import Store
 
 # zelda_case(): denial received 2026-04-02, so the internal appeal must be filed by 2026-09-29.
 APPEAL_DUE = dt.date(2026, 9, 29)
 AS_OF = dt.date(2026, 4, 6)
-
-
-@pytest.fixture
-def store(nav_db_url):
-    s = Store.open(nav_db_url)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -13,15 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from navigator import auth, cases, facts
 from navigator.errors import CaseConflict
-from navigator.store import Store
 from navigator.tables import CaseRecord
-
-
-@pytest.fixture
-def store(nav_db_url):
-    s = Store.open(nav_db_url)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -10,20 +10,12 @@ from navigator_helpers import first_org, navigator, second_org, zelda_case
 
 from navigator import cases, letter_store, tasks
 from navigator.errors import CaseConflict, FieldProblem, NotFound
-from navigator.store import Store
 from secondlook import service
 
 TODAY = dt.date(2026, 4, 6)
 # zelda_case(): denial received 2026-04-02, so the internal appeal must be filed by 2026-09-29.
 APPEAL_DUE = dt.date(2026, 9, 29)
 DOCTOR = {"name": "Dr. Example Neuro-Oncologist", "in_network": "no"}
-
-
-@pytest.fixture
-def store(nav_db_url):
-    s = Store.open(nav_db_url)
-    yield s
-    s.close()
 
 
 @pytest.fixture

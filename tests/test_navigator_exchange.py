@@ -16,7 +16,6 @@ from openpyxl import load_workbook
 from coverage.case import RecordsHolder
 from navigator import cases, exchange, facts
 from navigator.errors import NotFound
-from navigator.store import Store
 from navigator.tables import AuditEvent
 from secondlook import service
 from secondlook.batch.columns import COLUMN_NAMES
@@ -24,13 +23,6 @@ from secondlook.batch.readers import InputFile
 from secondlook.batch.rows import parse_row
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples" / "cases").glob("*.yaml"))
-
-
-@pytest.fixture
-def store(nav_db_url):
-    s = Store.open(nav_db_url)
-    yield s
-    s.close()
 
 
 def stored_cases(store, actor):

@@ -13,19 +13,13 @@ from test_navigator_pages import APP, DETAIL, tab, texts
 
 from letters import pdf as pdf_module
 from navigator import auth, cases, letter_pdf, letter_store
-from navigator.store import Store
 
 DOCTOR = {"name": "Dr. Example Neuro-Oncologist", "in_network": "no"}
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    db_path = tmp_path / "var" / "secondlook.db"
-    monkeypatch.setenv("SECONDLOOK_DB_PATH", str(db_path))
-    s = Store.open(f"sqlite:///{db_path}")
-    yield s
-    s.close()
+def store(app_store):
+    return app_store
 
 
 def with_letter(store):  # noqa: ANN001, ANN201

@@ -15,15 +15,7 @@ from navigator_helpers import MEMBER_ID, PATIENT, first_org, navigator, second_o
 import letters
 from navigator import cases, facts, letter_store, representative
 from navigator.errors import CaseConflict, FieldProblem, NotFound, PermissionDenied
-from navigator.store import Store
 from navigator.tables import AuditEvent, Letter
-
-
-@pytest.fixture
-def store(nav_db_url):
-    s = Store.open(nav_db_url)
-    yield s
-    s.close()
 
 
 def docx_text(data: bytes) -> str:

@@ -29,13 +29,8 @@ MY_DAY = "app_pages/nav_my_day.py"
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    db_path = tmp_path / "var" / "secondlook.db"
-    monkeypatch.setenv("SECONDLOOK_DB_PATH", str(db_path))
-    s = Store.open(f"sqlite:///{db_path}")
-    yield s
-    s.close()
+def store(app_store):
+    return app_store
 
 
 def app(page: str, actor=None, **query) -> AppTest:  # noqa: ANN001

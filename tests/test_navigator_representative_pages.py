@@ -13,7 +13,6 @@ from navigator_helpers import PATIENT, first_org, navigator, zelda_case
 from streamlit.testing.v1 import AppTest
 
 from navigator import cases, letter_store, representative
-from navigator.store import Store
 from secondlook.safe_text import shown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,13 +22,8 @@ ADMIN = "app_pages/nav_admin.py"
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    db_path = tmp_path / "var" / "secondlook.db"
-    monkeypatch.setenv("SECONDLOOK_DB_PATH", str(db_path))
-    s = Store.open(f"sqlite:///{db_path}")
-    yield s
-    s.close()
+def store(app_store):
+    return app_store
 
 
 def app(page: str, actor, **query) -> AppTest:  # noqa: ANN001

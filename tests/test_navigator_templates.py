@@ -22,13 +22,6 @@ from navigator.tables import AuditEvent
 
 
 @pytest.fixture
-def store(nav_db_url):
-    s = Store.open(nav_db_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def no_libreoffice(monkeypatch):
     """The LibreOffice part of the check has its own (slow) test."""
     monkeypatch.setattr(organisation, "_opens_in_libreoffice", lambda docx, name: None)

@@ -26,13 +26,6 @@ TODAY = dt.date(2026, 4, 6)
 
 
 @pytest.fixture
-def store(nav_db_url):
-    s = Store.open(nav_db_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def fresh_store(nav_db_url, tmp_path):
     """A second, empty store on the same kind of database (the backup's destination)."""
     if nav_db_url.startswith("sqlite"):
