@@ -22,8 +22,8 @@ the output (letters/package.py), against plain docxtpl.
 Per batch row, before and after (--rows, --baseline): a batch row's work in a worker (parse the
 cells, plan, check, context, render, sha256; the batch's `process_row` with the bytes kept in
 memory, no file written) as it is now, and as it was at git revision --baseline (its
-secondlook/batch/work.py, letters/renderer.py and letters/package.py loaded into this process
-beside ours; everything else shared). Interleaved runs on the same fictional rows
+secondlook/batch/work.py and rows.py, coverage/fields.py, letters/renderer.py and
+letters/package.py loaded into this process beside ours; everything else shared). Interleaved runs on the same fictional rows
 (tests/batch_support.py, one records_request each); every letter of both must be byte for byte
 the same. The shared answers (secondlook/batch/shared.py) start empty in every timed run, so
 the misses of a run's first rows are in its time: a longer batch shares more.
@@ -250,6 +250,13 @@ def baseline_row(rev: str) -> Callable:
     """`process_row` as it was at `rev`, with the letters renderer of that revision."""
     from secondlook.batch.renderers import LettersRenderer
 
+    _baseline_module(rev, "coverage/fields.py", "baseline_coverage_fields", {})
+    _baseline_module(
+        rev,
+        "secondlook/batch/rows.py",
+        "baseline_batch_rows",
+        {"from coverage import fields\n": "import baseline_coverage_fields as fields\n"},
+    )
     _baseline_module(rev, "letters/package.py", "baseline_letters_package", {})
     renderer = _baseline_module(
         rev,
@@ -257,7 +264,12 @@ def baseline_row(rev: str) -> Callable:
         "baseline_letters_renderer",
         {"letters.package": "baseline_letters_package"},
     )
-    work = _baseline_module(rev, "secondlook/batch/work.py", "baseline_batch_work", {})
+    work = _baseline_module(
+        rev,
+        "secondlook/batch/work.py",
+        "baseline_batch_work",
+        {"secondlook.batch.rows import": "baseline_batch_rows import"},
+    )
     drawer = LettersRenderer()
     drawer._renderer = renderer.Renderer(TEMPLATES_DIR)
     work.renderer_for = lambda spec: drawer

@@ -271,8 +271,15 @@ def spec(key: str) -> FieldSpec:
     return BY_KEY[pattern_of(key)]
 
 
+@lru_cache(maxsize=4096)  # asked for every answer of every case (a batch: every cell)
 def pattern_of(key: str) -> str:
     return ".".join(LIST_ITEMS if part.isdigit() else part for part in key.split("."))
+
+
+@lru_cache(maxsize=4096)
+def _parts_holding(key: str) -> tuple[str, ...]:
+    """The optional parts a key is inside (`denial.send_to.name` → denial.send_to, denial)."""
+    return tuple(part for part in OPTIONAL_PARTS if key.startswith(part + "."))
 
 
 def key_for_path(path: str) -> str:
@@ -580,7 +587,7 @@ def build(case: Case, answers: Mapping[str, Any], *, today: dt.date | None = Non
         if value is None and spec_.kind in ("answer", "count", "choice"):
             value = default_of(key)
         _set(data, key.split("."), value)
-        touched.update(part for part in OPTIONAL_PARTS if key.startswith(part + "."))
+        touched.update(_parts_holding(key))
         written.append((key, spec_, value))
     _prune_parts(data, touched, presence)
     issues += _check_births(data, written)

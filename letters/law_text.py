@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from coverage._memo import IdentityCache
 from coverage.determination import Determination
 from coverage.law import LawBook
 from coverage.markets import profile
 from coverage.plan import Plan
 from coverage.statements import amount, market_law, say, situation
-from letters.wording import current, third_person, tr
+from letters.wording import current, representative, third_person, tr
 
 # The records request states the same HIPAA law for every market.
 RECORDS_LAW = ("hipaa.third_party", "hipaa.response", "hipaa.fee")
@@ -55,9 +56,23 @@ def specialty_words(specialty: str | None) -> str:
     return specialty.strip().lower() if specialty and specialty.strip() else tr("oncology")
 
 
+# The sentences of law by all they are made from: the law book, the plan and its market profile
+# (by identity: the entry keeps them alive), the part, day, facts, language, voice and words.
+# The letters of a batch state the same law for row after row: each is worded once.
+_SAID: IdentityCache[tuple[str, ...]] = IdentityCache(maxsize=4096)
+
+
 def _law(plan: Plan, part: str, figures: Figures, facts: frozenset[str], **words: str) -> list[str]:
-    said = market_law(figures.law, plan, part, figures.day, facts, lang=current(), **words)
-    return [third_person(sentence) for sentence in said]  # a representative's letter: "the patient"
+    market = profile(plan.market)
+    voice = representative() is None
+    law, day, language = figures.law, figures.day, current()
+    key = (id(law), id(plan), id(market), part, day, facts, language, voice, *sorted(words.items()))
+    said = _SAID.get(key)
+    if said is None:
+        found = market_law(law, plan, part, day, facts, lang=language, **words)
+        # a representative's letter: "the patient"
+        said = _SAID.put(key, (law, plan, market), tuple(third_person(s) for s in found))
+    return list(said)
 
 
 def governing_law(plan: Plan, figures: Figures) -> list[str]:

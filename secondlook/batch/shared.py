@@ -18,10 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any, Generic, TypeVar
-
-from pydantic import BaseModel
 
 from coverage.case import Case
 from coverage.determination import Determination
@@ -62,7 +60,6 @@ UNREAD = frozenset(
 )
 
 V = TypeVar("V")
-_Walk = Callable[[Any], Hashable]
 
 
 class LRU(Generic[V]):
@@ -96,59 +93,31 @@ class LRU(Generic[V]):
             self._entries.clear()
 
 
-def _value(value: Any) -> Hashable:
-    """A field's value as a hashable key part (lists and models by value)."""
-    if isinstance(value, BaseModel):
-        return (
-            type(value).__name__,
-            *(_value(getattr(value, n)) for n in type(value).model_fields),
-        )
-    if isinstance(value, list | tuple):
-        return tuple(_value(v) for v in value)
-    return value
+def _excluded(paths: frozenset[str]) -> dict[str, Any]:
+    """Dotted paths as pydantic's nested `exclude` ({"denial": {"reason_quoted": True}})."""
+    tree: dict[str, Any] = {}
+    for path in sorted(paths):
+        *parents, last = path.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = True
+    return tree
 
 
-_WALKERS: dict[tuple[type, str], _Walk] = {}
+_EXCLUDE = _excluded(UNREAD)
 
 
-def _walker(model: type[BaseModel], prefix: str) -> _Walk:
-    """A function giving the key part of one model: its fields in order, without UNREAD ones
-    (built once per model class and place in the case)."""
-    found = _WALKERS.get((model, prefix))
-    if found is not None:
-        return found
-    names = [n for n in model.model_fields if f"{prefix}{n}" not in UNREAD]
-    nested = {n: f"{prefix}{n}." for n in names if _has_unread_below(f"{prefix}{n}.")}
-
-    def walk(item: Any) -> Hashable:
-        if item is None:
-            return None
-        parts = []
-        for name in names:
-            value = getattr(item, name)
-            below = nested.get(name)
-            if below is not None and isinstance(value, BaseModel):
-                parts.append(_walker(type(value), below)(value))
-            else:
-                parts.append(_value(value))
-        return tuple(parts)
-
-    _WALKERS[(model, prefix)] = walk
-    return walk
+def engine_facts(case: Case) -> str:
+    """What the engine reads of a case: every field but the UNREAD ones, as JSON (distinct
+    values give distinct text; pydantic writes it in one pass)."""
+    return case.model_dump_json(exclude=_EXCLUDE)
 
 
-def _has_unread_below(prefix: str) -> bool:
-    return any(path.startswith(prefix) for path in UNREAD)
-
-
-def engine_facts(case: Case) -> Hashable:
-    """What the engine reads of a case, as a hashable key part."""
-    return _walker(Case, "")(case)
-
-
-def reported_facts(case: Case) -> Hashable:
+def reported_facts(case: Case) -> tuple[str, str | None]:
     """What a plan the patient reported is built from: her report and her state."""
-    return (_value(case.reported_plan), case.patient.state)
+    report = case.reported_plan
+    return (report.model_dump_json() if report is not None else "", case.patient.state)
 
 
 class SharedWork:
