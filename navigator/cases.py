@@ -60,6 +60,9 @@ DOCUMENT_KINDS = {
 }
 TASK_KINDS = {"task": "Task", "follow_up": "Follow-up", "handoff": "Hand-off"}
 MAX_TASK_TITLE = 300
+MAX_LINE = 300  # who was called, for which office
+MAX_REFERENCE = 100  # a call's reference number
+MAX_TEXT = 1_000_000  # characters in a note, a call's summary or a task's note
 # The pages pass Streamlit's server.maxUploadSize (.streamlit/config.toml, tested equal to this).
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
 _UNSET: Any = object()
@@ -399,8 +402,17 @@ def _task_info(task: Task, names: dict[int, str]) -> TaskInfo:
     )  # fmt: skip
 
 
-def _check_task(title: str, due: dt.date | None, kind: str) -> str:
-    problems = {}
+def _longer_than(limit: int, **texts: str | None) -> dict[str, str]:
+    """A problem for each text longer than `limit` characters (never repeats the text)."""
+    return {
+        name: f"is longer than {limit:,} characters"
+        for name, text in texts.items()
+        if text and len(text) > limit
+    }
+
+
+def _check_task(title: str, due: dt.date | None, kind: str, note: str | None = None) -> str:
+    problems = _longer_than(MAX_TEXT, note=note)
     title = " ".join((title or "").split())
     if not title:
         problems["title"] = "is required (what is to be done)"
@@ -428,7 +440,7 @@ def _new_task(
     kind: str = "task",
 ) -> Task:
     """Add a task inside an open transaction (the call log and hand-offs use this too)."""
-    title = _check_task(title, due, kind)
+    title = _check_task(title, due, kind, note)
     _org_user(session, actor, assigned_to_id)
     task = Task(
         organisation_id=actor.organisation_id, case_id=record.id, kind=kind, title=title,
@@ -885,10 +897,15 @@ def add_call(
     problems = {}
     person = " ".join((person or "").split())
     summary = (summary or "").strip()
+    organisation = (organisation or "").strip()
+    reference_number = (reference_number or "").strip()
     if not person:
         problems["person"] = "is required (who you spoke with, e.g. 'Dana, UM nurse')"
     if not summary:
         problems["summary"] = "is required (what was said)"
+    problems |= _longer_than(MAX_LINE, person=person, organisation=organisation)
+    problems |= _longer_than(MAX_REFERENCE, reference_number=reference_number)
+    problems |= _longer_than(MAX_TEXT, summary=summary)
     if channel not in CHANNELS:
         problems["channel"] = f"must be one of {', '.join(CHANNELS)}"
     if call_date > today + dt.timedelta(days=1):
@@ -903,9 +920,9 @@ def add_call(
             case_id=record.id,
             call_date=call_date,
             channel=channel,
-            organisation=(organisation or "").strip() or None,
-            person=person[:300],
-            reference_number=(reference_number or "").strip()[:100] or None,
+            organisation=organisation or None,
+            person=person,
+            reference_number=reference_number or None,
             summary=summary,
             logged_by_id=user.id,
             logged_at=utcnow(),
@@ -927,6 +944,8 @@ def add_note(store: Store, actor: Actor, case_id: int, body: str) -> NoteInfo:
     body = (body or "").strip()
     if not body:
         raise FieldProblem({"note": "is empty"})
+    if problems := _longer_than(MAX_TEXT, note=body):
+        raise FieldProblem(problems)
     with store.acting(actor) as (session, user):
         record = _case(session, actor, case_id)
         note = Note(case_id=record.id, body=body, created_by_id=user.id, created_at=utcnow())

@@ -80,7 +80,7 @@ def add_task(
     kind: str = "task",
 ) -> TaskInfo:
     """A task on a case, for the actor unless another user (or None: the team) is named."""
-    _check_task(title, due, kind)
+    _check_task(title, due, kind, note)
     with store.acting(actor) as (session, user):
         record = _case(session, actor, case_id)
         assignee = user.id if assigned_to_id is _UNSET else assigned_to_id

@@ -25,14 +25,21 @@ from pydantic_core import PydanticCustomError
 
 from coverage.case import Case
 from navigator import pipeline
-from navigator.cases import CHANNELS, DOCUMENT_KINDS, MAX_TASK_TITLE, TASK_KINDS
+from navigator.cases import (
+    CHANNELS,
+    DOCUMENT_KINDS,
+    MAX_LINE,
+    MAX_REFERENCE,
+    MAX_TASK_TITLE,
+    MAX_TEXT,
+    TASK_KINDS,
+)
 from navigator.letter_store import SEND_CHANNELS
 
 FORMAT = "secondlook-workspace"
 VERSION = 1
 MAX_CASES = 5000  # as many as the batch import takes
 MAX_ITEMS = 10_000  # calls, notes, tasks, letters, documents or status changes of one case
-MAX_TEXT = 1_000_000  # characters in a note, a call summary or a task note
 MAX_JSON_BYTES = 256 * 2**20  # the JSON file (letters and documents inside, base64)
 
 
@@ -55,7 +62,7 @@ def _one_of(choices: tuple[str, ...] | list[str]) -> AfterValidator:
 
 Stamp = Annotated[dt.datetime, AfterValidator(_utc)]
 Username = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Line = Annotated[str, StringConstraints(max_length=300)]
+Line = Annotated[str, StringConstraints(max_length=MAX_LINE)]
 Status = Annotated[str, _one_of(pipeline.STATUSES)]
 
 
@@ -74,8 +81,8 @@ class CallItem(Item):
     call_date: dt.date
     channel: Annotated[str, _one_of(CHANNELS)]
     organisation: Line | None = None
-    person: Annotated[str, StringConstraints(min_length=1, max_length=300)]
-    reference_number: Annotated[str, StringConstraints(max_length=100)] | None = None
+    person: Annotated[str, StringConstraints(min_length=1, max_length=MAX_LINE)]
+    reference_number: Annotated[str, StringConstraints(max_length=MAX_REFERENCE)] | None = None
     summary: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
     logged_by: Username | None = None
     logged_at: Stamp

@@ -35,3 +35,12 @@ def test_every_limit_appears_on_the_page_with_its_value():
     }
     missing = [name for name, text in stated.items() if text not in DOC]
     assert missing == []
+
+
+def test_the_case_page_limits_appear_with_their_values():
+    from navigator import cases
+
+    assert (
+        f"at most {cases.MAX_TEXT:,} characters, who was called and for which office "
+        f"{cases.MAX_LINE}, a\ncall's reference number {cases.MAX_REFERENCE}." in DOC
+    )

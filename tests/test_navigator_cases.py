@@ -293,3 +293,36 @@ def test_each_status_is_offered_once():
         moves = pipeline.next_statuses(status)
         assert len(moves) == len(set(moves)), status
     assert pipeline.next_statuses("appeal").count("denied") == 1
+
+
+def test_typed_text_is_bounded_and_refused_whole_never_cut(store, team):
+    """A pasted novel, or a script posting megabytes, is refused with the field and the limit
+    (the text itself is not repeated); nothing is stored, and nothing is silently shortened."""
+    from navigator import tasks
+
+    _, nina = team
+    c = cases.create_case(store, nina, zelda_case())
+    too_long = "x" * (cases.MAX_TEXT + 1)
+    with pytest.raises(FieldProblem) as err:
+        cases.add_note(store, nina, c.id, too_long)
+    assert err.value.problems == {"note": f"is longer than {cases.MAX_TEXT:,} characters"}
+    with pytest.raises(FieldProblem) as err:
+        cases.add_call(store, nina, c.id, call_date=dt.date(2026, 4, 3),
+                       person="D" * (cases.MAX_LINE + 1), organisation="O" * (cases.MAX_LINE + 1),
+                       reference_number="R" * (cases.MAX_REFERENCE + 1), summary=too_long,
+                       today=dt.date(2026, 4, 3))  # fmt: skip
+    assert set(err.value.problems) == {"person", "organisation", "reference_number", "summary"}
+    assert "DDD" not in str(err.value.problems) and "RRR" not in str(err.value.problems)
+    with pytest.raises(FieldProblem) as err:
+        tasks.add_task(store, nina, c.id, title="Read this", due=dt.date(2026, 4, 9),
+                       note=too_long)  # fmt: skip
+    assert set(err.value.problems) == {"note"}
+    detail = cases.open_case(store, nina, c.id)
+    assert detail.notes == [] and detail.calls == []
+    assert tasks.case_tasks(store, nina, c.id) == []
+    # At the limit, kept whole.
+    longest = "y" * cases.MAX_LINE
+    call = cases.add_call(store, nina, c.id, call_date=dt.date(2026, 4, 3), person=longest,
+                          reference_number="R" * cases.MAX_REFERENCE, summary="Said yes.",
+                          today=dt.date(2026, 4, 3))  # fmt: skip
+    assert call.person == longest and call.reference_number == "R" * cases.MAX_REFERENCE
