@@ -14,8 +14,8 @@ letters, manifests, journals, exports and the database hold member data.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +26,25 @@ PRIVATE_DIR = 0o700
 TEMP_MARK = ".tmp-"  # in the names of temporary files: `.letter.docx.tmp-1234-9f3a`
 
 
+_calls = itertools.count()
+
+
 def temp_name(path: Path) -> Path:
-    """A temporary name next to `path`: hidden, marked, unique to this process and call."""
-    return path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
+    """A temporary name next to `path`: hidden, marked, unique to this process and call (a
+    counter, not a random number: no system call for it)."""
+    return path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}-{next(_calls):x}")
+
+
+def _create_temp(path: Path) -> tuple[Path, int]:
+    """A new private temporary file next to `path`, open for writing. A name left by a killed
+    process that had the same pid is passed over, never reused (O_EXCL)."""
+    for _ in range(1000):
+        tmp = temp_name(path)
+        try:
+            return tmp, _create_private(tmp)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {path.name}")
 
 
 def is_temp_name(name: str) -> bool:
@@ -53,15 +69,17 @@ def write_atomic(
     path = Path(path)
     if parents:
         path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    tmp = temp_name(path)
-    fd = _create_private(tmp)
+    tmp, fd = _create_temp(path)
     try:
-        with os.fdopen(fd, "wb", closefd=True) as handle:
-            handle.write(data)
-            handle.flush()
+        try:  # plain system calls: a letter is written in one or two
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if durable:
-                os.fsync(handle.fileno())
-            written = os.fstat(handle.fileno())
+                os.fsync(fd)
+            written = os.fstat(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -75,8 +93,8 @@ def atomic_output(path: Path | str, mode: str = "w", **kwargs: Any) -> Iterator[
     """Write a large file (manifest, ZIP) piece by piece, renamed into place when complete
     (and fsynced first). On an exception the temporary file is removed and `path` untouched."""
     path = Path(path)
-    tmp = temp_name(path)
-    os.close(_create_private(tmp))
+    tmp, fd = _create_temp(path)
+    os.close(fd)
     try:
         with open(tmp, mode, **kwargs) as handle:
             yield handle

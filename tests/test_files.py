@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 
@@ -46,6 +47,19 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
     monkeypatch.undo()
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv"]
+
+
+def test_a_temporary_name_left_by_an_earlier_process_is_passed_over(tmp_path, monkeypatch):
+    """Temporary names come from the pid and a counter; a file a killed process with the same
+    pid left under the next name is neither reused nor followed, and stays as it was."""
+    monkeypatch.setattr(files, "_calls", itertools.count(0x64))
+    target = tmp_path / "letter.docx"
+    taken = tmp_path / f".letter.docx.tmp-{os.getpid()}-64"
+    taken.symlink_to(tmp_path / "elsewhere")
+    files.write_atomic(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert taken.is_symlink() and not (tmp_path / "elsewhere").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["letter.docx", taken.name])
 
 
 def test_parents_are_created_but_an_existing_folder_keeps_its_mode(tmp_path, open_umask):
