@@ -26,6 +26,7 @@ from secondlook.batch import (
     run_batch,
     validate_batch,
 )
+from secondlook.batch.options import LETTERS_INTO
 from secondlook.batch.template import write_template
 
 EXIT_ROW_ERRORS = 1
@@ -94,6 +95,14 @@ class _Progress:
     "--zip", "make_zip", is_flag=True, help="Also write letters.zip (letters + manifest)."
 )
 @click.option(
+    "--letters-into",
+    type=click.Choice(LETTERS_INTO),
+    default="files",
+    show_default=True,
+    help="files: one .docx per letter in OUT/letters/; zip: the letters only in "
+    "OUT/letters.zip (faster: no file per letter; --zip is then implied).",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
@@ -131,6 +140,7 @@ def batch_command(
     check_only: bool,
     pdf: bool,
     make_zip: bool,
+    letters_into: str,
     workers: int | None,
     scheduler: str | None,
     ignore_unknown_columns: bool,
@@ -141,8 +151,9 @@ def batch_command(
 ) -> None:
     """Make letters for every row of a CSV or XLSX file (columns: see docs/batch.md).
 
-    Writes OUT/letters/<case_id>__<letter_type>.docx and OUT/manifest.csv, one manifest row per
-    input row (ok, or an error naming the row and column). Running the same command again skips
+    Writes OUT/letters/<case_id>__<letter_type>.docx (or with --letters-into zip only
+    OUT/letters.zip) and OUT/manifest.csv, one manifest row per input row (ok, or an error
+    naming the row and column). Running the same command again skips
     letters already made and redoes failed or changed rows; an interrupted run resumes.
     """
     try:
@@ -151,6 +162,9 @@ def batch_command(
         raise click.BadParameter(str(err), param_hint="--today") from None
     if out_dir is None and not check_only:
         raise click.UsageError("--out DIR is required (or --check to only check the rows)")
+    if check_only and (letters_into != "files" or make_zip):
+        option = "--zip" if make_zip else f"--letters-into {letters_into}"
+        raise click.UsageError(f"{option} says where letters go; --check writes nothing")
     if template_path is not None:
         renderer = _with_templates(renderer, template_path)
     progress = _Progress(enabled=not quiet)
@@ -159,6 +173,7 @@ def batch_command(
             letter=letter,
             pdf=pdf,
             zip=make_zip,
+            letters_into=letters_into,
             workers=workers or _default_workers(),
             scheduler=scheduler,
             renderer=renderer,
@@ -195,7 +210,8 @@ def summary_text(summary: BatchSummary) -> str:
     lines = [
         f"{summary.rows:,} rows: {summary.ok:,} ok, {summary.errors:,} errors "
         f"in {summary.seconds:.1f} s ({rate})",
-        f"letters: {summary.letters:,} ({summary.files_written:,} files written, "
+        f"letters: {summary.letters:,} ({summary.files_written:,} "
+        f"{'made' if summary.into_zip else 'files written'}, "
         f"{summary.reused:,} rows already done)",
     ]
     if summary.blank_rows:

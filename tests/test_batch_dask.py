@@ -59,3 +59,24 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
                 letter="records_request", scheduler="tcp://127.0.0.1:9", scheduler_timeout=1
             ),
         )
+
+
+def test_zip_output_on_a_dask_cluster_equals_a_local_run(tmp_path, cluster):
+    """The client writes one chunk file per chunk of rows the workers send back."""
+    source = write_rows(tmp_path / "cases.csv", acceptance_rows(100, broken_every=30)[0])
+    common = {
+        "letter": "records_request",
+        "renderer": DEFAULT_RENDERER,
+        "today": dt.date(2026, 11, 24),
+        "letters_into": "zip",
+    }
+    run_batch(source, tmp_path / "local", BatchOptions(**common))
+    remote = run_batch(
+        source,
+        tmp_path / "dask",
+        BatchOptions(scheduler=cluster.scheduler_address, chunk_size=16, **common),
+    )
+    assert (remote.ok, remote.errors) == (97, 3)
+    for name in ("manifest.csv", "letters.zip"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
+    assert len(list((tmp_path / "dask/.secondlook-batch/chunks").iterdir())) == 7

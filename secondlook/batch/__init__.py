@@ -17,7 +17,9 @@ The modules, in the order a row meets them:
     work        per row: service check, letters (`renderers`), PDFs (`pdf`), files written
     messages    the service's problems said as `row N, column C: ...`
     journal     SQLite state that makes re-runs and resumes exact
-    manifest    manifest.csv and letters.zip; `outdir` the output directory and its lock
+    manifest    manifest.csv and letters.zip (`storedzip`: deterministic stored ZIPs);
+                `outdir` the output directory and its lock
+    chunks      ZIP output: one chunk file per chunk of rows, letters.zip assembled from them
     run         run_batch; `validate` the check without output; `template` the input template
 """
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from secondlook import files
+from secondlook.batch.chunks import write_chunk
 from secondlook.batch.executors import InProcess, Pool
 from secondlook.batch.journal import Journal
 from secondlook.batch.outcome import Job, RowOutcome
@@ -40,6 +41,7 @@ class Dispatcher:
         job: Job,
         journal: Journal,
         letters_dir: Path,
+        chunks_dir: Path | None,
         summary: BatchSummary,
         progress: ProgressCallback | None,
         total: int | None,
@@ -52,17 +54,34 @@ class Dispatcher:
             total,
         )
         self.limit = max(2, runner.workers * 3)  # chunks in flight: bounded memory
-        self.inflight: dict[Any, tuple[list, int]] = {}  # future -> (rows, pool generation)
+        self.chunks_dir = chunks_dir  # ZIP output: each chunk's letters go into one file here
+        self.chunks = 0  # chunks sent so far (they name the chunk files)
+        self.inflight: dict[Any, tuple[list, int, Job]] = {}  # future -> (rows, generation, job)
         self.generation = 0
         self.pool_worked = False  # a chunk has come back from the pool at least once
 
-    def record(self, key: str | None, outcome: RowOutcome, reused: bool = False) -> None:
-        if outcome.status == "ok" and not self.runner.writes_files and not reused:
-            for item in outcome.files:  # Dask: the client writes what the workers drew up
+    def _job(self) -> Job:
+        """The job for the next chunk: with ZIP output, it names the chunk's file."""
+        if self.chunks_dir is None:
+            return self.job
+        self.chunks += 1
+        return dataclasses.replace(self.job, chunk=f"{self.job.run_id}-{self.chunks:07d}.zip")
+
+    def _store(self, job: Job, outcomes: list[RowOutcome]) -> None:
+        """Dask: the client writes what the workers drew up (local workers wrote it)."""
+        if self.runner.writes_files:
+            return
+        if self.chunks_dir is not None:
+            write_chunk(self.chunks_dir / job.chunk, outcomes)
+            return
+        for outcome in outcomes:
+            for item in outcome.files if outcome.status == "ok" else []:
                 data, item.data = item.data, None
                 item.mtime_ns = files.write_atomic(
                     self.letters_dir / item.name, data or b""
                 ).st_mtime_ns
+
+    def record(self, key: str | None, outcome: RowOutcome, reused: bool = False) -> None:
         self.journal.record(key, outcome, reused=reused)
         summary = self.summary
         summary.rows += 1
@@ -84,25 +103,27 @@ class Dispatcher:
             self.progress(self.summary.rows, self.total)
 
     def submit(self, rows: list) -> None:
+        job = self._job()
         try:
-            future = self.runner.submit(self.job, [(n, c) for n, _, c in rows])
+            future = self.runner.submit(job, [(n, c) for n, _, c in rows])
         except Exception:  # noqa: BLE001 - e.g. BrokenProcessPool: the pool died meanwhile
             self._failed(rows, self.generation)
             return
-        self.inflight[future] = (rows, self.generation)
+        self.inflight[future] = (rows, self.generation, job)
 
     def collect(self, wait_for: int) -> None:
         while len(self.inflight) > wait_for:
             for future in self.runner.wait_any(list(self.inflight)):
                 if future not in self.inflight:  # already redone after a pool failure
                     continue
-                rows, generation = self.inflight.pop(future)
+                rows, generation, job = self.inflight.pop(future)
                 try:
                     outcomes = future.result()
                 except Exception:  # noqa: BLE001 - infrastructure, not a row
                     self._failed(rows, generation)
                     continue
                 self.pool_worked = True
+                self._store(job, outcomes)
                 for (_, key, _), outcome in zip(rows, outcomes, strict=True):
                     self.record(key, outcome)
             self.checkpoint()
@@ -135,8 +156,9 @@ class Dispatcher:
         deaths: Counter[int] = Counter()
         while queue:
             number, key, cells = queue.popleft()
+            job = self._job()
             try:
-                outcome = self.runner.submit(self.job, [(number, cells)]).result()[0]
+                outcome = self.runner.submit(job, [(number, cells)]).result()[0]
                 self.pool_worked = True
             except Exception as err:  # noqa: BLE001
                 self.generation += 1
@@ -151,5 +173,7 @@ class Dispatcher:
                     f"the worker stopped while processing this row ({type(err).__name__})",
                 )
                 outcome = RowOutcome.error(number, _shown_id(cells), [str(problem)])
+            else:
+                self._store(job, [outcome])
             self.record(key, outcome)
         self.journal.commit()

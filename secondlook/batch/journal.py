@@ -2,7 +2,8 @@
 
 `results` holds every finished row's outcome by its key (see `fingerprint`); `run_rows` this
 run's row -> outcome table, from which the manifest is written in input order; `run_files` the
-letter files this run's rows refer to (anything else in `letters/` is removed at the end).
+letters this run's rows refer to, with the chunk file holding each with ZIP output (anything
+else in `letters/` or the chunk folder is removed at the end).
 """
 
 from __future__ import annotations
@@ -35,14 +36,17 @@ class Journal:
             CREATE TABLE IF NOT EXISTS run_rows(
                 row INTEGER PRIMARY KEY, key TEXT, status TEXT NOT NULL, reused INTEGER NOT NULL,
                 outcome TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS run_files(name TEXT PRIMARY KEY, row INTEGER NOT NULL);
             """
         )
         self.db.execute("BEGIN")
 
     def start_run(self) -> None:
         self.db.execute("DELETE FROM run_rows")
-        self.db.execute("DELETE FROM run_files")
+        # Made afresh for each run (a journal from before ZIP output lacks `chunk`).
+        self.db.execute("DROP TABLE IF EXISTS run_files")
+        self.db.execute(
+            "CREATE TABLE run_files(name TEXT PRIMARY KEY, row INTEGER NOT NULL, chunk TEXT)"
+        )
         self.commit()
 
     def commit(self) -> None:
@@ -62,8 +66,8 @@ class Journal:
             (outcome.row, key, outcome.status, int(reused), text),
         )
         self.db.executemany(
-            "INSERT OR REPLACE INTO run_files VALUES (?, ?)",
-            [(f.name, outcome.row) for f in outcome.files],
+            "INSERT OR REPLACE INTO run_files VALUES (?, ?, ?)",
+            [(f.name, outcome.row, f.chunk or None) for f in outcome.files],
         )
 
     def outcomes(self) -> Iterator[RowOutcome]:
@@ -72,14 +76,21 @@ class Journal:
             yield RowOutcome.from_json(text)
 
     def is_current_file(self, name: str) -> bool:
+        """Whether a file in letters/ is one of this run's letters (with ZIP output none is)."""
         return (
-            self.db.execute("SELECT 1 FROM run_files WHERE name = ?", (name,)).fetchone()
+            self.db.execute(
+                "SELECT 1 FROM run_files WHERE name = ? AND chunk IS NULL", (name,)
+            ).fetchone()
             is not None
         )
 
-    def current_files(self) -> Iterator[str]:
-        for (name,) in self.db.execute("SELECT name FROM run_files ORDER BY row, name"):
-            yield name
+    def current_files(self) -> Iterator[tuple[str, str | None]]:
+        """(letter file name, chunk file or None) of this run's rows, in input order."""
+        return self.db.execute("SELECT name, chunk FROM run_files ORDER BY row, name")
+
+    def current_chunks(self) -> set[str]:
+        query = "SELECT DISTINCT chunk FROM run_files WHERE chunk IS NOT NULL"
+        return {chunk for (chunk,) in self.db.execute(query)}
 
     def forget_stale_results(self) -> None:
         self.db.execute(
@@ -94,7 +105,10 @@ class Journal:
 
 
 def files_intact(letters_dir: Path, outcome: RowOutcome) -> bool:
+    """Whether the letter files a journal entry names are still as written."""
     for item in outcome.files:
+        if item.chunk:
+            return False  # made into a chunk, by a run with ZIP output
         try:
             st = os.stat(letters_dir / item.name)
         except OSError:

@@ -7,12 +7,12 @@ the new one; every manifest cell is neutralised for spreadsheet programs (CSV in
 from __future__ import annotations
 
 import csv
-import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from secondlook.batch.outcome import RowOutcome
 from secondlook.batch.outdir import LETTERS_DIR, MANIFEST
+from secondlook.batch.storedzip import StoredZip
 from secondlook.files import atomic_output, neutralise
 
 MANIFEST_COLUMNS = (
@@ -52,16 +52,23 @@ def write_manifest(outcomes: Iterable[RowOutcome], path: Path) -> Path:
     return path
 
 
-def write_zip(out: Path, names: Iterable[str], path: Path) -> Path:
-    """letters.zip: every current letter and the manifest (stored: .docx is compressed)."""
-    with (
-        atomic_output(path, "wb") as handle,
-        zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED, allowZip64=True) as archive,
-    ):
-        archive.write(out / MANIFEST, MANIFEST)
-        for name in names:
-            archive.write(out / LETTERS_DIR / name, f"{LETTERS_DIR}/{name}")
+def write_zip(manifest: Path, letters: Iterable[tuple[str, bytes, int | None]], path: Path) -> Path:
+    """letters.zip: the manifest, then every current letter as (member name, bytes, CRC-32 if
+    known), stored (.docx is compressed) with fixed timestamps: the same letters in the same
+    order give the same bytes, however many runs made them."""
+    with atomic_output(path, "wb") as handle:
+        archive = StoredZip(handle)
+        archive.add(MANIFEST, manifest.read_bytes())
+        for name, data, crc in letters:
+            archive.add(name, data, crc)
+        archive.close()
     return path
+
+
+def letter_files(letters_dir: Path, names: Iterable[str]) -> Iterator[tuple[str, bytes, None]]:
+    """(member name, bytes, None) of letter files, for `write_zip`."""
+    for name in names:
+        yield f"{LETTERS_DIR}/{name}", (letters_dir / name).read_bytes(), None
 
 
 def read_manifest(path: Path | str) -> list[dict[str, str]]:

@@ -11,16 +11,20 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Job:
-    """What every row of one run shares; small and picklable (it travels with each chunk)."""
+    """What every row of a chunk shares; small and picklable (it travels with each chunk)."""
 
     run_id: str
     letter: str  # a letter type or "auto"
     pdf: bool
     today: dt.date
     renderer: str
-    letters_dir: str | None  # workers write here; None: they return the bytes (Dask)
+    letters_dir: str | None  # workers write letter files here; None: see chunks_dir
     owner_pid: int = 0  # local workers stop writing once the process that started them is gone
     dry_run: bool = False  # validate only: check each letter can be made, write nothing
+    # ZIP output: workers write each chunk's letters as one file `chunk` in `chunks_dir`. With
+    # neither directory the letters' bytes go back to the run (Dask), which writes them.
+    chunks_dir: str | None = None
+    chunk: str = ""  # set for each chunk of rows
 
 
 @dataclass
@@ -28,8 +32,10 @@ class FileOut:
     name: str  # file name inside letters/
     sha256: str
     size: int
-    mtime_ns: int = 0
-    data: bytes | None = None  # only when the worker does not write (Dask)
+    mtime_ns: int = 0  # of the letter file, or with ZIP output of its chunk file
+    data: bytes | None = None  # only on the way to the file that holds it
+    chunk: str = ""  # ZIP output: the chunk file holding this letter
+    chunk_bytes: int = 0  # that chunk file's size
 
 
 @dataclass
@@ -53,10 +59,7 @@ class RowOutcome:
             "case_id": self.case_id,
             "status": self.status,
             "letters": self.letters,
-            "files": [
-                {"name": f.name, "sha256": f.sha256, "size": f.size, "mtime_ns": f.mtime_ns}
-                for f in self.files
-            ],
+            "files": [_file_json(f) for f in self.files],
             "covered": self.covered,
             "warnings": self.warnings,
             "errors": self.errors,
@@ -68,3 +71,15 @@ class RowOutcome:
         data = json.loads(text)
         data["files"] = [FileOut(**f) for f in data["files"]]
         return cls(**data)
+
+
+def _file_json(item: FileOut) -> dict[str, object]:
+    data: dict[str, object] = {
+        "name": item.name,
+        "sha256": item.sha256,
+        "size": item.size,
+        "mtime_ns": item.mtime_ns,
+    }
+    if item.chunk:
+        data |= {"chunk": item.chunk, "chunk_bytes": item.chunk_bytes}
+    return data

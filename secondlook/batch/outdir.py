@@ -1,8 +1,9 @@
 """The output directory: its layout, its lock, and the refusal to overwrite what a batch did not
 make.
 
-    out/manifest.csv      out/letters/<case_id>__<letter_type>.docx
-    out/letters.zip       out/.secondlook-batch/ (the journal and the lock)
+    out/manifest.csv      out/letters/<case_id>__<letter_type>.docx (one file per letter)
+    out/letters.zip       out/.secondlook-batch/ (the journal, the lock, and with ZIP output
+                          chunks/, the letters a chunk of rows at a time)
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ STATE_DIR = ".secondlook-batch"
 LETTERS_DIR = "letters"
 MANIFEST = "manifest.csv"
 ZIP_NAME = "letters.zip"
+CHUNKS_DIR = "chunks"  # in STATE_DIR: with ZIP output, one stored ZIP per chunk of rows
 
 
-def prepare_out_dir(out: Path) -> Path:
-    """Create the output directory's layout; returns the journal's directory."""
+def prepare_out_dir(out: Path, letters_into: str = "files") -> Path:
+    """Create the output directory's layout (letters/ for one file per letter, the journal's
+    chunks/ for ZIP output); returns the journal's directory."""
     state = out / STATE_DIR
     if out.exists() and not out.is_dir():
         raise BatchError(f"--out {out}: this is a file; give a directory (new or made by a batch)")
@@ -37,8 +40,8 @@ def prepare_out_dir(out: Path) -> Path:
             )
     try:
         out.mkdir(mode=files.PRIVATE_DIR, parents=True, exist_ok=True)
-        files.private_dir(out / LETTERS_DIR)  # letters and the journal hold member data
-        files.private_dir(state)
+        files.private_dir(state)  # letters and the journal hold member data
+        files.private_dir(state / CHUNKS_DIR if letters_into == "zip" else out / LETTERS_DIR)
     except OSError as err:
         raise BatchError(f"--out {out}: cannot write there ({err.strerror})") from None
     return state

@@ -6,34 +6,42 @@ rest to the executor, then write the manifest (and ZIP) and remove letters no ro
 Nothing lost, nothing twice: every file is written to a temporary name and renamed into place;
 file names are fixed by case id and letter type, so redoing a row overwrites, never duplicates;
 the journal records each finished row under its key (`fingerprint`), so a re-run or a resumed
-run skips rows whose letters are made and intact and redoes the rest.
+run skips rows whose letters are made and intact and redoes the rest. With ZIP output
+(`letters_into="zip"`) the letters of each chunk of rows go into one chunk file (`chunks`) and
+letters.zip is assembled from them at the end, in input order.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import os
 import time
 from pathlib import Path
 
 from secondlook import files
+from secondlook.batch import chunks
 from secondlook.batch.dispatch import Dispatcher
 from secondlook.batch.executors import Pool, make_executor
 from secondlook.batch.fingerprint import run_fingerprint
 from secondlook.batch.journal import Journal, files_intact
-from secondlook.batch.manifest import write_manifest, write_zip
+from secondlook.batch.manifest import letter_files, write_manifest, write_zip
 from secondlook.batch.options import BatchOptions
 from secondlook.batch.outcome import Job
 from secondlook.batch.outdir import (
+    CHUNKS_DIR,
     LETTERS_DIR,
     MANIFEST,
+    STATE_DIR,
     ZIP_NAME,
     locked,
     output_errors,
     prepare_out_dir,
 )
+from secondlook.batch.problems import BatchError
 from secondlook.batch.readers import InputFile
 from secondlook.batch.renderers import load_renderer
 from secondlook.batch.summary import BatchSummary, ProgressCallback
@@ -53,18 +61,18 @@ def run_batch(
     source.read_header()  # a bad header or a file too large stops here, before anything is
     total = source.count_rows()  # written
     out = Path(out_dir)
-    state = prepare_out_dir(out)
-    letters_dir = out / LETTERS_DIR
-    summary = BatchSummary(out_dir=out, manifest=out / MANIFEST)
+    state = prepare_out_dir(out, options.letters_into)
+    places = _Places(out, out / LETTERS_DIR, state / CHUNKS_DIR)
+    summary = BatchSummary(out_dir=out, manifest=out / MANIFEST, into_zip=options.zip_output)
     with locked(state), output_errors(out):
-        files.remove_temp_files(out)
-        files.remove_temp_files(letters_dir)
+        for directory in (out, places.letters, places.chunks):
+            files.remove_temp_files(directory)
         _mark_stale(out)
         journal = Journal(state / "state.sqlite")
         try:
             journal.start_run()
-            _run(source, total, letters_dir, journal, options, summary, progress)
-            _finish(out, letters_dir, journal, options, summary)
+            _run(source, total, places, journal, options, summary, progress)
+            _finish(places, journal, options, summary)
         finally:
             journal.close()
     summary.blank_rows = source.blank_rows
@@ -73,10 +81,17 @@ def run_batch(
     return summary
 
 
+@dataclasses.dataclass(frozen=True)
+class _Places:
+    out: Path
+    letters: Path  # one file per letter
+    chunks: Path  # ZIP output: one file per chunk of rows
+
+
 def _run(
     source: InputFile,
     total: int | None,
-    letters_dir: Path,
+    places: _Places,
     journal: Journal,
     options: BatchOptions,
     summary: BatchSummary,
@@ -90,16 +105,21 @@ def _run(
         renderer_version=renderer.version,
     )
     executor = make_executor(options.workers, options.scheduler, options.scheduler_timeout, total)
+    into_zip, local = options.zip_output, executor.writes_files
     job = Job(
         run_id=hashlib.sha256(f"{run}{time.time_ns()}".encode()).hexdigest()[:16],
         letter=options.letter,
         pdf=options.pdf,
         today=options.today or dt.date.today(),
         renderer=options.renderer,
-        letters_dir=str(letters_dir.resolve()) if executor.writes_files else None,
+        letters_dir=str(places.letters.resolve()) if local and not into_zip else None,
         owner_pid=os.getpid() if isinstance(executor, Pool) else 0,
+        chunks_dir=str(places.chunks.resolve()) if local and into_zip else None,
     )
-    dispatcher = Dispatcher(executor, job, journal, letters_dir, summary, progress, total)
+    chunks_dir = places.chunks if into_zip else None
+    dispatcher = Dispatcher(
+        executor, job, journal, places.letters, chunks_dir, summary, progress, total
+    )
     chunk_size = options.chunk_size or _chunk_size(total, executor.workers)
     try:
         _feed(source, run, dispatcher, chunk_size)
@@ -114,6 +134,10 @@ def _run(
 def _feed(source: InputFile, run: str, dispatcher: Dispatcher, chunk_size: int) -> None:
     """Every row: an early error, a reused result, or into a chunk for the executor."""
     journal, letters_dir, summary = dispatcher.journal, dispatcher.letters_dir, dispatcher.summary
+    if dispatcher.chunks_dir is not None:
+        intact = chunks.ChunkCheck(dispatcher.chunks_dir).intact
+    else:
+        intact = functools.partial(files_intact, letters_dir)
     seen_ids: dict[str, int] = {}
     pending: list = []
     for raw in source:
@@ -122,7 +146,7 @@ def _feed(source: InputFile, run: str, dispatcher: Dispatcher, chunk_size: int) 
             dispatcher.record(None, early)
             continue
         cached = journal.cached(key)
-        if cached is not None and files_intact(letters_dir, cached):
+        if cached is not None and intact(cached):
             cached.row = raw.number
             dispatcher.record(key, cached, reused=True)
             if summary.rows % 500 == 0:
@@ -156,20 +180,53 @@ def _chunk_size(total: int | None, workers: int) -> int:
 
 
 def _finish(
-    out: Path, letters_dir: Path, journal: Journal, options: BatchOptions, summary: BatchSummary
+    places: _Places, journal: Journal, options: BatchOptions, summary: BatchSummary
 ) -> None:
-    # Letters no row of this input refers to any more (changed or removed rows) go.
-    for entry in os.scandir(letters_dir):
-        if entry.is_file() and not journal.is_current_file(entry.name):
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-                summary.removed_files += 1
+    _remove_old_letters(places.letters, journal, summary, everything=options.zip_output)
     journal.forget_stale_results()
     journal.commit()
-    write_manifest(journal.outcomes(), out / MANIFEST)
-    zip_path = out / ZIP_NAME
-    if options.zip:
-        write_zip(out, journal.current_files(), zip_path)
+    manifest = write_manifest(journal.outcomes(), places.out / MANIFEST)
+    zip_path = places.out / ZIP_NAME
+    if options.zip_output:
+        _assemble(places, journal, zip_path)
+        summary.zip_path = zip_path
+    elif options.zip:
+        names = (name for name, _ in journal.current_files())
+        write_zip(manifest, letter_files(places.letters, names), zip_path)
         summary.zip_path = zip_path
     elif zip_path.exists():
         zip_path.unlink()  # a ZIP from an earlier run would no longer match the manifest
+    chunks.remove_unused(places.chunks, journal.current_chunks())
+
+
+def _remove_old_letters(
+    letters_dir: Path, journal: Journal, summary: BatchSummary, everything: bool
+) -> None:
+    """Letters no row of this input refers to any more (changed or removed rows) go; with ZIP
+    output every letter file goes (the letters are in letters.zip), and letters/ with them."""
+    with contextlib.suppress(FileNotFoundError), os.scandir(letters_dir) as entries:
+        for entry in entries:
+            if entry.is_file() and not journal.is_current_file(entry.name):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    summary.removed_files += 1
+    if everything:
+        with contextlib.suppress(OSError):
+            letters_dir.rmdir()
+
+
+def _assemble(places: _Places, journal: Journal, zip_path: Path) -> None:
+    """letters.zip from the chunk files, each letter's bytes copied as they are. A chunk file
+    damaged since the run checked it is removed, with the manifest, so that the same command
+    makes its rows again."""
+    letters = chunks.letters_from_chunks(places.chunks, journal.current_files())
+    try:
+        write_zip(places.out / MANIFEST, letters, zip_path)
+    except chunks.DamagedChunk as err:
+        for path in (places.chunks / err.chunk, places.out / MANIFEST):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        raise BatchError(
+            f"--out {places.out}: a file of letters in {STATE_DIR}/{CHUNKS_DIR} was damaged "
+            "while the run went on; run the same command again to make its letters again"
+        ) from None

@@ -17,6 +17,7 @@ class BatchSummary:
     out_dir: Path
     manifest: Path
     zip_path: Path | None = None
+    into_zip: bool = False  # the letters went into letters.zip only
     rows: int = 0
     ok: int = 0
     errors: int = 0

@@ -20,6 +20,7 @@ from typing import Any
 from coverage.loader import LoadError
 from secondlook import files
 from secondlook.batch.cells import shown_case_id
+from secondlook.batch.chunks import write_chunk
 from secondlook.batch.columns import AUTO
 from secondlook.batch.messages import (
     info_needed_warning,
@@ -41,12 +42,30 @@ def process_rows(job: Job, rows: list[tuple[int, dict[str, object]]]) -> list[Ro
         try:
             outcomes.append(process_row(job, number, row_cells))
         except Exception as err:  # noqa: BLE001 - e.g. a full disk: this row fails, a re-run redoes it
-            reason = type(err).__name__
-            if isinstance(err, OSError) and err.strerror:
-                reason += f": {err.strerror}"
-            problem = CellProblem(number, None, f"this row could not be processed ({reason})")
-            outcomes.append(RowOutcome.error(number, _case_id(row_cells), [str(problem)]))
+            outcomes.append(_unprocessed(number, _case_id(row_cells), err))
+    if job.chunks_dir is not None:
+        _write_chunk(job, outcomes)
     return outcomes
+
+
+def _write_chunk(job: Job, outcomes: list[RowOutcome]) -> None:
+    """ZIP output: the chunk's letters as one file. If it cannot be written (a full disk),
+    every row with letters is an error, which a re-run redoes."""
+    _stop_if_orphaned(job)
+    try:
+        write_chunk(Path(job.chunks_dir or "") / job.chunk, outcomes)
+    except OSError as err:
+        for n, outcome in enumerate(outcomes):
+            if outcome.status == "ok" and outcome.files:
+                outcomes[n] = _unprocessed(outcome.row, outcome.case_id, err)
+
+
+def _unprocessed(row: int, case_id: str, err: Exception) -> RowOutcome:
+    reason = type(err).__name__
+    if isinstance(err, OSError) and err.strerror:
+        reason += f": {err.strerror}"
+    problem = CellProblem(row, None, f"this row could not be processed ({reason})")
+    return RowOutcome.error(row, case_id, [str(problem)])
 
 
 def _case_id(row_cells: dict[str, object]) -> str:
@@ -196,10 +215,16 @@ def _pdfs(rendered: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
     return to_pdf(rendered)
 
 
-def _write(job: Job, rendered: list[tuple[str, bytes]]) -> list[FileOut]:
-    """Write the row's files (or, for Dask, hand their bytes back to the client)."""
-    if job.letters_dir is not None and job.owner_pid and not process_alive(job.owner_pid):
+def _stop_if_orphaned(job: Job) -> None:
+    if job.owner_pid and not process_alive(job.owner_pid):
         os._exit(1)  # orphaned by a killed run: leave the rest to the resumed run
+
+
+def _write(job: Job, rendered: list[tuple[str, bytes]]) -> list[FileOut]:
+    """Write the row's files (or keep their bytes: for the chunk's ZIP, or for Dask to hand
+    back to the client)."""
+    if job.letters_dir is not None:
+        _stop_if_orphaned(job)
     out = []
     for name, data in rendered:
         item = FileOut(name, hashlib.sha256(data).hexdigest(), len(data))
