@@ -10,7 +10,7 @@ a function of its key alone and cannot carry one row's facts into another's; a f
 the case later is in the key until someone shows the engine does not read it.
 tests/test_batch_shared.py changes each UNREAD field and checks the answer stays the same, and
 changes every other field and checks the key changes. The one case datum a determination
-holds, the case id, is each row's own: it is set on the copy handed to the row.
+holds, the case id, is not kept: each row gets a copy with its own.
 """
 
 from __future__ import annotations
@@ -148,15 +148,13 @@ class SharedWork:
         # other object can take their ids while it is there.
         key = (id(plan), id(law), day, engine_facts(case))
         found = self.answers.get(key)
-        if found is None:
-            answer = service.check(case, plan, day)
-            if service.lawbook() is not law:  # its files changed meanwhile: not kept
-                return answer
-            found = self.answers.put(key, (plan, law, answer))
-        answer = found[2]
-        if answer.case_id == case.case_id:
-            return answer
-        return answer.model_copy(update={"case_id": case.case_id})
+        if found is not None:
+            return found[2].model_copy(update={"case_id": case.case_id})
+        answer = service.check(case, plan, day)
+        if service.lawbook() is law:  # else its files changed meanwhile: not kept
+            # kept without the case id: the cache holds nothing that names a row
+            self.answers.put(key, (plan, law, answer.model_copy(update={"case_id": None})))
+        return answer
 
 
 _shared = SharedWork()
