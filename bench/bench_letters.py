@@ -366,6 +366,42 @@ def bench_rows(count: int, repeats: int, rev: str, letter: str) -> None:
     print(f"speed-up by CPU time: {ratio:.2f}x (median of per-pair ratios)")
 
 
+def bench_render(count: int, repeats: int, rev: str) -> None:
+    """The compiled renderer alone, at `rev` and now, on the same contexts (every letter type)."""
+    try:
+        _baseline_module(rev, "letters/package.py", "baseline_letters_package", {})
+        renames = {"letters.package": "baseline_letters_package"}
+        module = _baseline_module(rev, "letters/renderer.py", "baseline_letters_renderer", renames)
+    except (OSError, subprocess.CalledProcessError) as err:
+        print(f"\nrender: git cannot give revision {rev} ({type(err).__name__}); skipped")
+        return
+    jobs = workload(count)
+    before, now = module.Renderer(TEMPLATES_DIR), Renderer()
+    for t, ctx in jobs[: len(GOLDEN_CASES)]:
+        if before.render_context(t, ctx) != now.render_context(t, ctx):
+            raise SystemExit(f"{t}: the letter differs from {rev}'s: the benchmark is void")
+    pairs = []
+    for _ in range(repeats):
+        pair = []
+        for renderer in (before, now):
+            gc.collect()
+            cpu = time.process_time()
+            for t, ctx in jobs:
+                renderer.render_context(t, ctx)
+            pair.append((time.process_time() - cpu) / count * 1e6)
+        pairs.append(pair)
+    old = statistics.median(p[0] for p in pairs)
+    new = statistics.median(p[1] for p in pairs)
+    ratio = statistics.median(p[0] / p[1] for p in pairs)
+    print()
+    print(
+        f"render only (Renderer.render_context, {count} letters of every type): {rev} vs now, "
+        f"median of {repeats} interleaved runs, load average {os.getloadavg()[0]:.1f}; "
+        f"letters byte for byte the same"
+    )
+    print(f"  µs of CPU per letter: {old:,.0f} at {rev}, {new:,.0f} now ({ratio:.2f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--letters", type=int, default=200, help="letters per timed run")
@@ -382,6 +418,7 @@ def main() -> None:
     if args.rows:
         for letter in args.row_letters.split(","):
             bench_rows(args.rows, args.repeats, args.baseline, letter)
+        bench_render(args.letters, args.repeats, args.baseline)
     if args.rows_only:
         return
     bench_docx(args.letters, args.repeats)
