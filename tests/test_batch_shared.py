@@ -183,7 +183,7 @@ def test_a_shared_answer_is_the_service_answer_with_the_rows_own_case_id():
     assert first.model_dump() == service.check(case, plan, DAY).model_dump()
     assert second.model_dump() == service.check(other, plan, DAY).model_dump()
     assert (first.case_id, second.case_id) == (case.case_id, "OTHER-2")
-    assert [entry[2].case_id for entry in work.answers._entries.values()] == [None]
+    assert [entry[-1].case_id for entry in work.answers._entries.values()] == [None]
     later = case.denial.model_copy(update={"date_received": dt.date(2026, 5, 20)})
     third = work.check(case.model_copy(update={"denial": later}), plan, DAY)
     assert len(work.answers) == 2

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any, Generic, TypeVar
 
+from coverage import markets
 from coverage.case import Case
 from coverage.determination import Determination
 from coverage.plan import Plan
@@ -126,7 +127,7 @@ class SharedWork:
 
     def __init__(self, maxsize: int = 2048) -> None:
         self.plans: LRU[Plan] = LRU(maxsize)
-        self.answers: LRU[tuple[Plan, Any, Determination]] = LRU(maxsize)
+        self.answers: LRU[tuple[Plan, Any, Any, Determination]] = LRU(maxsize)
 
     def plan_for(self, case: Case) -> Plan:
         """service.plan_for: a catalog plan by id, or the plan the patient reported (built once
@@ -143,18 +144,19 @@ class SharedWork:
         """service.check(case, plan, day), for this row's case id."""
         from secondlook import service
 
-        law = service.lawbook()
-        # The plan and the law book are keyed by identity: the entry keeps both alive, so no
-        # other object can take their ids while it is there.
-        key = (id(plan), id(law), day, engine_facts(case))
+        law, market = service.lawbook(), markets.profile(plan.market)
+        # The plan, the law book and the market profile are keyed by identity: the entry keeps
+        # them alive, so no other object can take their ids while it is there.
+        key = (id(plan), id(law), id(market), day, engine_facts(case))
         found = self.answers.get(key)
         if found is not None:
-            return found[2].model_copy(update={"case_id": case.case_id})
+            return found[-1].model_copy(update={"case_id": case.case_id})
         answer = service.check(case, plan, day)
-        if service.lawbook() is law:  # else its files changed meanwhile: not kept
+        if service.lawbook() is law and markets.profile(plan.market) is market:
             # kept without the case id: the cache holds nothing that names a row
-            self.answers.put(key, (plan, law, answer.model_copy(update={"case_id": None})))
-        return answer
+            kept = answer.model_copy(update={"case_id": None})
+            self.answers.put(key, (plan, law, market, kept))
+        return answer  # (not kept when the rule files changed meanwhile)
 
 
 _shared = SharedWork()
