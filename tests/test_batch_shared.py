@@ -82,8 +82,10 @@ def leaves(model: BaseModel, prefix: str = "") -> list[str]:
     return out
 
 
-def changed(value: object, annotation: object) -> object:
-    """A different value of the same kind."""
+def changed(value: object, annotation: object, far: bool = False) -> object:
+    """A different value of the same kind (`far`: a date years away rather than a day)."""
+    if value is None and dt.date in typing.get_args(annotation):
+        return dt.date(2024, 2, 29)
     options = [a for a in typing.get_args(annotation) if isinstance(a, str)]
     literal = [a for arg in typing.get_args(annotation) for a in typing.get_args(arg)]
     options += [a for a in literal if isinstance(a, str)]
@@ -95,24 +97,24 @@ def changed(value: object, annotation: object) -> object:
     if isinstance(value, int | Decimal):
         return value + 1 if value < 5 else value - 1
     if isinstance(value, dt.date):
-        return value + dt.timedelta(days=1)
+        return value + dt.timedelta(days=-1200 if far else 1)
     if isinstance(value, list):
         return [*value, "Changed line"]
     return f"{value}Z" if isinstance(value, str) else "Changed"
 
 
-def with_change(model: BaseModel, path: str) -> BaseModel:
+def with_change(model: BaseModel, path: str, far: bool = False) -> BaseModel:
     head, _, rest = path.partition(".")
     value = getattr(model, head)
     if not rest:
         annotation = type(model).model_fields[head].annotation
-        return model.model_copy(update={head: changed(value, annotation)})
+        return model.model_copy(update={head: changed(value, annotation, far)})
     if isinstance(value, list):
         index, _, rest = rest.partition(".")
         items = list(value)
-        items[int(index)] = with_change(items[int(index)], rest)
+        items[int(index)] = with_change(items[int(index)], rest, far)
         return model.model_copy(update={head: items})
-    return model.model_copy(update={head: with_change(value, rest)})
+    return model.model_copy(update={head: with_change(value, rest, far)})
 
 
 def unread(path: str) -> bool:
@@ -144,7 +146,8 @@ def test_what_the_key_leaves_out_never_changes_the_answer(name):
     paths = [p for p in leaves(base) if unread(p)]
     assert {"patient.name", "patient.member_id", "denial.reason_quoted"} <= set(paths)
     for path in paths:
-        assert answer(with_change(base, path), plan) == before, path
+        for far in (False, True):
+            assert answer(with_change(base, path, far), plan) == before, path
 
 
 def test_a_reported_plan_is_keyed_by_the_report_and_the_state():
