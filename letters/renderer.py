@@ -9,7 +9,8 @@ does not depend on the letter is done once per template:
   footnotes) is patched exactly as docxtpl patches it (`patch_xml`, the same code) and compiled
   into a Jinja template once; a part is rendered when it holds a tag *after* the patch merged
   Word's split runs, or text docxtpl's post-processing would change;
-* every other zip member (styles, numbering, media, ...) is deflated once and reused as it is;
+* every other zip member (styles, numbering, media, ...) is deflated and laid out once (its
+  local header and central-directory entry too) and copied into each letter as it is;
 
 and each letter only renders the compiled templates, applies docxtpl's post-processing
 (paragraph joins, `{_{` escapes, `resolve_listing`; the table-grid fix and drawing-id numbering
