@@ -254,3 +254,24 @@ def test_rows_that_differ_in_what_the_engine_reads_get_their_own_answers(monkeyp
     outcomes = [process_row(JOB, n, cells) for n, cells in enumerate(variants, start=2)]
     assert all(o.status == "ok" for o in outcomes), [o.errors for o in outcomes]
     assert len(shared.shared_work().answers) == len(variants)
+
+
+def test_an_answer_keeps_no_plan_alive_and_never_goes_to_another_plan():
+    """A batch of plans the patients reported has a plan per row: the shared answers hold them
+    weakly (the engine's own caches may still hold them for a while); an entry is used only
+    for the very plan it was worked out for."""
+    work = SharedWork()
+    case = scenario("commercial-denied")[0]
+    insured = service.reported_plan(ReportedPlan(market="employer_group", self_funded="no"), "MO")
+    own = service.reported_plan(ReportedPlan(market="employer_group", self_funded="yes"), "MO")
+    assert answer(case, insured) != answer(case, own)
+    work.check(case, insured, DAY)
+    # the entry as if `own` had taken the id of `insured` (CPython reuses the ids of the dead)
+    key, entry = work.answers._entries.popitem()
+    work.answers._entries[(id(own), *key[1:])] = entry
+    got = work.check(case, own, DAY).model_dump()
+    assert got == service.check(case, own, DAY).model_dump()
+    work.check(case, insured, DAY)
+    assert [entry[0]() for entry in work.answers._entries.values()] == [own, insured]
+    held = [part for entry in work.answers._entries.values() for part in entry]
+    assert all(part is not insured and part is not own for part in held)  # weakly, only

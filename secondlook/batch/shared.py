@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any, Generic, TypeVar
@@ -122,12 +123,12 @@ def reported_facts(case: Case) -> tuple[str, str | None]:
 
 
 class SharedWork:
-    """The plan and the check for each row, shared by rows with the same key (an answer takes
-    about 7 KB: 2,048 of them about 15 MB a worker)."""
+    """The plan and the check for each row, shared by rows with the same key. An answer takes
+    about 7 KB and a reported plan about 24 KB: at most about 15 + 6 MB a worker."""
 
-    def __init__(self, maxsize: int = 2048) -> None:
-        self.plans: LRU[Plan] = LRU(maxsize)
-        self.answers: LRU[tuple[Plan, Any, Any, Determination]] = LRU(maxsize)
+    def __init__(self, answers: int = 2048, plans: int = 256) -> None:
+        self.plans: LRU[Plan] = LRU(plans)
+        self.answers: LRU[tuple[weakref.ref, Any, Any, Determination]] = LRU(answers)
 
     def plan_for(self, case: Case) -> Plan:
         """service.plan_for: a catalog plan by id, or the plan the patient reported (built once
@@ -145,17 +146,19 @@ class SharedWork:
         from secondlook import service
 
         law, market = service.lawbook(), markets.profile(plan.market)
-        # The plan, the law book and the market profile are keyed by identity: the entry keeps
-        # them alive, so no other object can take their ids while it is there.
+        # The plan, the law book and the market profile are keyed by identity. The entry keeps
+        # the law book and the profile alive (one each while their files are unchanged), so no
+        # other object can take their ids; the plan only weakly (a batch of plans the patients
+        # reported has one per row), so its entry is used only while it is that very plan.
         key = (id(plan), id(law), id(market), day, engine_facts(case))
         found = self.answers.get(key)
-        if found is not None:
+        if found is not None and found[0]() is plan:
             return found[-1].model_copy(update={"case_id": case.case_id})
         answer = service.check(case, plan, day)
         if service.lawbook() is law and markets.profile(plan.market) is market:
             # kept without the case id: the cache holds nothing that names a row
             kept = answer.model_copy(update={"case_id": None})
-            self.answers.put(key, (plan, law, market, kept))
+            self.answers.put(key, (weakref.ref(plan), law, market, kept))
         return answer  # (not kept when the rule files changed meanwhile)
 
 
