@@ -59,7 +59,7 @@ def specialty_words(specialty: str | None) -> str:
 # The sentences of law by all they are made from: the law book, the plan and its market profile
 # (by identity: the entry keeps them alive), the part, day, facts, language, voice and words.
 # The letters of a batch state the same law for row after row: each is worded once.
-_SAID: IdentityCache[tuple[str, ...]] = IdentityCache(maxsize=4096)
+_SAID: IdentityCache[tuple[str, ...]] = IdentityCache(maxsize=1024)
 
 
 def _law(plan: Plan, part: str, figures: Figures, facts: frozenset[str], **words: str) -> list[str]:
