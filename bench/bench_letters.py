@@ -23,11 +23,10 @@ Per batch row, before and after (--rows, --baseline): a batch row's work in a wo
 cells, plan, check, context, render, sha256; the batch's `process_row` with the bytes kept in
 memory, no file written) as it is now, and as it was at git revision --baseline (its
 secondlook/batch/work.py and rows.py, coverage/fields.py, letters/renderer.py, package.py and
-law_text.py loaded into this process beside ours, and its way of writing dates; everything else
-shared). Interleaved runs on the same fictional rows
-(tests/batch_support.py), with one records_request each, then with `auto` (the letters each
-check recommends: requests, appeals, ...); every outcome of both must be the same, every letter
-byte for byte. The shared answers (secondlook/batch/shared.py) start empty in every timed run, so
+law_text.py loaded into this process beside ours; everything else shared). Interleaved runs on
+the same fictional rows (tests/batch_support.py), with one records_request each, then with
+`auto` (the letters each check recommends: requests, appeals, ...); every outcome of both must
+be the same, every letter byte for byte. The shared answers (secondlook/batch/shared.py) start empty in every timed run, so
 the misses of a run's first rows are in its time: a longer batch shares more.
 """
 
@@ -275,21 +274,18 @@ def baseline_row(rev: str) -> Callable:
     drawer = LettersRenderer()
     drawer._renderer = renderer.Renderer(TEMPLATES_DIR)
     work.renderer_for = lambda spec: drawer
-    # The letters' sentences of law and dates as worded at `rev` (module globals the letter
-    # builders look up on each call), swapped in around each baseline row.
+    # The letters' sentences of law as worded at `rev` (a module global the letter builders
+    # look up on each call), swapped in around each baseline row.
     law_text = _baseline_module(rev, "letters/law_text.py", "baseline_law_text", {})
     import letters.law_text
-    import letters.wording
-    from coverage.text import short_date
 
     def process_row(*args: object) -> object:
-        ours = letters.law_text._law, letters.wording.__dict__.get("_short_date")
+        ours = letters.law_text._law
         letters.law_text._law = law_text._law
-        letters.wording._short_date = short_date
         try:
             return work.process_row(*args)
         finally:
-            letters.law_text._law, letters.wording._short_date = ours
+            letters.law_text._law = ours
 
     return process_row
 

@@ -26,7 +26,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
 from typing import Any
 
 from coverage.text import LANGUAGES, phrase, short_date
@@ -107,8 +106,4 @@ def tr(english: str, /, context: str = "", **args: Any) -> str:
 
 def fmt_date(day: dt.date) -> str:
     """'March 1, 2027'; Spanish: '1 de marzo de 2027'."""
-    return _short_date(day, _LANGUAGE.get())
-
-
-# A letter writes several dates, a batch the same few again and again (strftime is slow).
-_short_date = lru_cache(maxsize=4096)(short_date)
+    return short_date(day, _LANGUAGE.get())
