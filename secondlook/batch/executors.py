@@ -40,7 +40,13 @@ class InProcess:
         close_worker_resources()  # e.g. the warm LibreOffice of a run with PDFs
 
 
-_WORKER_MODULES = ["secondlook.batch", "secondlook.service", "coverage.engine", "letters"]
+_WORKER_MODULES = [
+    "secondlook.batch",
+    "secondlook.service",
+    "coverage.engine",
+    "letters",
+    "secondlook.batch.warm",  # last: loads the catalog and compiles the templates once
+]
 WATCH_SECONDS = 0.2  # how often a worker looks whether the run that started it is still there
 
 
