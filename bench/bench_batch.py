@@ -133,6 +133,41 @@ def file_creation_rate(directory: Path, count: int = 2000) -> float:
     return count / seconds
 
 
+def _earlier_write_atomic(path: Path, data: bytes) -> os.stat_result:
+    """files.write_atomic as it was before 2026-11-30: a random temporary name (a getrandom
+    call) and a Python file object per letter."""
+    import secrets
+
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "wb", closefd=True) as handle:
+        handle.write(data)
+        handle.flush()
+        written = os.fstat(handle.fileno())
+    os.replace(tmp, path)
+    return written
+
+
+def atomic_write_cost(directory: Path, count: int = 2000, repeats: int = 3) -> tuple[float, float]:
+    """Microseconds per letter-sized file written atomically (temporary name, write, rename),
+    as workers write letters with one file per letter: (earlier, now), interleaved medians."""
+    from secondlook import files
+
+    data = b"x" * 12_000
+    costs: dict[str, list[float]] = {"earlier": [], "now": []}
+    for _ in range(repeats):
+        for label, write in (("earlier", _earlier_write_atomic), ("now", files.write_atomic)):
+            target = directory / f"atomic-{label}"
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            start = time.perf_counter()
+            for n in range(count):
+                write(target / f"C{n:06d}__records_request.docx", data)
+            costs[label].append((time.perf_counter() - start) / count * 1e6)
+            shutil.rmtree(target)
+    return statistics.median(costs["earlier"]), statistics.median(costs["now"])
+
+
 def fs_type(path: Path) -> str:
     out = subprocess.run(["df", "-T", str(path)], capture_output=True, text=True).stdout
     return out.splitlines()[-1].split()[1] if out else "?"
@@ -219,6 +254,10 @@ def files_vs_zip(source: Path, where: Path, repeats: int) -> None:
     print(f"\n4. Files vs ZIP output, {fs_type(where)} ({where})")
     print(
         f"  before: {load()}; spare cores {spare_cores():.2f} of 2 (two spinning processes / one)"
+    )
+    earlier, now = atomic_write_cost(where)
+    print(
+        f"  one letter file written atomically: {now:.0f} us (earlier write_atomic {earlier:.0f} us)"
     )
     kinds = [(into, workers) for into in ("files", "zip") for workers in (1, 2)]
     walls: dict[tuple[str, int], list[float]] = {k: [] for k in kinds}
