@@ -61,8 +61,13 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
         )
 
 
-def test_zip_output_on_a_dask_cluster_equals_a_local_run(tmp_path, cluster):
-    """The client writes one chunk file per chunk of rows the workers send back."""
+def test_zip_output_on_a_dask_cluster_equals_a_local_run(tmp_path, cluster, monkeypatch):
+    """Workers that share the output's file system (as a LocalCluster's do) write their chunk
+    files themselves; workers that do not send the bytes back and the client writes them. The
+    archive and the manifest are the same either way."""
+    import secondlook.batch.dispatch as dispatch
+    import secondlook.batch.run as run
+
     source = write_rows(tmp_path / "cases.csv", acceptance_rows(100, broken_every=30)[0])
     common = {
         "letter": "records_request",
@@ -71,12 +76,25 @@ def test_zip_output_on_a_dask_cluster_equals_a_local_run(tmp_path, cluster):
         "letters_into": "zip",
     }
     run_batch(source, tmp_path / "local", BatchOptions(**common))
-    remote = run_batch(
-        source,
-        tmp_path / "dask",
-        BatchOptions(scheduler=cluster.scheduler_address, chunk_size=16, **common),
-    )
-    assert (remote.ok, remote.errors) == (97, 3)
-    for name in ("manifest.csv", "letters.zip"):
-        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
-    assert len(list((tmp_path / "dask/.secondlook-batch/chunks").iterdir())) == 7
+    written_by_client = []
+    real_write = dispatch.write_chunk
+
+    def client_writes(path, outcomes):  # noqa: ANN001, ANN202
+        written_by_client.append(path.name)
+        return real_write(path, outcomes)
+
+    monkeypatch.setattr(dispatch, "write_chunk", client_writes)
+    dask = BatchOptions(scheduler=cluster.scheduler_address, chunk_size=16, **common)
+    shared = run_batch(source, tmp_path / "shared", dask)
+    assert (shared.ok, shared.errors) == (97, 3)
+    assert written_by_client == []  # the workers wrote every chunk
+
+    monkeypatch.setattr(run, "shared_mark", lambda chunks_dir: ".shared-not-made")
+    apart = run_batch(source, tmp_path / "apart", dask)
+    assert (apart.ok, apart.errors) == (97, 3)
+    assert len(written_by_client) == 7  # the client wrote every chunk from the bytes
+    for out in ("shared", "apart"):
+        for name in ("manifest.csv", "letters.zip"):
+            assert (tmp_path / out / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
+        chunks = sorted(p.name for p in (tmp_path / out / ".secondlook-batch/chunks").iterdir())
+        assert len(chunks) == 7 and not [n for n in chunks if n.startswith(".")]

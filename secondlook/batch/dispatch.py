@@ -68,11 +68,14 @@ class Dispatcher:
         return dataclasses.replace(self.job, chunk=f"{self.job.run_id}-{self.chunks:07d}.zip")
 
     def _store(self, job: Job, outcomes: list[RowOutcome]) -> None:
-        """Dask: the client writes what the workers drew up (local workers wrote it)."""
-        if self.runner.writes_files:
-            return
+        """Dask: the client writes the letters whose bytes the workers sent back (local
+        workers, and Dask workers sharing the output's file system with ZIP output, wrote
+        theirs)."""
         if self.chunks_dir is not None:
-            write_chunk(self.chunks_dir / job.chunk, outcomes)
+            if any(item.data is not None for outcome in outcomes for item in outcome.files):
+                write_chunk(self.chunks_dir / job.chunk, outcomes)
+            return
+        if self.runner.writes_files:
             return
         for outcome in outcomes:
             for item in outcome.files if outcome.status == "ok" else []:

@@ -25,6 +25,9 @@ class Job:
     # neither directory the letters' bytes go back to the run (Dask), which writes them.
     chunks_dir: str | None = None
     chunk: str = ""  # set for each chunk of rows
+    # Dask with ZIP output: a file the run made in `chunks_dir`; a worker that sees it shares the
+    # run's file system and writes its chunks itself, any other sends the bytes back.
+    shared_mark: str = ""
 
 
 @dataclass

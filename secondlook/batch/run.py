@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import hashlib
 import os
+import secrets
 import time
 from pathlib import Path
 
@@ -114,7 +115,8 @@ def _run(
         renderer=options.renderer,
         letters_dir=str(places.letters.resolve()) if local and not into_zip else None,
         owner_pid=os.getpid() if isinstance(executor, Pool) else 0,
-        chunks_dir=str(places.chunks.resolve()) if local and into_zip else None,
+        chunks_dir=str(places.chunks.resolve()) if into_zip else None,
+        shared_mark="" if local or not into_zip else shared_mark(places.chunks),
     )
     chunks_dir = places.chunks if into_zip else None
     dispatcher = Dispatcher(
@@ -129,6 +131,15 @@ def _run(
             journal.commit()
         raise
     dispatcher.runner.close()
+
+
+def shared_mark(chunks_dir: Path) -> str:
+    """A file only this run makes, for Dask workers to find out whether they share its file
+    system (then they write their chunk files themselves); removed at the end with the chunk
+    files no row refers to."""
+    name = f".shared-{secrets.token_hex(8)}"
+    files.write_atomic(chunks_dir / name, b"")
+    return name
 
 
 def _feed(source: InputFile, run: str, dispatcher: Dispatcher, chunk_size: int) -> None:

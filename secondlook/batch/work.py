@@ -51,9 +51,12 @@ def process_rows(job: Job, rows: list[tuple[int, dict[str, object]]]) -> list[Ro
 def _write_chunk(job: Job, outcomes: list[RowOutcome]) -> None:
     """ZIP output: the chunk's letters as one file. If it cannot be written (a full disk),
     every row with letters is an error, which a re-run redoes."""
+    directory = Path(job.chunks_dir or "")
+    if job.shared_mark and not (directory / job.shared_mark).exists():
+        return  # a Dask worker on another file system: the bytes go back to the run
     _stop_if_orphaned(job)
     try:
-        write_chunk(Path(job.chunks_dir or "") / job.chunk, outcomes)
+        write_chunk(directory / job.chunk, outcomes)
     except OSError as err:
         for n, outcome in enumerate(outcomes):
             if outcome.status == "ok" and outcome.files:
