@@ -13,7 +13,8 @@ The modules, in the order a row meets them:
     readers     CSV and XLSX (`xlsx`) read one row at a time; `header` checks the header row
     cells, rows a cell converted for its column; a row's cells -> a validated Case
     triage      in the main process: the row's journal key (`fingerprint`), duplicate case ids
-    executors   in-process, a pool of local processes, or Dask; `dispatch` feeds them chunks
+    executors   in-process, a pool of local processes (started warm: `warm`), or Dask;
+                `dispatch` feeds them chunks
     work        per row: service check, letters (`renderers`), PDFs (`pdf`), files written
     messages    the service's problems said as `row N, column C: ...`
     journal     SQLite state that makes re-runs and resumes exact
