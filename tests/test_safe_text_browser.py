@@ -138,6 +138,7 @@ def test_user_text_never_fetches_or_links(
     nav_server, payload_host, browser, wait_for_app, tmp_path
 ):
     text = payload(payload_host.base)
+    link = f"[ref]({payload_host.base}/phish)"  # a reference number holds 100 characters
     store = Store.open(nav_server.db_url)
     try:
         made = auth.create_organisation(
@@ -149,7 +150,7 @@ def test_user_text_never_fetches_or_links(
         created = cases.create_case(store, admin, case)
         cases.add_call(
             store, admin, created.id, call_date=created.created_at.date(), person=text,
-            summary=text, organisation=text, reference_number=text,
+            summary=text, organisation=text, reference_number=link,
         )  # fmt: skip
         cases.add_note(store, admin, created.id, text)
         cases.add_document(

@@ -17,8 +17,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import secondlook.batch.storedzip as storedzip
 from secondlook import files
-from secondlook.batch import storedzip
 from secondlook.batch.outcome import RowOutcome
 
 MEMBER_DIR = "letters"  # members are letters/<file name>, as in letters.zip

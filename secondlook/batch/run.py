@@ -23,8 +23,8 @@ import secrets
 import time
 from pathlib import Path
 
+import secondlook.batch.chunks as chunks
 from secondlook import files
-from secondlook.batch import chunks
 from secondlook.batch.dispatch import Dispatcher
 from secondlook.batch.executors import Pool, make_executor
 from secondlook.batch.fingerprint import run_fingerprint
