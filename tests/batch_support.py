@@ -195,6 +195,19 @@ _DOCX_PARTS = {
 }
 
 
+TODAY = dt.date(2026, 11, 24)
+QUICK = "batch_support:quick_renderer"
+LETTER = "records_request"
+
+
+def quick_options(**kw):  # noqa: ANN003, ANN201
+    """BatchOptions for tests: one records request a row, the quick renderer, one worker."""
+    from secondlook.batch import BatchOptions
+
+    base = {"letter": LETTER, "renderer": QUICK, "today": TODAY, "workers": 1}
+    return BatchOptions(**(base | kw))
+
+
 def quick_renderer() -> QuickRenderer:
     return QuickRenderer()
 

@@ -7,7 +7,6 @@ traceback, and never repeats a cell's content.
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import io
 import os
@@ -22,21 +21,14 @@ from pathlib import Path
 
 import docx
 import pytest
-from batch_support import good_row, write_rows
+from batch_support import LETTER, QUICK, good_row, quick_options, write_rows
 from bounded_child import ROOT
 from click.testing import CliRunner
 
-from secondlook.batch import BatchOptions, read_manifest, run_batch
+from secondlook.batch import read_manifest, run_batch
 from secondlook.cli import cli
 
-TODAY = dt.date(2026, 11, 24)
-QUICK = "batch_support:quick_renderer"
-LETTER = "records_request"
-
-
-def options(**kw) -> BatchOptions:
-    base = {"letter": LETTER, "renderer": QUICK, "today": TODAY, "workers": 1}
-    return BatchOptions(**(base | kw))
+options = quick_options
 
 
 def _env() -> dict[str, str]:

@@ -11,27 +11,28 @@ from pathlib import Path
 
 import docx
 import pytest
-from batch_support import acceptance_rows, good_row, tree_digest, write_rows
+from batch_support import (
+    LETTER,
+    QUICK,
+    TODAY,
+    acceptance_rows,
+    good_row,
+    quick_options,
+    tree_digest,
+    write_rows,
+)
 from click.testing import CliRunner
 
 from secondlook.batch import (
     DEFAULT_RENDERER,
     MANIFEST_COLUMNS,
     BatchError,
-    BatchOptions,
     read_manifest,
     run_batch,
 )
 from secondlook.cli import cli
 
-TODAY = dt.date(2026, 11, 24)
-QUICK = "batch_support:quick_renderer"
-LETTER = "records_request"
-
-
-def options(**kw) -> BatchOptions:
-    base = {"letter": LETTER, "renderer": QUICK, "today": TODAY, "workers": 1}
-    return BatchOptions(**(base | kw))
+options = quick_options
 
 
 def _check_manifest_against_files(out: Path, manifest: list[dict]) -> None:

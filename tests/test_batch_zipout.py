@@ -3,7 +3,6 @@ time; the same letters, manifest and guarantees as one file per letter."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import os
@@ -12,21 +11,22 @@ from pathlib import Path
 
 import docx
 import pytest
-from batch_support import acceptance_rows, good_row, tree_digest, write_rows
+from batch_support import (
+    LETTER,
+    QUICK,
+    acceptance_rows,
+    good_row,
+    quick_options,
+    tree_digest,
+    write_rows,
+)
 from click.testing import CliRunner
 
 from secondlook.batch import DEFAULT_RENDERER, BatchError, BatchOptions, read_manifest, run_batch
 from secondlook.batch.storedzip import StoredZip
 from secondlook.cli import cli
 
-TODAY = dt.date(2026, 11, 24)
-QUICK = "batch_support:quick_renderer"
-LETTER = "records_request"
-
-
-def options(**kw) -> BatchOptions:
-    base = {"letter": LETTER, "renderer": QUICK, "today": TODAY, "workers": 1}
-    return BatchOptions(**(base | kw))
+options = quick_options
 
 
 def zip_options(**kw) -> BatchOptions:
