@@ -646,19 +646,14 @@ class CompiledTemplate:
 
     def _render_fast(self, context: Mapping[str, Any]) -> bytes:
         rendered = self.render_parts(context)
-        if self._replacements:
-            replaced = self._replaced_members(rendered)
-            return write_records(
-                record(replaced[name])
-                if name in replaced
-                else self._records[name]
-                if name in self._records
-                else record(deflate(name, rendered[name], 1))
-                for name in self._order
-            )
+        replaced = self._replaced_members(rendered) if self._replacements else {}
         static = self._records
         return write_records(
-            static[name] if name in static else record(deflate(name, rendered[name], 1))
+            record(replaced[name])
+            if name in replaced
+            else static[name]
+            if name in static
+            else record(deflate(name, rendered[name], 1))
             for name in self._order
         )
 
