@@ -30,7 +30,8 @@ PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 
-_DOS_TIME, _DOS_DATE = 0, (2000 - 1980) << 9 | 1 << 5 | 1  # 2000-01-01 00:00
+# Every zip we write (letters, letters.zip) dates its members 2000-01-01 00:00: same bytes.
+DOS_TIME, DOS_DATE = 0, (2000 - 1980) << 9 | 1 << 5 | 1
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Record:
     name: bytes
 
 
-_LOCAL = struct.Struct("<IHHHHHIIIHH")
+LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")  # a member's local header, before its name
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHI")  # ..., extra, comment, disk, internal, external
 _OFFSET = struct.Struct("<I")
 _END = struct.Struct("<IHHHHIIH")
@@ -70,9 +71,9 @@ _END = struct.Struct("<IHHHHIIH")
 
 def record(member: Member) -> Record:
     """The zip layout of one member, with the fixed timestamp."""
-    head = (20, 0x0800, zipfile.ZIP_DEFLATED, _DOS_TIME, _DOS_DATE, member.crc)
+    head = (20, 0x0800, zipfile.ZIP_DEFLATED, DOS_TIME, DOS_DATE, member.crc)
     sizes = (len(member.data), member.size, len(member.name))
-    local = _LOCAL.pack(0x04034B50, *head, *sizes, 0) + member.name + member.data
+    local = LOCAL_HEADER.pack(0x04034B50, *head, *sizes, 0) + member.name + member.data
     central = _CENTRAL.pack(0x02014B50, 20, *head, *sizes, 0, 0, 0, 0, 0)
     return Record(local, central, member.name)
 

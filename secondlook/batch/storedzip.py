@@ -24,11 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-_DOS_TIME, _DOS_DATE = 0, (2000 - 1980) << 9 | 1 << 5 | 1  # 2000-01-01 00:00, as letters have
+from letters.package import DOS_DATE, DOS_TIME, LOCAL_HEADER
+
 _UTF8 = 0x0800  # names are UTF-8
 _UNIX_FILE_0600 = (0o100600 << 16) & 0xFFFFFFFF  # a regular file readable by its owner only
 _MADE_BY_UNIX = 3 << 8 | 45
-_LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _U32 = 0xFFFFFFFF
 _U16 = 0xFFFF
@@ -53,8 +53,8 @@ class StoredZip:
         if size >= _U32:
             raise ValueError("a member of 4 GiB or more")
         crc = zlib.crc32(data) if crc is None else crc
-        head = (_UTF8, zipfile.ZIP_STORED, _DOS_TIME, _DOS_DATE, crc, size, size, len(encoded))
-        self.handle.write(_LOCAL.pack(0x04034B50, 20, *head, 0))
+        head = (_UTF8, zipfile.ZIP_STORED, DOS_TIME, DOS_DATE, crc, size, size, len(encoded))
+        self.handle.write(LOCAL_HEADER.pack(0x04034B50, 20, *head, 0))
         self.handle.write(encoded)
         self.handle.write(data)
         if self.offset < _U32:
@@ -65,7 +65,7 @@ class StoredZip:
             0x02014B50, _MADE_BY_UNIX, needs, *head, len(extra), 0, 0, 0, _UNIX_FILE_0600, offset
         )
         self.central += encoded + extra
-        self.offset += _LOCAL.size + len(encoded) + size
+        self.offset += LOCAL_HEADER.size + len(encoded) + size
         self.count += 1
 
     def close(self) -> None:
@@ -113,11 +113,11 @@ def read_index(fd: int) -> dict[str, Entry]:
             infos = archive.infolist()
         index = {}
         for info in infos:
-            local = os.pread(fd, _LOCAL.size, info.header_offset)
-            if len(local) != _LOCAL.size or local[:4] != b"PK\x03\x04":
+            local = os.pread(fd, LOCAL_HEADER.size, info.header_offset)
+            if len(local) != LOCAL_HEADER.size or local[:4] != b"PK\x03\x04":
                 raise DamagedArchive(info.filename)
             name_length, extra_length = struct.unpack("<HH", local[26:30])
-            start = info.header_offset + _LOCAL.size + name_length + extra_length
+            start = info.header_offset + LOCAL_HEADER.size + name_length + extra_length
             if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
                 raise DamagedArchive(info.filename)
             index[info.filename] = Entry(start, info.file_size, info.CRC)
