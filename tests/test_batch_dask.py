@@ -1,8 +1,9 @@
-"""Batch on a Dask distributed cluster (a LocalCluster with two worker processes)."""
+"""Batch on a Dask distributed cluster (a LocalCluster with three worker processes)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import distributed
 import pytest
@@ -14,12 +15,19 @@ from secondlook.batch import DEFAULT_RENDERER, BatchError, BatchOptions, read_ma
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None
     ) as local:
         yield local
 
 
-def test_a_dask_cluster_gives_the_same_letters_and_manifest_as_a_local_run(tmp_path, cluster):
+def test_a_dask_cluster_gives_the_same_letters_and_manifest_as_a_local_run(
+    tmp_path, cluster, monkeypatch
+):
+    """Workers that share the output's file system write the letter files themselves; workers
+    that do not send the bytes back and the client writes them. Same letters either way."""
+    import secondlook.batch.run as run
+    import secondlook.files as files
+
     rows, broken = acceptance_rows(300, broken_every=30)
     source = write_rows(tmp_path / "cases.csv", rows)
     common = {
@@ -28,24 +36,33 @@ def test_a_dask_cluster_gives_the_same_letters_and_manifest_as_a_local_run(tmp_p
         "today": dt.date(2026, 11, 24),
     }
     local = run_batch(source, tmp_path / "local", BatchOptions(**common))
-    remote = run_batch(
-        source,
-        tmp_path / "dask",
-        BatchOptions(scheduler=cluster.scheduler_address, chunk_size=16, **common),
-    )
-    assert (
-        (remote.rows, remote.ok, remote.errors)
-        == (300, 290, 10)
-        == (local.rows, local.ok, local.errors)
-    )
-    assert read_manifest(tmp_path / "dask/manifest.csv") == read_manifest(
-        tmp_path / "local/manifest.csv"
-    )
-    assert tree_digest(tmp_path / "dask/letters") == tree_digest(tmp_path / "local/letters")
+    letters_by_client = []
+    real_write = files.write_atomic
 
-    again = run_batch(
-        source, tmp_path / "dask", BatchOptions(scheduler=cluster.scheduler_address, **common)
-    )
+    def client_writes(path, data, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if Path(path).suffix == ".docx":
+            letters_by_client.append(Path(path).name)
+        return real_write(path, data, **kwargs)
+
+    monkeypatch.setattr(files, "write_atomic", client_writes)
+    dask = BatchOptions(scheduler=cluster.scheduler_address, chunk_size=16, **common)
+    shared = run_batch(source, tmp_path / "shared", dask)
+    assert letters_by_client == []  # the workers wrote every letter
+
+    monkeypatch.setattr(run, "shared_mark", lambda state: str(state / ".shared-not-made"))
+    apart = run_batch(source, tmp_path / "apart", dask)
+    assert len(letters_by_client) == 290  # the client wrote every letter from the bytes
+
+    for out, summary in (("shared", shared), ("apart", apart)):
+        assert (summary.rows, summary.ok, summary.errors) == (300, 290, 10)
+        assert (local.rows, local.ok, local.errors) == (300, 290, 10)
+        assert read_manifest(tmp_path / out / "manifest.csv") == read_manifest(
+            tmp_path / "local/manifest.csv"
+        )
+        assert tree_digest(tmp_path / out / "letters") == tree_digest(tmp_path / "local/letters")
+        assert not list((tmp_path / out / ".secondlook-batch").glob(".shared-*"))
+
+    again = run_batch(source, tmp_path / "shared", dask)
     assert (again.reused, again.files_written) == (290, 0)
 
 
@@ -89,7 +106,7 @@ def test_zip_output_on_a_dask_cluster_equals_a_local_run(tmp_path, cluster, monk
     assert (shared.ok, shared.errors) == (97, 3)
     assert written_by_client == []  # the workers wrote every chunk
 
-    monkeypatch.setattr(run, "shared_mark", lambda chunks_dir: ".shared-not-made")
+    monkeypatch.setattr(run, "shared_mark", lambda state: str(state / ".shared-not-made"))
     apart = run_batch(source, tmp_path / "apart", dask)
     assert (apart.ok, apart.errors) == (97, 3)
     assert len(written_by_client) == 7  # the client wrote every chunk from the bytes

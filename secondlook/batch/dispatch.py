@@ -68,21 +68,19 @@ class Dispatcher:
         return dataclasses.replace(self.job, chunk=f"{self.job.run_id}-{self.chunks:07d}.zip")
 
     def _store(self, job: Job, outcomes: list[RowOutcome]) -> None:
-        """Dask: the client writes the letters whose bytes the workers sent back (local
-        workers, and Dask workers sharing the output's file system with ZIP output, wrote
-        theirs)."""
+        """Write the letters whose bytes came back: from Dask workers that do not share the
+        output's file system (the others, and local workers, wrote theirs)."""
         if self.chunks_dir is not None:
             if any(item.data is not None for outcome in outcomes for item in outcome.files):
                 write_chunk(self.chunks_dir / job.chunk, outcomes)
             return
-        if self.runner.writes_files:
-            return
         for outcome in outcomes:
             for item in outcome.files if outcome.status == "ok" else []:
-                data, item.data = item.data, None
-                item.mtime_ns = files.write_atomic(
-                    self.letters_dir / item.name, data or b""
-                ).st_mtime_ns
+                if item.data is not None:
+                    data, item.data = item.data, None
+                    item.mtime_ns = files.write_atomic(
+                        self.letters_dir / item.name, data
+                    ).st_mtime_ns
 
     def record(self, key: str | None, outcome: RowOutcome, reused: bool = False) -> None:
         self.journal.record(key, outcome, reused=reused)

@@ -138,7 +138,7 @@ class Pool:
 
 
 class Dask:
-    writes_files = False  # workers may not share our file system: they send the bytes back
+    writes_files = False  # workers may not share our file system (run.shared_mark tells)
 
     def __init__(self, address: str, timeout: float):
         try:

@@ -22,11 +22,11 @@ class Job:
     owner_pid: int = 0  # local workers stop writing once the process that started them is gone
     dry_run: bool = False  # validate only: check each letter can be made, write nothing
     # ZIP output: workers write each chunk's letters as one file `chunk` in `chunks_dir`. With
-    # neither directory the letters' bytes go back to the run (Dask), which writes them.
+    # neither directory the letters' bytes go back to the run, which writes them.
     chunks_dir: str | None = None
     chunk: str = ""  # set for each chunk of rows
-    # Dask with ZIP output: a file the run made in `chunks_dir`; a worker that sees it shares the
-    # run's file system and writes its chunks itself, any other sends the bytes back.
+    # Dask: the path of a file the run made; a worker that sees it shares the run's file system
+    # and writes the letter or chunk files itself, any other sends the bytes back.
     shared_mark: str = ""
 
 

@@ -63,11 +63,12 @@ def run_batch(
     total = source.count_rows()  # written
     out = Path(out_dir)
     state = prepare_out_dir(out, options.letters_into)
-    places = _Places(out, out / LETTERS_DIR, state / CHUNKS_DIR)
+    places = _Places(out, out / LETTERS_DIR, state / CHUNKS_DIR, state)
     summary = BatchSummary(out_dir=out, manifest=out / MANIFEST, into_zip=options.zip_output)
     with locked(state), output_errors(out):
         for directory in (out, places.letters, places.chunks):
             files.remove_temp_files(directory)
+        _remove_shared_marks(state)  # left by a killed run
         _mark_stale(out)
         journal = Journal(state / "state.sqlite")
         try:
@@ -87,6 +88,7 @@ class _Places:
     out: Path
     letters: Path  # one file per letter
     chunks: Path  # ZIP output: one file per chunk of rows
+    state: Path  # the journal's directory
 
 
 def _run(
@@ -106,17 +108,17 @@ def _run(
         renderer_version=renderer.version,
     )
     executor = make_executor(options.workers, options.scheduler, options.scheduler_timeout, total)
-    into_zip, local = options.zip_output, executor.writes_files
+    into_zip = options.zip_output
     job = Job(
         run_id=hashlib.sha256(f"{run}{time.time_ns()}".encode()).hexdigest()[:16],
         letter=options.letter,
         pdf=options.pdf,
         today=options.today or dt.date.today(),
         renderer=options.renderer,
-        letters_dir=str(places.letters.resolve()) if local and not into_zip else None,
+        letters_dir=None if into_zip else str(places.letters.resolve()),
         owner_pid=os.getpid() if isinstance(executor, Pool) else 0,
         chunks_dir=str(places.chunks.resolve()) if into_zip else None,
-        shared_mark="" if local or not into_zip else shared_mark(places.chunks),
+        shared_mark="" if executor.writes_files else shared_mark(places.state),
     )
     chunks_dir = places.chunks if into_zip else None
     dispatcher = Dispatcher(
@@ -130,16 +132,27 @@ def _run(
         with contextlib.suppress(Exception):  # keep what is done; the first error is the one
             journal.commit()
         raise
+    finally:
+        _remove_shared_marks(places.state)
     dispatcher.runner.close()
 
 
-def shared_mark(chunks_dir: Path) -> str:
-    """A file only this run makes, for Dask workers to find out whether they share its file
-    system (then they write their chunk files themselves); removed at the end with the chunk
-    files no row refers to."""
-    name = f".shared-{secrets.token_hex(8)}"
-    files.write_atomic(chunks_dir / name, b"")
-    return name
+SHARED_MARK_PREFIX = ".shared-"
+
+
+def shared_mark(state: Path) -> str:
+    """The path of a file only this run makes, for Dask workers to find out whether they share
+    its file system: a worker that sees it writes the letter or chunk files itself, any other
+    sends the bytes back. Removed when the run ends."""
+    path = state / f"{SHARED_MARK_PREFIX}{secrets.token_hex(8)}"
+    files.write_atomic(path, b"")
+    return str(path.resolve())
+
+
+def _remove_shared_marks(state: Path) -> None:
+    for path in state.glob(f"{SHARED_MARK_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _feed(source: InputFile, run: str, dispatcher: Dispatcher, chunk_size: int) -> None:

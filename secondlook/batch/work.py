@@ -11,6 +11,7 @@ of one row reaches another); nothing else is kept between rows or runs.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -37,13 +38,16 @@ from secondlook.batch.shared import shared_work
 
 def process_rows(job: Job, rows: list[tuple[int, dict[str, object]]]) -> list[RowOutcome]:
     """Process one chunk of rows. Never raises for a bad row: each row becomes an outcome."""
+    shares_files = not job.shared_mark or os.path.exists(job.shared_mark)
+    if not shares_files:  # a Dask worker on another file system: the bytes go back to the run
+        job = dataclasses.replace(job, letters_dir=None)
     outcomes = []
     for number, row_cells in rows:
         try:
             outcomes.append(process_row(job, number, row_cells))
         except Exception as err:  # noqa: BLE001 - e.g. a full disk: this row fails, a re-run redoes it
             outcomes.append(_unprocessed(number, _case_id(row_cells), err))
-    if job.chunks_dir is not None:
+    if job.chunks_dir is not None and shares_files:
         _write_chunk(job, outcomes)
     return outcomes
 
@@ -52,8 +56,6 @@ def _write_chunk(job: Job, outcomes: list[RowOutcome]) -> None:
     """ZIP output: the chunk's letters as one file. If it cannot be written (a full disk),
     every row with letters is an error, which a re-run redoes."""
     directory = Path(job.chunks_dir or "")
-    if job.shared_mark and not (directory / job.shared_mark).exists():
-        return  # a Dask worker on another file system: the bytes go back to the run
     _stop_if_orphaned(job)
     try:
         write_chunk(directory / job.chunk, outcomes)
