@@ -218,6 +218,11 @@ def summary_text(summary: BatchSummary) -> str:
         lines.append(f"blank rows skipped: {summary.blank_rows:,}")
     if summary.removed_files:
         lines.append(f"old letters removed (rows changed or gone): {summary.removed_files:,}")
+    if summary.removed_for_zip:
+        lines.append(
+            f"letter files removed from letters/ (the letters are in letters.zip now): "
+            f"{summary.removed_for_zip:,}"
+        )
     if summary.ignored_columns:
         lines.append(f"columns ignored: {', '.join(summary.ignored_columns)}")
     lines.append(f"manifest: {summary.manifest}")

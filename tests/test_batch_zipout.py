@@ -25,6 +25,7 @@ from click.testing import CliRunner
 from secondlook.batch import DEFAULT_RENDERER, BatchError, BatchOptions, read_manifest, run_batch
 from secondlook.batch.storedzip import StoredZip
 from secondlook.cli import cli
+from secondlook.cli_batch import summary_text
 
 options = quick_options
 
@@ -144,7 +145,11 @@ def test_switching_between_letter_files_and_zip_output(tmp_path):
     out = tmp_path / "out"
     run_batch(source, out, options())
     into_zip = run_batch(source, out, zip_options())
-    assert (into_zip.files_written, into_zip.removed_files) == (6, 6)
+    assert (into_zip.files_written, into_zip.removed_files, into_zip.removed_for_zip) == (6, 0, 6)
+    assert "rows changed or gone" not in summary_text(into_zip)
+    assert "letter files removed from letters/ (the letters are in letters.zip now): 6" in (
+        summary_text(into_zip)
+    )
     assert not (out / "letters").exists()
     assert len(chunk_members(out)) == 6
 

@@ -228,13 +228,17 @@ def _remove_old_letters(
 ) -> None:
     """Letters no row of this input refers to any more (changed or removed rows) go; with ZIP
     output every letter file goes (the letters are in letters.zip), and letters/ with them."""
+    removed = 0
     with contextlib.suppress(FileNotFoundError), os.scandir(letters_dir) as entries:
         for entry in entries:
             if entry.is_file() and not journal.is_current_file(entry.name):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
-                    summary.removed_files += 1
-    if everything:
+                    removed += 1
+    if not everything:
+        summary.removed_files += removed
+    else:
+        summary.removed_for_zip += removed
         with contextlib.suppress(OSError):
             letters_dir.rmdir()
 

@@ -25,7 +25,8 @@ class BatchSummary:
     files_written: int = 0
     letters: int = 0
     blank_rows: int = 0
-    removed_files: int = 0
+    removed_files: int = 0  # letter files of rows that changed or are gone
+    removed_for_zip: int = 0  # letter files removed because the letters now go into letters.zip
     seconds: float = 0.0
     first_errors: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
