@@ -212,7 +212,7 @@ def _disk_cache_path(directory: Path) -> Path:
 
 
 # The code a validated plan depends on: how YAML is read, the models and their validators.
-_PLAN_CODE = ("base.py", "plan.py", "markets.py", "loader.py", "catalog.py")
+_PLAN_CODE = ("base.py", "plan.py", "markets.py", "loader.py", "blockyaml.py", "catalog.py")
 
 
 @lru_cache(maxsize=1)

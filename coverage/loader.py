@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from coverage import blockyaml
+
 try:  # libyaml is several times faster; the pure-Python parser gives the same results.
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover
@@ -87,16 +89,22 @@ def _lenient_timestamp(loader: _StrictLoader, node: yaml.Node) -> Any:
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+_read_plain_block_yaml = blockyaml.make_reader(_StrictLoader)
 
 
 def parse_yaml(text: str, file: str) -> Any:
     """The document in `text`; a LoadError naming `file` and the line when it is not valid.
 
-    Every YAML reader in the project comes through here. (A faster Rust reader, yaml-rs 0.1.6,
+    Every YAML reader in the project comes through here. Plain block YAML, which is what every
+    data file is, is read by coverage/blockyaml.py; everything else, and every document with a
+    problem, by PyYAML with the checks below. (A faster Rust reader, yaml-rs 0.1.6,
     was tried for plain documents and removed: it crashed the Streamlit server process with a
     segmentation fault when it first read data files in a script thread.)"""
     if len(text) > MAX_YAML_BYTES:
         raise LoadError([Problem(file, None, "", TOO_LARGE)])
+    data = _read_plain_block_yaml(text)  # 5x faster on the files we write; no errors of its own
+    if data is not blockyaml.NOT_MINE:
+        return data
     try:
         if "&" in text:  # anchors, so maybe aliases: count what they expand to first
             _check_expansion(text, file)
