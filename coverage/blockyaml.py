@@ -44,14 +44,16 @@ class _NotMine(Exception):
     pass
 
 
-def make_reader(loader: type) -> Callable[[str], Any]:
-    """read(text) -> the document, or NOT_MINE; plain scalars typed as by `loader`, a PyYAML
-    loader class (its constructors for null, bool, int, float and timestamp)."""
+def make_reader(loader: type) -> Callable[..., Any]:
+    """read(text, remember=False) -> the document, or NOT_MINE; plain scalars typed as by
+    `loader`, a PyYAML loader class (its constructors for null, bool, int, float and timestamp).
+
+    With `remember`, typed scalars and key names are kept across documents (at most
+    `_MAX_REMEMBERED` of each): only for the project's own data files. A case file's dates of
+    birth and member ids are member data, so by default nothing outlives the document."""
     constructor = yaml.constructor.SafeConstructor()
     builders = {tag: loader.yaml_constructors[tag] for tag in _TYPED_TAGS}
     resolvers = Resolver.yaml_implicit_resolvers
-    typed: dict[str, Any] = {}  # plain scalar -> its value (all immutable)
-    names: set[str] = set()  # keys known to be plain names that PyYAML keeps as strings
 
     def resolve(value: str) -> Any:
         for tag, regexp in resolvers.get(value[0], ()):
@@ -62,58 +64,73 @@ def make_reader(loader: type) -> Callable[[str], Any]:
                 return build(constructor, yaml.ScalarNode(tag, value))
         return value
 
-    def scalar(value: str) -> Any:
-        first = value[0]
-        if first == '"' or first == "'":
+    def scalar_reader(typed: dict[str, Any]) -> Callable[[str], Any]:
+        def scalar(value: str) -> Any:
+            first = value[0]
+            if first == '"' or first == "'":
+                if (
+                    len(value) < 2
+                    or value[-1] != first
+                    or first in value[1:-1]
+                    or (first == '"' and "\\" in value)
+                ):
+                    raise _NotMine
+                return value[1:-1]
+            if value == "[]":
+                return []
+            if value == "{}":
+                return {}
             if (
-                len(value) < 2
-                or value[-1] != first
-                or first in value[1:-1]
-                or (first == '"' and "\\" in value)
+                first in _NOT_PLAIN_START
+                or (first == "-" and value[1:2] in ("", " "))
+                or ": " in value
+                or " #" in value
+                or value[-1] == ":"
             ):
                 raise _NotMine
-            return value[1:-1]
-        if value == "[]":
-            return []
-        if value == "{}":
-            return {}
-        if (
-            first in _NOT_PLAIN_START
-            or (first == "-" and value[1:2] in ("", " "))
-            or ": " in value
-            or " #" in value
-            or value[-1] == ":"
-        ):
-            raise _NotMine
-        if first not in resolvers:
-            return value
-        if value not in typed:
-            if len(typed) > _MAX_REMEMBERED:
-                typed.clear()
-            typed[value] = resolve(value)
-        return typed[value]
+            if first not in resolvers:
+                return value
+            if value not in typed:
+                if len(typed) > _MAX_REMEMBERED:
+                    typed.clear()
+                typed[value] = resolve(value)
+            return typed[value]
 
-    def is_name(key: str) -> bool:
-        if not (key.isidentifier() and key.isascii()):
-            return False
-        if key[0] in resolvers and type(resolve(key)) is not str:
-            return False  # `yes:`, `null:`: PyYAML makes a bool or None of it
-        if len(names) > _MAX_REMEMBERED:
-            names.clear()
-        names.add(key)
-        return True
+        return scalar
+
+    def name_checker(names: set[str]) -> Callable[[str], bool]:
+        def is_name(key: str) -> bool:
+            if not (key.isidentifier() and key.isascii()):
+                return False
+            if key[0] in resolvers and type(resolve(key)) is not str:
+                return False  # `yes:`, `null:`: PyYAML makes a bool or None of it
+            if len(names) > _MAX_REMEMBERED:
+                names.clear()
+            names.add(key)
+            return True
+
+        return is_name
 
     # A plain scalar starting with none of these is a string if it is a scalar at all.
     special = _NOT_PLAIN_START | {"-"} | {first for first in resolvers if first}
+    kept_typed: dict[str, Any] = {}  # plain scalar -> its value (all immutable)
+    kept_names: set[str] = set()  # keys known to be plain names that PyYAML keeps as strings
+    kept = (scalar_reader(kept_typed), kept_names, name_checker(kept_names))
 
-    def read(text: str) -> Any:
+    def read(text: str, remember: bool = False) -> Any:
         if not text.replace("\n", " ").isprintable():
             return NOT_MINE  # tabs, \r, other line breaks, control characters, a BOM
+        if remember:
+            scalar, names, is_name = kept
+        else:
+            names = set()
+            scalar, is_name = scalar_reader({}), name_checker(names)
         try:
             return _parse(text.split("\n"), scalar, names, is_name, special)
         except _NotMine:
             return NOT_MINE
 
+    read.remembered = (kept_typed, kept_names)  # type: ignore[attr-defined]  # for the tests
     return read
 
 

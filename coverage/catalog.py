@@ -72,7 +72,7 @@ def clear_cache() -> None:
 def load_plan_file(path: Path) -> Plan:
     text = read_text(path)
     try:
-        plan = parse_model(Plan, text, str(path))
+        plan = parse_model(Plan, text, str(path), data_file=True)
     except LoadError as err:  # the path as the user sees it (relpath costs 10% of a big load)
         shown = display_path(path)
         raise LoadError([replace(p, file=shown) for p in err.problems]) from None

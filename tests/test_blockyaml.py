@@ -45,6 +45,7 @@ def pyyaml(text: str):
 def check(text: str) -> bool:
     """Whether the fast reader took `text`; fails if it took it and PyYAML disagrees."""
     got = read(text)
+    assert same(read(text, remember=True), got)  # typed values kept from earlier documents
     if got is blockyaml.NOT_MINE:
         return False
     expected = pyyaml(text)
@@ -180,3 +181,21 @@ def test_mutated_repository_files_read_as_pyyaml_reads_them_or_are_left_to_it(se
         excerpt = "\n".join(lines[first : first + rng.randint(3, 40)]) + rng.choice(["", "\n"])
         taken += check(mutate(rng, excerpt))
     assert taken > 300  # the comparison exercised the fast reader, not only its refusals
+
+
+def test_a_case_file_leaves_nothing_of_its_member_behind_and_a_plan_file_may():
+    """Typed values and keys are remembered across documents only for the project's own data
+    files (plans): a case file's date of birth and member id are member data."""
+    from coverage.case import Case
+    from coverage.catalog import load_plan_file
+
+    typed, names = loader._read_plain_block_yaml.remembered
+    case_text = (ROOT / "examples/cases/medicare-surgery-recommended.yaml").read_text()
+    case_text = case_text.replace("1951-01-30", "1937-05-06") + "\nzz_unheard_of_key: 1\n"
+    with pytest.raises(loader.LoadError):  # the unknown key: validation refuses the case
+        loader.parse_model(Case, case_text, "case.yaml")
+    assert read(case_text) is not blockyaml.NOT_MINE  # the fast reader did read it
+    assert "1937-05-06" not in typed and "zz_unheard_of_key" not in names
+
+    load_plan_file(ROOT / "data/plans/original-medicare.yaml")
+    assert typed and names  # a plan file's values are kept for the next plan file
