@@ -69,14 +69,14 @@ def clear_cache() -> None:
         _lawbooks.clear()
 
 
-def load_plan_file(path: Path) -> Plan:
+def load_plan_file(path: Path | str) -> Plan:
     text = read_text(path)
     try:
         plan = parse_model(Plan, text, str(path), data_file=True)
     except LoadError as err:  # the path as the user sees it (relpath costs 10% of a big load)
         shown = display_path(path)
         raise LoadError([replace(p, file=shown) for p in err.problems]) from None
-    if plan.id != path.stem:
+    if plan.id != os.path.splitext(os.path.basename(path))[0]:
         raise LoadError(
             [Problem(display_path(path), 1, "id", f"id {plan.id!r} must match the file name")]
         )
@@ -98,7 +98,7 @@ class _Stored:
             try:
                 self.plan = Plan.model_validate_json(self.json)
             except ValueError:  # a damaged cache line: read the file itself
-                self.plan = load_plan_file(Path(self.path))
+                self.plan = load_plan_file(self.path)
             self.json = b""
         return self.plan
 
@@ -282,7 +282,7 @@ def load_catalog(directory: Path = PLANS_DIR, *, disk_cache: bool = True) -> Cat
             if stored and stored[0] == stamp:
                 entry = _Stored(file, stored[1])
         found.append((name, file, stamp, entry))
-    missing = [Path(file) for _, file, _, entry in found if entry is None]
+    missing = [file for _, file, _, entry in found if entry is None]
     with _building(lambda: bool(missing)):
         parsed = iter(_parse_plan_files(missing))
         entries: dict[str, Plan | _Stored] = {}
@@ -304,7 +304,7 @@ def load_catalog(directory: Path = PLANS_DIR, *, disk_cache: bool = True) -> Cat
     return Catalog(PlanMap(entries))
 
 
-def _parse_plan_files(paths: list[Path]) -> list[Plan | LoadError]:
+def _parse_plan_files(paths: list[str]) -> list[Plan | LoadError]:
     """Each file read, parsed and validated, in order. (Parsing half of them in a forked second
     process was tried: on this shared 2-core machine it cost 25% more CPU and was slower.)"""
     out: list[Plan | LoadError] = []

@@ -253,14 +253,23 @@ def problems_from_validation(
     return problems
 
 
-def read_text(path: Path) -> str:
-    """A data file's text: UTF-8, at most MAX_YAML_BYTES (raises LoadError)."""
+def read_text(path: Path | str) -> str:
+    """A data file's text: UTF-8, at most MAX_YAML_BYTES (raises LoadError).
+
+    Read in 64 KiB pieces with os.read (a buffered read of MAX_YAML_BYTES + 1 allocated a
+    megabyte for every 5 KB plan file); a device or a pipe is bounded the same way."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_YAML_BYTES + 1)  # also bounds a device or a pipe
-        if len(data) > MAX_YAML_BYTES:
-            raise LoadError([Problem(str(path), None, "", TOO_LARGE)])
-        return data.decode("utf-8")
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            chunks, size = [], 0
+            while chunk := os.read(fd, 65536):
+                size += len(chunk)
+                if size > MAX_YAML_BYTES:
+                    raise LoadError([Problem(str(path), None, "", TOO_LARGE)])
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        return (chunks[0] if len(chunks) == 1 else b"".join(chunks)).decode("utf-8")
     except UnicodeDecodeError as err:
         raise LoadError([Problem(str(path), None, "", f"not UTF-8 text ({err.reason})")]) from None
     except OSError as err:
@@ -284,7 +293,7 @@ def load_model(model: type[M], path: Path | str) -> M:
     return parse_model(model, read_text(path), display_path(path))
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path | str) -> str:
     """Paths relative to the working directory when possible, as editors and CI logs show them."""
     try:
         relative = os.path.relpath(path)
