@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -245,6 +244,8 @@ def _read_disk_cache(path: Path) -> dict[str, tuple[tuple[int, int], bytes]]:
 
 
 def _write_disk_cache(path: Path, rows: list[bytes]) -> None:
+    import tempfile  # only a first load writes the cache: `secondlook check` never imports it
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".plans-", suffix=".tmp")
