@@ -14,8 +14,9 @@ Wording is data: `data/fields/<language>.yaml` holds every label, help text, opt
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -447,6 +448,13 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE_EXTENSION = re.compile(r"\s*(?:x|ext\.?|extension)\s*\d{1,6}\s*$", re.IGNORECASE)
 _PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().\-/]+$")
 _ANSWERS = ("yes", "no", "unknown")
+_WHOLE_NUMBER = re.compile(r"-?\d+")
+_NOT_DIGITS = re.compile(r"\D")
+# The kinds whose answer is a line of text (stripped; blank is None).
+_TEXT_KINDS = frozenset(
+    {"text", "long_text", "email", "phone", "state", "icd10", "npi", "case_id", "plan"}
+)
+_SHORT_TEXT_KINDS = frozenset({"text", "email", "phone", "npi", "icd10", "case_id"})
 
 
 class _Bad(ValueError):
@@ -459,6 +467,13 @@ def clean(spec_: FieldSpec, value: Any) -> Any:
     """An answer as the case holds it: text stripped (blank is None), address lines split,
     answers defaulting to "not sure". Raises _Bad for a value that cannot be read."""
     kind = spec_.kind
+    if kind in _TEXT_KINDS:  # most answers: a line of text, a code, a phone number...
+        if value is None:
+            return None
+        text = str(value).strip()
+        if kind in ("icd10", "state"):
+            text = text.upper()
+        return text or None
     if kind == "address":
         if isinstance(value, str):
             value = value.splitlines()
@@ -468,21 +483,15 @@ def clean(spec_: FieldSpec, value: Any) -> Any:
     if kind == "count":
         if value is None or value == "":
             return None
-        if isinstance(value, bool) or not re.fullmatch(r"-?\d+", str(value).strip()):
+        if isinstance(value, bool) or not _WHOLE_NUMBER.fullmatch(str(value).strip()):
             raise _Bad("number")
         return int(str(value).strip())
     if kind == "date":
         return _date(value)
     if kind in ("money", "percent"):
         return _number(kind, value)
-    if kind == "choice":
-        return value if value not in (None, "") else None
-    if value is None:
-        return None
-    text = str(value).strip()
-    if kind in ("icd10", "state"):
-        text = text.upper()
-    return text or None
+    # choice
+    return value if value not in (None, "") else None
 
 
 def _number(kind: str, value: Any) -> Decimal | int | None:
@@ -523,20 +532,22 @@ def check(spec_: FieldSpec, value: Any, today: dt.date) -> None:
     if value is None or value == []:
         return
     kind = spec_.kind
-    if kind in ("text", "email", "phone", "npi", "icd10", "case_id") and len(value) > MAX_TEXT:
-        raise _Bad("too_long", max=MAX_TEXT)
-    if kind == "long_text" and len(value) > MAX_LONG_TEXT:
-        raise _Bad("too_long", max=MAX_LONG_TEXT)
-    if kind == "address":
+    if kind in _SHORT_TEXT_KINDS:
+        if len(value) > MAX_TEXT:
+            raise _Bad("too_long", max=MAX_TEXT)
+        if kind == "email" and not _EMAIL.match(value):
+            raise _Bad("email")
+        if kind == "phone" and not _is_phone(value):
+            raise _Bad("phone")
+    elif kind == "long_text":
+        if len(value) > MAX_LONG_TEXT:
+            raise _Bad("too_long", max=MAX_LONG_TEXT)
+    elif kind == "address":
         if len(value) > MAX_ADDRESS_LINES:
             raise _Bad("too_many_lines", max=MAX_ADDRESS_LINES)
         if any(len(line) > MAX_TEXT for line in value):
             raise _Bad("too_long", max=MAX_TEXT)
-    if kind == "email" and not _EMAIL.match(value):
-        raise _Bad("email")
-    if kind == "phone" and not _is_phone(value):
-        raise _Bad("phone")
-    if kind == "date" and "not_future" in spec_.checks and value > today:
+    elif kind == "date" and "not_future" in spec_.checks and value > today:
         raise _Bad("future")
     if spec_.limits and not spec_.limits[0] <= value <= spec_.limits[1]:
         raise _Bad("range", min=spec_.limits[0], max=spec_.limits[1])
@@ -546,7 +557,7 @@ def _is_phone(text: str) -> bool:
     number = _PHONE_EXTENSION.sub("", text)
     if not _PHONE_CHARACTERS.match(number):
         return False
-    digits = re.sub(r"\D", "", number)
+    digits = _NOT_DIGITS.sub("", number)
     if number.startswith("+"):
         return 8 <= len(digits) <= 15
     return len(digits) == 10 or (len(digits) == 11 and digits.startswith("1"))
@@ -556,8 +567,9 @@ def _is_phone(text: str) -> bool:
 # The one path-setter: answers → Case
 
 
-def build(case: Case, answers: Mapping[str, Any], *, today: dt.date | None = None) -> Case:
-    """A new Case: `case` with `answers` ({concrete key: value}) written in, cleaned and checked.
+def build(case: Case | None, answers: Mapping[str, Any], *, today: dt.date | None = None) -> Case:
+    """A new Case: `case` (None: a new, blank Case) with `answers` ({concrete key: value})
+    written in, cleaned and checked.
 
     - Text is stripped; blank text is None. Address lines are split on new lines.
     - A part that may be absent (the denial, where the notice says to send the appeal) exists
@@ -568,26 +580,28 @@ def build(case: Case, answers: Mapping[str, Any], *, today: dt.date | None = Non
     Raises FieldErrors listing every bad answer at once; `case` is never changed.
     """
     today = today or dt.date.today()
-    data = case.model_dump()
+    data = _blank_data() if case is None else case.model_dump()
     issues: list[Issue] = []
     presence: dict[str, str] = {}
     touched: set[str] = set()
     written: list[tuple[str, FieldSpec, Any]] = []
     for key, raw in answers.items():
-        spec_ = spec(key)
+        spec_, parts, holding = _route(key)
         try:
             value = clean(spec_, raw)
             check(spec_, value, today)
         except _Bad as bad:
             issues.append(Issue(key, bad.code, bad.params))
             continue
-        if spec_.kind == "presence":
+        kind = spec_.kind
+        if kind == "presence":
             presence[key] = value
             continue
-        if value is None and spec_.kind in ("answer", "count", "choice"):
+        if value is None and kind in ("answer", "count", "choice"):
             value = default_of(key)
-        _set(data, key.split("."), value)
-        touched.update(_parts_holding(key))
+        _set(data, parts, value)
+        if holding:
+            touched.update(holding)
         written.append((key, spec_, value))
     _prune_parts(data, touched, presence)
     issues += _check_births(data, written)
@@ -602,20 +616,39 @@ def build(case: Case, answers: Mapping[str, Any], *, today: dt.date | None = Non
     return built
 
 
-def _set(data: dict[str, Any], parts: list[str], value: Any) -> None:
+@lru_cache(maxsize=4096)  # the registry's keys (a batch: one per column), never a value
+def _route(key: str) -> tuple[FieldSpec, tuple[str, ...], tuple[str, ...]]:
+    """A concrete key's field, its path in the case's data and the optional parts it is in."""
+    return spec(key), tuple(key.split(".")), _parts_holding(key)
+
+
+def _blank_data() -> dict[str, Any]:
+    """`Case().model_dump()`: a new case's data never changes, so it is dumped once per
+    process and each caller gets a fresh copy (unpickling it costs a fraction of a dump)."""
+    return pickle.loads(_blank_dump())  # noqa: S301 - our own bytes, made just below
+
+
+@lru_cache(maxsize=1)
+def _blank_dump() -> bytes:
+    return pickle.dumps(Case().model_dump(), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _set(data: dict[str, Any], parts: Sequence[str], value: Any) -> None:
     node: Any = data
-    for index, part in enumerate(parts[:-1]):
-        following = parts[index + 1]
+    last = len(parts) - 1
+    for index in range(last):
+        part = parts[index]
         if part.isdigit():
             position = int(part)
             while len(node) <= position:
                 node.append({})
             node = node[position]
         else:
-            if node.get(part) is None:
-                node[part] = [] if following.isdigit() else {}
-            node = node[part]
-    node[parts[-1]] = value
+            following = node.get(part)
+            if following is None:
+                following = node[part] = [] if parts[index + 1].isdigit() else {}
+            node = following
+    node[parts[last]] = value
 
 
 def _get(data: dict[str, Any], key: str) -> Any:

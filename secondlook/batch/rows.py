@@ -60,7 +60,7 @@ def parse_row(row_cells: Mapping[str, object], row: int) -> ParsedRow:
     if "case_id" not in values and not any(p.column == "case_id" for p in problems):
         problems.append(CellProblem(row, "case_id", "required: every row needs a case id"))
     try:
-        case = fields.build(Case(), _answers(values))
+        case = fields.build(None, _answers(values))
     except fields.FieldErrors as err:
         problems += [_cell_problem(issue, row) for issue in err.issues]
         raise RowError(problems) from None
@@ -81,15 +81,18 @@ def _cell_problem(issue: fields.Issue, row: int) -> CellProblem:
 def _answers(values: Mapping[str, Any]) -> dict[str, Any]:
     """Registry key -> value: each column's field, an address's parts joined into lines."""
     answers: dict[str, Any] = {}
+    addresses: set[str] = set()  # the addresses the row has a part of
     for name, value in values.items():
-        column = COLUMN_BY_NAME[name]
-        if column.key and column.key not in ADDRESSES:
-            answers[column.key] = value
-    for key, prefix in ADDRESSES.items():
-        state = values.get("patient_state" if prefix == "patient" else f"{prefix}_state")
-        lines = _address_lines(values, prefix, state)
-        if lines:
-            answers[key] = lines
+        key = _KEYS[name]
+        if key in ADDRESSES:
+            addresses.add(key)
+        elif key:
+            answers[key] = value
+    for key, (line1, line2, city, zip_code, state) in _ADDRESS_COLUMNS.items():
+        if key in addresses:
+            lines = _address_lines(values, line1, line2, city, zip_code, values.get(state))
+            if lines:
+                answers[key] = lines
     return answers
 
 
@@ -116,11 +119,27 @@ def _converted(row_cells: Mapping[str, object], row: int, problems: list) -> dic
     return values
 
 
-def _address_lines(values: Mapping[str, Any], prefix: str, state: str | None) -> list[str]:
-    lines = [values.get(f"{prefix}_address_line1"), values.get(f"{prefix}_address_line2")]
-    city = values.get(f"{prefix}_city")
-    zip_code = values.get(f"{prefix}_zip")
-    if city or zip_code:
-        last = ", ".join(p for p in (city, state) if p)
-        lines.append(f"{last} {zip_code}".strip() if zip_code else last)
+def _address_lines(
+    values: Mapping[str, Any], line1: str, line2: str, city: str, zip_code: str, state: Any
+) -> list[str]:
+    lines = [values.get(line1), values.get(line2)]
+    town, code = values.get(city), values.get(zip_code)
+    if town or code:
+        last = ", ".join(p for p in (town, state) if p)
+        lines.append(f"{last} {code}".strip() if code else last)
     return [line for line in lines if line]
+
+
+# Each column's registry key ("" for the batch's own `letters` column), looked up per cell.
+_KEYS: dict[str, str] = {name: column.key for name, column in COLUMN_BY_NAME.items()}
+# Each address's columns: line 1, line 2, city, ZIP and the state (the patient's: patient_state).
+_ADDRESS_COLUMNS: dict[str, tuple[str, str, str, str, str]] = {
+    key: (
+        f"{prefix}_address_line1",
+        f"{prefix}_address_line2",
+        f"{prefix}_city",
+        f"{prefix}_zip",
+        "patient_state" if prefix == "patient" else f"{prefix}_state",
+    )
+    for key, prefix in ADDRESSES.items()
+}
