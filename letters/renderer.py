@@ -175,9 +175,32 @@ def _kept_as_typed(value: str) -> Any:
     return Markup(_RISKY_UNDERSCORE.sub("&#95;", str(escape(value))))
 
 
+# What `getattr` finds on a plain dict: its methods and object's attributes (a dict has no
+# instance attributes).
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class LetterEnvironment(Environment):
+    """Jinja's environment, with `a.b` on a plain dict (what a context model dumps to) found
+    without raising and catching an AttributeError first: the same value, or the same
+    undefined, as Jinja's own `getattr` (which tries the attribute, then the item)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if (
+            obj.__class__ is dict
+            and attribute.__class__ is str
+            and attribute not in _DICT_ATTRIBUTES
+        ):
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def make_environment() -> Environment:
     """The Jinja environment every letter is rendered with (docxtpl gets the same one in tests)."""
-    return Environment(
+    return LetterEnvironment(
         autoescape=True,
         undefined=StrictUndefined,
         finalize=_finalize,
@@ -203,6 +226,25 @@ def _wrap_finalize(env: Environment, after: Callable[[Any], Any]) -> Environment
 
         finalize.jinja_pass_arg = pass_arg  # type: ignore[attr-defined]
     return env.overlay(finalize=finalize)
+
+
+def _render(template: Template, context: Mapping[str, Any]) -> str:
+    """`template.render(context)`: the same context (the globals, then the context's values)
+    and the same error handling, but the globals merged from their plain dicts: Jinja merges
+    them through a ChainMap on every call, most of the time a small part takes to render."""
+    scopes = getattr(template.globals, "maps", None)
+    env = template.environment
+    if scopes is None or env.is_async:
+        return template.render(context)
+    merged: dict[str, Any] = {}
+    for scope in reversed(scopes):  # the ChainMap's first mapping wins
+        merged.update(scope)
+    parent = dict(merged, **dict(context))
+    ctx = env.context_class(env, parent, template.name, template.blocks, globals=template.globals)
+    try:
+        return env.concat(template.root_render_func(ctx))  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - Jinja's own handling: the template's line in the traceback
+        env.handle_exception()
 
 
 def _inspecting(value: Any) -> Any:
@@ -660,7 +702,9 @@ class CompiledTemplate:
     def _render_part(self, part: _Part, context: Mapping[str, Any], state: _RenderState) -> bytes:
         state.verify = part.always_verify
         try:
-            xml = _finish(part.template.render(context), part.newlines, part.nested or state.verify)
+            xml = _finish(
+                _render(part.template, context), part.newlines, part.nested or state.verify
+            )
         except (_NeedsDocxtpl, TemplateError):
             raise
         except Exception as err:  # noqa: BLE001 - every failure names the part and paragraph
