@@ -8,6 +8,7 @@ of failure only, so nothing a row holds can leak into the manifest.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from coverage.loader import Problem
 from secondlook.batch.columns import column_for_field
@@ -47,7 +48,7 @@ def info_needed_warning(determination) -> str | None:  # noqa: ANN001 - a Determ
         return None
     columns, plan_points = set(), set()
     for need in determination.info_needed:
-        column = column_for_field(need.field)
+        column = _needed_column(need.field)
         if column and column != "plan":
             columns.add(column)
         else:
@@ -57,6 +58,13 @@ def info_needed_warning(determination) -> str | None:  # noqa: ANN001 - a Determ
         n = len(plan_points)
         parts.append(f"{n} point{'s' if n > 1 else ''} to confirm with the plan")
     return f"{determination.covered}: the answer depends on {' and '.join(parts)}"
+
+
+@lru_cache(maxsize=1024)
+def _needed_column(field: str) -> str | None:
+    """column_for_field for the fields the engine's rules say an answer depends on (paths the
+    rule data name, never a row's value; a conditional answer names them on every row)."""
+    return column_for_field(field)
 
 
 def letter_problem_texts(problem, row: int) -> list[str]:  # noqa: ANN001 - a LetterProblem

@@ -104,7 +104,9 @@ def _converted(row_cells: Mapping[str, object], row: int, problems: list) -> dic
         if column is None:
             continue  # unknown columns were reported (or allowed) when the header was read
         if raw.__class__ is str:
-            raw = unneutralise(raw.strip())  # type: ignore[union-attr,arg-type]
+            raw = raw.strip()  # type: ignore[union-attr]
+            if raw[:1] == "'":  # type: ignore[index]
+                raw = unneutralise(raw)  # type: ignore[arg-type]
             if not raw:
                 continue
             if column.kind == "text" and is_plain_text(raw):  # type: ignore[arg-type]
