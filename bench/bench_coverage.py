@@ -529,6 +529,85 @@ def bench_cold_process(args, folder: Path, tmp: Path, have_baseline: bool) -> No
     )
 
 
+CLI_CHECK = """
+import atexit, resource, sys
+# Registered before the command's own exit handlers, so it runs after them: the CPU time
+# printed is the time before the interpreter tears itself down.
+atexit.register(lambda: print(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), file=sys.stderr))
+sys.argv = ["secondlook", "check", "--case", {case!r}]
+try:
+    from secondlook.console import main
+except ImportError:  # an older tree
+    from secondlook.cli import main
+main()
+"""
+
+
+def export_tree(rev: str, target: Path) -> bool:
+    """The code and data of git revision `rev`, unpacked in `target` (False if git cannot)."""
+    target.mkdir(parents=True)
+    try:
+        archive = subprocess.run(
+            ["git", "archive", rev, "coverage", "secondlook", "data", "examples"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return True
+
+
+def bench_cli_check(args, tmp: Path) -> None:
+    """`secondlook check --case <an example case>` as a user runs it, in a new process each
+    time (the shipped catalog, its disk cache written by an untimed first call): this tree's
+    and the tree at --catalog-baseline, taking turns."""
+    trees = {"ours": ROOT}
+    if args.catalog_baseline != "none" and export_tree(args.catalog_baseline, tmp / "cli-base"):
+        trees = {"baseline": tmp / "cli-base", **trees}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONSAFEPATH", None)  # the tree's own folder first on sys.path
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in trees}
+    scripts = {}
+    for name, tree in trees.items():
+        case = sorted((tree / "examples" / "cases").glob("*.yaml"))[0]
+        scripts[name] = CLI_CHECK.format(case=str(case))
+        subprocess.run(
+            [sys.executable, "-c", scripts[name]],
+            cwd=tree,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    for _ in range(args.repeats):
+        for name, tree in trees.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-c", scripts[name]],
+                cwd=tree,  # the tree's own packages come first on sys.path
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            results[name].append((wall, cpu, cpu - float(done.stderr.split()[-1])))
+    print(
+        "  `secondlook check --case ...` in a new process (shipped catalog, disk cache), medians:"
+    )
+    for name, runs in results.items():
+        wall, cpu, exit_cpu = (statistics.median(r[i] for r in runs) for i in range(3))
+        label = name if name == "ours" else f"{name} ({args.catalog_baseline})"
+        print(
+            f"    {label}: {wall:.3f} s (CPU {cpu:.3f} s, of which {exit_cpu:.3f} s tearing down "
+            "at exit)"
+        )
+
+
 def var_cache_files() -> dict[str, tuple[int, int]]:
     """The repository's var/cache/ (where the app keeps its plan cache): name -> (size, mtime)."""
     folder = ROOT / "var" / "cache"
@@ -601,6 +680,7 @@ def run(args, tmp: Path) -> None:
     print("  peak memory of Python allocations while loading:")
     bench_memory(base, ours)
     bench_cold_process(args, folder, tmp, base is not None)
+    bench_cli_check(args, tmp)
     ours.run("cold")
     plans = list(ours.plans().values())
     # Building plans paused the cyclic GC; collect now, so no engine timing pays for it.

@@ -8,6 +8,8 @@ line on stderr and the shell's exit status for the signal (130 for Ctrl-C, 143 f
 
 from __future__ import annotations
 
+import atexit
+import gc
 import signal
 import sys
 
@@ -33,6 +35,12 @@ def exit_status(err: KeyboardInterrupt) -> int:
 
 
 def main() -> None:
+    # At exit the interpreter's last garbage collections walk every object the imports made
+    # (pydantic's models and schemas): ~50 ms of a 0.4 s `secondlook check`. Freezing them first
+    # skips those walks; objects are still freed one by one as the modules are torn down (every
+    # file the commands write is closed by a `with`). Registered first, so it runs after every
+    # other exit handler (logging, the batch's worker pool, Dask).
+    atexit.register(gc.freeze)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise)
     try:
