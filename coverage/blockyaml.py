@@ -25,6 +25,7 @@ import yaml
 from yaml.resolver import Resolver
 
 NOT_MINE: Any = object()
+_UNKNOWN: Any = object()
 
 _TYPED_TAGS = (
     "tag:yaml.org,2002:null",
@@ -89,11 +90,14 @@ def make_reader(loader: type) -> Callable[..., Any]:
                 raise _NotMine
             if first not in resolvers:
                 return value
-            if value not in typed:
+            # One lookup, and the value kept in hand: another thread may clear `typed`.
+            known = typed.get(value, _UNKNOWN)
+            if known is _UNKNOWN:
+                known = resolve(value)
                 if len(typed) > _MAX_REMEMBERED:
                     typed.clear()
-                typed[value] = resolve(value)
-            return typed[value]
+                typed[value] = known
+            return known
 
         return scalar
 
