@@ -23,6 +23,9 @@ the same process, taking turns, so load from other processes falls on both alike
    - cold process: a fresh interpreter imports the catalog and the engine, loads the catalog
      from its disk cache, checks one case against one plan and exits; wall and CPU of the whole
      process, and how much of it came after the work (tearing down at exit)
+   - `secondlook check --case <example>` as a user runs it (the shipped catalog, its disk cache
+     written by an untimed first call), next to the same command in the --catalog-baseline tree
+     (git archive into the temporary folder): wall, CPU, and the exit cost
    - peak memory: Python allocations while loading (tracemalloc), peak RSS of the processes
 Targets (issue 15): >= 20,000 determinations/s; a first load of 10,000 plans < 3 s; a cold
 process < 1 s. Nothing is left behind: the generated plans and every disk cache live in one
