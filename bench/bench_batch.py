@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/bench_batch.py [--rows 10000] [--repeats 3] [--baseline-rows 500]
      [--memory-rows 10000,100000] [--memory-outputs files,zip] [--tmp DIR] [--tmpfs DIR]
-     [--skip-memory] [--whole-runs-on ram|disk] [--sections 1,2,3,4]
+     [--skip-memory] [--whole-runs-on ram|disk] [--sections 1,2,3,4] [--baseline REV]
 
 Every figure is end to end: read the CSV row, build the case, check coverage, draw up the letter
 and write it to disk (one `records_request` letter per row, so letters/s = rows/s). Rows are
@@ -25,7 +25,9 @@ fictional (tests/batch_support.py), every one valid.
    --memory-outputs (letter files, `--letters-into zip`): peak RSS of the main process and of
    the main process plus its workers (sampled), wall time, and CPU time of the main process plus
    its workers (the forkserver's children, sampled every 50 ms), and whether 100,000 letters
-   took less than 60 s.
+   took less than 60 s. With --baseline REV, each run is preceded by the same whole run of the
+   repository at git revision REV (unpacked with `git archive`: its code, templates and data),
+   so that old and new see the same load.
 4. Files vs ZIP output on the disk: one file per letter against `--letters-into zip` (one stored
    ZIP per chunk of rows, letters.zip assembled at the end), each with `--workers 1` and 2, runs
    interleaved; median wall time, median CPU time (this process plus its pool workers, sampled
@@ -353,12 +355,16 @@ def child_memory(rows: int, workers: int, tmp: Path, into: str = "files") -> Non
     )
 
 
-def memory(rows: int, workers: int, tmp: Path, into: str = "files") -> dict:
+def memory(
+    rows: int, workers: int, tmp: Path, into: str = "files", script: Path | None = None
+) -> dict:
+    """A whole run in a fresh process; `script`: this benchmark in another checkout (its code,
+    templates and data), for a baseline."""
     make_input(tmp, rows)  # generated outside the measured process
     result = subprocess.run(
         [
             sys.executable,
-            __file__,
+            str(script or __file__),
             "--child-memory",
             str(rows),
             "--workers",
@@ -375,6 +381,56 @@ def memory(rows: int, workers: int, tmp: Path, into: str = "files") -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def checkout(rev: str, tmp: Path) -> Path:
+    """The repository at git revision `rev`, unpacked into `tmp` (its code, templates and data:
+    what a whole run at that revision loads)."""
+    import tarfile
+
+    archive = subprocess.run(
+        ["git", "archive", rev], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    target = tmp / f"baseline-{rev}"
+    target.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def whole_runs(args: argparse.Namespace, where: Path, baseline: Path | None) -> None:
+    """Section 3: each whole run in a fresh process; with a baseline checkout, its run of the
+    same rows right before ours, so that both see the same load."""
+    outputs = [o for o in args.memory_outputs.split(",") if o]
+    print(f"\n3. Peak memory (a whole run in a fresh process, output on {fs_type(where)})")
+    if baseline:
+        print(f"  each run after the same run at {args.baseline} ({load()})")
+    walls: dict[int, float] = {}
+    mib = 1024 * 1024
+    for rows in [int(r) for r in args.memory_rows.split(",") if r]:
+        for workers, into in [(w, i) for i in outputs for w in (1, 2)]:
+            runs: list[tuple[str, Path | None]] = [("now", None)]
+            if baseline:
+                runs.insert(0, (args.baseline, baseline / "bench" / "bench_batch.py"))
+            for label, script in runs:
+                m = memory(rows, workers, where, into, script)
+                if into == "zip" and script is None:
+                    walls[rows] = min(walls.get(rows, m["seconds"]), m["seconds"])
+                print(
+                    f"  {rows:>7,} rows, {into:5}, --workers {workers}"
+                    f"{f' ({label})' if baseline else ''}: main process "
+                    f"{m['main_peak'] / mib:5.0f} MiB, with its workers "
+                    f"{m['tree_peak'] / mib:5.0f} MiB; {m['seconds']:6.1f} s wall, "
+                    f"{m['cpu']:6.1f} CPU-s ({m['letters'] / m['seconds']:,.0f} letters/s, "
+                    f"{m['letters'] / m['cpu']:,.0f} per CPU-s); {load()}"
+                )
+    print("  target: peak RSS < 300 MB at 100,000 rows")
+    if 100_000 in walls:
+        verdict = "met" if walls[100_000] < 60 else "NOT met"
+        print(
+            f"  target: 100,000 letters < 60 s wall on two cores, ZIP output: {verdict} "
+            f"(fastest {walls[100_000]:.1f} s)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -387,6 +443,9 @@ def main() -> None:
         "--whole-runs-on", choices=("ram", "disk"), default="ram", help="section 3's output"
     )
     parser.add_argument("--sections", default="1,2,3,4", help="which sections to run")
+    parser.add_argument(
+        "--baseline", default="", help="git revision whose whole runs (section 3) go beside ours"
+    )
     parser.add_argument("--into", default="files", help=argparse.SUPPRESS)
     parser.add_argument("--tmp", type=Path, default=None, help="where inputs and letters go")
     parser.add_argument("--tmpfs", type=Path, default=Path("/dev/shm"), help="a RAM disk")
@@ -470,29 +529,8 @@ def main() -> None:
 
         if "3" in sections and not args.skip_memory:
             where = (ram or tmp) if args.whole_runs_on == "ram" else tmp
-            outputs = [o for o in args.memory_outputs.split(",") if o]
-            print(f"\n3. Peak memory (a whole run in a fresh process, output on {fs_type(where)})")
-            walls: dict[int, float] = {}
-            for rows in [int(r) for r in args.memory_rows.split(",") if r]:
-                for workers, into in [(w, i) for i in outputs for w in (1, 2)]:
-                    m = memory(rows, workers, where, into)
-                    mib = 1024 * 1024
-                    if into == "zip":
-                        walls[rows] = min(walls.get(rows, m["seconds"]), m["seconds"])
-                    print(
-                        f"  {rows:>7,} rows, {into:5}, --workers {workers}: main process "
-                        f"{m['main_peak'] / mib:5.0f} MiB, with its workers "
-                        f"{m['tree_peak'] / mib:5.0f} MiB; {m['seconds']:6.1f} s wall, "
-                        f"{m['cpu']:6.1f} CPU-s ({m['letters'] / m['seconds']:,.0f} letters/s)"
-                    )
-            print("  target: peak RSS < 300 MB at 100,000 rows")
-            if 100_000 in walls:
-                verdict = "met" if walls[100_000] < 60 else "NOT met"
-                print(
-                    f"  target: 100,000 letters < 60 s wall on two cores, ZIP output: {verdict} "
-                    f"(fastest {walls[100_000]:.1f} s)"
-                )
-            print(f"  {load()}")
+            baseline = checkout(args.baseline, tmp) if args.baseline else None
+            whole_runs(args, where, baseline)
         if "4" in sections:
             files_vs_zip(source, tmp, args.repeats)
     finally:
