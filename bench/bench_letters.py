@@ -2,7 +2,7 @@
 per second, warm LibreOffice vs one soffice start per letter.
 
 Run: .venv/bin/python bench/bench_letters.py [--letters 200] [--repeats 5] [--pdf-letters 8]
-     [--no-pdf] [--rows 2000] [--baseline REV]
+     [--no-pdf] [--rows 2000] [--baseline REV] [--warm]
 
 Both renderers get the same templates (letters/templates/*.docx), the same contexts (every
 letter type and the Medicare/Medicaid variants, from tests/fixtures/letters/) and the same Jinja
@@ -27,7 +27,8 @@ law_text.py loaded into this process beside ours; everything else shared). Inter
 the same fictional rows (tests/batch_support.py), with one records_request each, then with
 `auto` (the letters each check recommends: requests, appeals, ...); every outcome of both must
 be the same, every letter byte for byte. The shared answers (secondlook/batch/shared.py) start empty in every timed run, so
-the misses of a run's first rows are in its time: a longer batch shares more.
+the misses of a run's first rows are in its time: a longer batch shares more. With --warm they
+are kept from run to run (filled before timing): a long batch's steady state.
 """
 
 from __future__ import annotations
@@ -295,7 +296,7 @@ def _outcome(outcome) -> tuple:  # noqa: ANN001
     return (outcome.status, outcome.letters, outcome.errors, outcome.warnings, files)
 
 
-def bench_rows(count: int, repeats: int, rev: str, letter: str) -> None:
+def bench_rows(count: int, repeats: int, rev: str, letter: str, warm: bool = False) -> None:
     from batch_support import good_row
 
     from secondlook.batch import shared
@@ -318,10 +319,11 @@ def bench_rows(count: int, repeats: int, rev: str, letter: str) -> None:
     rows = [(n + 2, {k: v for k, v in good_row(n).items() if v}) for n in range(count)]
 
     def run(row: Callable) -> list:
-        shared._shared = shared.SharedWork()  # every run starts with nothing shared
+        if not warm:
+            shared._shared = shared.SharedWork()  # every run starts with nothing shared
         return [row(job, number, cells) for number, cells in rows]
 
-    old, new = run(before), run(process_row)
+    old, new = run(before), run(process_row)  # with --warm, these fill the shared answers
     for a, b in zip(old, new, strict=True):
         if _outcome(a) != _outcome(b) or (letter != "auto" and a.status != "ok"):
             raise SystemExit(
@@ -347,7 +349,8 @@ def bench_rows(count: int, repeats: int, rev: str, letter: str) -> None:
     ratio = statistics.median(p[0][1] / p[1][1] for p in pairs)
     print()
     print(
-        f"per batch row ({count} rows, --letter {letter}, no file written): {rev} vs now, "
+        f"per batch row ({count} rows, --letter {letter}, no file written"
+        f"{', shared answers warm' if warm else ''}): {rev} vs now, "
         f"median of {repeats} interleaved runs; load average {load_before:.1f} -> {load_after:.1f} "
         f"on {os.cpu_count()} cores"
     )
@@ -410,10 +413,16 @@ def main() -> None:
     parser.add_argument(
         "--row-letters", default="records_request,auto", help="--letter of the per-row runs"
     )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="per-row runs keep the shared answers of the runs before (a long batch's steady "
+        "state: every check already worked out)",
+    )
     args = parser.parse_args()
     if args.rows:
         for letter in args.row_letters.split(","):
-            bench_rows(args.rows, args.repeats, args.baseline, letter)
+            bench_rows(args.rows, args.repeats, args.baseline, letter, args.warm)
         bench_render(args.letters, args.repeats, args.baseline)
     if args.rows_only:
         return

@@ -33,6 +33,26 @@ def to_raw_row(number: int, header: Header, values: list[object] | tuple[object,
     """A row's values by position -> its non-blank cells by column name."""
     row = RawRow(number)
     columns = header.columns
+    if len(values) <= len(columns) and all(columns):
+        # Most rows (every CSV row of a file whose header names each column): nothing to skip
+        # or report but blank cells. Text and blanks only: another value (an XLSX number, a
+        # formula without its result) takes the general way.
+        found = row.cells
+        for name, value in zip(columns, values, strict=False):  # a CSV row may be shorter
+            if value is None:
+                continue
+            if value.__class__ is not str:
+                return _any_raw_row(number, header, values)
+            value = value.strip()  # type: ignore[union-attr]
+            if value:
+                found[name] = value  # type: ignore[index]
+        return row
+    return _any_raw_row(number, header, values)
+
+
+def _any_raw_row(number: int, header: Header, values: list[object] | tuple[object, ...]) -> RawRow:
+    row = RawRow(number)
+    columns = header.columns
     width = len(columns)
     found = row.cells
     unheaded: list[int] = []
