@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import APP_IDLE
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "screenshots"
+
+
+def settled_text(page, selector: str = "[data-testid='stMain']") -> str:  # noqa: ANN001
+    """The text under `selector` once the script run has finished. Call it after waiting for
+    something the new run draws (a message): the run has started then, and until it ends the
+    page still shows the previous run's elements further down."""
+    page.wait_for_selector(APP_IDLE, timeout=30_000)
+    return page.locator(selector).first.inner_text()
 
 
 def screenshot(page, name: str) -> None:

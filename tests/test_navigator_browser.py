@@ -15,7 +15,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from nav_browser import go, open_select, screenshot, sign_in, textbox
+from nav_browser import go, open_select, screenshot, settled_text, sign_in, textbox
 from navigator_helpers import PASSWORD, first_org, zelda_case
 from playwright.sync_api import expect
 
@@ -66,7 +66,7 @@ def test_first_sign_in_case_and_letter(nav_server, page, wait_for_app):
     page.get_by_role("button", name="Save my password").click()
     wait_for_app(page)
     page.get_by_role("heading", name="Navigator workspace", exact=True).wait_for()
-    assert "Ada Admin" in page.locator("[data-testid='stMain']").inner_text()
+    assert "Ada Admin" in settled_text(page)
     links = sidebar_links(page)
     assert {"Cases", "Case", "Batch letters", "Admin", "My account"} <= set(links)
 

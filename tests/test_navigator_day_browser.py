@@ -13,7 +13,7 @@ import io
 
 import docx
 import pytest
-from nav_browser import go, open_select, screenshot, sign_in, textbox
+from nav_browser import go, open_select, screenshot, settled_text, sign_in, textbox
 from navigator_helpers import PASSWORD, first_org, navigator, zelda_case
 from playwright.sync_api import expect
 
@@ -49,7 +49,7 @@ def prepare(db_url: str) -> int:
 
 
 def main_text(page) -> str:  # noqa: ANN001
-    return page.locator("[data-testid='stMain']").inner_text()
+    return settled_text(page)
 
 
 def section(page, heading: str):  # noqa: ANN001, ANN201
