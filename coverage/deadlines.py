@@ -30,7 +30,7 @@ from coverage.law import LawBook, Parameter
 from coverage.markets import MarketProfile, profile
 from coverage.plan import Plan
 from coverage.statements import say
-from coverage.text import LANGUAGES, Amount, Cited, Msg, msg
+from coverage.text import LANGUAGES, Amount, Cited, Msg, long_date, msg
 
 # Federal holidays (5 U.S.C. 6103) in their present form: Veterans Day back on November 11 from
 # 1978, Martin Luther King Jr. Day from 1986, Juneteenth from 2021.
@@ -110,10 +110,9 @@ def add_months(start: dt.date, months: int) -> dt.date:
     return dt.date(year, month, last) + dt.timedelta(days=1)
 
 
-@lru_cache(maxsize=4096)  # strftime is slow, and the same few dates recur in every answer
 def format_date(day: dt.date) -> str:
     """A date as people read it: 'Monday, March 1, 2027'."""
-    return f"{day:%A}, {day:%B} {day.day}, {day.year}"
+    return long_date(day)
 
 
 # --- figures from the law book -------------------------------------------------------------------
@@ -976,4 +975,3 @@ def clear_caches() -> None:
     depend on it, since each cache is keyed by everything its value is made from)."""
     _LAW_MEMOS.clear()
     _DEADLINES.clear()
-    format_date.cache_clear()

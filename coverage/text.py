@@ -47,8 +47,26 @@ _UNITS = {
         "month": ("mes", "meses"),
     },
 }
-# Spanish names of weekdays (Monday first) and months; never the process locale.
+# Names of weekdays (Monday first) and months by language; never the process locale (which
+# strftime's %A and %B would follow, and slowly).
 _CALENDAR = {
+    "en": (
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
+    ),
     "es": (
         ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
         (
@@ -65,7 +83,7 @@ _CALENDAR = {
             "noviembre",
             "diciembre",
         ),
-    )
+    ),
 }
 
 
@@ -104,25 +122,22 @@ def amount_words(value: int, unit: str, language: str = "en") -> str:
 
 def long_date(day: dt.date, language: str = "en") -> str:
     """'Monday, March 1, 2027'; Spanish: 'lunes, 1 de marzo de 2027'."""
-    if language == "en":
-        return f"{day:%A}, {day:%B} {day.day}, {day.year}"
     weekdays, _ = _CALENDAR[language]
     return f"{weekdays[day.weekday()]}, {short_date(day, language)}"
 
 
 def short_date(day: dt.date, language: str = "en") -> str:
     """'March 1, 2027'; Spanish: '1 de marzo de 2027'."""
+    month = _CALENDAR[language][1][day.month - 1]
     if language == "en":
-        return f"{day:%B} {day.day}, {day.year}"
-    _, months = _CALENDAR[language]
-    return f"{day.day} de {months[day.month - 1]} de {day.year}"
+        return f"{month} {day.day}, {day.year}"
+    return f"{day.day} de {month} de {day.year}"
 
 
 def month_year(day: dt.date, language: str = "en") -> str:
     """'March 2027'; Spanish: 'marzo de 2027'."""
-    if language == "en":
-        return f"{day:%B} {day.year}"
-    return f"{_CALENDAR[language][1][day.month - 1]} de {day.year}"
+    month = _CALENDAR[language][1][day.month - 1]
+    return f"{month} {day.year}" if language == "en" else f"{month} de {day.year}"
 
 
 # --- the catalogue ------------------------------------------------------------------------------

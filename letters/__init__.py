@@ -121,13 +121,16 @@ def template_version(letter_type: str, language: str = "en") -> str:
     canonicalised, so rebuilding an unchanged template keeps the version) and what words it
     (the context code, market profiles and statements of law). Stored with generated letters
     to tell versions apart. A Spanish letter is `<type>.es@<digest>`."""
+    key = letter_type if language == "en" else f"{letter_type}.{language}"
+    found = _versions.get(key)  # every letter asks: the digest is worked out once
+    if found is not None:
+        return found
     import hashlib
 
     from letters.build_templates import docx_parts, templates_dir
 
     if letter_type not in LETTER_TYPES:
         raise KeyError(f"unknown letter type {letter_type!r}")
-    key = letter_type if language == "en" else f"{letter_type}.{language}"
     with _lock:
         if key not in _versions:
             digest = hashlib.sha256()
