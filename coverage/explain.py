@@ -13,7 +13,9 @@ models whose fields are all immutable); each answer gets its own lists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from coverage._memo import IdentityCache
 from coverage.decision import (
@@ -32,6 +34,7 @@ from coverage.determination import (
     DocNeed,
     InfoNeed,
     Network,
+    OutputModel,
     TraceEntry,
 )
 from coverage.markets import profile
@@ -40,10 +43,29 @@ from coverage.text import Msg, data_words, msg, render
 
 DISCLAIMER = Msg("answer.disclaimer")
 
-# Model(**fields) and Model.model_validate(fields) both run this validator; calling it with the
-# dict directly skips their Python wrappers (a third of the cost of a small model).
-_new_trace_entry = TraceEntry.__pydantic_validator__.validate_python
-_new_determination = Determination.__pydantic_validator__.validate_python
+
+def _trusted(model: type[OutputModel]) -> Callable[[dict[str, Any]], Any]:
+    """Build `model` from fields that are already what validation would give (the words and
+    codes worked out here, every list the answer's own), the way validation stores them: the
+    fields in their order in `__dict__`, all but the defaulted ones in the fields set.
+    tests/test_engine_output.py checks that every answer revalidates to an equal one."""
+    new, set_attribute = model.__new__, object.__setattr__
+
+    def build(fields: dict[str, Any], given: frozenset[str] = frozenset()) -> Any:
+        obj = new(model)
+        set_attribute(obj, "__dict__", fields)
+        set_attribute(obj, "__pydantic_fields_set__", set(given or fields))
+        set_attribute(obj, "__pydantic_extra__", None)
+        set_attribute(obj, "__pydantic_private__", None)
+        return obj
+
+    return build
+
+
+_new_trace_entry = _trusted(TraceEntry)
+_new_determination = _trusted(Determination)
+# Every field of a determination but format_version (its default) is given.
+_DETERMINATION_GIVEN = frozenset(Determination.model_fields) - {"format_version"}
 
 
 @lru_cache(maxsize=1024)
@@ -164,16 +186,19 @@ def _unverified(messages: tuple[Msg, ...], language: str) -> tuple[str, ...]:
 
 
 _shared_trace = lru_cache(maxsize=4096)(_trace_entry)
-
 _GOVERNING: IdentityCache[str] = IdentityCache(maxsize=4096)
+_SITUATIONS: IdentityCache[frozenset[str]] = IdentityCache(maxsize=16384)
 
 
 def governing_law(decision: Decision, language: str = "en") -> str:
     """Which law governs the plan: the statements its market profile lists (the same ones a
     letter states first)."""
     plan, law, day = decision.plan, decision.law, decision.as_of
-    # It depends on the plan only through its market, state and the facts the profile tests.
-    facts = situation(plan)
+    # It depends on the plan only through its market, state and the facts the profile tests
+    # (worked out once per plan: it is frozen).
+    facts = _SITUATIONS.get(id(plan))
+    if facts is None:
+        facts = _SITUATIONS.put(id(plan), (plan,), situation(plan))
     key = (id(law), plan.market, plan.situs_state, facts, day, language)
     text = _GOVERNING.get(key)
     if text is None:
@@ -223,6 +248,7 @@ def determination(decision: Decision, language: str = "en") -> Determination:
     plan = decision.plan
     return _new_determination(
         {
+            "format_version": 1,
             "case_id": decision.case_id,
             "plan_id": plan.id,
             "plan_name": plan.name,
@@ -238,13 +264,14 @@ def determination(decision: Decision, language: str = "en") -> Determination:
             "info_needed": info,
             "next_steps": list(steps),
             "next_step_codes": list(step_codes),
-            "letters": decision.letters,
+            "letters": list(decision.letters),
             "deadlines": deadlines(decision.deadlines, language),
             "governing_law": governing_law(decision, language),
             "unverified": list(_unverified(decision.unverified, language)),
             "trace": [_trace(facts, language) for facts in decision.trace],
             "disclaimer": render(DISCLAIMER, language),
-        }
+        },
+        _DETERMINATION_GIVEN,
     )
 
 
@@ -254,4 +281,5 @@ def clear_caches() -> None:
     for cached in (_documents, _info_needs, _unverified):
         cached.cache_clear()
     _GOVERNING.clear()
+    _SITUATIONS.clear()
     render.cache_clear()

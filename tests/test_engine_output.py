@@ -1,9 +1,10 @@
 """The engine's caches and shortcuts never change an answer.
 
 evaluate() caches what it works out from a plan and the law book, shares frozen output parts
-between answers, and validates trace entries and the determination from dicts. These tests
-check that every answer is still a plain, valid Determination, that a warm cache gives the same
-answer as a cold one, and that a changed plan or law book is never answered from the cache.
+between answers, and builds trace entries and the determination from fields it worked out itself
+without running validation. These tests check that every answer is still a plain, valid
+Determination built just as validation builds it, that a warm cache gives the same answer as a
+cold one, and that a changed plan or law book is never answered from the cache.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from test_engine_cases import LAW, TABLE, build_plan
 
 from coverage.case import Case
@@ -57,6 +59,26 @@ def test_every_answer_revalidates_to_an_equal_determination():
         assert again == d, name
         assert again.model_dump_json() == d.model_dump_json(), name
         assert Determination.model_validate_json(d.model_dump_json()) == d, name
+
+
+def _as_validated(model: BaseModel) -> BaseModel:
+    given = {name: getattr(model, name) for name in model.model_fields_set}
+    return type(model).model_validate(given)
+
+
+def test_every_answer_is_built_as_validation_builds_it():
+    # The same fields in the same order, of the same types, with the same fields set: what
+    # pickling, copying, equality and model_dump(exclude_unset=True) see.
+    for name, plan, case, as_of in all_inputs():
+        for language in ("en", "es"):
+            d = evaluate(plan, case, as_of, LAW, language=language)
+            for ours in (d, *d.trace):
+                want = _as_validated(ours)
+                assert ours.__getstate__() == want.__getstate__(), name
+                assert list(ours.__dict__) == list(want.__dict__), name
+                got_types = [type(v) for v in ours.__dict__.values()]
+                assert got_types == [type(v) for v in want.__dict__.values()], name
+            assert "format_version" not in d.model_fields_set
 
 
 def test_a_warm_cache_gives_the_same_answers_as_a_cold_one():
