@@ -596,12 +596,25 @@ def _assess_rules(work: Work, case: Case) -> tuple[list[RuleOutcome], list[RuleO
     return outcomes, live
 
 
-def _trace(work: Work, outcomes: list[RuleOutcome]) -> None:
-    """The law layers in priority order, with what each did, then everything by priority."""
-    for index in work.view.trace_order:
-        outcome, prep = outcomes[index], work.view.rules[index]
-        work.trace.append(_rule_trace(prep, outcome, work.overrides.get(outcome.rule.id)))
-    work.trace.sort(key=lambda t: (t.priority, t.layer, t.rule_id))
+def _trace_order(entry: TraceFacts) -> tuple[int, str, str]:
+    return entry.priority, entry.layer, entry.rule_id
+
+
+def _trace(work: Work, outcomes: list[RuleOutcome]) -> tuple[TraceFacts, ...]:
+    """The law layers in priority order, with what each did, then everything by priority.
+
+    The entries are shared (the view's plan terms, the preps' rule entries), so the same
+    entries give the same trace: one tuple per view and set of entries, sorted once, that
+    coverage.explain words once."""
+    view, trace = work.view, work.trace
+    for index in view.trace_order:
+        outcome, prep = outcomes[index], view.rules[index]
+        trace.append(_rule_trace(prep, outcome, work.overrides.get(outcome.rule.id)))
+    key = tuple(map(id, trace))  # the view's dict keeps the entries alive (its values)
+    shared = view.traces.get(key)
+    if shared is None:
+        shared = view.traces[key] = tuple(sorted(trace, key=_trace_order))
+    return shared
 
 
 @lru_cache(maxsize=1024)
@@ -629,7 +642,7 @@ def decide(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Decision:
     for deadline in deadlines:
         if not deadline.verified:
             work.unverified.append(_unverified_deadline(deadline.title, deadline.within))
-    _trace(work, outcomes)
+    trace = _trace(work, outcomes)
 
     if covered == "not-covered":
         pa_needed = None  # CRD invariant: not covered → no pa-needed
@@ -662,7 +675,7 @@ def decide(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Decision:
         letters=letters,
         deadlines=deadlines,
         unverified=tuple(dict.fromkeys(work.unverified)),
-        trace=tuple(work.trace),
+        trace=trace,
     )
 
 

@@ -186,6 +186,19 @@ def _unverified(messages: tuple[Msg, ...], language: str) -> tuple[str, ...]:
 
 
 _shared_trace = lru_cache(maxsize=4096)(_trace_entry)
+# A decision's trace is a tuple the engine shares between the answers with the same entries
+# (coverage.engine._trace): worded once per tuple and language, kept with the tuple.
+_TRACES: IdentityCache[tuple[TraceEntry, ...]] = IdentityCache(maxsize=4096)
+
+
+def _traces(trace: tuple[TraceFacts, ...], language: str) -> tuple[TraceEntry, ...]:
+    key = (id(trace), language)
+    entries = _TRACES.get(key)
+    if entries is None:
+        entries = _TRACES.put(key, (trace,), tuple(_trace(facts, language) for facts in trace))
+    return entries
+
+
 _GOVERNING: IdentityCache[str] = IdentityCache(maxsize=4096)
 _SITUATIONS: IdentityCache[frozenset[str]] = IdentityCache(maxsize=16384)
 
@@ -268,7 +281,7 @@ def determination(decision: Decision, language: str = "en") -> Determination:
             "deadlines": deadlines(decision.deadlines, language),
             "governing_law": governing_law(decision, language),
             "unverified": list(_unverified(decision.unverified, language)),
-            "trace": [_trace(facts, language) for facts in decision.trace],
+            "trace": list(_traces(decision.trace, language)),
             "disclaimer": render(DISCLAIMER, language),
         },
         _DETERMINATION_GIVEN,
@@ -282,4 +295,5 @@ def clear_caches() -> None:
         cached.cache_clear()
     _GOVERNING.clear()
     _SITUATIONS.clear()
+    _TRACES.clear()
     render.cache_clear()

@@ -66,6 +66,8 @@ class PlanView:
     costs: dict[str, CostFacts] = field(default_factory=dict)
     network_terms: tuple[TraceFacts, ...] | None = None
     access_needs: dict[tuple[str, bool], tuple[tuple[str, Msg], ...]] = field(default_factory=dict)
+    # The traces worked out for this view, sorted, by the identities of their entries.
+    traces: dict[tuple[int, ...], tuple[TraceFacts, ...]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
