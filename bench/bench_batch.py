@@ -3,6 +3,7 @@
 Run: .venv/bin/python bench/bench_batch.py [--rows 10000] [--repeats 3] [--baseline-rows 500]
      [--memory-rows 10000,100000] [--memory-outputs files,zip] [--tmp DIR] [--tmpfs DIR]
      [--skip-memory] [--whole-runs-on ram|disk] [--sections 1,2,3,4] [--baseline REV]
+     [--whole-repeats N]
 
 Every figure is end to end: read the CSV row, build the case, check coverage, draw up the letter
 and write it to disk (one `records_request` letter per row, so letters/s = rows/s). Rows are
@@ -24,10 +25,13 @@ fictional (tests/batch_support.py), every one valid.
 3. Whole runs: a fresh subprocess at each --memory-rows, with `--workers 1` and 2, for each of
    --memory-outputs (letter files, `--letters-into zip`): peak RSS of the main process and of
    the main process plus its workers (sampled), wall time, and CPU time of the main process plus
-   its workers (the forkserver's children, sampled every 50 ms), and whether 100,000 letters
-   took less than 60 s. With --baseline REV, each run is preceded by the same whole run of the
+   its workers (the forkserver's children, sampled every 50 ms), the CPU time of the main
+   process alone per letter (reading, the journal, handing rows to the workers, the manifest
+   and letters.zip; without the sampling thread), and whether 100,000 letters took less than
+   60 s. With --baseline REV, each run is preceded by the same whole run (this script) on the
    repository at git revision REV (unpacked with `git archive`: its code, templates and data),
-   so that old and new see the same load.
+   so that old and new see the same load. --whole-repeats N runs each N times in turn and
+   prints the medians and the two-worker over one-worker ratio of letters/s.
 4. Files vs ZIP output on the disk: one file per letter against `--letters-into zip` (one stored
    ZIP per chunk of rows, letters.zip assembled at the end), each with `--workers 1` and 2, runs
    interleaved; median wall time, median CPU time (this process plus its pool workers, sampled
@@ -57,8 +61,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+# A baseline's whole run (section 3) is this script run on another checkout's code, templates
+# and data, so that both report the same figures.
+CODE = Path(os.environ.get("BENCH_BATCH_CODE") or ROOT)
+sys.path.insert(0, str(CODE))
+sys.path.insert(0, str(CODE / "tests"))
 
 from batch_support import good_row  # noqa: E402
 
@@ -307,9 +314,12 @@ def child_memory(rows: int, workers: int, tmp: Path, into: str = "files") -> Non
     # RUSAGE_CHILDREN misses them; the last sample of each is kept (at most 50 ms short each).
     worker_cpu: dict[int, float] = {}
     stop = threading.Event()
+    sampler_cpu = [0.0]  # the sampling thread's own CPU, not the batch's
 
     def sample() -> None:
+        start = time.thread_time()
         while not stop.is_set():
+            sampler_cpu[0] = time.thread_time() - start
             try:
                 main = me.memory_info().rss
                 tree = main
@@ -338,6 +348,9 @@ def child_memory(rows: int, workers: int, tmp: Path, into: str = "files") -> Non
     maxrss_main = int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1])
     maxrss_main *= 1024
     shutil.rmtree(out, ignore_errors=True)
+    main_cpu = (
+        (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system) - sampler_cpu[0]
+    )
     print(
         json.dumps(
             {
@@ -345,9 +358,9 @@ def child_memory(rows: int, workers: int, tmp: Path, into: str = "files") -> Non
                 "workers": workers,
                 "seconds": seconds,
                 "letters": letters,
-                "cpu": (cpu_after.user - cpu_before.user)
-                + (cpu_after.system - cpu_before.system)
-                + sum(worker_cpu.values()),
+                "main_cpu": main_cpu,
+                "cpu": main_cpu + sum(worker_cpu.values()),
+                "code": str(CODE),
                 "main_peak": max(peaks["main"], maxrss_main),
                 "tree_peak": max(peaks["tree"], peaks["main"], maxrss_main),
             }
@@ -356,15 +369,16 @@ def child_memory(rows: int, workers: int, tmp: Path, into: str = "files") -> Non
 
 
 def memory(
-    rows: int, workers: int, tmp: Path, into: str = "files", script: Path | None = None
+    rows: int, workers: int, tmp: Path, into: str = "files", code: Path | None = None
 ) -> dict:
-    """A whole run in a fresh process; `script`: this benchmark in another checkout (its code,
-    templates and data), for a baseline."""
+    """A whole run in a fresh process; `code`: another checkout whose code, templates and data
+    the run uses, for a baseline."""
     make_input(tmp, rows)  # generated outside the measured process
+    env = dict(os.environ, BENCH_BATCH_CODE=str(code)) if code else None
     result = subprocess.run(
         [
             sys.executable,
-            str(script or __file__),
+            __file__,
             "--child-memory",
             str(rows),
             "--workers",
@@ -377,8 +391,11 @@ def memory(
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    assert measured["code"] == str(code or ROOT), measured  # the code asked for ran
+    return measured
 
 
 def checkout(rev: str, tmp: Path) -> Path:
@@ -398,30 +415,37 @@ def checkout(rev: str, tmp: Path) -> Path:
 
 def whole_runs(args: argparse.Namespace, where: Path, baseline: Path | None) -> None:
     """Section 3: each whole run in a fresh process; with a baseline checkout, its run of the
-    same rows right before ours, so that both see the same load."""
+    same rows right before ours, so that both see the same load. With --whole-repeats N, every
+    run N times (in turn), then the medians and the two-worker over one-worker ratios."""
     outputs = [o for o in args.memory_outputs.split(",") if o]
     print(f"\n3. Peak memory (a whole run in a fresh process, output on {fs_type(where)})")
     if baseline:
         print(f"  each run after the same run at {args.baseline} ({load()})")
     walls: dict[int, float] = {}
     mib = 1024 * 1024
+    labels: list[tuple[str, Path | None]] = [("now", None)]
+    if baseline:
+        labels.insert(0, (args.baseline, baseline))
+    measured: dict[tuple[int, str, int, str], list[dict]] = {}
     for rows in [int(r) for r in args.memory_rows.split(",") if r]:
-        for workers, into in [(w, i) for i in outputs for w in (1, 2)]:
-            runs: list[tuple[str, Path | None]] = [("now", None)]
-            if baseline:
-                runs.insert(0, (args.baseline, baseline / "bench" / "bench_batch.py"))
-            for label, script in runs:
-                m = memory(rows, workers, where, into, script)
-                if into == "zip" and script is None:
-                    walls[rows] = min(walls.get(rows, m["seconds"]), m["seconds"])
-                print(
-                    f"  {rows:>7,} rows, {into:5}, --workers {workers}"
-                    f"{f' ({label})' if baseline else ''}: main process "
-                    f"{m['main_peak'] / mib:5.0f} MiB, with its workers "
-                    f"{m['tree_peak'] / mib:5.0f} MiB; {m['seconds']:6.1f} s wall, "
-                    f"{m['cpu']:6.1f} CPU-s ({m['letters'] / m['seconds']:,.0f} letters/s, "
-                    f"{m['letters'] / m['cpu']:,.0f} per CPU-s); {load()}"
-                )
+        for _ in range(args.whole_repeats):
+            for workers, into in [(w, i) for i in outputs for w in (1, 2)]:
+                for label, code in labels:
+                    m = memory(rows, workers, where, into, code)
+                    measured.setdefault((rows, into, workers, label), []).append(m)
+                    if into == "zip" and code is None:
+                        walls[rows] = min(walls.get(rows, m["seconds"]), m["seconds"])
+                    print(
+                        f"  {rows:>7,} rows, {into:5}, --workers {workers}"
+                        f"{f' ({label})' if baseline else ''}: main process "
+                        f"{m['main_peak'] / mib:5.0f} MiB, with its workers "
+                        f"{m['tree_peak'] / mib:5.0f} MiB; {m['seconds']:6.1f} s wall, "
+                        f"{m['cpu']:6.1f} CPU-s ({m['letters'] / m['seconds']:,.0f} letters/s, "
+                        f"{m['letters'] / m['cpu']:,.0f} per CPU-s), the main process "
+                        f"{m['main_cpu']:5.1f} CPU-s ({_main_us(m):,.0f} µs a letter); {load()}"
+                    )
+    if args.whole_repeats > 1 or baseline:
+        _whole_run_medians(measured, [label for label, _ in labels])
     print("  target: peak RSS < 300 MB at 100,000 rows")
     if 100_000 in walls:
         verdict = "met" if walls[100_000] < 60 else "NOT met"
@@ -429,6 +453,27 @@ def whole_runs(args: argparse.Namespace, where: Path, baseline: Path | None) -> 
             f"  target: 100,000 letters < 60 s wall on two cores, ZIP output: {verdict} "
             f"(fastest {walls[100_000]:.1f} s)"
         )
+
+
+def _main_us(m: dict) -> float:
+    return m["main_cpu"] / m["letters"] * 1e6
+
+
+def _whole_run_medians(measured: dict[tuple[int, str, int, str], list[dict]], labels: list) -> None:
+    print("  medians (main process: its CPU per letter; two/one: letters/s of --workers 2 over 1)")
+    for rows, into in dict.fromkeys((r, i) for r, i, _, _ in measured):
+        for label in labels:
+            rate = {}
+            for workers in (1, 2):
+                runs = measured[rows, into, workers, label]
+                rate[workers] = statistics.median(m["letters"] / m["seconds"] for m in runs)
+                print(
+                    f"  {rows:>7,} rows, {into:5}, --workers {workers} ({label}, {len(runs)} runs):"
+                    f" {statistics.median(m['seconds'] for m in runs):6.1f} s wall, "
+                    f"{statistics.median(m['cpu'] for m in runs):6.1f} CPU-s, the main process "
+                    f"{statistics.median(_main_us(m) for m in runs):5,.0f} µs a letter"
+                )
+            print(f"  {rows:>7,} rows, {into:5}, two/one ({label}): {rate[2] / rate[1]:.2f}x")
 
 
 def main() -> None:
@@ -443,6 +488,9 @@ def main() -> None:
         "--whole-runs-on", choices=("ram", "disk"), default="ram", help="section 3's output"
     )
     parser.add_argument("--sections", default="1,2,3,4", help="which sections to run")
+    parser.add_argument(
+        "--whole-repeats", type=int, default=1, help="each whole run (section 3) this often"
+    )
     parser.add_argument(
         "--baseline", default="", help="git revision whose whole runs (section 3) go beside ours"
     )
