@@ -39,8 +39,18 @@ class Journal:
             """
         )
         self.db.execute("BEGIN")
+        # Recorded rows wait here and go in with one statement per table (`flush`: after each
+        # chunk, and before anything is read back or committed).
+        self._results: list[tuple[str, str]] = []
+        self._rows: list[tuple[int, str | None, str, int, str]] = []
+        self._files: list[tuple[str, int, str | None]] = []
+        self._any_results = True
 
     def start_run(self) -> None:
+        # A row's key is looked up only if some earlier run left results: within a run a key
+        # is never looked up again once recorded (the same key is the same case id, which a
+        # second time is an error before any lookup).
+        self._any_results = self.db.execute("SELECT 1 FROM results LIMIT 1").fetchone() is not None
         self.db.execute("DELETE FROM run_rows")
         # Made afresh for each run (a journal from before ZIP output lacks `chunk`).
         self.db.execute("DROP TABLE IF EXISTS run_files")
@@ -50,33 +60,47 @@ class Journal:
         self.commit()
 
     def commit(self) -> None:
+        self.flush()
         self.db.execute("COMMIT")
         self.db.execute("BEGIN")
 
     def cached(self, key: str) -> RowOutcome | None:
+        if not self._any_results:
+            return None
+        self.flush()
         hit = self.db.execute("SELECT outcome FROM results WHERE key = ?", (key,)).fetchone()
         return RowOutcome.from_json(hit[0]) if hit else None
 
     def record(self, key: str | None, outcome: RowOutcome, *, reused: bool = False) -> None:
         text = outcome.to_json()
         if outcome.status == "ok" and key and not reused:
-            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, text))
-        self.db.execute(
-            "INSERT OR REPLACE INTO run_rows VALUES (?, ?, ?, ?, ?)",
-            (outcome.row, key, outcome.status, int(reused), text),
-        )
-        self.db.executemany(
-            "INSERT OR REPLACE INTO run_files VALUES (?, ?, ?)",
-            [(f.name, outcome.row, f.chunk or None) for f in outcome.files],
-        )
+            self._results.append((key, text))
+        self._rows.append((outcome.row, key, outcome.status, int(reused), text))
+        for item in outcome.files:
+            self._files.append((item.name, outcome.row, item.chunk or None))
+
+    def flush(self) -> None:
+        if self._results:
+            self.db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?)", self._results)
+            self._results.clear()
+        if self._rows:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO run_rows VALUES (?, ?, ?, ?, ?)", self._rows
+            )
+            self._rows.clear()
+        if self._files:
+            self.db.executemany("INSERT OR REPLACE INTO run_files VALUES (?, ?, ?)", self._files)
+            self._files.clear()
 
     def outcomes(self) -> Iterator[RowOutcome]:
+        self.flush()
         cursor = self.db.execute("SELECT outcome FROM run_rows ORDER BY row")
         for (text,) in cursor:
             yield RowOutcome.from_json(text)
 
     def is_current_file(self, name: str) -> bool:
         """Whether a file in letters/ is one of this run's letters (with ZIP output none is)."""
+        self.flush()
         return (
             self.db.execute(
                 "SELECT 1 FROM run_files WHERE name = ? AND chunk IS NULL", (name,)
@@ -86,18 +110,23 @@ class Journal:
 
     def current_files(self) -> Iterator[tuple[str, str | None]]:
         """(letter file name, chunk file or None) of this run's rows, in input order."""
+        self.flush()
         return self.db.execute("SELECT name, chunk FROM run_files ORDER BY row, name")
 
     def current_chunks(self) -> set[str]:
+        self.flush()
         query = "SELECT DISTINCT chunk FROM run_files WHERE chunk IS NOT NULL"
         return {chunk for (chunk,) in self.db.execute(query)}
 
     def forget_stale_results(self) -> None:
+        self.flush()
         self.db.execute(
             "DELETE FROM results WHERE key NOT IN (SELECT key FROM run_rows WHERE key IS NOT NULL)"
         )
 
     def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.flush()
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("COMMIT")
         with contextlib.suppress(sqlite3.Error):

@@ -67,13 +67,18 @@ class RowOutcome:
             "warnings": self.warnings,
             "errors": self.errors,
         }
-        return json.dumps(data, ensure_ascii=False)
+        return _ENCODE(data)
 
     @classmethod
     def from_json(cls, text: str) -> RowOutcome:
         data = json.loads(text)
         data["files"] = [FileOut(**f) for f in data["files"]]
         return cls(**data)
+
+
+# json.dumps(data, ensure_ascii=False) makes a new encoder at every call (the journal records
+# every row); the same text from one made once.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 def _file_json(item: FileOut) -> dict[str, object]:

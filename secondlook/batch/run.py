@@ -184,7 +184,7 @@ def _feed(source: InputFile, run: str, dispatcher: Dispatcher, chunk_size: int) 
     if pending:
         dispatcher.submit(pending)
     dispatcher.collect(0)
-    dispatcher.checkpoint()
+    dispatcher.checkpoint(commit=True)
 
 
 def _mark_stale(out: Path) -> None:
