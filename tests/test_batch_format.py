@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import typing
 from pathlib import Path
@@ -16,7 +17,7 @@ from coverage.case import Case
 from coverage.loader import LoadError
 from secondlook import service
 from secondlook.batch.columns import COLUMNS, column_for_field
-from secondlook.batch.readers import InputFile
+from secondlook.batch.readers import InputFile, _count_one_line_records
 from secondlook.batch.rows import RowError, parse_row
 from secondlook.batch.template import template_rows
 from secondlook.cli import cli
@@ -314,6 +315,60 @@ def test_an_unclosed_quote_is_a_row_error_not_a_crash(tmp_path):
     rows = list(InputFile(path))
     assert rows[0].case_id() == "A" and not rows[0].problems
     assert any("quote" in str(p) for p in rows[-1].problems)
+
+
+def _simple_count(path: Path) -> int | None:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        delimiter = ";" if ";" in handle.readline() else ","
+        handle.seek(0)
+        return _count_one_line_records(handle, delimiter)
+
+
+def _rows_parsed(path: Path) -> int:
+    """Data rows as the csv module reads them, line breaks inside quotes and all."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return max(len(list(csv.reader(handle))) - 1, 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "case_id,plan\nA,p\nB,p\n",
+        "case_id,plan\nA,p\nB,p",  # the last line without a line break
+        "case_id,plan\r\nA,p\r\n\r\nB,p\r\n",  # Excel's line breaks, a blank line
+        "case_id,plan\rA,p\rB,p\r",  # old Mac line breaks
+        "case_id,plan\n\n\nA,p\n\n",
+        "case_id,plan",
+        "",
+        "\ufeffcase_id;plan\nA;p\n",
+        "case_id,plan\n" + "A," + "x" * (64 * 1024 - 16) + "\r\nB,p\r\n",
+        'case_id,diagnosis,plan\nA,"Colon cancer, ECOG < 2",p\n"B","say ""no""",""\n',
+        'case_id;diagnosis\n"A";"x; y"\n',
+    ],
+)
+def test_rows_of_one_line_each_are_counted_without_parsing(tmp_path, text):
+    path = tmp_path / "in.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert _simple_count(path) is not None  # counted without the csv module
+    assert InputFile(path).count_rows() == _rows_parsed(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'case_id,notes\nA,"two\nlines"\nB,"one"\n',  # a cell of two lines
+        'case_id,notes\nA,x"y,"two\nlines"\nB,p\n',  # a stray quote, then a cell of two lines
+        'case_id,notes\nA,"x"y\nB,p\n',  # text after a closing quote
+        'case_id,notes\nA, "x,y"\nB,p\n',  # a space before a quote
+        "case_id,notes\nA," + "x" * 200_000 + "\nB,p\n",  # a field over the csv limit
+    ],
+)
+def test_rows_of_other_files_are_counted_by_parsing(tmp_path, text):
+    path = tmp_path / "in.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    assert _simple_count(path) is None
+    expected = None if "x" * 1000 in text else _rows_parsed(path)  # the csv module refuses it
+    assert InputFile(path).count_rows() == expected
 
 
 def test_csv_and_xlsx_give_the_same_cases(tmp_path):
