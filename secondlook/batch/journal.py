@@ -98,15 +98,11 @@ class Journal:
         for (text,) in cursor:
             yield RowOutcome.from_json(text)
 
-    def is_current_file(self, name: str) -> bool:
-        """Whether a file in letters/ is one of this run's letters (with ZIP output none is)."""
+    def current_letter_files(self) -> set[str]:
+        """The names of this run's letter files in letters/ (with ZIP output there are none)."""
         self.flush()
-        return (
-            self.db.execute(
-                "SELECT 1 FROM run_files WHERE name = ? AND chunk IS NULL", (name,)
-            ).fetchone()
-            is not None
-        )
+        query = "SELECT name FROM run_files WHERE chunk IS NULL"
+        return {name for (name,) in self.db.execute(query)}
 
     def current_files(self) -> Iterator[tuple[str, str | None]]:
         """(letter file name, chunk file or None) of this run's rows, in input order."""

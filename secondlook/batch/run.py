@@ -229,9 +229,10 @@ def _remove_old_letters(
     """Letters no row of this input refers to any more (changed or removed rows) go; with ZIP
     output every letter file goes (the letters are in letters.zip), and letters/ with them."""
     removed = 0
+    current = journal.current_letter_files()
     with contextlib.suppress(FileNotFoundError), os.scandir(letters_dir) as entries:
         for entry in entries:
-            if entry.is_file() and not journal.is_current_file(entry.name):
+            if entry.name not in current and entry.is_file():
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
                     removed += 1
