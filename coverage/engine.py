@@ -19,8 +19,10 @@ the documents, letters and next steps in coverage.actions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from types import SimpleNamespace
+from typing import NamedTuple, TypeVar
 
 from coverage import actions, explain, network
 from coverage._memo import IdentityCache
@@ -34,7 +36,16 @@ from coverage.markets import MarketProfile, profile
 from coverage.plan import Plan
 from coverage.statements import cited_statement
 from coverage.text import Cited, Msg, msg
-from coverage.work import Answer, PlanView, RuleOutcome, RulePrep, Work
+from coverage.work import (
+    Answer,
+    Asked,
+    Assessed,
+    PlanView,
+    Replay,
+    RuleOutcome,
+    RulePrep,
+    Work,
+)
 
 __all__ = ["Determination", "clear_caches", "decide", "evaluate", "trigger_value"]
 
@@ -354,7 +365,20 @@ def _plan_view(law: LawBook, plan: Plan, market: MarketProfile, as_of: dt.date) 
         same_access=terms.in_network == terms.out_of_network,
         in_cost=network.tier_words(costs.in_network),
         out_cost=None if costs.out_of_network is None else network.tier_words(costs.out_of_network),
+        not_in_force=None if plan.active_on(as_of) else _not_in_force(plan),
     )
+
+
+def _not_in_force(plan: Plan) -> Asked:
+    question = msg(
+        "answer.question.plan_effective",
+        plan=plan.name,
+        start=plan.effective.start,
+        end=plan.effective.end.isoformat()
+        if plan.effective.end
+        else Msg("answer.question.plan_effective_now"),
+    )
+    return "plan.effective", question, Msg("answer.why.plan_effective")
 
 
 # A catalog of thousands of plans, checked on a few dates, fits; beyond that, oldest out first.
@@ -535,20 +559,9 @@ def _work_for(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Work:
     view = _PLAN_VIEWS.get(view_key)
     if view is None:
         view = _PLAN_VIEWS.put(view_key, (law, plan, market), _plan_view(law, plan, market, as_of))
-    work = Work(plan=plan, case=case, as_of=as_of, law=law, view=view)
-    if not plan.active_on(as_of):
-        work.need(
-            "plan.effective",
-            msg(
-                "answer.question.plan_effective",
-                plan=plan.name,
-                start=plan.effective.start,
-                end=plan.effective.end.isoformat()
-                if plan.effective.end
-                else Msg("answer.question.plan_effective_now"),
-            ),
-            Msg("answer.why.plan_effective"),
-        )
+    work = Work(plan, case, as_of, law, view)
+    if view.not_in_force is not None:
+        work.need(*view.not_in_force)
     return work
 
 
@@ -570,37 +583,149 @@ def _effect_pairs(applied: list[RuleOutcome]) -> frozenset:
     return pairs
 
 
-def _assess_rules(work: Work, case: Case) -> tuple[list[RuleOutcome], list[RuleOutcome]]:
-    """Every rule's outcome (in the view's order), and the ones that apply or may apply."""
-    outcomes = [assess_rule(p, case, work.plan) for p in work.view.rules]
+def _assess_rules(work: Work, case: Case) -> Assessed:
+    """Every rule's outcome (in the view's order), and what follows from them alone: worked
+    out once per view and set of outcomes, which are shared (RulePrep.by_values)."""
+    view = work.view
+    outcomes = tuple([assess_rule(p, case, work.plan) for p in view.rules])
+    key = tuple(map(id, outcomes))
+    assessed = view.assessed.get(key)
+    if assessed is None:
+        assessed = view.assessed[key] = _assessment(view, outcomes)
+    work.applied = list(assessed.applied)
+    work.effects = assessed.effects
+    work.unverified.extend(assessed.unverified)
+    for field_path, question, why in assessed.needs:
+        work.need(field_path, question, why)
+    return assessed
+
+
+def _assessment(view: PlanView, outcomes: tuple[RuleOutcome, ...]) -> Assessed:
     live = [o for o in outcomes if o.status in ("applied", "depends")]
     applied = [o for o in live if o.status == "applied" and o.effect]
-    work.applied = [o.effect for o in applied]  # type: ignore[misc]
-    work.effects = _effect_pairs(applied)
-    for prep, outcome in zip(work.view.rules, outcomes, strict=True):
-        if prep.unverified_words is not None and outcome.status in ("applied", "depends"):
-            work.unverified.append(prep.unverified_words)
+    unverified = [
+        prep.unverified_words
+        for prep, outcome in zip(view.rules, outcomes, strict=True)
+        if prep.unverified_words is not None and outcome.status in ("applied", "depends")
+    ]
+    needs: list[Asked] = []
     for outcome in live:
         rule = outcome.rule
         if outcome.status == "depends":
             if outcome.why is None:
                 outcome.why = msg("answer.why.rule_depends", rule=rule.title)
-            for field_path, question in outcome.unknowns:
-                work.need(field_path, question, outcome.why)
+            needs += [
+                (field_path, question, outcome.why) for field_path, question in outcome.unknowns
+            ]
         if not rule.verified:
             if outcome.unverified is None:
                 outcome.unverified = msg(
                     "answer.unverified.rule", rule=rule.title, citation=rule.citation
                 )
-            work.unverified.append(outcome.unverified)
-    return outcomes, live
+            unverified.append(outcome.unverified)
+    return Assessed(
+        outcomes=outcomes,
+        live=tuple(live),
+        applied=tuple(o.effect for o in applied),  # type: ignore[misc]
+        effects=_effect_pairs(applied),
+        unverified=tuple(unverified),
+        needs=tuple(needs),
+    )
+
+
+T = TypeVar("T")
+
+
+class Step(NamedTuple):
+    """A step after the rules, and the case's answers it reads (dotted paths): yes/no/unknown
+    answers and the like, never member data. It is worked out once per set of rule outcomes
+    and those answers (and any other values it is given), then done again from a Replay."""
+
+    name: str
+    reads: tuple[str, ...]
+
+    def answers(self, case: Case) -> tuple:
+        return tuple([_path_value(case, path) for path in self.reads])
+
+
+def _path_value(obj: object, path: str) -> object:
+    for name in path.split("."):
+        obj = getattr(obj, name)
+    return obj
+
+
+COVERAGE_STEP = Step("coverage", ("reasons.opinions_so_far", "reasons.opinions_differ"))
+NETWORK_STEP = Step("network", ("provider.in_network", "qualified_in_network_specialist"))
+VISIT_STEP = Step("visit", ("provider.visit_type",))
+ACCESS_STEP = Step("access", ())
+
+
+def _shared_step(
+    work: Work, assessed: Assessed, step: Step, given: tuple, run: Callable[[Work], T]
+) -> T:
+    """`run(work)`, worked out once per set of rule outcomes, the step's answers and `given`,
+    then done again from what it did: the facts it asked for, its trace entries, the rule ids
+    won over, the flags it changed."""
+    answers = step.answers(work.case)
+    key = (step.name, answers, given)
+    replay = assessed.steps.get(key)
+    if replay is None:
+        replay = assessed.steps[key] = _record(work, step, answers, run)
+    for field_path, question, why in replay.needs:
+        work.need(field_path, question, why)
+    if replay.trace:
+        work.trace.extend(replay.trace)
+    for winner, losers in replay.overrides:
+        work.overrides.setdefault(winner, []).extend(losers)
+    for name, value in replay.flags:
+        setattr(work, name, value)
+    return replay.value
+
+
+_FLAGS = ("gap_law", "coverage_by_law")
+
+
+def _record(work: Work, step: Step, answers: tuple, run: Callable[[Work], T]) -> Replay:
+    """Run the step on a fresh Work that starts where `work` stands, with a case that holds
+    only the answers the step reads (reading any other field is an AttributeError, so a
+    step can neither depend on nor keep anything outside its key), and keep what it did."""
+    case = _answers_only(step.reads, answers)
+    scratch = Work(work.plan, case, work.as_of, work.law, work.view)  # type: ignore[arg-type]
+    scratch.applied, scratch.effects = work.applied, work.effects
+    for name in _FLAGS:
+        setattr(scratch, name, getattr(work, name))
+    value = run(scratch)
+    return Replay(
+        value=value,
+        needs=tuple((n.field, n.question, why) for n in scratch.info.values() for why in n.why),
+        trace=tuple(scratch.trace),
+        overrides=tuple((winner, tuple(losers)) for winner, losers in scratch.overrides.items()),
+        flags=tuple(
+            (name, getattr(scratch, name))
+            for name in _FLAGS
+            if getattr(scratch, name) != getattr(work, name)
+        ),
+    )
+
+
+def _answers_only(paths: tuple[str, ...], values: tuple) -> SimpleNamespace:
+    case = SimpleNamespace()
+    for path, value in zip(paths, values, strict=True):
+        *parents, last = path.split(".")
+        obj = case
+        for name in parents:
+            if not hasattr(obj, name):
+                setattr(obj, name, SimpleNamespace())
+            obj = getattr(obj, name)
+        setattr(obj, last, value)
+    return case
 
 
 def _trace_order(entry: TraceFacts) -> tuple[int, str, str]:
     return entry.priority, entry.layer, entry.rule_id
 
 
-def _trace(work: Work, outcomes: list[RuleOutcome]) -> tuple[TraceFacts, ...]:
+def _trace(work: Work, outcomes: tuple[RuleOutcome, ...]) -> tuple[TraceFacts, ...]:
     """The law layers in priority order, with what each did, then everything by priority.
 
     The entries are shared (the view's plan terms, the preps' rule entries), so the same
@@ -626,23 +751,31 @@ def decide(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Decision:
     """Decide coverage of the second opinion in `case` under `plan` on `as_of`: codes and
     facts, with every sentence as a message (coverage.explain words it)."""
     work = _work_for(plan, case, as_of, law)
-    outcomes, live = _assess_rules(work, case)
+    assessed = _assess_rules(work, case)
+    live = list(assessed.live)
 
-    covered = _coverage(work, live)
-    route = network.network(work, live)
+    covered = _shared_step(work, assessed, COVERAGE_STEP, (), lambda w: _coverage(w, live))
+    route = _shared_step(work, assessed, NETWORK_STEP, (), lambda w: network.network(w, live))
     if route.outcome == "not_covered" and covered in ("covered", "conditional"):
         covered = "not-covered"
     elif route.outcome == "unknown" and covered == "covered":
         covered = "conditional"
-    covered = _visit_type(work, covered)
-
-    referral_needed, pa_needed = network.access(work, route)
+    covered = _shared_step(
+        work, assessed, VISIT_STEP, (covered,), lambda w: _visit_type(w, covered)
+    )
+    referral_needed, pa_needed = _shared_step(
+        work,
+        assessed,
+        ACCESS_STEP,
+        (route, work.coverage_by_law),
+        lambda w: network.access(w, route),
+    )
     cost = network.cost(work, route)
     deadlines = deadline_facts(plan, case, as_of, law, work.view.market)
     for deadline in deadlines:
         if not deadline.verified:
             work.unverified.append(_unverified_deadline(deadline.title, deadline.within))
-    trace = _trace(work, outcomes)
+    trace = _trace(work, assessed.outcomes)
 
     if covered == "not-covered":
         pa_needed = None  # CRD invariant: not covered → no pa-needed

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from coverage.case import Case
 from coverage.decision import CostFacts, DocFacts, Need, TraceFacts
@@ -48,6 +50,39 @@ class RulePrep:
     traces: dict[tuple[int, tuple[str, ...]], TraceFacts] = field(default_factory=dict)
 
 
+# A fact to ask for, as Work.need takes it: (field path, question, why it matters).
+Asked = tuple[str, Msg, Msg]
+
+
+@dataclass(slots=True)
+class Replay:
+    """What one step of a decision did (coverage.engine._shared_step), to do again for an equal
+    key: its value, the facts it asked for in order, the trace entries it added, the rule ids
+    each winner won over, and the flags it changed. Nothing in it comes from a member's data."""
+
+    value: Any
+    needs: tuple[Asked, ...]
+    trace: tuple[TraceFacts, ...]
+    overrides: tuple[tuple[str, tuple[str, ...]], ...]
+    flags: tuple[tuple[str, bool], ...]
+
+
+@dataclass(slots=True)
+class Assessed:
+    """Every rule's outcome on one plan view for one set of trigger values (the outcomes are
+    shared: `PlanView.assessed` keys them by identity), and what follows from them alone."""
+
+    outcomes: tuple[RuleOutcome, ...]  # the view's rules order
+    live: tuple[RuleOutcome, ...]  # the ones that apply or may apply
+    applied: tuple[RuleEffect, ...]  # the effects of the ones that apply
+    effects: frozenset[tuple[str, object]]  # (effect field, value) of those
+    unverified: tuple[Msg, ...]
+    needs: tuple[Asked, ...]
+    # The steps after the rules (coverage, network, visit type, access), by what else they
+    # read: a step name and a few answers (yes/no/unknown), never member data.
+    steps: dict[Hashable, Replay] = field(default_factory=dict)
+
+
 @dataclass
 class PlanView:
     """What the engine needs from one (law book, plan, market profile, date), worked out once
@@ -68,6 +103,11 @@ class PlanView:
     access_needs: dict[tuple[str, bool], tuple[tuple[str, Msg], ...]] = field(default_factory=dict)
     # The traces worked out for this view, sorted, by the identities of their entries.
     traces: dict[tuple[int, ...], tuple[TraceFacts, ...]] = field(default_factory=dict)
+    # The rules' outcomes assessed together, by the identities of the outcomes (held by
+    # the preps in `rules`, so the identities stay theirs while this view lives).
+    assessed: dict[tuple[int, ...], Assessed] = field(default_factory=dict)
+    # Why the plan is not in force on the view's date (Work.need's arguments), or None.
+    not_in_force: Asked | None = None
 
 
 @dataclass(slots=True)
@@ -122,4 +162,14 @@ class Work:
         self.trace.append(entry)
 
 
-__all__ = ["CostFacts", "PLAN_PRIORITY", "PlanView", "RuleOutcome", "RulePrep", "Work"]
+__all__ = [
+    "Asked",
+    "Assessed",
+    "CostFacts",
+    "PLAN_PRIORITY",
+    "PlanView",
+    "Replay",
+    "RuleOutcome",
+    "RulePrep",
+    "Work",
+]

@@ -16,6 +16,7 @@ import pytest
 from pydantic import BaseModel
 from test_engine_cases import LAW, TABLE, build_plan
 
+from coverage import engine
 from coverage.case import Case
 from coverage.catalog import load_catalog
 from coverage.deadlines import compute_deadlines
@@ -146,3 +147,18 @@ def test_shared_output_parts_are_frozen():
     for part in (d.network, d.cost_sharing, d.doc_needed[0], d.deadlines[0]):
         with pytest.raises(ValueError):
             part.__setattr__(next(iter(type(part).model_fields)), None)
+
+
+def test_a_shared_step_sees_only_the_answers_of_its_key():
+    # A step after the rules is worked out once per key and done again for equal keys: it is
+    # run on a case that holds the answers in its key and nothing else (no member data).
+    _, plan, case, as_of = example_inputs()[0]
+    work = engine._work_for(plan, case, as_of, LAW)
+    assessed = engine._assess_rules(work, case)
+    step = engine.Step("test", ("provider.in_network",))
+    with pytest.raises(AttributeError):
+        engine._shared_step(work, assessed, step, (), lambda w: w.case.patient)
+    seen = engine._shared_step(work, assessed, step, ("x",), lambda w: w.case.provider.in_network)
+    assert seen == case.provider.in_network
+    for step in (engine.COVERAGE_STEP, engine.NETWORK_STEP, engine.VISIT_STEP):
+        assert all(not path.startswith(("patient", "denial")) for path in step.reads)
