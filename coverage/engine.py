@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from operator import attrgetter
 from types import SimpleNamespace
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 from coverage import actions, explain, network
 from coverage._memo import IdentityCache
@@ -636,22 +637,22 @@ def _assessment(view: PlanView, outcomes: tuple[RuleOutcome, ...]) -> Assessed:
 T = TypeVar("T")
 
 
-class Step(NamedTuple):
+class Step:
     """A step after the rules, and the case's answers it reads (dotted paths): yes/no/unknown
     answers and the like, never member data. It is worked out once per set of rule outcomes
     and those answers (and any other values it is given), then done again from a Replay."""
 
-    name: str
-    reads: tuple[str, ...]
+    __slots__ = ("name", "reads", "answers")
 
-    def answers(self, case: Case) -> tuple:
-        return tuple([_path_value(case, path) for path in self.reads])
-
-
-def _path_value(obj: object, path: str) -> object:
-    for name in path.split("."):
-        obj = getattr(obj, name)
-    return obj
+    def __init__(self, name: str, reads: tuple[str, ...]) -> None:
+        self.name, self.reads = name, reads
+        if len(reads) > 1:
+            self.answers: Callable[[Case], tuple] = attrgetter(*reads)
+        elif reads:
+            one = attrgetter(reads[0])
+            self.answers = lambda case: (one(case),)
+        else:
+            self.answers = lambda case: ()
 
 
 COVERAGE_STEP = Step("coverage", ("reasons.opinions_so_far", "reasons.opinions_differ"))
@@ -725,12 +726,23 @@ def _trace_order(entry: TraceFacts) -> tuple[int, str, str]:
     return entry.priority, entry.layer, entry.rule_id
 
 
-def _trace(work: Work, outcomes: tuple[RuleOutcome, ...]) -> tuple[TraceFacts, ...]:
+def _trace(work: Work, assessed: Assessed) -> tuple[TraceFacts, ...]:
     """The law layers in priority order, with what each did, then everything by priority.
 
     The entries are shared (the view's plan terms, the preps' rule entries), so the same
     entries give the same trace: one tuple per view and set of entries, sorted once, that
-    coverage.explain words once."""
+    coverage.explain words once. With the rules' outcomes assessed together, the plan terms
+    traced so far and the rule ids won over give the entries: the tuple is kept by those."""
+    trace, overrides = work.trace, work.overrides
+    won = tuple([(w, tuple(losers)) for w, losers in overrides.items()]) if overrides else ()
+    key = (tuple(map(id, trace)), won)  # the entries are kept alive by the view (and the value)
+    shared = assessed.traces.get(key)
+    if shared is None:
+        shared = assessed.traces[key] = _sorted_trace(work, assessed.outcomes)
+    return shared
+
+
+def _sorted_trace(work: Work, outcomes: tuple[RuleOutcome, ...]) -> tuple[TraceFacts, ...]:
     view, trace = work.view, work.trace
     for index in view.trace_order:
         outcome, prep = outcomes[index], view.rules[index]
@@ -775,7 +787,7 @@ def decide(plan: Plan, case: Case, as_of: dt.date, law: LawBook) -> Decision:
     for deadline in deadlines:
         if not deadline.verified:
             work.unverified.append(_unverified_deadline(deadline.title, deadline.within))
-    trace = _trace(work, assessed.outcomes)
+    trace = _trace(work, assessed)
 
     if covered == "not-covered":
         pa_needed = None  # CRD invariant: not covered → no pa-needed

@@ -81,6 +81,9 @@ class Assessed:
     # The steps after the rules (coverage, network, visit type, access), by what else they
     # read: a step name and a few answers (yes/no/unknown), never member data.
     steps: dict[Hashable, Replay] = field(default_factory=dict)
+    # The sorted traces, by the plan terms traced before the rules (identities) and the rule
+    # ids each winner won over.
+    traces: dict[tuple, tuple[TraceFacts, ...]] = field(default_factory=dict)
 
 
 @dataclass
