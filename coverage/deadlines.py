@@ -921,19 +921,22 @@ def deadline_facts(
     plan: Plan, case: Case, as_of: dt.date, law: LawBook, market: MarketProfile | None = None
 ) -> tuple[DeadlineFacts, ...]:
     """Every deadline that matters for this case on `as_of`, sorted by due date (dateless last),
-    then id. Deterministic: the same inputs give the same deadlines (the very same tuple, so
-    the explanation layer words it once)."""
+    then id. Deterministic: the same inputs give the same deadlines (without a denial or a
+    request date, the very same tuple, so the explanation layer words it once)."""
     # The deadlines depend on these case facts alone (the builder never sees the rest of the
-    # case), and the plan and law book are frozen: so each combination is worked out once.
-    # The denial is hashed by value.
+    # case), and the plan and law book are frozen: so each combination is worked out once, but
+    # only when it holds no member data. A denial (its dates, and the free text and numbers
+    # the model holds) or a request date is one case's: worked out for this answer alone.
     facts = (as_of, case.urgency.physician_certifies_urgent == "yes", case.request_sent_date)
     denial = case.denial
     market = market or profile(plan.market)
-    key = (id(law), id(plan), id(market), *facts, denial)
+    if denial is not None or case.request_sent_date is not None:
+        return _compute_deadlines(plan, market, law, *facts, denial)
+    key = (id(law), id(plan), id(market), *facts)
     done = _DEADLINES.get(key)
     if done is None:
         done = _DEADLINES.put(
-            key, (law, plan, market), _compute_deadlines(plan, market, law, *facts, denial)
+            key, (law, plan, market), _compute_deadlines(plan, market, law, *facts, None)
         )
     return done
 
@@ -957,7 +960,7 @@ def _compute_deadlines(
     return tuple(sorted(b.out, key=lambda d: (d.due is None, d.due or dt.date.min, d.id)))
 
 
-# Deadlines by (law book, plan) identity and (as_of, case facts); oldest out first when full.
+# Deadlines by (law book, plan) identity, the day and whether it is urgent; oldest out first.
 _DEADLINES: IdentityCache[tuple[DeadlineFacts, ...]] = IdentityCache(maxsize=8192)
 
 

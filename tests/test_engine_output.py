@@ -16,7 +16,7 @@ import pytest
 from pydantic import BaseModel
 from test_engine_cases import LAW, TABLE, build_plan
 
-from coverage import engine
+from coverage import deadlines, engine
 from coverage.case import Case
 from coverage.catalog import load_catalog
 from coverage.deadlines import compute_deadlines
@@ -162,3 +162,20 @@ def test_a_shared_step_sees_only_the_answers_of_its_key():
     assert seen == case.provider.in_network
     for step in (engine.COVERAGE_STEP, engine.NETWORK_STEP, engine.VISIT_STEP):
         assert all(not path.startswith(("patient", "denial")) for path in step.reads)
+
+
+def test_deadlines_of_a_case_with_a_denial_or_a_request_date_are_not_kept():
+    # A denial (its dates, quoted words, numbers) and a request date are one member's: the
+    # deadlines made from them are this answer's alone, never kept for another.
+    inputs = example_inputs()
+    dated = [i for i in inputs if i[2].denial is not None or i[2].request_sent_date is not None]
+    plain = [i for i in inputs if i[2].denial is None and i[2].request_sent_date is None]
+    assert dated and plain
+    clear_caches()
+    for _, plan, case, as_of in dated:
+        first = evaluate(plan, case, as_of, LAW).model_dump_json()
+        assert evaluate(plan, case, as_of, LAW).model_dump_json() == first
+    assert not deadlines._DEADLINES._entries
+    _, plan, case, as_of = plain[0]
+    evaluate(plan, case, as_of, LAW)
+    assert len(deadlines._DEADLINES._entries) == 1
