@@ -107,6 +107,41 @@ def trigger_value(trigger: Trigger, case: Case, plan: Plan) -> Answer:
     raise ValueError(f"unknown trigger {trigger!r}")  # pragma: no cover - the model forbids it
 
 
+def _case_answer(path: str) -> Callable[[Case, Plan], Answer]:
+    get = attrgetter(path)
+    return lambda case, plan: get(case)
+
+
+# trigger_value, one function per trigger (the same values, read without the dispatch).
+_TRIGGER_READERS: dict[str, Callable[[Case, Plan], Answer]] = {
+    "always": lambda case, plan: "yes",
+    "newly_diagnosed_cancer": lambda case, plan: _all(
+        [case.diagnosis.is_cancer, case.diagnosis.newly_diagnosed]
+    ),
+    "plan_requires_referrals": lambda case, plan: stated(
+        plan.second_opinion.in_network.referral_required
+    ),
+    **{
+        trigger: _case_answer(path)
+        for trigger, path in TRIGGER_FIELDS.items()
+        if trigger not in ("newly_diagnosed_cancer", "plan_requires_referrals")
+    },
+}
+_ALWAYS = ("yes",)
+
+
+def _values_reader(conditions: Sequence[Trigger], unless: Sequence[str]):  # noqa: ANN202
+    """A function (case, plan) -> the rule's trigger values, then its exclusions' values."""
+    readers = [_TRIGGER_READERS[t] for t in conditions]
+    readers += [_case_answer(f"reasons.{name}") for name in unless]
+    if list(conditions) == ["always"] and not unless:
+        return lambda case, plan: _ALWAYS
+    if len(readers) == 1:
+        (only,) = readers
+        return lambda case, plan: (only(case, plan),)
+    return lambda case, plan: tuple([read(case, plan) for read in readers])
+
+
 def cited(law: LawBook, statement: str, day: dt.date) -> Cited | Msg:
     """A statement of law as a clause with its citation, in every language, for the trace."""
     return cited_statement(law, statement, day)
@@ -263,6 +298,7 @@ def prepare_rule(rule: CoverageRule, plan: Plan, as_of: dt.date, law: LawBook) -
         words=_condition_words(rule),
         effect_words=_effect_words_of(rule, effect),
         unless=list(rule.triggers.unless),
+        read_values=_values_reader(rule.triggers.conditions, rule.triggers.unless),
     )
     if effect is not None and effect != stated:
         prep.unverified_words = msg(
@@ -293,9 +329,7 @@ def assess_rule(prep: RulePrep, case: Case, plan: Plan) -> RuleOutcome:
     """The rule's outcome for this case: its triggers are the only part the case decides."""
     if prep.fixed is not None:
         return prep.fixed
-    values = tuple([trigger_value(t, case, plan) for t in prep.conditions])
-    if prep.unless:
-        values += tuple([getattr(case.reasons, name) for name in prep.unless])
+    values = prep.read_values(case, plan)
     outcome = prep.by_values.get(values)
     if outcome is None:
         outcome = prep.by_values[values] = _triggered_outcome(prep, values)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,8 @@ class RulePrep:
     by_values: dict[tuple[Answer, ...], RuleOutcome] = field(default_factory=dict)
     unless: list[str] = field(default_factory=list)  # exclusions (Triggers.unless)
     unverified_words: Msg | None = None  # the parts of its effect that do not decide
+    # (case, plan) -> the trigger values, then the exclusions' (engine.trigger_value's values)
+    read_values: Callable[[Case, Plan], tuple[Answer, ...]] | None = None
     # Trace entries by (outcome identity, rule ids won over): few, and never changed.
     traces: dict[tuple[int, tuple[str, ...]], TraceFacts] = field(default_factory=dict)
 

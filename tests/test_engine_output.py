@@ -10,6 +10,7 @@ cold one, and that a changed plan or law book is never answered from the cache.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from coverage.catalog import load_catalog
 from coverage.deadlines import compute_deadlines
 from coverage.determination import Determination
 from coverage.engine import clear_caches, evaluate
+from coverage.law import Trigger
 from coverage.loader import load_model
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "cases").glob("*.yaml"))
@@ -179,3 +181,14 @@ def test_deadlines_of_a_case_with_a_denial_or_a_request_date_are_not_kept():
     _, plan, case, as_of = plain[0]
     evaluate(plan, case, as_of, LAW)
     assert len(deadlines._DEADLINES._entries) == 1
+
+
+def test_each_rule_reads_the_trigger_values_trigger_value_gives():
+    triggers = typing.get_args(Trigger)
+    assert set(engine._TRIGGER_READERS) == set(triggers)
+    for _, plan, case, _as_of in all_inputs():
+        for trigger in triggers:
+            read = engine._values_reader([trigger], ["emergency_surgery"])
+            want = (engine.trigger_value(trigger, case, plan), case.reasons.emergency_surgery)
+            assert read(case, plan) == want
+            assert engine._values_reader([trigger], [])(case, plan) == want[:1]
