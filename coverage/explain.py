@@ -232,31 +232,66 @@ def _covered_headline(what: Msg, needs: tuple[Msg, ...], payer: str) -> Msg:
 
 def headline(decision: Decision, info: list[InfoNeed], language: str = "en") -> Msg:
     """The one-sentence answer for the verdict, the network outcome and what is needed first."""
-    what = Msg(f"answer.headline.{decision.opinion}_opinion")
-    covered, outcome = decision.covered, decision.network.outcome
+    return _headline(*_headline_facts(decision, info))
+
+
+def _headline_facts(decision: Decision, info: list[InfoNeed]) -> tuple:
+    """What the headline depends on: codes, the payer's name and the first question."""
+    covered = decision.covered
+    payer = None
+    if covered in ("covered", "not-covered"):
+        payer = profile(decision.plan.market).terms.payer
+    return (
+        decision.opinion,
+        covered,
+        decision.network.outcome,
+        decision.referral_needed,
+        decision.pa_needed,
+        payer,
+        info[0].question if info else None,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _headline(
+    opinion: str,
+    covered: str,
+    outcome: str,
+    referral_needed: str | None,
+    pa_needed: str | None,
+    payer: str | None,
+    first_question: str | None,
+) -> Msg:
+    what = Msg(f"answer.headline.{opinion}_opinion")
     if covered == "covered":
         if outcome == "out_of_network_at_in_network_cost":
             return msg("answer.headline.covered_exception", what=what)
         needs = []
-        if decision.referral_needed == "yes":
+        if referral_needed == "yes":
             needs.append(Msg("answer.headline.tail_referral"))
-        if decision.pa_needed == "auth-needed":
+        if pa_needed == "auth-needed":
             needs.append(Msg("answer.headline.tail_approval"))
-        return _covered_headline(what, tuple(needs), profile(decision.plan.market).terms.payer)
+        return _covered_headline(what, tuple(needs), payer)
     if covered == "not-covered":
         kind = "not_with_this_doctor" if outcome == "not_covered" else "not_covered"
-        payer = profile(decision.plan.market).terms.payer
         return msg(f"answer.headline.{kind}", what=what, payer=payer)
     if covered == "conditional":
-        return msg("answer.headline.conditional", first=info[0].question if info else "")
-    first = info[0].question if info else Msg("answer.headline.call_your_plan")
+        return msg("answer.headline.conditional", first=first_question or "")
+    first = first_question if first_question is not None else Msg("answer.headline.call_your_plan")
     return msg("answer.headline.indeterminate", first=first)
+
+
+@lru_cache(maxsize=4096)
+def _headline_words(facts: tuple, language: str) -> tuple[str, str]:
+    """(the headline in words, its message id): the questions in `facts` are worded already."""
+    top = _headline(*facts)
+    return render(top, language), top.id
 
 
 def determination(decision: Decision, language: str = "en") -> Determination:
     """The decision in words, in `language`."""
     info = list(_info_needs(decision.info, language))
-    top = headline(decision, info, language)
+    top_words, top_code = _headline_words(_headline_facts(decision, info), language)
     steps, step_codes = _steps(decision.steps, language)
     plan = decision.plan
     return _new_determination(
@@ -267,8 +302,8 @@ def determination(decision: Decision, language: str = "en") -> Determination:
             "plan_name": plan.name,
             "as_of": decision.as_of,
             "covered": decision.covered,
-            "headline": render(top, language),
-            "headline_code": top.id,
+            "headline": top_words,
+            "headline_code": top_code,
             "pa_needed": decision.pa_needed,
             "referral_needed": decision.referral_needed,
             "network": network(decision.network, language),
@@ -291,7 +326,7 @@ def determination(decision: Decision, language: str = "en") -> Determination:
 def clear_caches() -> None:
     for cached in (network, cost, document, info_need, deadline, _steps, _shared_trace):
         cached.cache_clear()
-    for cached in (_documents, _info_needs, _unverified):
+    for cached in (_documents, _info_needs, _unverified, _headline, _headline_words):
         cached.cache_clear()
     _GOVERNING.clear()
     _SITUATIONS.clear()
