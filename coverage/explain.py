@@ -200,7 +200,7 @@ def _traces(trace: tuple[TraceFacts, ...], language: str) -> tuple[TraceEntry, .
 
 
 _GOVERNING: IdentityCache[str] = IdentityCache(maxsize=4096)
-_SITUATIONS: IdentityCache[frozenset[str]] = IdentityCache(maxsize=16384)
+_SITUATIONS: IdentityCache[frozenset[str]] = IdentityCache(maxsize=4096)  # as many as plan views
 
 
 def governing_law(decision: Decision, language: str = "en") -> str:
