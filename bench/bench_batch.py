@@ -360,7 +360,7 @@ def child_memory(rows: int, workers: int, tmp: Path, into: str = "files") -> Non
                 "letters": letters,
                 "main_cpu": main_cpu,
                 "cpu": main_cpu + sum(worker_cpu.values()),
-                "code": str(CODE),
+                "code": str(Path(sys.modules["secondlook.batch"].__file__).parents[2]),
                 "main_peak": max(peaks["main"], maxrss_main),
                 "tree_peak": max(peaks["tree"], peaks["main"], maxrss_main),
             }
@@ -394,7 +394,7 @@ def memory(
         env=env,
     )
     measured = json.loads(result.stdout.strip().splitlines()[-1])
-    assert measured["code"] == str(code or ROOT), measured  # the code asked for ran
+    assert measured["code"] == str((code or ROOT).resolve()), measured  # the code asked for ran
     return measured
 
 
