@@ -272,7 +272,8 @@ def test_unknown_letters_plans_and_invalid_ids_are_not_repeated_anywhere(tmp_pat
     assert result.exit_code == 1
     journal = out / ".secondlook-batch" / "state.sqlite"
     with sqlite3.connect(journal) as db:
-        stored = " ".join(r[0] for r in db.execute("SELECT outcome FROM run_rows"))
+        stored = " ".join(r[0] for r in db.execute("SELECT line FROM run_rows"))
+        stored += " ".join(r[0] for r in db.execute("SELECT outcome FROM results"))
     shown = result.output + (out / "manifest.csv").read_text(encoding="utf-8-sig") + stored
     for secret in ("zyxwvut", "quolp", "Jordan Example"):
         assert secret not in shown

@@ -1,9 +1,9 @@
 """The journal: SQLite state in `out/.secondlook-batch/` that makes re-runs and resumes exact.
 
 `results` holds every finished row's outcome by its key (see `fingerprint`); `run_rows` this
-run's row -> outcome table, from which the manifest is written in input order; `run_files` the
-letters this run's rows refer to, with the chunk file holding each with ZIP output (anything
-else in `letters/` or the chunk folder is removed at the end).
+run's rows, each with its manifest line, from which the manifest is written in input order;
+`run_files` the letters this run's rows refer to, with the chunk file holding each with ZIP
+output (anything else in `letters/` or the chunk folder is removed at the end).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from secondlook import files
+from secondlook.batch.manifest import ManifestLines
 from secondlook.batch.outcome import RowOutcome
 
 
@@ -33,9 +34,6 @@ class Journal:
         self.db.executescript(
             """
             CREATE TABLE IF NOT EXISTS results(key TEXT PRIMARY KEY, outcome TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS run_rows(
-                row INTEGER PRIMARY KEY, key TEXT, status TEXT NOT NULL, reused INTEGER NOT NULL,
-                outcome TEXT NOT NULL);
             """
         )
         self.db.execute("BEGIN")
@@ -45,14 +43,20 @@ class Journal:
         self._rows: list[tuple[int, str | None, str, int, str]] = []
         self._files: list[tuple[str, int, str | None]] = []
         self._any_results = True
+        self._manifest_line = ManifestLines()
 
     def start_run(self) -> None:
         # A row's key is looked up only if some earlier run left results: within a run a key
         # is never looked up again once recorded (the same key is the same case id, which a
         # second time is an error before any lookup).
         self._any_results = self.db.execute("SELECT 1 FROM results LIMIT 1").fetchone() is not None
-        self.db.execute("DELETE FROM run_rows")
-        # Made afresh for each run (a journal from before ZIP output lacks `chunk`).
+        # Made afresh for each run (a journal from before ZIP output lacks `chunk`, one from
+        # before manifest lines `line`).
+        self.db.execute("DROP TABLE IF EXISTS run_rows")
+        self.db.execute(
+            "CREATE TABLE run_rows(row INTEGER PRIMARY KEY, key TEXT, status TEXT NOT NULL, "
+            "reused INTEGER NOT NULL, line TEXT NOT NULL)"
+        )
         self.db.execute("DROP TABLE IF EXISTS run_files")
         self.db.execute(
             "CREATE TABLE run_files(name TEXT PRIMARY KEY, row INTEGER NOT NULL, chunk TEXT)"
@@ -72,10 +76,10 @@ class Journal:
         return RowOutcome.from_json(hit[0]) if hit else None
 
     def record(self, key: str | None, outcome: RowOutcome, *, reused: bool = False) -> None:
-        text = outcome.to_json()
         if outcome.status == "ok" and key and not reused:
-            self._results.append((key, text))
-        self._rows.append((outcome.row, key, outcome.status, int(reused), text))
+            self._results.append((key, outcome.to_json()))
+        line = self._manifest_line(outcome)
+        self._rows.append((outcome.row, key, outcome.status, int(reused), line))
         for item in outcome.files:
             self._files.append((item.name, outcome.row, item.chunk or None))
 
@@ -92,11 +96,11 @@ class Journal:
             self.db.executemany("INSERT OR REPLACE INTO run_files VALUES (?, ?, ?)", self._files)
             self._files.clear()
 
-    def outcomes(self) -> Iterator[RowOutcome]:
+    def manifest_lines(self) -> Iterator[str]:
+        """This run's manifest rows as CSV text, in input order."""
         self.flush()
-        cursor = self.db.execute("SELECT outcome FROM run_rows ORDER BY row")
-        for (text,) in cursor:
-            yield RowOutcome.from_json(text)
+        for (line,) in self.db.execute("SELECT line FROM run_rows ORDER BY row"):
+            yield line
 
     def current_letter_files(self) -> set[str]:
         """The names of this run's letter files in letters/ (with ZIP output there are none)."""

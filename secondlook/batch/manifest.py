@@ -7,6 +7,7 @@ the new one; every manifest cell is neutralised for spreadsheet programs (CSV in
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -42,13 +43,32 @@ def manifest_row(outcome: RowOutcome) -> list[object]:
     ]
 
 
+class ManifestLines:
+    """Each outcome's manifest row as CSV text, every cell neutralised for spreadsheets: the
+    journal keeps a run's rows so, and the manifest is these lines in input order."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+
+    def __call__(self, outcome: RowOutcome) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow([neutralise(c) for c in manifest_row(outcome)])
+        return self._buffer.getvalue()
+
+
 def write_manifest(outcomes: Iterable[RowOutcome], path: Path) -> Path:
     """The manifest, one row per input row, every cell neutralised for spreadsheets."""
+    return write_manifest_lines(map(ManifestLines(), outcomes), path)
+
+
+def write_manifest_lines(lines: Iterable[str], path: Path) -> Path:
+    """The manifest from its rows as `ManifestLines` made them, in input order."""
     with atomic_output(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(MANIFEST_COLUMNS)
-        for outcome in outcomes:
-            writer.writerow([neutralise(c) for c in manifest_row(outcome)])
+        csv.writer(handle, lineterminator="\r\n").writerow(MANIFEST_COLUMNS)
+        for line in lines:
+            handle.write(line)
     return path
 
 

@@ -29,7 +29,7 @@ from secondlook.batch.dispatch import Dispatcher
 from secondlook.batch.executors import Pool, make_executor
 from secondlook.batch.fingerprint import run_fingerprint
 from secondlook.batch.journal import Journal, files_intact
-from secondlook.batch.manifest import letter_files, write_manifest, write_zip
+from secondlook.batch.manifest import letter_files, write_manifest_lines, write_zip
 from secondlook.batch.options import BatchOptions
 from secondlook.batch.outcome import Job
 from secondlook.batch.outdir import (
@@ -209,7 +209,7 @@ def _finish(
     _remove_old_letters(places.letters, journal, summary, everything=options.zip_output)
     journal.forget_stale_results()
     journal.commit()
-    manifest = write_manifest(journal.outcomes(), places.out / MANIFEST)
+    manifest = write_manifest_lines(journal.manifest_lines(), places.out / MANIFEST)
     zip_path = places.out / ZIP_NAME
     if options.zip_output:
         _assemble(places, journal, zip_path)
