@@ -275,3 +275,19 @@ def test_an_answer_keeps_no_plan_alive_and_never_goes_to_another_plan():
     assert [entry[0]() for entry in work.answers._entries.values()] == [own, insured]
     held = [part for entry in work.answers._entries.values() for part in entry]
     assert all(part is not insured and part is not own for part in held)  # weakly, only
+
+
+def test_a_run_in_this_process_forgets_what_its_rows_shared(tmp_path):
+    """The app runs a one-worker batch in its own, long-lived process: the answers and reported
+    plans its rows shared (keyed by dates of denials and requests) go when the run ends."""
+    from batch_support import quick_options, write_rows
+
+    from secondlook.batch import run_batch
+
+    rows = [good_row(n) for n in range(6)]
+    rows[0] = rows[0] | {"plan": "", "reported_plan_market": "individual"}
+    summary = run_batch(write_rows(tmp_path / "cases.csv", rows), tmp_path / "out", quick_options())
+
+    assert summary.ok == 6
+    assert len(shared.shared_work().answers) == 0
+    assert len(shared.shared_work().plans) == 0

@@ -16,6 +16,7 @@ import secondlook.batch.work as work  # module attribute: tests replace process_
 from secondlook.batch.outcome import Job
 from secondlook.batch.pdf import close_worker_resources
 from secondlook.batch.problems import BatchError
+from secondlook.batch.shared import shared_work
 
 
 class InProcess:
@@ -38,6 +39,9 @@ class InProcess:
 
     def close(self, cancel: bool = False) -> None:
         close_worker_resources()  # e.g. the warm LibreOffice of a run with PDFs
+        # This process may be the app's, which lives on: the answers its rows shared (keyed by
+        # what the engine read, denial dates included) go when the run ends.
+        shared_work().clear()
 
 
 _WORKER_MODULES = [

@@ -1,5 +1,6 @@
 """Work that rows share in one worker process: the plan a patient reported and the check's
-answer, each worked out once per distinct key (a bounded LRU per process).
+answer, each worked out once per distinct key (a bounded LRU per process, emptied when a run in
+the caller's own process ends: that may be the app's).
 
 The engine reads only part of a case: the reasons and the diagnosis' answers, the provider's
 network, visit type and NCI designation, the urgency, the dates and level of a denial... Rows
@@ -129,6 +130,10 @@ class SharedWork:
     def __init__(self, answers: int = 2048, plans: int = 256) -> None:
         self.plans: LRU[Plan] = LRU(plans)
         self.answers: LRU[tuple[weakref.ref, Any, Any, Determination]] = LRU(answers)
+
+    def clear(self) -> None:
+        self.plans.clear()
+        self.answers.clear()
 
     def plan_for(self, case: Case) -> Plan:
         """service.plan_for: a catalog plan by id, or the plan the patient reported (built once
