@@ -30,7 +30,7 @@ from coverage.law import LawBook, Parameter
 from coverage.markets import MarketProfile, profile
 from coverage.plan import Plan
 from coverage.statements import say
-from coverage.text import LANGUAGES, Amount, Cited, Msg, long_date, msg
+from coverage.text import LANGUAGES, Amount, Cited, Msg, msg
 
 # Federal holidays (5 U.S.C. 6103) in their present form: Veterans Day back on November 11 from
 # 1978, Martin Luther King Jr. Day from 1986, Juneteenth from 2021.
@@ -108,11 +108,6 @@ def add_months(start: dt.date, months: int) -> dt.date:
     if start.day <= last:
         return dt.date(year, month, start.day)
     return dt.date(year, month, last) + dt.timedelta(days=1)
-
-
-def format_date(day: dt.date) -> str:
-    """A date as people read it: 'Monday, March 1, 2027'."""
-    return long_date(day)
 
 
 # --- figures from the law book -------------------------------------------------------------------

@@ -230,11 +230,6 @@ def _covered_headline(what: Msg, needs: tuple[Msg, ...], payer: str) -> Msg:
     return msg("answer.headline.covered", payer=payer, what=what, tail=tail)
 
 
-def headline(decision: Decision, info: list[InfoNeed], language: str = "en") -> Msg:
-    """The one-sentence answer for the verdict, the network outcome and what is needed first."""
-    return _headline(*_headline_facts(decision, info))
-
-
 def _headline_facts(decision: Decision, info: list[InfoNeed]) -> tuple:
     """What the headline depends on: codes, the payer's name and the first question."""
     covered = decision.covered
@@ -262,6 +257,7 @@ def _headline(
     payer: str | None,
     first_question: str | None,
 ) -> Msg:
+    """The one-sentence answer for the verdict, the network outcome and what is needed first."""
     what = Msg(f"answer.headline.{opinion}_opinion")
     if covered == "covered":
         if outcome == "out_of_network_at_in_network_cost":

@@ -23,13 +23,13 @@ from coverage.deadlines import (
     add_months,
     compute_deadlines,
     federal_holidays,
-    format_date,
     is_business_day,
     next_business_day,
 )
 from coverage.law import LawBook
 from coverage.loader import LoadError
 from coverage.plan import Plan
+from coverage.text import long_date
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "deadlines.yaml").read_text("utf-8"))
 PARAMETERS_DIR = RULES_DIR / "parameters"
@@ -273,7 +273,7 @@ def test_every_deadline_explains_itself(entry: dict[str, Any], law: LawBook) -> 
     for d in deadlines:
         assert d.basis and d.within and d.citation and d.last_verified
         if d.due is not None:
-            assert format_date(d.due) in d.basis, d.basis
+            assert long_date(d.due) in d.basis, d.basis
 
 
 def test_records_request_assumes_sending_today(law: LawBook) -> None:

@@ -29,7 +29,6 @@ from secondlook.batch.fingerprint import engine_fingerprint
 from secondlook.batch.manifest import (
     MANIFEST_COLUMNS,
     read_manifest,
-    write_manifest,
 )
 from secondlook.batch.options import BatchOptions
 from secondlook.batch.outcome import FileOut, Job, RowOutcome
@@ -73,5 +72,4 @@ __all__ = [
     "read_manifest",
     "run_batch",
     "validate_batch",
-    "write_manifest",
 ]

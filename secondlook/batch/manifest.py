@@ -58,11 +58,6 @@ class ManifestLines:
         return self._buffer.getvalue()
 
 
-def write_manifest(outcomes: Iterable[RowOutcome], path: Path) -> Path:
-    """The manifest, one row per input row, every cell neutralised for spreadsheets."""
-    return write_manifest_lines(map(ManifestLines(), outcomes), path)
-
-
 def write_manifest_lines(lines: Iterable[str], path: Path) -> Path:
     """The manifest from its rows as `ManifestLines` made them, in input order."""
     with atomic_output(path, "w", encoding="utf-8-sig", newline="") as handle:
