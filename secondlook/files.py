@@ -14,6 +14,7 @@ letters, manifests, journals, exports and the database hold member data.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import os
 import stat
@@ -57,19 +58,30 @@ def _create_private(path: Path) -> int:
 
 
 def write_atomic(
-    path: Path | str, data: bytes, *, durable: bool = False, parents: bool = False
+    path: Path | str,
+    data: bytes,
+    *,
+    durable: bool = False,
+    parents: bool = False,
+    temp_dir: Path | str | None = None,
 ) -> os.stat_result:
-    """Write `data` to `path` through a temporary file in the same directory and a rename.
+    """Write `data` to `path` through a temporary file and a rename.
 
     Readers see the old file or the whole new one; a crash leaves at most a temporary file
     (`remove_temp_files` clears those). `durable` also fsyncs the data before the rename (for
     files a person keeps: letters written one at a time, manifests, ZIPs). `parents` creates
     missing parent directories (an existing one keeps its mode). Returns the new file's stat.
+
+    The temporary file is made next to `path`, or in `temp_dir` (an existing directory, meant
+    to be on the same file system): processes writing many files into one directory at once
+    then share its lock only for the rename, not for creating the file as well. Where the
+    rename cannot cross from `temp_dir` to `path` (another file system), the file is written
+    next to `path` after all.
     """
     path = Path(path)
     if parents:
         path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    tmp, fd = _create_temp(path)
+    tmp, fd = _create_temp(path if temp_dir is None else Path(temp_dir) / path.name)
     try:
         try:  # plain system calls: a letter is written in one or two
             view = memoryview(data)
@@ -81,6 +93,12 @@ def write_atomic(
         finally:
             os.close(fd)
         os.replace(tmp, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if temp_dir is not None and err.errno == errno.EXDEV:
+            return write_atomic(path, data, durable=durable)
+        raise
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -216,6 +216,32 @@ def test_worker_processes_give_the_same_result_as_one_process(tmp_path):
         tmp_path / "two/manifest.csv"
     )
     assert tree_digest(tmp_path / "one/letters") == tree_digest(tmp_path / "two/letters")
+    assert not (tmp_path / "two/.secondlook-batch/writing").exists()  # the workers' own folders
+
+
+def test_letter_files_are_made_in_the_workers_own_folder_which_the_run_removes(
+    tmp_path, monkeypatch
+):
+    # Two workers making their temporary files in letters/ itself wait on its lock; each makes
+    # them in a folder of its own under the journal's directory, renamed into letters/.
+    from secondlook import files
+
+    made_in = []
+    real = files._create_temp
+    monkeypatch.setattr(files, "_create_temp", lambda p: (made_in.append(p.parent), real(p))[1])
+    source = write_rows(tmp_path / "cases.csv", [good_row(i) for i in range(6)])
+    out = tmp_path / "out"
+    writing = out / ".secondlook-batch/writing"
+    run_batch(source, out, options())
+    letters = {folder for folder in made_in if folder != out}  # not the manifest's
+    assert len(letters) == 1 and letters.pop().parent == writing.resolve()
+    assert not writing.exists()
+    _check_manifest_against_files(out, read_manifest(out / "manifest.csv"))
+    # A killed run leaves letters' bytes in its workers' folders: the next run removes them.
+    (writing / "4242-0badf00d").mkdir(parents=True)
+    (writing / "4242-0badf00d/.C000001__records_request.docx.tmp-4242-0").write_bytes(b"PK")
+    run_batch(source, out, options())
+    assert not writing.exists()
 
 
 def test_a_row_that_kills_its_worker_becomes_an_error_and_the_rest_finish(tmp_path):

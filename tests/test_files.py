@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import stat
@@ -85,6 +86,44 @@ def test_temporary_files_of_a_killed_writer_are_recognised_and_removed(tmp_path)
     assert files.is_temp_name(leftover.name)
     assert files.remove_temp_files(tmp_path) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx"]
+
+
+def test_a_folder_of_its_own_holds_the_temporary_file_until_the_rename(
+    tmp_path, monkeypatch, open_umask
+):
+    # Batch workers make their temporary files each in a folder of its own: processes creating
+    # files in one shared folder wait on its lock.
+    own, letters = tmp_path / "own", tmp_path / "letters"
+    own.mkdir()
+    letters.mkdir()
+    made_in = []
+    real = files._create_temp
+    monkeypatch.setattr(files, "_create_temp", lambda p: (made_in.append(p.parent), real(p))[1])
+    files.write_atomic(letters / "a.docx", b"first")
+    files.write_atomic(letters / "a.docx", b"second", temp_dir=own)
+    assert made_in == [letters, own]
+    assert (letters / "a.docx").read_bytes() == b"second"
+    assert _mode(letters / "a.docx") == 0o600
+    assert list(own.iterdir()) == [] and [p.name for p in letters.iterdir()] == ["a.docx"]
+
+
+def test_where_the_rename_cannot_cross_file_systems_the_file_is_written_in_its_folder(
+    tmp_path, monkeypatch
+):
+    own, letters = tmp_path / "own", tmp_path / "letters"
+    own.mkdir()
+    letters.mkdir()
+    real = os.replace
+
+    def same_folder_only(src, dst):  # noqa: ANN001, ANN202
+        if os.path.dirname(src) != os.path.dirname(dst):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", same_folder_only)
+    files.write_atomic(letters / "a.docx", b"letter", temp_dir=own)
+    assert (letters / "a.docx").read_bytes() == b"letter"
+    assert list(own.iterdir()) == [] and [p.name for p in letters.iterdir()] == ["a.docx"]
 
 
 @pytest.mark.parametrize("payload", ["=1+1", "+SUM(A1)", "-12", "@cmd", "\tx", "\rx"])

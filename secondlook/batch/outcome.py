@@ -28,6 +28,11 @@ class Job:
     # Dask: the path of a file the run made; a worker that sees it shares the run's file system
     # and writes the letter or chunk files itself, any other sends the bytes back.
     shared_mark: str = ""
+    # Letter files: each process makes its temporary files in a folder of its own under here,
+    # then renames them into letters_dir. Two processes creating files in one folder wait on
+    # that folder's lock (measured: twice the system time a file), so they share it only for
+    # the rename.
+    temp_root: str = ""
 
 
 @dataclass

@@ -20,6 +20,7 @@ import functools
 import hashlib
 import os
 import secrets
+import shutil
 import time
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def run_batch(
         for directory in (out, places.letters, places.chunks):
             files.remove_temp_files(directory)
         _remove_shared_marks(state)  # left by a killed run
+        _remove_writing(state)
         _mark_stale(out)
         journal = Journal(state / "state.sqlite")
         try:
@@ -119,6 +121,7 @@ def _run(
         owner_pid=os.getpid() if isinstance(executor, Pool) else 0,
         chunks_dir=str(places.chunks.resolve()) if into_zip else None,
         shared_mark="" if executor.writes_files else shared_mark(places.state),
+        temp_root="" if into_zip else str((places.state / WRITING_DIR).resolve()),
     )
     chunks_dir = places.chunks if into_zip else None
     dispatcher = Dispatcher(
@@ -132,9 +135,11 @@ def _run(
         with contextlib.suppress(Exception):  # keep what is done; the first error is the one
             journal.commit()
         raise
+    else:
+        dispatcher.runner.close()
     finally:
         _remove_shared_marks(places.state)
-    dispatcher.runner.close()
+        _remove_writing(places.state)
 
 
 SHARED_MARK_PREFIX = ".shared-"
@@ -153,6 +158,14 @@ def _remove_shared_marks(state: Path) -> None:
     for path in state.glob(f"{SHARED_MARK_PREFIX}*"):
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+WRITING_DIR = "writing"  # in STATE_DIR: each worker's temporary letter files, see Job.temp_root
+
+
+def _remove_writing(state: Path) -> None:
+    """The workers' folders of temporary files (a killed run leaves letters' bytes there)."""
+    shutil.rmtree(state / WRITING_DIR, ignore_errors=True)
 
 
 def _feed(source: InputFile, run: str, dispatcher: Dispatcher, chunk_size: int) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,9 +237,27 @@ def _write(job: Job, rendered: list[tuple[str, bytes]]) -> list[FileOut]:
         if job.letters_dir is None:
             item.data = data
         else:
-            item.mtime_ns = files.write_atomic(Path(job.letters_dir) / name, data).st_mtime_ns
+            item.mtime_ns = _write_letter(job, Path(job.letters_dir) / name, data).st_mtime_ns
         out.append(item)
     return out
+
+
+_HOST_TOKEN = secrets.token_hex(4)  # with the pid, unique among processes sharing a file system
+
+
+def _write_letter(job: Job, path: Path, data: bytes) -> os.stat_result:
+    """Write one letter file, its temporary file in this process's own folder under
+    `Job.temp_root`, made when missing (the run removes them all when it ends)."""
+    if not job.temp_root:
+        return files.write_atomic(path, data)
+    own = Path(job.temp_root, f"{os.getpid()}-{_HOST_TOKEN}")
+    try:
+        return files.write_atomic(path, data, temp_dir=own)
+    except FileNotFoundError:
+        if own.is_dir():
+            raise  # letters_dir is gone: the run reports it
+        files.private_dir(own)
+        return files.write_atomic(path, data, temp_dir=own)
 
 
 def process_alive(pid: int) -> bool:
