@@ -256,6 +256,7 @@ def _write_letter(job: Job, path: Path, data: bytes) -> os.stat_result:
     except FileNotFoundError:
         if own.is_dir():
             raise  # letters_dir is gone: the run reports it
+        files.private_dir(own.parent)  # 0700, like every folder that holds member data
         files.private_dir(own)
         return files.write_atomic(path, data, temp_dir=own)
 
