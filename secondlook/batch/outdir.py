@@ -3,7 +3,8 @@ make.
 
     out/manifest.csv      out/letters/<case_id>__<letter_type>.docx (one file per letter)
     out/letters.zip       out/.secondlook-batch/ (the journal, the lock, and with ZIP output
-                          chunks/, the letters a chunk of rows at a time)
+                          chunks/, the letters a chunk of rows at a time; with letter files,
+                          while a run goes on, writing/: each worker's temporary files)
 """
 
 from __future__ import annotations
