@@ -24,6 +24,7 @@ LETTERS_DIR = "letters"
 MANIFEST = "manifest.csv"
 ZIP_NAME = "letters.zip"
 CHUNKS_DIR = "chunks"  # in STATE_DIR: with ZIP output, one stored ZIP per chunk of rows
+WRITING_DIR = "writing"  # in STATE_DIR: each worker's temporary letter files (Job.temp_root)
 
 
 def prepare_out_dir(out: Path, letters_into: str = "files") -> Path:

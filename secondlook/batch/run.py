@@ -38,6 +38,7 @@ from secondlook.batch.outdir import (
     LETTERS_DIR,
     MANIFEST,
     STATE_DIR,
+    WRITING_DIR,
     ZIP_NAME,
     locked,
     output_errors,
@@ -158,9 +159,6 @@ def _remove_shared_marks(state: Path) -> None:
     for path in state.glob(f"{SHARED_MARK_PREFIX}*"):
         with contextlib.suppress(OSError):
             path.unlink()
-
-
-WRITING_DIR = "writing"  # in STATE_DIR: each worker's temporary letter files, see Job.temp_root
 
 
 def _remove_writing(state: Path) -> None:
